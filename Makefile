@@ -1,0 +1,51 @@
+# softmix developer and user commands. `make demo` and `make check` work on a
+# fresh machine: they install what is missing first.
+PKG := softmix
+VERSION := $(shell sed -n 's/^Version: //p' DESCRIPTION)
+TARBALL := $(PKG)_$(VERSION).tar.gz
+R := R
+RSCRIPT := Rscript
+CHECK_DIR := check
+
+.PHONY: all deps system-deps install demo build check document clean
+
+all: check
+
+# pandoc builds the vignettes; on Debian-like systems install it when missing.
+system-deps:
+	@if ! command -v pandoc >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing pandoc with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pandoc >/dev/null; \
+	  else \
+	    echo "pandoc is missing: install it to build the vignettes" >&2; exit 1; \
+	  fi; \
+	fi
+
+deps: system-deps
+	$(RSCRIPT) tools/install-deps.R
+
+install: deps
+	$(R) CMD INSTALL .
+
+demo: install
+	$(RSCRIPT) tools/demo.R
+
+build: deps
+	rm -rf $(CHECK_DIR) && mkdir -p $(CHECK_DIR)
+	cd $(CHECK_DIR) && $(R) CMD build ..
+
+# Builds the tarball, checks it, and ends with the test count.
+check: build
+	cd $(CHECK_DIR) && _R_CHECK_FORCE_SUGGESTS_=true $(R) CMD check --no-manual $(TARBALL); \
+	  status=$$?; \
+	  cd .. && $(RSCRIPT) tools/test-count.R $(CHECK_DIR)/$(PKG).Rcheck; counted=$$?; \
+	  if [ $$status -ne 0 ]; then exit $$status; fi; exit $$counted
+
+# Regenerates RcppExports, NAMESPACE and man/ (needs roxygen2).
+document:
+	$(RSCRIPT) -e 'Rcpp::compileAttributes(".")'
+	$(RSCRIPT) -e 'roxygen2::roxygenise(".")'
+
+clean:
+	rm -rf $(CHECK_DIR) src/*.o src/*.so softmix-demo.png

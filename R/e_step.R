@@ -1,0 +1,32 @@
+#' E step: responsibilities for given parameters
+#'
+#' Computes the posterior probability that each observation belongs to each
+#' component, by Bayes' rule: prior times likelihood, normalised,
+#' \deqn{r_{ik} = \frac{\pi_k N(x_i \mid \mu_k, \Sigma_k)}{\sum_j \pi_j
+#' N(x_i \mid \mu_j, \Sigma_j)},}
+#' and the log-likelihood \eqn{\sum_i \log \sum_k \pi_k N(x_i \mid \mu_k,
+#' \Sigma_k)}. The densities are evaluated through the Cholesky factors of
+#' the precision matrices and the normalisation by a max-shifted
+#' log-sum-exp, so extreme points do not underflow.
+#'
+#' @param x Data: a numeric matrix (n x d), a data frame of numeric columns,
+#'   or a numeric vector for one-dimensional data.
+#' @param parameters A [mixture_params()] object, such as
+#'   `fit$parameters`.
+#' @param n_threads Number of threads; `NULL` uses [softmix_threads()].
+#' @return A list with `posterior`, the n x K matrix of responsibilities
+#'   (rows sum to one), and `loglik`, the log-likelihood.
+#' @family EM steps
+#' @export
+#' @examples
+#' params <- mixture_params(c(0.5, 0.5), means = c(0, 4), covariances = c(1, 1))
+#' e_step(c(-1, 1.9, 2, 2.1, 5), params)
+e_step <- function(x, parameters, n_threads = NULL) {
+  data <- as_data_matrix(x)
+  check_params(parameters, ncol(data))
+  n_threads <- resolve_threads(n_threads)
+  out <- call_core(e_step_cpp(data, parameters, TRUE, FALSE, n_threads))
+  posterior <- out$posterior
+  dimnames(posterior) <- list(rownames(data), NULL)
+  list(posterior = posterior, loglik = out$loglik)
+}

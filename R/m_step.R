@@ -1,0 +1,70 @@
+#' M step: weighted maximum likelihood from soft assignments
+#'
+#' Estimates mixture parameters from any n x K matrix of non-negative
+#' weights, usually responsibilities: with \eqn{N_k = \sum_i r_{ik}} (the
+#' effective count of component k) and \eqn{N = \sum_k N_k},
+#' \eqn{\pi_k = N_k / N}, \eqn{\mu_k = \sum_i r_{ik} x_i / N_k} and, for the
+#' unconstrained model `"VVV"`, \eqn{\Sigma_k = \sum_i r_{ik} (x_i -
+#' \mu_k)(x_i - \mu_k)^T / N_k}. The other covariance models constrain the
+#' \eqn{\Sigma_k} as described in [softmix()]. One-hot weights give the
+#' usual estimates from a hard partition.
+#'
+#' @inheritParams e_step
+#' @param posterior An n x K matrix of non-negative weights with no column
+#'   summing to zero; rows need not sum to one.
+#' @param model A covariance model code (see [softmix()]).
+#' @param reg Ridge for the covariance diagonals, relative to each
+#'   variable's variance, as in [softmix_control()]. The default 0 gives the
+#'   exact weighted maximum likelihood estimates.
+#' @return A [mixture_params()] object.
+#' @family EM steps
+#' @export
+#' @examples
+#' x <- as.matrix(faithful)
+#' labels <- kmeans(x, 2)$cluster
+#' one_hot <- outer(labels, 1:2, "==") * 1
+#' m_step(x, one_hot, model = "VVV")
+m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL) {
+  data <- as_data_matrix(x)
+  posterior <- check_posterior(posterior, nrow(data))
+  model <- match_models(model, ncol(data))
+  if (length(model) != 1L) softmix_abort("`model` must be a single model code.")
+  reg <- check_nonnegative(reg, "reg")
+  n_threads <- resolve_threads(n_threads)
+  out <- call_core(m_step_cpp(data, posterior, model, ridge_for(data, reg), n_threads))
+  means <- out$means
+  colnames(means) <- colnames(data)
+  mixture_params(out$proportions, means, out$covariances)
+}
+
+#' Validate an n x K weight matrix
+#' @noRd
+check_posterior <- function(posterior, n, k = NULL, arg = "posterior", call = sys.call(-1)) {
+  if (is.data.frame(posterior)) posterior <- as.matrix(posterior)
+  if (!is.matrix(posterior) || !is.numeric(posterior)) {
+    softmix_abort(sprintf("`%s` must be a numeric n x K matrix, not %s.", arg,
+                          describe_type(posterior)), call)
+  }
+  if (nrow(posterior) != n) {
+    softmix_abort(sprintf("`%s` must have one row per observation: %d rows for %d observations.",
+                          arg, nrow(posterior), n), call)
+  }
+  if (!is.null(k) && ncol(posterior) != k) {
+    softmix_abort(sprintf("`%s` must have k = %d columns; it has %d.", arg, k,
+                          ncol(posterior)), call)
+  }
+  if (ncol(posterior) < 1L) softmix_abort(sprintf("`%s` has no columns.", arg), call)
+  if (anyNA(posterior) || any(!is.finite(posterior))) {
+    softmix_abort(sprintf("`%s` must contain only finite numbers.", arg), call)
+  }
+  if (any(posterior < 0)) {
+    softmix_abort(sprintf("`%s` must not contain negative weights.", arg), call)
+  }
+  empty <- which(colSums(posterior) <= 0)
+  if (length(empty) > 0L) {
+    softmix_abort(sprintf("`%s` column %d has zero total weight: an empty component.",
+                          arg, empty[1]), call)
+  }
+  storage.mode(posterior) <- "double"
+  posterior
+}

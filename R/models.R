@@ -1,0 +1,65 @@
+# The covariance models softmix implements, by mclust's codes.
+
+#' Table of implemented models
+#' @noRd
+model_table <- data.frame(
+  code = c("EII", "VII", "EEI", "VVI", "EEE", "VVV", "E", "V"),
+  description = c(
+    "spherical, equal volume",
+    "spherical, varying volume",
+    "diagonal, equal volume and shape",
+    "diagonal, varying volume and shape",
+    "ellipsoidal, equal volume, shape and orientation",
+    "ellipsoidal, varying volume, shape and orientation",
+    "univariate, equal variance",
+    "univariate, varying variance"
+  ),
+  univariate = c(FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, TRUE),
+  stringsAsFactors = FALSE
+)
+
+model_aliases <- c(spherical = "VII", diagonal = "VVI", tied = "EEE", full = "VVV")
+
+#' Resolve model names: aliases to codes, and for one-dimensional data every
+#' multivariate code to its univariate equivalent ("E" or "V").
+#' @noRd
+match_models <- function(model, d, call = sys.call(-1)) {
+  if (!is.character(model) || length(model) < 1L || anyNA(model)) {
+    softmix_abort("`model` must be a character vector of covariance model codes.", call)
+  }
+  if (identical(model, "all")) {
+    model <- if (d == 1L) c("E", "V") else model_table$code[!model_table$univariate]
+  }
+  codes <- ifelse(model %in% names(model_aliases), model_aliases[model], model)
+  unknown <- setdiff(codes, model_table$code)
+  if (length(unknown) > 0L) {
+    softmix_abort(sprintf(
+      "`model` has unknown code(s) %s; use one of %s, or the aliases %s.",
+      paste0("\"", unknown, "\"", collapse = ", "),
+      paste(model_table$code, collapse = ", "),
+      paste(names(model_aliases), collapse = ", ")
+    ), call)
+  }
+  if (d == 1L) {
+    codes <- ifelse(substr(codes, 1L, 1L) == "E", "E", "V")
+  } else if (any(codes %in% c("E", "V"))) {
+    softmix_abort(sprintf(
+      "`model` \"E\" and \"V\" are for one-dimensional data; `x` has %d columns.", d
+    ), call)
+  }
+  unique(codes)
+}
+
+#' Number of free parameters of a fitted model
+#' @noRd
+model_df <- function(model, d, k) {
+  covariance <- switch(model,
+    E = , EII = 1,
+    V = , VII = k,
+    EEI = d,
+    VVI = k * d,
+    EEE = d * (d + 1) / 2,
+    VVV = k * d * (d + 1) / 2
+  )
+  (k - 1) + k * d + covariance
+}

@@ -1,0 +1,38 @@
+#' Simulate from a Gaussian mixture
+#'
+#' Draws each observation's component with the mixing proportions, then the
+#' observation from that component's normal distribution. Uses R's random
+#' number generator, so `set.seed()` makes the draws reproducible.
+#'
+#' @param n Number of observations, a whole number, 0 or more.
+#' @param parameters A [mixture_params()] object.
+#' @return An n x d numeric matrix with an attribute `"component"`, the
+#'   integer component of each row.
+#' @family mixture functions
+#' @export
+#' @examples
+#' params <- mixture_params(c(0.3, 0.7), means = rbind(c(0, 0), c(3, 3)),
+#'                          covariances = diag(2))
+#' set.seed(1)
+#' x <- rmixture(500, params)
+#' table(attr(x, "component"))
+rmixture <- function(n, parameters) {
+  n <- check_count(n, "n", min = 0)
+  check_params(parameters)
+  k <- length(parameters$proportions)
+  d <- ncol(parameters$means)
+  component <- sample.int(k, n, replace = TRUE, prob = parameters$proportions)
+  x <- matrix(stats::rnorm(n * d), n, d)
+  for (c in seq_len(k)) {
+    rows <- which(component == c)
+    if (length(rows) == 0L) next
+    sigma <- parameters$covariances[, , c, drop = FALSE]
+    dim(sigma) <- c(d, d)
+    # rows of z R have covariance R'R = sigma
+    x[rows, ] <- x[rows, , drop = FALSE] %*% chol(sigma) +
+      matrix(parameters$means[c, ], length(rows), d, byrow = TRUE)
+  }
+  colnames(x) <- colnames(parameters$means)
+  attr(x, "component") <- component
+  x
+}

@@ -1,0 +1,289 @@
+#' Fit a Gaussian mixture model by EM
+#'
+#' Fits a mixture of `k` multivariate normal distributions to the rows of `x`
+#' by the expectation-maximisation algorithm (Dempster, Laird and Rubin
+#' 1977) and returns soft assignments: the posterior probability
+#' (responsibility) of each component for each observation.
+#'
+#' Each iteration computes the responsibilities under the current parameters
+#' (E step; see [e_step()]) and re-estimates the parameters by weighted
+#' maximum likelihood (M step; see [m_step()]), in one pass over the data.
+#' The log-likelihood never decreases; EM stops when its relative change
+#' \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} falls below `control$tol` or
+#' after `control$max_iter` iterations. The returned posterior and
+#' log-likelihood belong to the returned parameters.
+#'
+#' @section Covariance models:
+#' The covariance matrix of component k is parameterised as
+#' \eqn{\Sigma_k = \lambda_k D_k A_k D_k^T} (volume, orientation, shape), and
+#' each part is Equal across components, Variable, or the Identity, as in
+#' mclust (Celeux and Govaert 1995; Fraley and Raftery 2002):
+#' * `"EII"`: spherical, equal volume: \eqn{\lambda I}.
+#' * `"VII"` (alias `"spherical"`): spherical, varying volume: \eqn{\lambda_k I}.
+#' * `"EEI"`: diagonal, the same for every component.
+#' * `"VVI"` (alias `"diagonal"`): diagonal, varying.
+#' * `"EEE"` (alias `"tied"`): one full covariance shared by all components.
+#' * `"VVV"` (alias `"full"`): a full covariance per component.
+#' * `"E"`, `"V"`: equal or varying variances for one-dimensional data; the
+#'   multivariate codes are mapped to these when `x` has one column.
+#'
+#' @section Model selection:
+#' With several values of `k` or several models (`"all"` for every code),
+#' every pair is fitted and the one with the lowest BIC is returned, with the
+#' table of all pairs in `$selection`. softmix follows R's [stats::BIC()]
+#' convention, \eqn{BIC = -2 \ell + df \log n}: lower is better (mclust
+#' reports the negative of this). Pairs whose fit fails are reported in the
+#' table and skipped.
+#'
+#' @param x Data: a numeric matrix (n x d, observations in rows), a data
+#'   frame of numeric columns, or a numeric vector for one-dimensional data.
+#'   Missing or infinite values are an error.
+#' @param k Number of components, a whole number between 1 and n, or
+#'   several for model selection. May be omitted when `init` is a parameter
+#'   set or a posterior matrix.
+#' @param model Covariance model code(s); see the section below. `"all"`
+#'   selects among every implemented model.
+#' @param init How to start EM:
+#'   * `"kmeans++"` (default): k-means++ seeding (Arthur and Vassilvitskii
+#'     2007) refined by up to 10 Lloyd iterations, then one M step from that
+#'     partition. Draws from R's random number generator, so `set.seed()`
+#'     reproduces the fit.
+#'   * `"random"`: uniformly random responsibilities, normalised by row, then
+#'     one M step.
+#'   * a [mixture_params()] object: the starting parameters.
+#'   * an n x k matrix of non-negative weights (a posterior): EM starts with
+#'     an M step from it, as mclust's `me()` does.
+#'   * a vector of n labels in `1:k`: a hard partition, used as a one-hot
+#'     posterior.
+#' @param n_init Number of starts for `"kmeans++"` and `"random"`; the fit
+#'   with the highest log-likelihood is kept.
+#' @param control Settings from [softmix_control()]: `tol`, `max_iter`,
+#'   `reg`.
+#' @param n_threads Number of threads; `NULL` uses [softmix_threads()].
+#'   Results are identical for any number of threads.
+#' @return An object of class `softmix`, a list with:
+#'   * `call`: the matched call.
+#'   * `model`: the covariance model code; `k`, `n`, `d`: the number of
+#'     components, observations and variables.
+#'   * `parameters`: a [mixture_params()] object with `proportions`, `means`
+#'     (K x d) and `covariances` (d x d x K).
+#'   * `posterior`: the n x K matrix of responsibilities.
+#'   * `classification`: the component of highest posterior for each
+#'     observation; `uncertainty`: one minus that posterior.
+#'   * `loglik`: the log-likelihood of the returned parameters;
+#'     `loglik_trace`: the log-likelihood at every iteration, starting with
+#'     the initial parameters.
+#'   * `iterations`: the number of EM iterations; `converged`: whether the
+#'     tolerance was reached before `max_iter`.
+#'   * `df`: the number of free parameters; `bic`: \eqn{-2\ell + df \log n}.
+#'   * `data`: the data as a numeric matrix; `control`, `init`, `n_threads`:
+#'     the settings used.
+#'   * `selection`: for several `k` or models, a data frame with a row per
+#'     pair (`k`, `model`, `loglik`, `df`, `bic`, `converged`, `iterations`,
+#'     `message`).
+#' @references
+#' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
+#' from incomplete data via the EM algorithm. *Journal of the Royal
+#' Statistical Society B*, 39(1), 1-38.
+#'
+#' Fraley, C. and Raftery, A. E. (2002). Model-based clustering, discriminant
+#' analysis, and density estimation. *Journal of the American Statistical
+#' Association*, 97(458), 611-631.
+#'
+#' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
+#' *Pattern Recognition*, 28(5), 781-793.
+#'
+#' Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of
+#' careful seeding. *Proceedings of the 18th ACM-SIAM Symposium on Discrete
+#' Algorithms*, 1027-1035.
+#' @family fitting
+#' @export
+#' @examples
+#' set.seed(1)
+#' fit <- softmix(faithful, k = 2, n_threads = 1)
+#' fit
+#' head(posterior(fit))
+#' summary(fit)
+#'
+#' # one-dimensional data, equal variances
+#' fit1 <- softmix(faithful$waiting, k = 2, model = "E", n_threads = 1)
+#' fit1$parameters
+#'
+#' # choose k and the model by BIC
+#' best <- softmix(iris[, 1:4], k = 1:4, model = c("VVV", "EEE", "VVI"),
+#'                 n_threads = 1)
+#' best$selection
+softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
+                    control = softmix_control(), n_threads = NULL) {
+  call <- match.call()
+  data <- as_data_matrix(x)
+  n <- nrow(data)
+  models <- match_models(model, ncol(data))
+  control <- check_control(control)
+  n_init <- check_count(n_init, "n_init", min = 1)
+  n_threads <- resolve_threads(n_threads)
+  init_k <- init_components(init, n)
+  if (missing(k)) {
+    if (is.null(init_k)) {
+      softmix_abort("`k` is missing; give the number of components.")
+    }
+    k <- init_k
+  }
+  k <- check_k(k, n)
+  if (!is.null(init_k) && !identical(k, init_k)) {
+    softmix_abort(sprintf("`init` describes %d components but `k` is %s.", init_k,
+                          paste(k, collapse = ", ")))
+  }
+  if (length(k) == 1L && length(models) == 1L) {
+    return(fit_one(data, k, models, init, n_init, control, n_threads, call))
+  }
+  select_fit(data, k, models, init, n_init, control, n_threads, call)
+}
+
+#' The number of components an explicit start implies, or NULL for a method
+#' name; checks the start's form.
+#' @noRd
+init_components <- function(init, n, call = sys.call(-1)) {
+  if (is.character(init)) {
+    if (length(init) != 1L || !init %in% c("kmeans++", "random")) {
+      softmix_abort(sprintf(
+        "`init` must be \"kmeans++\", \"random\", a mixture_params object, an n x k posterior matrix or a vector of n labels; got %s.",
+        format_value(init)
+      ), call)
+    }
+    return(NULL)
+  }
+  if (inherits(init, "mixture_params")) return(length(init$proportions))
+  if (is.matrix(init) || is.data.frame(init)) {
+    return(ncol(check_posterior(init, n, arg = "init", call = call)))
+  }
+  if ((is.numeric(init) || is.factor(init)) && is.null(dim(init))) {
+    labels <- check_labels(init, n, call)
+    return(max(labels))
+  }
+  softmix_abort(sprintf("`init` must be a method name, mixture_params, a posterior matrix or labels, not %s.",
+                        describe_type(init)), call)
+}
+
+#' Validate a vector of labels 1..k covering every component
+#' @noRd
+check_labels <- function(labels, n, call = sys.call(-1)) {
+  if (is.factor(labels)) labels <- as.integer(droplevels(labels))
+  if (length(labels) != n) {
+    softmix_abort(sprintf("`init` labels must have one entry per observation: %d for %d.",
+                          length(labels), n), call)
+  }
+  if (anyNA(labels) || any(!is.finite(labels)) || any(labels != round(labels)) ||
+      any(labels < 1)) {
+    softmix_abort("`init` labels must be whole numbers 1, ..., k without missing values.", call)
+  }
+  missing_labels <- setdiff(seq_len(max(labels)), labels)
+  if (length(missing_labels) > 0L) {
+    softmix_abort(sprintf("`init` labels must use every component 1..%d; %s unused.",
+                          max(labels), paste(missing_labels, collapse = ", ")), call)
+  }
+  as.integer(labels)
+}
+
+#' Fit one (k, model) pair
+#' @noRd
+fit_one <- function(data, k, model, init, n_init, control, n_threads, call) {
+  ridge <- ridge_for(data, control$reg)
+  start <- NULL
+  method <- "given"
+  if (is.character(init)) {
+    method <- init
+  } else if (inherits(init, "mixture_params")) {
+    start <- check_params(init, ncol(data), arg = "init")
+  } else {
+    weights <- if (is.matrix(init) || is.data.frame(init)) {
+      check_posterior(init, nrow(data), k, arg = "init")
+    } else {
+      labels <- check_labels(init, nrow(data))
+      outer(labels, seq_len(k), "==") * 1
+    }
+    start <- call_core(m_step_cpp(data, weights, model, ridge, n_threads), call)
+  }
+  core <- call_core(fit_cpp(
+    data, k, model, method, start, n_init, control$tol, control$max_iter, ridge, n_threads
+  ), call)
+  new_softmix(core, data, model, k, control, init = if (is.character(init)) init else "given",
+              n_threads = n_threads, call = call)
+}
+
+#' Assemble a softmix object from the core's result
+#' @noRd
+new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
+  n <- nrow(data)
+  d <- ncol(data)
+  means <- core$parameters$means
+  colnames(means) <- colnames(data)
+  parameters <- structure(
+    list(
+      proportions = core$parameters$proportions,
+      means = means,
+      covariances = array(core$parameters$covariances, c(d, d, k),
+                          dimnames = list(colnames(data), colnames(data), NULL))
+    ),
+    class = "mixture_params"
+  )
+  posterior <- core$posterior
+  dimnames(posterior) <- list(rownames(data), NULL)
+  classification <- max.col(posterior, ties.method = "first")
+  df <- model_df(model, d, k)
+  structure(
+    list(
+      call = call,
+      model = model,
+      k = k,
+      n = n,
+      d = d,
+      parameters = parameters,
+      posterior = posterior,
+      classification = classification,
+      uncertainty = 1 - posterior[cbind(seq_len(n), classification)],
+      loglik = core$loglik,
+      loglik_trace = core$loglik_trace,
+      iterations = core$iterations,
+      converged = core$converged,
+      df = df,
+      bic = -2 * core$loglik + df * log(n),
+      data = data,
+      control = control,
+      init = init,
+      n_threads = n_threads
+    ),
+    class = "softmix"
+  )
+}
+
+#' Fit every (k, model) pair and keep the lowest BIC
+#' @noRd
+select_fit <- function(data, ks, models, init, n_init, control, n_threads, call) {
+  pairs <- expand.grid(k = ks, model = models, stringsAsFactors = FALSE)
+  best <- NULL
+  rows <- vector("list", nrow(pairs))
+  for (i in seq_len(nrow(pairs))) {
+    fit <- tryCatch(
+      fit_one(data, pairs$k[i], pairs$model[i], init, n_init, control, n_threads, call),
+      softmix_error = function(e) e
+    )
+    failed <- inherits(fit, "softmix_error")
+    rows[[i]] <- data.frame(
+      k = pairs$k[i], model = pairs$model[i],
+      loglik = if (failed) NA_real_ else fit$loglik,
+      df = model_df(pairs$model[i], ncol(data), pairs$k[i]),
+      bic = if (failed) NA_real_ else fit$bic,
+      converged = if (failed) NA else fit$converged,
+      iterations = if (failed) NA_integer_ else fit$iterations,
+      message = if (failed) conditionMessage(fit) else "",
+      stringsAsFactors = FALSE
+    )
+    if (!failed && (is.null(best) || fit$bic < best$bic)) best <- fit
+  }
+  if (is.null(best)) {
+    softmix_abort(paste("every (k, model) pair failed; the first:", rows[[1]]$message), call)
+  }
+  best$selection <- do.call(rbind, rows)
+  best
+}

@@ -1,0 +1,58 @@
+#' Control settings for EM
+#'
+#' @param tol Convergence tolerance: EM stops when the relative change of the
+#'   log-likelihood between iterations, \eqn{|\ell_t - \ell_{t-1}| / (1 +
+#'   |\ell_t|)}, falls below `tol`. Non-negative; 0 runs until `max_iter`.
+#' @param max_iter Maximum number of EM iterations (M steps); a whole number,
+#'   0 or more. With `max_iter = t` a fit performs exactly `t` E and M rounds
+#'   and one final E step.
+#' @param reg Ridge added to the covariance diagonals, relative to each
+#'   variable's scale: `reg * var(x[, j])` is added to the `j`-th diagonal
+#'   entry of every covariance matrix (for spherical models, `reg` times the
+#'   mean variance is added to each variance), so a fit does not depend on
+#'   the units of the data. It keeps covariances positive definite when a
+#'   component collapses onto few points. `0` gives the exact maximum
+#'   likelihood estimates. A constant column uses the mean variance of the
+#'   others (or 1).
+#' @return A list of class `softmix_control`.
+#' @family fitting
+#' @export
+#' @examples
+#' softmix_control(tol = 1e-10, max_iter = 500)
+softmix_control <- function(tol = 1e-8, max_iter = 1000, reg = 1e-6) {
+  tol <- check_nonnegative(tol, "tol")
+  max_iter <- check_count(max_iter, "max_iter", min = 0, max = .Machine$integer.max)
+  reg <- check_nonnegative(reg, "reg")
+  structure(list(tol = tol, max_iter = max_iter, reg = reg), class = "softmix_control")
+}
+
+#' @export
+print.softmix_control <- function(x, ...) {
+  cat("<softmix_control> tol = ", format(x$tol), ", max_iter = ", x$max_iter,
+      ", reg = ", format(x$reg), "\n", sep = "")
+  invisible(x)
+}
+
+#' Check a control argument
+#' @noRd
+check_control <- function(control, call = sys.call(-1)) {
+  if (!inherits(control, "softmix_control")) {
+    softmix_abort("`control` must be made by softmix_control().", call)
+  }
+  control
+}
+
+#' The ridge added to the covariance diagonals: reg times each column's
+#' variance, with constant columns borrowing the mean of the other variances.
+#' @noRd
+ridge_for <- function(data, reg) {
+  if (reg == 0) return(numeric(ncol(data)))
+  scale <- if (nrow(data) > 1L) {
+    apply(data, 2L, stats::var)
+  } else {
+    numeric(ncol(data))
+  }
+  positive <- scale > 0
+  scale[!positive] <- if (any(positive)) mean(scale[positive]) else 1
+  reg * scale
+}

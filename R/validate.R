@@ -1,0 +1,126 @@
+# Argument checks shared by the exported functions. Each names the argument
+# and the problem.
+
+#' Coerce data to a finite double matrix
+#'
+#' Accepts a numeric matrix, a data frame of numeric columns or a numeric
+#' vector (one variable).
+#' @noRd
+as_data_matrix <- function(x, arg = "x", call = sys.call(-1)) {
+  if (is.null(x)) {
+    softmix_abort(sprintf("`%s` must be numeric data, not NULL.", arg), call)
+  }
+  if (is.data.frame(x)) {
+    numeric_cols <- vapply(x, function(col) is.numeric(col) && !is.factor(col), logical(1))
+    if (!all(numeric_cols)) {
+      bad <- names(x)[!numeric_cols]
+      softmix_abort(sprintf(
+        "`%s` must have only numeric columns; not numeric: %s.", arg,
+        paste0("`", bad, "`", collapse = ", ")
+      ), call)
+    }
+    x <- as.matrix(x)
+  } else if (is.factor(x) || !(is.numeric(x) || is.logical(x)) || is.complex(x)) {
+    softmix_abort(sprintf(
+      "`%s` must be a numeric matrix, data frame or vector, not %s.", arg,
+      describe_type(x)
+    ), call)
+  } else if (is.logical(x)) {
+    softmix_abort(sprintf("`%s` must be numeric, not logical.", arg), call)
+  }
+  if (is.null(dim(x))) {
+    x <- matrix(as.numeric(x), ncol = 1L, dimnames = list(names(x), "x"))
+  } else if (length(dim(x)) != 2L) {
+    softmix_abort(sprintf("`%s` must be a matrix, not an array with %d dimensions.", arg,
+                          length(dim(x))), call)
+  }
+  if (nrow(x) == 0L || ncol(x) == 0L) {
+    softmix_abort(sprintf("`%s` must have at least one row and one column; it is %d x %d.",
+                          arg, nrow(x), ncol(x)), call)
+  }
+  if (storage.mode(x) != "double") storage.mode(x) <- "double"
+  if (anyNA(x)) {
+    bad <- which(rowSums(is.na(x)) > 0)
+    softmix_abort(sprintf(
+      "`%s` has missing values (NA or NaN) in %d row(s), the first being row %d; remove or impute them.",
+      arg, length(bad), bad[1]
+    ), call)
+  }
+  if (any(is.infinite(x))) {
+    bad <- which(rowSums(is.infinite(x)) > 0)
+    softmix_abort(sprintf(
+      "`%s` has infinite values in %d row(s), the first being row %d.",
+      arg, length(bad), bad[1]
+    ), call)
+  }
+  if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))
+  x
+}
+
+#' A short description of an object's type for error messages
+#' @noRd
+describe_type <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.factor(x)) return("a factor")
+  if (is.data.frame(x)) return("a data frame")
+  if (is.list(x)) return("a list")
+  paste("of type", typeof(x))
+}
+
+#' Check a single whole number within bounds
+#' @noRd
+check_count <- function(value, arg, min = 0, max = Inf, call = sys.call(-1)) {
+  ok <- is.numeric(value) && length(value) == 1L && !is.na(value) &&
+    is.finite(value) && value == round(value)
+  if (!ok) {
+    softmix_abort(sprintf("`%s` must be a single whole number, not %s.", arg,
+                          format_value(value)), call)
+  }
+  if (value < min || value > max) {
+    range <- if (is.finite(max)) sprintf("between %s and %s", min, max) else sprintf("at least %s", min)
+    softmix_abort(sprintf("`%s` must be %s; it is %s.", arg, range, format(value)), call)
+  }
+  as.integer(value)
+}
+
+#' Check a single non-negative finite number
+#' @noRd
+check_nonnegative <- function(value, arg, call = sys.call(-1)) {
+  ok <- is.numeric(value) && length(value) == 1L && !is.na(value) && is.finite(value)
+  if (!ok) {
+    softmix_abort(sprintf("`%s` must be a single finite number, not %s.", arg,
+                          format_value(value)), call)
+  }
+  if (value < 0) {
+    softmix_abort(sprintf("`%s` must be non-negative; it is %s.", arg, format(value)), call)
+  }
+  as.numeric(value)
+}
+
+#' Format a value briefly for an error message
+#' @noRd
+format_value <- function(value) {
+  if (is.null(value)) return("NULL")
+  if (!is.atomic(value)) return(describe_type(value))
+  if (length(value) != 1L) return(sprintf("a vector of length %d", length(value)))
+  if (is.character(value)) return(sprintf("\"%s\"", value))
+  format(value)
+}
+
+#' Check the number of components against the number of observations
+#' @noRd
+check_k <- function(k, n, call = sys.call(-1)) {
+  ok <- is.numeric(k) && length(k) >= 1L && !anyNA(k) && all(is.finite(k)) &&
+    all(k == round(k))
+  if (!ok) {
+    softmix_abort(sprintf("`k` must be whole numbers of components, not %s.",
+                          format_value(k)), call)
+  }
+  if (any(k < 1)) softmix_abort("`k` must be at least 1.", call)
+  if (any(k > n)) {
+    softmix_abort(sprintf("`k` (%s) must not exceed the number of observations (%d).",
+                          max(k), n), call)
+  }
+  if (anyDuplicated(k)) softmix_abort("`k` must not repeat values.", call)
+  as.integer(k)
+}

@@ -1,0 +1,125 @@
+// The EM driver: one fused pass over the data per iteration computes the
+// responsibilities under the current parameters, their log-likelihood and the
+// weighted statistics for the next parameters.
+#ifndef SOFTMIX_EM_H
+#define SOFTMIX_EM_H
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "estep.h"
+#include "init.h"
+#include "mstep.h"
+
+namespace softmix {
+
+struct Control {
+  double tol = 1e-8;
+  int max_iter = 1000;
+};
+
+struct Fit {
+  Params params;
+  double loglik = 0.0;
+  std::vector<double> loglik_trace;  // log-likelihood of each parameter set visited
+  int iterations = 0;                // M steps taken
+  bool converged = false;
+};
+
+// What only the host (R) can do. The default does nothing and draws from a
+// seeded std::mt19937_64; the R glue supplies R's RNG and interrupt check.
+struct NoHost {
+  StdRandom random{42};
+  void check_interrupt() {}
+  double uniform() { return random.uniform(); }
+};
+
+// EM from `params` until the relative change of the log-likelihood,
+// |l_t - l_{t-1}| / (1 + |l_t|), falls below tol, or max_iter M steps. The
+// returned log-likelihood is that of the returned parameters: with
+// max_iter = t, exactly t E+M rounds and one last E step.
+template <typename Host>
+Fit run_em(const arma::mat& x, Params params, Model model, const arma::vec& ridge,
+           const Control& control, int n_threads, Host& host) {
+  const std::size_t k = params.k();
+  const bool diagonal = is_diagonal(model);
+  const StatsLayout layout(x.n_cols, k, scatter_for(model));
+  Fit fit;
+  double previous = 0.0;
+  for (;;) {
+    const std::vector<double> stats =
+        accumulate(x, layout, params.means, n_threads,
+                   [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                     block_log_density(params, diagonal, end - begin, ws);
+                     return block_responsibilities(end - begin, k, ws, nullptr);
+                   });
+    const double loglik = stats[0];
+    if (!std::isfinite(loglik)) {
+      std::ostringstream msg;
+      msg << "the log-likelihood is not finite after " << fit.iterations
+          << " iterations: some observations have zero density under every component";
+      throw error(msg.str());
+    }
+    fit.loglik_trace.push_back(loglik);
+    if (fit.iterations > 0 &&
+        std::abs(loglik - previous) / (1.0 + std::abs(loglik)) < control.tol) {
+      fit.converged = true;
+      break;
+    }
+    if (fit.iterations >= control.max_iter) break;
+    host.check_interrupt();
+    params = params_from_moments(moments_from_stats(stats, layout, params.means), model, ridge);
+    previous = loglik;
+    ++fit.iterations;
+  }
+  fit.loglik = fit.loglik_trace.back();
+  fit.params = std::move(params);
+  return fit;
+}
+
+enum class Start { kmeans_pp, random, given };
+
+// A whole fit: n_init starts (each k-means++ or random; one for given
+// parameters), EM from each, the best log-likelihood kept, and the final E
+// step writing the n x K posterior. A start that fails is skipped while
+// another succeeds.
+template <typename Host>
+Fit fit_mixture(const arma::mat& x, std::size_t k, Model model, const arma::vec& ridge,
+                const Control& control, Start start, const Params* given, int n_init,
+                int n_threads, Host& host, arma::mat& posterior) {
+  Fit best;
+  bool have_best = false;
+  std::string last_error;
+  const int runs = start == Start::given ? 1 : std::max(1, n_init);
+  for (int run = 0; run < runs; ++run) {
+    try {
+      Params initial;
+      if (start == Start::given) {
+        initial = *given;
+      } else if (start == Start::kmeans_pp) {
+        initial = kmeans_pp_start(x, k, model, ridge, n_threads, host);
+      } else {
+        initial = random_start(x, k, model, ridge, n_threads, host, posterior);
+      }
+      Fit candidate = run_em(x, std::move(initial), model, ridge, control, n_threads, host);
+      if (!have_best || candidate.loglik > best.loglik) {
+        best = std::move(candidate);
+        have_best = true;
+      }
+    } catch (const error& e) {
+      if (runs == 1) throw;
+      last_error = e.what();
+    }
+    host.check_interrupt();
+  }
+  if (!have_best) throw error("every start failed; the last: " + last_error);
+  posterior.set_size(x.n_rows, k);
+  e_step(x, best.params, is_diagonal(model), n_threads, posterior.memptr(), nullptr);
+  return best;
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_EM_H

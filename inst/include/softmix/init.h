@@ -1,0 +1,198 @@
+// Starting parameters: k-means++ seeding refined by a few Lloyd iterations,
+// or random responsibilities, each followed by one M step.
+#ifndef SOFTMIX_INIT_H
+#define SOFTMIX_INIT_H
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "mstep.h"
+#include "parallel.h"
+
+namespace softmix {
+
+// A stand-in for R's generator when the core runs without R.
+class StdRandom {
+ public:
+  explicit StdRandom(std::uint64_t seed) : engine_(seed) {}
+  double uniform() { return std::uniform_real_distribution<double>(0.0, 1.0)(engine_); }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// Squared Euclidean distance from each point of [begin, end) to `centre`.
+inline void squared_distances(const arma::mat& x, std::size_t begin, std::size_t end,
+                              const double* centre, double* out) {
+  const std::size_t rows = end - begin;
+  std::fill(out, out + rows, 0.0);
+  for (std::size_t j = 0; j < x.n_cols; ++j) {
+    const double* column = x.colptr(j) + begin;
+    const double c = centre[j];
+    for (std::size_t b = 0; b < rows; ++b) {
+      const double diff = column[b] - c;
+      out[b] += diff * diff;
+    }
+  }
+}
+
+inline std::size_t uniform_index(double u, std::size_t n) {
+  return std::min(n - 1, static_cast<std::size_t>(u * static_cast<double>(n)));
+}
+
+// k-means++ seeding (Arthur and Vassilvitskii 2007): each new centre is a
+// point drawn with probability proportional to its squared distance to the
+// nearest centre so far. Returns d x K centres.
+template <typename Random>
+arma::mat kmeans_pp_seeds(const arma::mat& x, std::size_t k, int n_threads, Random& rng) {
+  const std::size_t n = x.n_rows, d = x.n_cols;
+  arma::mat centres(d, k);
+  centres.col(0) = x.row(uniform_index(rng.uniform(), n)).t();
+  std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
+  std::vector<double> distance_scratch(static_cast<std::size_t>(n_threads) * block_size);
+  for (std::size_t c = 1; c < k; ++c) {
+    const double* centre = centres.colptr(c - 1);
+    std::vector<double> total;
+    reduce_blocks(n, 1, n_threads, total,
+                  [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
+                    double* dist = distance_scratch.data() + thread * block_size;
+                    squared_distances(x, begin, end, centre, dist);
+                    double sum = 0.0;
+                    for (std::size_t b = 0; b < end - begin; ++b) {
+                      nearest[begin + b] = std::min(nearest[begin + b], dist[b]);
+                      sum += nearest[begin + b];
+                    }
+                    partial[0] = sum;
+                  });
+    const double target = rng.uniform() * total[0];
+    std::size_t chosen = 0;
+    if (total[0] > 0.0) {
+      double cumulative = 0.0;
+      chosen = n - 1;
+      for (std::size_t i = 0; i < n; ++i) {
+        cumulative += nearest[i];
+        if (cumulative > target && nearest[i] > 0.0) {
+          chosen = i;
+          break;
+        }
+      }
+    } else {
+      chosen = uniform_index(target, n);  // every point coincides with a centre
+    }
+    centres.col(c) = x.row(chosen).t();
+  }
+  return centres;
+}
+
+// Index of the nearest centre for each point.
+inline void assign_nearest(const arma::mat& x, const arma::mat& centres, int n_threads,
+                           std::vector<std::uint32_t>& labels) {
+  const std::size_t k = centres.n_cols;
+  std::vector<double> scratch(static_cast<std::size_t>(n_threads) * 2 * block_size);
+  labels.resize(x.n_rows);
+  for_each_block(x.n_rows, n_threads, [&](std::size_t begin, std::size_t end, int thread) {
+    double* dist = scratch.data() + thread * 2 * block_size;
+    double* best = dist + block_size;
+    const std::size_t rows = end - begin;
+    std::fill(best, best + rows, std::numeric_limits<double>::infinity());
+    for (std::size_t c = 0; c < k; ++c) {
+      squared_distances(x, begin, end, centres.colptr(c), dist);
+      for (std::size_t b = 0; b < rows; ++b) {
+        if (dist[b] < best[b]) {
+          best[b] = dist[b];
+          labels[begin + b] = static_cast<std::uint32_t>(c);
+        }
+      }
+    }
+  });
+}
+
+// Fills ws.responsibility with the one-hot rows of `labels` for a block.
+inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t k,
+                           std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+  std::fill(ws.responsibility.begin(), ws.responsibility.begin() + k * block_size, 0.0);
+  for (std::size_t b = 0; b < end - begin; ++b) {
+    ws.responsibility[labels[begin + b] * block_size + b] = 1.0;
+  }
+  return 0.0;
+}
+
+// Lloyd's algorithm from the given centres for at most `iterations` rounds;
+// returns the final labels. An emptied cluster keeps its previous centre.
+inline std::vector<std::uint32_t> lloyd(const arma::mat& x, arma::mat centres, int iterations,
+                                        int n_threads) {
+  const std::size_t d = x.n_cols, k = centres.n_cols;
+  std::vector<std::uint32_t> labels, previous;
+  const StatsLayout layout(d, k, Scatter::none);
+  const arma::mat origin(d, k, arma::fill::zeros);
+  for (int it = 0; it < iterations; ++it) {
+    assign_nearest(x, centres, n_threads, labels);
+    if (labels == previous) break;
+    const std::vector<double> stats =
+        accumulate(x, layout, origin, n_threads,
+                   [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                     return fill_one_hot(labels, k, begin, end, ws);
+                   });
+    for (std::size_t c = 0; c < k; ++c) {
+      const double count = stats[layout.weight + c];
+      if (count > 0.0) centres.col(c) = arma::vec(&stats[layout.sum + c * d], d) / count;
+    }
+    previous.swap(labels);
+  }
+  if (labels.empty() || labels != previous) assign_nearest(x, centres, n_threads, labels);
+  return labels;
+}
+
+// Weighted MLE from hard labels, without an n x K matrix.
+inline Params params_from_labels(const arma::mat& x, const std::vector<std::uint32_t>& labels,
+                                 std::size_t k, Model model, const arma::vec& ridge,
+                                 int n_threads) {
+  const std::size_t d = x.n_cols;
+  auto one_hot = [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+    return fill_one_hot(labels, k, begin, end, ws);
+  };
+  const StatsLayout first(d, k, Scatter::none);
+  const arma::mat origin(d, k, arma::fill::zeros);
+  const Moments location =
+      moments_from_stats(accumulate(x, first, origin, n_threads, one_hot), first, origin);
+  const StatsLayout second(d, k, scatter_for(model));
+  return params_from_moments(
+      moments_from_stats(accumulate(x, second, location.means, n_threads, one_hot), second,
+                         location.means),
+      model, ridge);
+}
+
+// Rounds of Lloyd's algorithm after k-means++ seeding.
+constexpr int lloyd_iterations = 10;
+
+template <typename Random>
+Params kmeans_pp_start(const arma::mat& x, std::size_t k, Model model, const arma::vec& ridge,
+                       int n_threads, Random& rng) {
+  const arma::mat seeds = kmeans_pp_seeds(x, k, n_threads, rng);
+  return params_from_labels(x, lloyd(x, seeds, lloyd_iterations, n_threads), k, model, ridge,
+                            n_threads);
+}
+
+// Responsibilities drawn uniformly and normalised by row, as scikit-learn's
+// "random" start; `scratch` (n x K) receives them.
+template <typename Random>
+Params random_start(const arma::mat& x, std::size_t k, Model model, const arma::vec& ridge,
+                    int n_threads, Random& rng, arma::mat& scratch) {
+  const std::size_t n = x.n_rows;
+  scratch.set_size(n, k);
+  for (std::size_t i = 0; i < n; ++i) {
+    double sum = 0.0;
+    for (std::size_t c = 0; c < k; ++c) {
+      scratch(i, c) = rng.uniform();
+      sum += scratch(i, c);
+    }
+    for (std::size_t c = 0; c < k; ++c) scratch(i, c) /= sum;
+  }
+  return m_step(x, scratch.memptr(), k, model, ridge, n_threads);
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_INIT_H

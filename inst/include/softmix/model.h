@@ -1,0 +1,124 @@
+// Covariance models, mixture parameters and their precision Cholesky factors.
+#ifndef SOFTMIX_MODEL_H
+#define SOFTMIX_MODEL_H
+
+#include <armadillo>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace softmix {
+
+// Errors the core reports; the R glue turns them into R conditions.
+class error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Covariance models by mclust's codes: volume, shape, orientation, each
+// Equal or Variable across components, I for identity. One-dimensional data
+// use EII (mclust's "E") and VII ("V"). mclust's other eight models (EVI,
+// VEI, VEE, EVE, VVE, EEV, VEV, EVV) are to be added here and in mstep.h.
+enum class Model { EII, VII, EEI, VVI, EEE, VVV };
+
+inline Model model_from_code(const std::string& code) {
+  if (code == "EII" || code == "E") return Model::EII;
+  if (code == "VII" || code == "V") return Model::VII;
+  if (code == "EEI") return Model::EEI;
+  if (code == "VVI") return Model::VVI;
+  if (code == "EEE") return Model::EEE;
+  if (code == "VVV") return Model::VVV;
+  throw error("unknown covariance model '" + code + "'");
+}
+
+inline std::string model_code(Model model) {
+  switch (model) {
+    case Model::EII: return "EII";
+    case Model::VII: return "VII";
+    case Model::EEI: return "EEI";
+    case Model::VVI: return "VVI";
+    case Model::EEE: return "EEE";
+    case Model::VVV: return "VVV";
+  }
+  return "";
+}
+
+// Models whose covariances are diagonal get the cheaper O(d) kernels.
+inline bool is_diagonal(Model model) {
+  return model == Model::EII || model == Model::VII || model == Model::EEI ||
+         model == Model::VVI;
+}
+
+// Free covariance parameters, as mclust's nVarParams() counts them.
+inline double covariance_df(Model model, std::size_t d, std::size_t k) {
+  const double dd = static_cast<double>(d);
+  const double kk = static_cast<double>(k);
+  switch (model) {
+    case Model::EII: return 1.0;
+    case Model::VII: return kk;
+    case Model::EEI: return dd;
+    case Model::VVI: return kk * dd;
+    case Model::EEE: return dd * (dd + 1.0) / 2.0;
+    case Model::VVV: return kk * dd * (dd + 1.0) / 2.0;
+  }
+  return 0.0;
+}
+
+// Proportions, means (d x K, one column per component) and covariances, with
+// the factors the E step uses: precision_chol.slice(k) is the upper
+// triangular U_k with inverse(Sigma_k) = U_k U_k', so
+// log N(x | mu_k, Sigma_k) = -d/2 log(2 pi) + sum_j log U_k[j, j]
+//                            - ||U_k' (x - mu_k)||^2 / 2.
+struct Params {
+  arma::vec proportions;
+  arma::mat means;
+  arma::cube covariances;
+  arma::cube precision_chol;
+  arma::vec log_det_chol;  // sum_j log U_k[j, j] = -log det(Sigma_k) / 2
+
+  std::size_t k() const { return proportions.n_elem; }
+  std::size_t d() const { return means.n_rows; }
+};
+
+// Fills precision_chol and log_det_chol from the covariances. A covariance
+// that is not numerically positive definite is an error naming the component
+// (1-based, as R users count). `shared` says all components share one
+// covariance, so the message speaks of the common covariance.
+inline void factorize(Params& params, bool shared = false) {
+  const std::size_t d = params.d();
+  const std::size_t k = params.k();
+  params.precision_chol.set_size(d, d, k);
+  params.log_det_chol.set_size(k);
+  arma::mat upper_chol;
+  for (std::size_t c = 0; c < k; ++c) {
+    const arma::mat& sigma = params.covariances.slice(c);
+    bool ok = sigma.is_finite() && arma::chol(upper_chol, sigma);  // sigma = R'R
+    if (ok) {
+      // U = inverse(R) is upper triangular and U U' = inverse(R'R).
+      arma::mat precision_chol;
+      ok = arma::inv(precision_chol, arma::trimatu(upper_chol));
+      if (ok) {
+        params.precision_chol.slice(c) = arma::trimatu(precision_chol);
+        const arma::vec diagonal = precision_chol.diag();
+        ok = diagonal.is_finite() && arma::all(diagonal > 0.0);
+        if (ok) params.log_det_chol(c) = arma::accu(arma::log(diagonal));
+      }
+    }
+    if (!ok) {
+      const std::string which =
+          shared ? std::string("the common covariance matrix")
+                 : "the covariance matrix of component " + std::to_string(c + 1);
+      throw error(which + " is not positive definite (singular or nearly so); "
+                  "increase `reg` in softmix_control() or use a simpler covariance model");
+    }
+  }
+}
+
+inline bool is_shared(Model model) {
+  return model == Model::EII || model == Model::EEI || model == Model::EEE;
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_MODEL_H

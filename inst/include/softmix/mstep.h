@@ -1,0 +1,233 @@
+// The M step: weighted sufficient statistics accumulated block by block, and
+// the weighted maximum-likelihood parameters of each covariance model.
+#ifndef SOFTMIX_MSTEP_H
+#define SOFTMIX_MSTEP_H
+
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "estep.h"
+#include "model.h"
+#include "parallel.h"
+
+namespace softmix {
+
+enum class Scatter { none, diagonal, full };
+
+inline Scatter scatter_for(Model model) {
+  return is_diagonal(model) ? Scatter::diagonal : Scatter::full;
+}
+
+// Where each statistic lives in a flat buffer of partial sums:
+// [log-likelihood][N_k: K][sum r (x - c_k): d x K][scatter: d x K or d x d x K].
+// The full scatter fills the upper triangle only.
+struct StatsLayout {
+  std::size_t d, k;
+  Scatter scatter;
+  std::size_t weight, sum, moment, length;
+
+  StatsLayout(std::size_t d_, std::size_t k_, Scatter scatter_)
+      : d(d_), k(k_), scatter(scatter_), weight(1), sum(1 + k_), moment(1 + k_ + d_ * k_) {
+    const std::size_t moment_length =
+        scatter == Scatter::full ? d * d * k : (scatter == Scatter::diagonal ? d * k : 0);
+    length = moment + moment_length;
+  }
+};
+
+// sum_b a[b] * b[b] with four running sums, for instruction-level parallelism.
+inline double dot(const double* a, const double* b, std::size_t rows) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  std::size_t i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < rows; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// Adds the block's weighted statistics, centred on `centres` (d x K), to
+// `partial`. The weights are ws.responsibility; the panel must be loaded.
+// Centring on the previous means keeps the scatter free of the cancellation
+// of E[x x'] - mu mu'.
+inline void accumulate_block(const StatsLayout& layout, const arma::mat& centres,
+                             std::size_t rows, BlockWorkspace& ws, std::vector<double>& weighted,
+                             double* partial) {
+  const std::size_t d = layout.d;
+  for (std::size_t c = 0; c < layout.k; ++c) {
+    const double* r = ws.responsibility.data() + c * block_size;
+    double weight = 0.0;
+    for (std::size_t b = 0; b < rows; ++b) weight += r[b];
+    if (weight == 0.0) continue;  // one-hot starts leave most blocks empty
+    partial[layout.weight + c] += weight;
+    centre_panel(ws.panel.data(), rows, d, centres.colptr(c), ws.centred.data());
+    for (std::size_t j = 0; j < d; ++j) {
+      const double* in = ws.centred.data() + j * block_size;
+      double* out = weighted.data() + j * block_size;
+      for (std::size_t b = 0; b < rows; ++b) out[b] = r[b] * in[b];
+    }
+    double* sum = partial + layout.sum + c * d;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double* w = weighted.data() + j * block_size;
+      double s = 0.0;
+      for (std::size_t b = 0; b < rows; ++b) s += w[b];
+      sum[j] += s;
+    }
+    if (layout.scatter == Scatter::full) {
+      double* moment = partial + layout.moment + c * d * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        const double* cj = ws.centred.data() + j * block_size;
+        for (std::size_t i = 0; i <= j; ++i) {
+          moment[j * d + i] += dot(weighted.data() + i * block_size, cj, rows);
+        }
+      }
+    } else if (layout.scatter == Scatter::diagonal) {
+      double* moment = partial + layout.moment + c * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        moment[j] += dot(weighted.data() + j * block_size, ws.centred.data() + j * block_size, rows);
+      }
+    }
+  }
+}
+
+// Means and the within-component scatter W_k = sum_i r_ik (x_i - m_k)(x_i - m_k)'
+// recovered from statistics centred on c_k: m_k = c_k + s_k / N_k and
+// W_k = S_k - N_k (m_k - c_k)(m_k - c_k)'.
+struct Moments {
+  arma::vec weight;    // N_k
+  arma::mat means;     // d x K
+  arma::cube scatter;  // d x d x K; only the diagonal for diagonal models
+};
+
+inline Moments moments_from_stats(const std::vector<double>& stats, const StatsLayout& layout,
+                                  const arma::mat& centres) {
+  const std::size_t d = layout.d, k = layout.k;
+  Moments m;
+  m.weight = arma::vec(&stats[layout.weight], k);
+  m.means = centres;
+  const bool full = layout.scatter == Scatter::full;
+  m.scatter.zeros(d, d, k);
+  const double total = arma::accu(m.weight);
+  for (std::size_t c = 0; c < k; ++c) {
+    const double nk = m.weight(c);
+    if (!(nk > total * 1e-12) || !std::isfinite(nk)) {
+      std::ostringstream msg;
+      msg << "component " << c + 1 << " has vanishing weight (effective count N_k = " << nk
+          << "); fit fewer components or start from other parameters";
+      throw error(msg.str());
+    }
+    const arma::vec shift = arma::vec(&stats[layout.sum + c * d], d) / nk;
+    m.means.col(c) += shift;
+    if (full) {
+      arma::mat s(&stats[layout.moment + c * d * d], d, d);
+      s = arma::symmatu(s);
+      m.scatter.slice(c) = s - nk * shift * shift.t();
+    } else if (layout.scatter == Scatter::diagonal) {
+      m.scatter.slice(c).diag() = arma::vec(&stats[layout.moment + c * d], d) - nk * arma::square(shift);
+    }
+  }
+  return m;
+}
+
+// Weighted MLE of each model from the moments; `ridge` (length d) is added
+// to the diagonal of every covariance, its mean to a spherical variance.
+inline Params params_from_moments(const Moments& m, Model model, const arma::vec& ridge) {
+  const std::size_t d = m.means.n_rows, k = m.means.n_cols;
+  const double total = arma::accu(m.weight);
+  Params p;
+  p.proportions = m.weight / total;
+  p.means = m.means;
+  p.covariances.zeros(d, d, k);
+  const double dd = static_cast<double>(d);
+  const double mean_ridge = arma::mean(ridge);
+  switch (model) {
+    case Model::VVV:
+      for (std::size_t c = 0; c < k; ++c) {
+        p.covariances.slice(c) = m.scatter.slice(c) / m.weight(c);
+        p.covariances.slice(c).diag() += ridge;
+      }
+      break;
+    case Model::EEE: {
+      arma::mat pooled = arma::sum(m.scatter, 2) / total;
+      pooled.diag() += ridge;
+      p.covariances.each_slice() = pooled;
+      break;
+    }
+    case Model::VVI:
+      for (std::size_t c = 0; c < k; ++c) {
+        p.covariances.slice(c).diag() = arma::vec(m.scatter.slice(c).diag()) / m.weight(c) + ridge;
+      }
+      break;
+    case Model::EEI: {
+      arma::vec pooled(d, arma::fill::zeros);
+      for (std::size_t c = 0; c < k; ++c) pooled += m.scatter.slice(c).diag();
+      pooled = pooled / total + ridge;
+      for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag() = pooled;
+      break;
+    }
+    case Model::VII:
+      for (std::size_t c = 0; c < k; ++c) {
+        const double variance = arma::trace(m.scatter.slice(c)) / (dd * m.weight(c)) + mean_ridge;
+        p.covariances.slice(c).diag().fill(variance);
+      }
+      break;
+    case Model::EII: {
+      double trace = 0.0;
+      for (std::size_t c = 0; c < k; ++c) trace += arma::trace(m.scatter.slice(c));
+      const double variance = trace / (dd * total) + mean_ridge;
+      for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag().fill(variance);
+      break;
+    }
+  }
+  factorize(p, is_shared(model));
+  return p;
+}
+
+// Weighted statistics of the whole data for weights given by fill(begin,
+// end, ws), which writes ws.responsibility for the block and returns the
+// block's log-likelihood (or 0).
+template <typename FillWeights>
+std::vector<double> accumulate(const arma::mat& x, const StatsLayout& layout,
+                               const arma::mat& centres, int n_threads, FillWeights&& fill) {
+  std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, layout.d, layout.k);
+  std::vector<std::vector<double>> weighted(static_cast<std::size_t>(n_threads),
+                                            std::vector<double>(block_size * layout.d));
+  std::vector<double> total;
+  reduce_blocks(x.n_rows, layout.length, n_threads, total,
+                [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
+                  BlockWorkspace& ws = workspaces[thread];
+                  load_panel(x, begin, end, ws.panel.data());
+                  partial[0] = fill(begin, end, ws);
+                  accumulate_block(layout, centres, end - begin, ws, weighted[thread], partial);
+                });
+  return total;
+}
+
+// Weighted MLE from a column-major n x K matrix of non-negative weights, in
+// two passes: the means first, then the scatter centred on them.
+inline Params m_step(const arma::mat& x, const double* weights, std::size_t k, Model model,
+                     const arma::vec& ridge, int n_threads) {
+  const std::size_t n = x.n_rows, d = x.n_cols;
+  auto copy_weights = [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+    for (std::size_t c = 0; c < k; ++c) {
+      std::memcpy(ws.responsibility.data() + c * block_size, weights + c * n + begin,
+                  (end - begin) * sizeof(double));
+    }
+    return 0.0;
+  };
+  const StatsLayout first(d, k, Scatter::none);
+  const arma::mat origin(d, k, arma::fill::zeros);
+  const Moments location = moments_from_stats(accumulate(x, first, origin, n_threads, copy_weights),
+                                              first, origin);
+  const StatsLayout second(d, k, scatter_for(model));
+  const Moments moments = moments_from_stats(
+      accumulate(x, second, location.means, n_threads, copy_weights), second, location.means);
+  return params_from_moments(moments, model, ridge);
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_MSTEP_H

@@ -1,0 +1,12 @@
+// The whole core: include this one header.
+#ifndef SOFTMIX_SOFTMIX_H
+#define SOFTMIX_SOFTMIX_H
+
+#include "em.h"
+#include "estep.h"
+#include "init.h"
+#include "model.h"
+#include "mstep.h"
+#include "parallel.h"
+
+#endif  // SOFTMIX_SOFTMIX_H

@@ -1,0 +1,39 @@
+// Glue for e_step(), m_step() and dmixture().
+#include <RcppArmadillo.h>
+
+#include "convert.h"
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
+                      bool want_posterior, bool want_density, int n_threads) {
+  const arma::mat data = matrix_view(x);
+  const softmix::Params params = params_from_list(parameters, false);
+  // Diagonal covariances take the O(d) kernel.
+  bool diagonal = true;
+  for (std::size_t c = 0; c < params.k(); ++c) {
+    diagonal = diagonal && params.covariances.slice(c).is_diagmat();
+  }
+  Rcpp::NumericMatrix posterior(want_posterior ? x.nrow() : 0, want_posterior ? params.k() : 0);
+  Rcpp::NumericVector log_density(want_density ? x.nrow() : 0);
+  const double loglik = softmix::e_step(
+      data, params, diagonal, softmix::cap_threads(n_threads),
+      want_posterior ? posterior.begin() : nullptr, want_density ? log_density.begin() : nullptr);
+  return Rcpp::List::create(Rcpp::Named("posterior") = posterior,
+                            Rcpp::Named("log_density") = log_density,
+                            Rcpp::Named("loglik") = loglik);
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior,
+                      const std::string& model, const arma::vec& ridge, int n_threads) {
+  const softmix::Params params =
+      softmix::m_step(matrix_view(x), posterior.begin(), posterior.ncol(),
+                      softmix::model_from_code(model), ridge, softmix::cap_threads(n_threads));
+  return params_to_list(params);
+}
+
+// [[Rcpp::export(rng = false)]]
+int available_threads_cpp() { return softmix::available_threads(); }
+
+// [[Rcpp::export(rng = false)]]
+int cap_threads_cpp(int requested) { return softmix::cap_threads(requested); }

@@ -1,0 +1,16 @@
+# Installs the R packages softmix needs to build, check and demo, from CRAN,
+# skipping those already installed.
+needed <- c("Rcpp", "RcppArmadillo", "testthat", "knitr", "rmarkdown", "mclust", "mvtnorm")
+extra <- commandArgs(trailingOnly = TRUE)
+needed <- unique(c(needed, extra))
+missing <- needed[!vapply(needed, requireNamespace, logical(1), quietly = TRUE)]
+if (length(missing) > 0) {
+  message("Installing from CRAN: ", paste(missing, collapse = ", "))
+  repos <- getOption("repos")
+  if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
+    repos <- c(CRAN = "https://cloud.r-project.org")
+  }
+  install.packages(missing, repos = repos, Ncpus = max(1L, parallel::detectCores()))
+  still <- missing[!vapply(missing, requireNamespace, logical(1), quietly = TRUE)]
+  if (length(still) > 0) stop("could not install: ", paste(still, collapse = ", "))
+}
