@@ -7,7 +7,7 @@ R := R
 RSCRIPT := Rscript
 CHECK_DIR := check
 
-.PHONY: all deps system-deps install demo build check document clean
+.PHONY: all deps system-deps install demo build check core-test document clean
 
 all: check
 
@@ -41,6 +41,14 @@ check: build
 	  status=$$?; \
 	  cd .. && $(RSCRIPT) tools/test-count.R $(CHECK_DIR)/$(PKG).Rcheck; counted=$$?; \
 	  if [ $$status -ne 0 ]; then exit $$status; fi; exit $$counted
+
+# Builds the C++ core without R and runs its own tests (Armadillo's headers
+# come from the installed RcppArmadillo).
+ARMA_INCLUDE = $(shell $(RSCRIPT) -e 'cat(system.file("include", package = "RcppArmadillo"))')
+core-test: deps
+	$(CXX) -std=c++14 -O2 -fopenmp -DARMA_DONT_USE_WRAPPER -I inst/include -I $(ARMA_INCLUDE) \
+	  core/test_core.cpp -o core/test_core $$($(R) CMD config LAPACK_LIBS) $$($(R) CMD config BLAS_LIBS)
+	./core/test_core
 
 # Regenerates RcppExports, NAMESPACE and man/ (needs roxygen2).
 document:

@@ -30,11 +30,10 @@ inline Rcpp::List params_to_list(const softmix::Params& params) {
   const std::size_t d = params.d(), k = params.k();
   Rcpp::NumericVector covariances(params.covariances.begin(), params.covariances.end());
   covariances.attr("dim") = Rcpp::IntegerVector::create(d, d, k);
-  return Rcpp::List::create(
-      Rcpp::Named("proportions") = Rcpp::NumericVector(params.proportions.begin(),
-                                                       params.proportions.end()),
-      Rcpp::Named("means") = Rcpp::wrap(arma::mat(params.means.t())),
-      Rcpp::Named("covariances") = covariances);
+  return Rcpp::List::create(Rcpp::Named("proportions") = Rcpp::NumericVector(
+                                params.proportions.begin(), params.proportions.end()),
+                            Rcpp::Named("means") = Rcpp::wrap(arma::mat(params.means.t())),
+                            Rcpp::Named("covariances") = covariances);
 }
 
 #endif  // SOFTMIX_CONVERT_H

@@ -29,8 +29,8 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
       softmix::fit_mixture(data, static_cast<std::size_t>(k), code, ridge, control, kind, &given,
                            n_init, softmix::cap_threads(n_threads), host, posterior_view);
   return Rcpp::List::create(
-      Rcpp::Named("parameters") = params_to_list(fit.params),
-      Rcpp::Named("posterior") = posterior, Rcpp::Named("loglik") = fit.loglik,
+      Rcpp::Named("parameters") = params_to_list(fit.params), Rcpp::Named("posterior") = posterior,
+      Rcpp::Named("loglik") = fit.loglik,
       Rcpp::Named("loglik_trace") = Rcpp::wrap(fit.loglik_trace),
       Rcpp::Named("iterations") = fit.iterations, Rcpp::Named("converged") = fit.converged);
 }

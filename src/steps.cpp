@@ -15,9 +15,9 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
   }
   Rcpp::NumericMatrix posterior(want_posterior ? x.nrow() : 0, want_posterior ? params.k() : 0);
   Rcpp::NumericVector log_density(want_density ? x.nrow() : 0);
-  const double loglik = softmix::e_step(
-      data, params, diagonal, softmix::cap_threads(n_threads),
-      want_posterior ? posterior.begin() : nullptr, want_density ? log_density.begin() : nullptr);
+  const double loglik = softmix::e_step(data, params, diagonal, softmix::cap_threads(n_threads),
+                                        want_posterior ? posterior.begin() : nullptr,
+                                        want_density ? log_density.begin() : nullptr);
   return Rcpp::List::create(Rcpp::Named("posterior") = posterior,
                             Rcpp::Named("log_density") = log_density,
                             Rcpp::Named("loglik") = loglik);
@@ -33,7 +33,11 @@ Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& p
 }
 
 // [[Rcpp::export(rng = false)]]
-int available_threads_cpp() { return softmix::available_threads(); }
+int available_threads_cpp() {
+  return softmix::available_threads();
+}
 
 // [[Rcpp::export(rng = false)]]
-int cap_threads_cpp(int requested) { return softmix::cap_threads(requested); }
+int cap_threads_cpp(int requested) {
+  return softmix::cap_threads(requested);
+}

@@ -87,8 +87,8 @@ enum class Start { kmeans_pp, random, given };
 // another succeeds.
 template <typename Host>
 Fit fit_mixture(const arma::mat& x, std::size_t k, Model model, const arma::vec& ridge,
-                const Control& control, Start start, const Params* given, int n_init,
-                int n_threads, Host& host, arma::mat& posterior) {
+                const Control& control, Start start, const Params* given, int n_init, int n_threads,
+                Host& host, arma::mat& posterior) {
   Fit best;
   bool have_best = false;
   std::string last_error;

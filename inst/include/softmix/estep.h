@@ -20,15 +20,18 @@ constexpr double log_two_pi = 1.8378770664093454836;
 // variable by variable (point index fastest), so the inner loops run over
 // consecutive points and vectorise.
 struct BlockWorkspace {
-  std::vector<double> panel;          // block_size x d
-  std::vector<double> centred;        // block_size x d, x - centre of one component
-  std::vector<double> projection;     // block_size, one row of U' (x - mu)
-  std::vector<double> log_density;    // block_size x K, log pi_k + log N(x | k)
-  std::vector<double> responsibility; // block_size x K
+  std::vector<double> panel;           // block_size x d
+  std::vector<double> centred;         // block_size x d, x - centre of one component
+  std::vector<double> projection;      // block_size, one row of U' (x - mu)
+  std::vector<double> log_density;     // block_size x K, log pi_k + log N(x | k)
+  std::vector<double> responsibility;  // block_size x K
 
   BlockWorkspace(std::size_t d, std::size_t k)
-      : panel(block_size * d), centred(block_size * d), projection(block_size),
-        log_density(block_size * k), responsibility(block_size * k) {}
+      : panel(block_size * d),
+        centred(block_size * d),
+        projection(block_size),
+        log_density(block_size * k),
+        responsibility(block_size * k) {}
 };
 
 inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d, std::size_t k) {
@@ -44,8 +47,8 @@ inline void load_panel(const arma::mat& x, std::size_t begin, std::size_t end, d
 }
 
 // centred = panel - centre, variable by variable.
-inline void centre_panel(const double* panel, std::size_t rows, std::size_t d,
-                         const double* centre, double* centred) {
+inline void centre_panel(const double* panel, std::size_t rows, std::size_t d, const double* centre,
+                         double* centred) {
   for (std::size_t j = 0; j < d; ++j) {
     const double* in = panel + j * block_size;
     double* out = centred + j * block_size;
@@ -57,8 +60,7 @@ inline void centre_panel(const double* panel, std::size_t rows, std::size_t d,
 // Squared Mahalanobis distances ||U' (x - mu)||^2 for the centred points, with
 // U upper triangular: row i of U' (x - mu) is sum_{j <= i} U[j, i] (x_j - mu_j).
 inline void mahalanobis_full(const double* centred, std::size_t rows, std::size_t d,
-                             const double* precision_chol, double* projection,
-                             double* distance) {
+                             const double* precision_chol, double* projection, double* distance) {
   std::fill(distance, distance + rows, 0.0);
   for (std::size_t i = 0; i < d; ++i) {
     const double* column = precision_chol + i * d;  // U[, i]
@@ -158,8 +160,7 @@ inline double e_step(const arma::mat& x, const Params& params, bool diagonal, in
                   if (posterior != nullptr) {
                     for (std::size_t c = 0; c < k; ++c) {
                       std::memcpy(posterior + c * n + begin,
-                                  ws.responsibility.data() + c * block_size,
-                                  rows * sizeof(double));
+                                  ws.responsibility.data() + c * block_size, rows * sizeof(double));
                     }
                   }
                 });

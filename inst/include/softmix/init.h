@@ -55,17 +55,18 @@ arma::mat kmeans_pp_seeds(const arma::mat& x, std::size_t k, int n_threads, Rand
   for (std::size_t c = 1; c < k; ++c) {
     const double* centre = centres.colptr(c - 1);
     std::vector<double> total;
-    reduce_blocks(n, 1, n_threads, total,
-                  [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
-                    double* dist = distance_scratch.data() + thread * block_size;
-                    squared_distances(x, begin, end, centre, dist);
-                    double sum = 0.0;
-                    for (std::size_t b = 0; b < end - begin; ++b) {
-                      nearest[begin + b] = std::min(nearest[begin + b], dist[b]);
-                      sum += nearest[begin + b];
-                    }
-                    partial[0] = sum;
-                  });
+    reduce_blocks(
+        n, 1, n_threads, total,
+        [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
+          double* dist = distance_scratch.data() + thread * block_size;
+          squared_distances(x, begin, end, centre, dist);
+          double sum = 0.0;
+          for (std::size_t b = 0; b < end - begin; ++b) {
+            nearest[begin + b] = std::min(nearest[begin + b], dist[b]);
+            sum += nearest[begin + b];
+          }
+          partial[0] = sum;
+        });
     const double target = rng.uniform() * total[0];
     std::size_t chosen = 0;
     if (total[0] > 0.0) {
@@ -130,11 +131,10 @@ inline std::vector<std::uint32_t> lloyd(const arma::mat& x, arma::mat centres, i
   for (int it = 0; it < iterations; ++it) {
     assign_nearest(x, centres, n_threads, labels);
     if (labels == previous) break;
-    const std::vector<double> stats =
-        accumulate(x, layout, origin, n_threads,
-                   [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-                     return fill_one_hot(labels, k, begin, end, ws);
-                   });
+    const std::vector<double> stats = accumulate(
+        x, layout, origin, n_threads, [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+          return fill_one_hot(labels, k, begin, end, ws);
+        });
     for (std::size_t c = 0; c < k; ++c) {
       const double count = stats[layout.weight + c];
       if (count > 0.0) centres.col(c) = arma::vec(&stats[layout.sum + c * d], d) / count;

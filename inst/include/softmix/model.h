@@ -34,20 +34,25 @@ inline Model model_from_code(const std::string& code) {
 
 inline std::string model_code(Model model) {
   switch (model) {
-    case Model::EII: return "EII";
-    case Model::VII: return "VII";
-    case Model::EEI: return "EEI";
-    case Model::VVI: return "VVI";
-    case Model::EEE: return "EEE";
-    case Model::VVV: return "VVV";
+    case Model::EII:
+      return "EII";
+    case Model::VII:
+      return "VII";
+    case Model::EEI:
+      return "EEI";
+    case Model::VVI:
+      return "VVI";
+    case Model::EEE:
+      return "EEE";
+    case Model::VVV:
+      return "VVV";
   }
   return "";
 }
 
 // Models whose covariances are diagonal get the cheaper O(d) kernels.
 inline bool is_diagonal(Model model) {
-  return model == Model::EII || model == Model::VII || model == Model::EEI ||
-         model == Model::VVI;
+  return model == Model::EII || model == Model::VII || model == Model::EEI || model == Model::VVI;
 }
 
 // Free covariance parameters, as mclust's nVarParams() counts them.
@@ -55,12 +60,18 @@ inline double covariance_df(Model model, std::size_t d, std::size_t k) {
   const double dd = static_cast<double>(d);
   const double kk = static_cast<double>(k);
   switch (model) {
-    case Model::EII: return 1.0;
-    case Model::VII: return kk;
-    case Model::EEI: return dd;
-    case Model::VVI: return kk * dd;
-    case Model::EEE: return dd * (dd + 1.0) / 2.0;
-    case Model::VVV: return kk * dd * (dd + 1.0) / 2.0;
+    case Model::EII:
+      return 1.0;
+    case Model::VII:
+      return kk;
+    case Model::EEI:
+      return dd;
+    case Model::VVI:
+      return kk * dd;
+    case Model::EEE:
+      return dd * (dd + 1.0) / 2.0;
+    case Model::VVV:
+      return kk * dd * (dd + 1.0) / 2.0;
   }
   return 0.0;
 }
@@ -106,10 +117,11 @@ inline void factorize(Params& params, bool shared = false) {
       }
     }
     if (!ok) {
-      const std::string which =
-          shared ? std::string("the common covariance matrix")
-                 : "the covariance matrix of component " + std::to_string(c + 1);
-      throw error(which + " is not positive definite (singular or nearly so); "
+      const std::string which = shared
+                                    ? std::string("the common covariance matrix")
+                                    : "the covariance matrix of component " + std::to_string(c + 1);
+      throw error(which +
+                  " is not positive definite (singular or nearly so); "
                   "increase `reg` in softmix_control() or use a simpler covariance model");
     }
   }

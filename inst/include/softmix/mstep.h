@@ -53,9 +53,8 @@ inline double dot(const double* a, const double* b, std::size_t rows) {
 // `partial`. The weights are ws.responsibility; the panel must be loaded.
 // Centring on the previous means keeps the scatter free of the cancellation
 // of E[x x'] - mu mu'.
-inline void accumulate_block(const StatsLayout& layout, const arma::mat& centres,
-                             std::size_t rows, BlockWorkspace& ws, std::vector<double>& weighted,
-                             double* partial) {
+inline void accumulate_block(const StatsLayout& layout, const arma::mat& centres, std::size_t rows,
+                             BlockWorkspace& ws, std::vector<double>& weighted, double* partial) {
   const std::size_t d = layout.d;
   for (std::size_t c = 0; c < layout.k; ++c) {
     const double* r = ws.responsibility.data() + c * block_size;
@@ -87,7 +86,8 @@ inline void accumulate_block(const StatsLayout& layout, const arma::mat& centres
     } else if (layout.scatter == Scatter::diagonal) {
       double* moment = partial + layout.moment + c * d;
       for (std::size_t j = 0; j < d; ++j) {
-        moment[j] += dot(weighted.data() + j * block_size, ws.centred.data() + j * block_size, rows);
+        moment[j] +=
+            dot(weighted.data() + j * block_size, ws.centred.data() + j * block_size, rows);
       }
     }
   }
@@ -126,7 +126,8 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
       s = arma::symmatu(s);
       m.scatter.slice(c) = s - nk * shift * shift.t();
     } else if (layout.scatter == Scatter::diagonal) {
-      m.scatter.slice(c).diag() = arma::vec(&stats[layout.moment + c * d], d) - nk * arma::square(shift);
+      m.scatter.slice(c).diag() =
+          arma::vec(&stats[layout.moment + c * d], d) - nk * arma::square(shift);
     }
   }
   return m;
@@ -220,8 +221,8 @@ inline Params m_step(const arma::mat& x, const double* weights, std::size_t k, M
   };
   const StatsLayout first(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
-  const Moments location = moments_from_stats(accumulate(x, first, origin, n_threads, copy_weights),
-                                              first, origin);
+  const Moments location =
+      moments_from_stats(accumulate(x, first, origin, n_threads, copy_weights), first, origin);
   const StatsLayout second(d, k, scatter_for(model));
   const Moments moments = moments_from_stats(
       accumulate(x, second, location.means, n_threads, copy_weights), second, location.means);

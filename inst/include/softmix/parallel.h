@@ -65,14 +65,16 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
   // About 8 MB of partial sums per wave, but at least 16 blocks so that up to
   // 16 threads have work.
   const std::size_t budget = (std::size_t(1) << 20) / std::max<std::size_t>(buffer_length, 1);
-  const std::size_t wave = std::min(n_blocks, std::max<std::size_t>(16, std::min<std::size_t>(budget, 256)));
+  const std::size_t wave =
+      std::min(n_blocks, std::max<std::size_t>(16, std::min<std::size_t>(budget, 256)));
   std::vector<double> partials(wave * buffer_length);
   const long long length = static_cast<long long>(buffer_length);
   for (std::size_t first = 0; first < n_blocks; first += wave) {
     const long long in_wave = static_cast<long long>(std::min(wave, n_blocks - first));
     double* partial_data = partials.data();
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1 && in_wave > 1)
+#pragma omp parallel for num_threads(n_threads) \
+    schedule(dynamic, 1) if (n_threads > 1 && in_wave > 1)
 #endif
     for (long long b = 0; b < in_wave; ++b) {
       double* partial = partial_data + b * length;
@@ -84,7 +86,8 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
     }
     double* total_data = total.data();
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(n_threads) schedule(static) if (n_threads > 1 && length * in_wave > 65536)
+#pragma omp parallel for num_threads(n_threads) \
+    schedule(static) if (n_threads > 1 && length * in_wave > 65536)
 #endif
     for (long long e = 0; e < length; ++e) {
       double sum = total_data[e];
@@ -99,7 +102,8 @@ template <typename Body>
 void for_each_block(std::size_t n, int n_threads, Body&& body) {
   const long long n_blocks = static_cast<long long>(block_count(n));
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1 && n_blocks > 1)
+#pragma omp parallel for num_threads(n_threads) \
+    schedule(dynamic, 1) if (n_threads > 1 && n_blocks > 1)
 #endif
   for (long long b = 0; b < n_blocks; ++b) {
     const std::size_t begin = static_cast<std::size_t>(b) * block_size;
