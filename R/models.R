@@ -53,9 +53,12 @@ match_models <- function(model, d, call = sys.call(-1)) {
 #' Number of free parameters of a fitted model
 #' @noRd
 model_df <- function(model, d, k) {
-  covariance <- switch(model,
-    E = , EII = 1,
-    V = , VII = k,
+  # E and V are EII and VII in one dimension.
+  code <- c(E = "EII", V = "VII")[model]
+  if (is.na(code)) code <- model
+  covariance <- switch(code,
+    EII = 1,
+    VII = k,
     EEI = d,
     VVI = k * d,
     EEE = d * (d + 1) / 2,

@@ -1,0 +1,540 @@
+#' Plot a fitted Gaussian mixture
+#'
+#' Draws one of four diagnostic pictures of a [softmix()] fit with base graphics.
+#'
+#' * `"classification"`: the soft assignment. Each point is coloured by the
+#'   blend of the component colours weighted by its posterior probabilities,
+#'   so a point shared equally between a red and a blue component looks
+#'   purple. Each component's 95 percent covariance ellipse (the contour of
+#'   its 2-D marginal normal) is drawn in the component's colour and its mean
+#'   is marked with a cross. For one variable, a histogram of the data is
+#'   overlaid with each weighted component density `pi_k * N(x | mu_k, sigma_k^2)`
+#'   and the mixture density (thick black curve), with a rug of the data in
+#'   the blended colours.
+#' * `"uncertainty"`: points coloured by their hard classification, with size
+#'   and opacity growing with the uncertainty `1 - max(posterior)`, so the
+#'   points the model cannot place stand out. For one variable, uncertainty
+#'   is drawn as a needle above each observation.
+#' * `"density"`: contours of the fitted mixture density (computed with
+#'   [dmixture()]) over the data, which are drawn in light grey. The contours are the
+#'   density levels that enclose 10, 25, 50, 75 and 95 percent of the
+#'   observations. For one variable, a histogram with the mixture density.
+#' * `"loglik"`: the log-likelihood after each EM pass, useful for checking
+#'   that EM has converged.
+#'
+#' With more than two selected variables, the classification, uncertainty and
+#' density plots become a scatterplot matrix with one panel per pair of
+#' variables; each panel shows the 2-D marginal of the mixture, which has the
+#' same proportions and the corresponding sub-means and sub-covariances.
+#'
+#' @param x A fitted `softmix` object.
+#' @param what Which plot to draw: one of `"classification"` (the default),
+#'   `"uncertainty"`, `"density"` or `"loglik"`.
+#' @param dims Variables to show, as column positions or column names of the
+#'   fitted data. One variable gives a 1-D plot, two a single scatterplot and
+#'   more a scatterplot matrix. The default is all variables, up to the first
+#'   six, since larger scatterplot matrices are unreadable. Ignored for
+#'   `what = "loglik"`.
+#' @param colors Colours of the components, at least one per component. The
+#'   default is the colour-blind friendly Okabe-Ito palette (without black and
+#'   grey), or `hcl.colors(k, "Dark 3")` for more than seven components.
+#' @param ... Ignored; present for compatibility with the [base::plot()] generic.
+#'
+#' @return `x`, invisibly.
+#'
+#' @family softmix methods
+#' @export
+#'
+#' @examples
+#' fit <- softmix(faithful, k = 2, n_threads = 1)
+#' plot(fit)
+#' plot(fit, what = "uncertainty")
+#' plot(fit, what = "density")
+#' plot(fit, what = "loglik")
+#'
+#' fit_iris <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+#' plot(fit_iris)
+#' plot(fit_iris, dims = c("Sepal.Length", "Petal.Length"))
+plot.softmix <- function(x,
+                         what = c("classification", "uncertainty", "density", "loglik"),
+                         dims = NULL,
+                         colors = NULL,
+                         ...) {
+  what <- match.arg(what)
+
+  if (what == "loglik") {
+    draw_loglik(x)
+    return(invisible(x))
+  }
+
+  ctx <- build_plot_context(x, dims, colors)
+  if (length(ctx$dims) == 1) {
+    if (what == "uncertainty") {
+      draw_1d_uncertainty(ctx)
+    } else {
+      draw_1d_density(ctx, show_components = what == "classification")
+    }
+  } else {
+    # Panels share the signature (ctx, pair, show_labels) so that one layout
+    # function can draw any plot type, alone or in a scatterplot matrix.
+    panel <- switch(
+      what,
+      classification = draw_classification_panel,
+      uncertainty = draw_uncertainty_panel,
+      density = draw_density_panel
+    )
+    main <- switch(
+      what,
+      classification = "Soft classification",
+      uncertainty = "Classification uncertainty",
+      density = "Mixture density"
+    )
+    subtitle <- switch(
+      what,
+      classification = "Colours blended by posterior probability; 95% ellipses",
+      uncertainty = "Larger, darker points are less certain",
+      density = "Contours enclose 10%, 25%, 50%, 75% and 95% of the data"
+    )
+    legend_style <- switch(
+      what,
+      classification = list(pch = 19, lty = 1, lwd = 2),
+      uncertainty = list(pch = 19, lty = 0, lwd = 2)
+    )
+    if (length(ctx$dims) == 2) {
+      draw_single_panel(ctx, panel, main, subtitle, legend_style)
+    } else {
+      draw_pairs(ctx, panel, main, subtitle, legend_style)
+    }
+  }
+
+  invisible(x)
+}
+
+#' Collect everything the panel functions need from a fit
+#' @noRd
+build_plot_context <- function(x, dims, colors) {
+  if (is.null(x$data)) {
+    stop("`x` does not contain the fitted data, so it cannot be plotted.", call. = FALSE)
+  }
+  data <- as.matrix(x$data)
+  if (is.null(colnames(data))) {
+    colnames(data) <- paste0("x", seq_len(ncol(data)))
+  }
+  k <- length(x$parameters$proportions)
+  colors <- choose_colors(k, colors)
+  posterior <- as.matrix(x$posterior)
+
+  list(
+    data = data,
+    dims = resolve_dims(dims, data),
+    parameters = x$parameters,
+    k = k,
+    colors = colors,
+    blended = blend_colors(posterior, colors),
+    classification = x$classification,
+    uncertainty = x$uncertainty,
+    scaled_uncertainty = scale_uncertainty(x$uncertainty, k),
+    level = 0.95,
+    # Density grids follow the thread count chosen for the fit.
+    n_threads = x$n_threads
+  )
+}
+
+#' Turn `dims` (positions or names) into validated column positions
+#' @noRd
+resolve_dims <- function(dims, data) {
+  d <- ncol(data)
+  if (is.null(dims)) {
+    return(seq_len(min(d, 6)))
+  }
+  if (is.character(dims)) {
+    positions <- match(dims, colnames(data))
+    if (anyNA(positions)) {
+      stop(
+        "Unknown variable(s) in `dims`: ", paste(dims[is.na(positions)], collapse = ", "), ".",
+        call. = FALSE
+      )
+    }
+    dims <- positions
+  }
+  if (!is.numeric(dims) || length(dims) == 0 || anyNA(dims) ||
+    any(dims != round(dims)) || any(dims < 1 | dims > d)) {
+    stop("`dims` must be variable names or whole numbers between 1 and ", d, ".", call. = FALSE)
+  }
+  if (anyDuplicated(dims)) {
+    stop("`dims` must not contain duplicates.", call. = FALSE)
+  }
+  as.integer(dims)
+}
+
+#' Pick and validate one colour per component
+#' @noRd
+choose_colors <- function(k, colors) {
+  if (is.null(colors)) {
+    return(pick_default_colors(k))
+  }
+  if (length(colors) < k) {
+    stop("`colors` must supply at least ", k, " colours, one per component.", call. = FALSE)
+  }
+  colors <- colors[seq_len(k)]
+  # Fail early with col2rgb's message rather than deep inside a drawing call.
+  grDevices::col2rgb(colors)
+  colors
+}
+
+#' Default component colours: strong Okabe-Ito hues first, HCL for many components
+#' @noRd
+pick_default_colors <- function(k) {
+  # Black is reserved for the mixture density and grey would make blends look
+  # uncertain, so both are dropped; pale yellow goes last because it has the
+  # weakest contrast on white.
+  okabe_ito <- unname(grDevices::palette.colors(9, "Okabe-Ito")[c(6, 7, 4, 2, 8, 3, 5)])
+  if (k <= length(okabe_ito)) {
+    okabe_ito[seq_len(k)]
+  } else {
+    grDevices::hcl.colors(k, "Dark 3")
+  }
+}
+
+#' Blend component colours in RGB, weighting each by the posterior probabilities
+#' @noRd
+blend_colors <- function(posterior, colors) {
+  posterior <- as.matrix(posterior)
+  if (ncol(posterior) != length(colors)) {
+    stop("`posterior` needs one column per colour.", call. = FALSE)
+  }
+  blended <- posterior %*% t(grDevices::col2rgb(colors))
+  # Rows sum to one only up to rounding, which can push a channel just past 255.
+  blended <- pmin(pmax(blended, 0), 255)
+  grDevices::rgb(blended[, 1], blended[, 2], blended[, 3], maxColorValue = 255)
+}
+
+#' Points on the `level` contour of a bivariate normal with mean `mean` and covariance `sigma`
+#' @noRd
+ellipse_points <- function(mean, sigma, level = 0.95, n = 100) {
+  theta <- seq(0, 2 * pi, length.out = n)
+  circle <- cbind(cos(theta), sin(theta))
+  # With sigma = R'R, u R has covariance sigma for unit-variance u, so a circle
+  # of radius r maps onto the ellipse with Mahalanobis distance r.
+  root <- tryCatch(chol(sigma), error = function(e) NULL)
+  if (is.null(root)) {
+    # A (near) singular marginal still has a well-defined, flat ellipse.
+    eig <- eigen(sigma, symmetric = TRUE)
+    root <- sqrt(pmax(eig$values, 0)) * t(eig$vectors)
+  }
+  radius <- sqrt(stats::qchisq(level, df = 2))
+  points <- radius * circle %*% root
+  points <- sweep(points, 2, as.numeric(mean), "+")
+  colnames(points) <- colnames(sigma)
+  points
+}
+
+#' Rescale uncertainty so that 1 is the largest value possible with k components
+#' @noRd
+scale_uncertainty <- function(uncertainty, k) {
+  if (k < 2) {
+    return(rep(0, length(uncertainty)))
+  }
+  pmin(pmax(uncertainty / (1 - 1 / k), 0), 1)
+}
+
+#' Restrict mixture parameters to the marginal of the chosen variables
+#' @noRd
+subset_params <- function(parameters, vars) {
+  if (identical(as.integer(vars), seq_len(ncol(parameters$means)))) {
+    return(parameters)
+  }
+  mixture_params(
+    proportions = parameters$proportions,
+    means = parameters$means[, vars, drop = FALSE],
+    covariances = parameters$covariances[vars, vars, , drop = FALSE]
+  )
+}
+
+#' Axis range covering the data and every component's spread along one variable
+#' @noRd
+compute_axis_limits <- function(ctx, var, radius = sqrt(stats::qchisq(ctx$level, df = 2))) {
+  values <- ctx$data[, var]
+  data_range <- range(values, finite = TRUE)
+  spread <- radius * sqrt(ctx$parameters$covariances[var, var, ])
+  centres <- ctx$parameters$means[, var]
+  limits <- range(data_range, centres - spread, centres + spread)
+  # A diffuse component would otherwise squash the data into a corner.
+  margin <- 0.5 * max(diff(data_range), .Machine$double.eps)
+  c(max(limits[1], data_range[1] - margin), min(limits[2], data_range[2] + margin))
+}
+
+#' Draw a 2-D plot in a single panel with its legend under the plot
+#' @noRd
+draw_single_panel <- function(ctx, panel, main, subtitle, legend_style) {
+  legend_lines <- if (is.null(legend_style)) 0 else count_legend_lines(ctx$k)
+  old <- graphics::par(oma = c(legend_lines, 0, 0, 0))
+  on.exit(graphics::par(old))
+
+  pair <- ctx$dims
+  labels <- colnames(ctx$data)
+  graphics::plot.new()
+  graphics::plot.window(compute_axis_limits(ctx, pair[1]), compute_axis_limits(ctx, pair[2]))
+  panel(ctx, pair, show_labels = TRUE)
+  graphics::box()
+  graphics::axis(1)
+  graphics::axis(2)
+  graphics::title(main = main, line = 2)
+  graphics::title(xlab = labels[pair[1]], ylab = labels[pair[2]])
+  graphics::mtext(subtitle, side = 3, line = 0.6, cex = 0.85)
+  if (!is.null(legend_style)) {
+    draw_component_legend(ctx$colors, legend_style)
+  }
+}
+
+#' Draw a scatterplot matrix, one panel per ordered pair of the chosen variables
+#' @noRd
+draw_pairs <- function(ctx, panel, main, subtitle, legend_style) {
+  dims <- ctx$dims
+  p <- length(dims)
+  old_layout <- graphics::par(mfrow = c(p, p))
+  on.exit(graphics::par(old_layout))
+  # mfrow shrinks cex, and with it the height of a margin line, so the legend
+  # (drawn at a fixed size) needs proportionally more lines.
+  legend_lines <- 0
+  if (!is.null(legend_style)) {
+    legend_lines <- count_legend_lines(ctx$k) / graphics::par("cex")
+  }
+  old_margins <- graphics::par(
+    mar = rep(0.25, 4), oma = c(3 + legend_lines, 3.5, 6, 3.5), mgp = c(3, 0.7, 0)
+  )
+  on.exit(graphics::par(old_margins), add = TRUE, after = FALSE)
+
+  # Every variable keeps the same limits in its row and column, so panels line up.
+  limits <- lapply(dims, function(var) compute_axis_limits(ctx, var))
+  labels <- colnames(ctx$data)[dims]
+  for (i in seq_len(p)) {
+    for (j in seq_len(p)) {
+      graphics::plot.new()
+      graphics::plot.window(limits[[j]], limits[[i]])
+      if (i == j) {
+        draw_variable_label(labels[i])
+      } else {
+        panel(ctx, dims[c(j, i)], show_labels = FALSE)
+      }
+      graphics::box(col = "grey40")
+      # Alternate axes between opposite sides so neighbouring tick labels never collide.
+      if (i == p && j %% 2 == 1) graphics::axis(1, xpd = NA)
+      if (i == 1 && j %% 2 == 0) graphics::axis(3, xpd = NA)
+      if (j == 1 && i %% 2 == 1) graphics::axis(2, xpd = NA)
+      if (j == p && i %% 2 == 0) graphics::axis(4, xpd = NA)
+    }
+  }
+  graphics::mtext(main, side = 3, line = 4, outer = TRUE, font = 2, cex = 1.2)
+  graphics::mtext(subtitle, side = 3, line = 2.6, outer = TRUE, cex = 0.85)
+  if (!is.null(legend_style)) {
+    draw_component_legend(ctx$colors, legend_style)
+  }
+}
+
+#' Write a variable name in a diagonal panel of the scatterplot matrix, as large as fits
+#' @noRd
+draw_variable_label <- function(label) {
+  usr <- graphics::par("usr")
+  size <- min(1.6, 0.85 * diff(usr[1:2]) / graphics::strwidth(label, cex = 1))
+  graphics::text(mean(usr[1:2]), mean(usr[3:4]), label, cex = size, font = 2)
+}
+
+#' Number of text lines the component legend needs below the plot
+#' @noRd
+count_legend_lines <- function(n_entries) {
+  ceiling(n_entries / 4) + 1
+}
+
+#' Draw the component legend centred at the bottom of the device
+#' @noRd
+draw_component_legend <- function(colors, style, labels = paste("Component", seq_along(colors))) {
+  # legend() scales by par("cex"), which multi-panel layouts shrink.
+  cex <- 0.85 / graphics::par("cex")
+  graphics::legend(
+    x = graphics::grconvertX(0.5, "ndc", "user"),
+    y = graphics::grconvertY(0, "ndc", "user"),
+    xjust = 0.5, yjust = 0, legend = labels, col = colors,
+    pch = style$pch, lty = style$lty, lwd = style$lwd,
+    ncol = min(length(labels), 4), bty = "n", xpd = NA, cex = cex,
+    # Widened columns keep each label clear of the next entry's symbol.
+    text.width = 1.15 * max(graphics::strwidth(labels, cex = cex))
+  )
+}
+
+#' Draw each component's covariance ellipse and mark its mean
+#' @noRd
+draw_ellipses <- function(ctx, pair, lwd = 2, lty = 1) {
+  means <- ctx$parameters$means[, pair, drop = FALSE]
+  for (k in seq_len(ctx$k)) {
+    sigma <- ctx$parameters$covariances[pair, pair, k]
+    graphics::lines(
+      ellipse_points(means[k, ], sigma, level = ctx$level),
+      col = ctx$colors[k], lwd = lwd, lty = lty
+    )
+  }
+  # A white halo keeps the crosses visible on top of same-coloured points.
+  graphics::points(means, pch = 4, cex = 1.8, lwd = 5, col = "white")
+  graphics::points(means, pch = 4, cex = 1.8, lwd = 2.5, col = ctx$colors)
+}
+
+#' Scatterplot panel coloured by blended posterior colours, with ellipses
+#' @noRd
+draw_classification_panel <- function(ctx, pair, show_labels = TRUE) {
+  graphics::points(ctx$data[, pair], pch = 19, cex = 0.8, col = ctx$blended)
+  draw_ellipses(ctx, pair, lwd = 2)
+}
+
+#' Scatterplot panel whose point size and opacity grow with uncertainty
+#' @noRd
+draw_uncertainty_panel <- function(ctx, pair, show_labels = TRUE) {
+  draw_ellipses(ctx, pair, lwd = 1.5, lty = 2)
+  scaled <- ctx$scaled_uncertainty
+  fill <- fade_colors(ctx$colors[ctx$classification], 0.45 + 0.55 * scaled)
+  border <- fade_colors("grey20", 0.3 + 0.6 * scaled)
+  # Uncertain points are drawn last so that certain ones never hide them.
+  order <- order(scaled)
+  graphics::points(
+    ctx$data[order, pair, drop = FALSE],
+    pch = 21, bg = fill[order], col = border[order], cex = 0.7 + 1.8 * scaled[order], lwd = 0.8
+  )
+}
+
+#' Give colours per-element opacity (grDevices::adjustcolor() takes a single alpha only)
+#' @noRd
+fade_colors <- function(colors, alpha) {
+  rgb_matrix <- grDevices::col2rgb(colors)
+  grDevices::rgb(
+    rgb_matrix[1, ], rgb_matrix[2, ], rgb_matrix[3, ],
+    alpha = 255 * alpha, maxColorValue = 255
+  )
+}
+
+#' Contour panel of the 2-D marginal mixture density over light grey data
+#' @noRd
+draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
+  parameters <- subset_params(ctx$parameters, pair)
+  data <- ctx$data[, pair, drop = FALSE]
+  usr <- graphics::par("usr")
+  grid_x <- seq(usr[1], usr[2], length.out = 100)
+  grid_y <- seq(usr[3], usr[4], length.out = 100)
+  grid <- as.matrix(expand.grid(grid_x, grid_y))
+  density <- matrix(dmixture(grid, parameters, n_threads = ctx$n_threads), nrow = length(grid_x))
+
+  # Levels taken from the density at the observations make each contour enclose
+  # a known share of the data, whatever the scale of the density.
+  enclosed <- c(0.95, 0.75, 0.5, 0.25, 0.1)
+  at_data <- dmixture(data, parameters, n_threads = ctx$n_threads)
+  levels <- stats::quantile(at_data, 1 - enclosed, names = FALSE)
+  keep <- !duplicated(levels)
+
+  graphics::points(data, pch = 19, cex = 0.6, col = "grey75")
+  graphics::contour(
+    grid_x, grid_y, density,
+    levels = levels[keep], labels = paste0(100 * enclosed[keep], "%"),
+    # Device fonts (vfont = NULL) read far better than the default Hershey labels.
+    drawlabels = show_labels, labcex = 0.8, vfont = NULL, col = "#00588A", lwd = 1.6, add = TRUE
+  )
+}
+
+#' Draw the uncertainty of each observation of one variable as a needle
+#' @noRd
+draw_1d_uncertainty <- function(ctx) {
+  old <- graphics::par(oma = c(count_legend_lines(ctx$k), 0, 0, 0))
+  on.exit(graphics::par(old))
+
+  var <- ctx$dims
+  values <- ctx$data[, var]
+  colors <- ctx$colors[ctx$classification]
+  graphics::plot.new()
+  graphics::plot.window(
+    compute_axis_limits(ctx, var, radius = 3),
+    c(0, max(1 - 1 / ctx$k, ctx$uncertainty))
+  )
+  graphics::segments(values, 0, values, ctx$uncertainty, col = colors)
+  graphics::points(values, ctx$uncertainty, pch = 19, cex = 0.7, col = colors)
+  graphics::box()
+  graphics::axis(1)
+  graphics::axis(2)
+  graphics::title(
+    main = "Classification uncertainty",
+    xlab = colnames(ctx$data)[var], ylab = "Uncertainty (1 - max posterior)"
+  )
+  draw_component_legend(ctx$colors, list(pch = 19, lty = 0, lwd = 2))
+}
+
+#' Draw a histogram of one variable with the mixture density and, optionally, its components
+#' @noRd
+draw_1d_density <- function(ctx, show_components) {
+  if (show_components) {
+    old <- graphics::par(oma = c(count_legend_lines(ctx$k + 1), 0, 0, 0))
+    on.exit(graphics::par(old))
+  }
+
+  var <- ctx$dims
+  values <- ctx$data[, var]
+  xlim <- compute_axis_limits(ctx, var, radius = 3)
+  grid <- seq(xlim[1], xlim[2], length.out = 400)
+  mixture <- dmixture(
+    matrix(grid, ncol = 1), subset_params(ctx$parameters, var),
+    n_threads = ctx$n_threads
+  )
+  histogram <- graphics::hist(values, plot = FALSE)
+  top <- 1.04 * max(histogram$density, mixture)
+
+  graphics::plot.new()
+  # The band below zero holds the rug so it never hides the histogram bars.
+  graphics::plot.window(range(xlim, histogram$breaks), c(-0.08 * top, top), yaxs = "i")
+  graphics::plot(histogram, freq = FALSE, add = TRUE, col = "grey90", border = "grey65")
+  graphics::abline(h = 0, col = "grey65")
+  rug_colors <- if (show_components) ctx$blended else "grey30"
+  graphics::segments(values, -0.07 * top, values, -0.015 * top, col = rug_colors)
+  if (show_components) {
+    means <- ctx$parameters$means[, var]
+    sds <- sqrt(ctx$parameters$covariances[var, var, ])
+    components <- vapply(
+      seq_len(ctx$k),
+      function(k) ctx$parameters$proportions[k] * stats::dnorm(grid, means[k], sds[k]),
+      numeric(length(grid))
+    )
+    graphics::matlines(grid, components, col = ctx$colors, lty = 1, lwd = 2)
+  }
+  graphics::lines(grid, mixture, lwd = 3)
+  graphics::box()
+  graphics::axis(1)
+  graphics::axis(2, at = Filter(function(y) y >= 0, pretty(c(0, top))))
+
+  main <- if (show_components) "Mixture components" else "Mixture density"
+  graphics::title(main = main, xlab = colnames(ctx$data)[var], ylab = "Density")
+  if (show_components) {
+    draw_component_legend(
+      c(ctx$colors, "black"),
+      list(pch = NA, lty = 1, lwd = c(rep(2, ctx$k), 3)),
+      labels = c(paste("Component", seq_len(ctx$k)), "Mixture")
+    )
+  }
+}
+
+#' Plot the log-likelihood trace of the EM passes
+#' @noRd
+draw_loglik <- function(x) {
+  trace <- x$loglik_trace
+  if (length(trace) == 0) {
+    stop("`x` has no log-likelihood trace to plot.", call. = FALSE)
+  }
+  status <- if (isTRUE(x$converged)) "converged" else "did not converge"
+  final <- formatC(x$loglik, format = "f", digits = 2)
+  # A trace one longer than the iteration count starts at the initial values.
+  starts_at_init <- length(x$iterations) == 1 && length(trace) == x$iterations + 1
+  iterations <- seq_along(trace) - starts_at_init
+  xlab <- if (starts_at_init) "EM iteration (0 = initial values)" else "EM iteration"
+  graphics::plot(
+    iterations, trace,
+    type = "b", pch = 19, cex = 0.8, xaxt = "n",
+    xlab = xlab, ylab = "Log-likelihood",
+    main = sprintf("Final log-likelihood %s, %s", final, status)
+  )
+  # Iterations are counts, so fractional ticks on short traces would mislead.
+  ticks <- pretty(iterations)
+  graphics::axis(1, at = ticks[ticks == round(ticks) & ticks >= min(iterations)])
+}

@@ -1,0 +1,153 @@
+# Renders `plot(...)` to a temporary PNG and returns its path; the device is
+# closed even when plotting fails, so one failure cannot leak into later tests.
+plot_to_png <- function(...) {
+  path <- tempfile(fileext = ".png")
+  grDevices::png(path)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  plot(...)
+  path
+}
+
+# Counts the panels (calls to plot.new()) drawn while evaluating `code`.
+count_panels <- function(code) {
+  old_hooks <- getHook("plot.new")
+  count <- 0
+  setHook("plot.new", function() count <<- count + 1)
+  on.exit(setHook("plot.new", old_hooks, "replace"), add = TRUE)
+  force(code)
+  count
+}
+
+expect_png_drawn <- function(path) {
+  expect_true(file.exists(path))
+  expect_gt(file.size(path), 1000)
+}
+
+plot_types <- c("classification", "uncertainty", "density", "loglik")
+
+test_that("every plot type renders for one-dimensional data", {
+  skip_if_not(capabilities("png"))
+  fit <- softmix(faithful$waiting, k = 2, n_threads = 1)
+  for (what in plot_types) {
+    expect_png_drawn(plot_to_png(fit, what = what))
+  }
+})
+
+test_that("every plot type renders for two-dimensional data", {
+  skip_if_not(capabilities("png"))
+  fit <- softmix(faithful, k = 2, n_threads = 1)
+  for (what in plot_types) {
+    expect_png_drawn(plot_to_png(fit, what = what))
+  }
+})
+
+test_that("every plot type renders for four-dimensional data", {
+  skip_if_not(capabilities("png"))
+  fit <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+  for (what in plot_types) {
+    expect_png_drawn(plot_to_png(fit, what = what))
+  }
+})
+
+test_that("plot() returns the fit invisibly and restores par()", {
+  skip_if_not(capabilities("png"))
+  fit <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+  grDevices::png(tempfile(fileext = ".png"))
+  on.exit(grDevices::dev.off(), add = TRUE)
+  old <- graphics::par(c("mfrow", "mar", "oma"))
+
+  expect_invisible(plot(fit))
+  expect_identical(plot(fit, what = "density"), fit)
+  expect_identical(graphics::par(c("mfrow", "mar", "oma")), old)
+})
+
+test_that("more than two variables give a scatterplot matrix", {
+  skip_if_not(capabilities("png"))
+  fit <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+  grDevices::png(tempfile(fileext = ".png"))
+  on.exit(grDevices::dev.off(), add = TRUE)
+
+  expect_equal(count_panels(plot(fit)), 16)
+  expect_equal(count_panels(plot(fit, what = "uncertainty", dims = 2:4)), 9)
+})
+
+test_that("`dims` selects the variables to draw", {
+  skip_if_not(capabilities("png"))
+  fit <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+  grDevices::png(tempfile(fileext = ".png"))
+  on.exit(grDevices::dev.off(), add = TRUE)
+
+  expect_equal(count_panels(plot(fit, dims = c(1, 3))), 1)
+  # The single panel's axes must span Sepal.Length (x) and Petal.Length (y).
+  usr <- graphics::par("usr")
+  expect_true(usr[1] <= min(iris[, 1]) && usr[2] >= max(iris[, 1]))
+  expect_true(usr[3] <= min(iris[, 3]) && usr[4] >= max(iris[, 3]))
+
+  by_name <- c("Sepal.Length", "Petal.Length")
+  expect_equal(count_panels(plot(fit, what = "density", dims = by_name)), 1)
+  expect_equal(graphics::par("usr"), usr)
+
+  expect_equal(count_panels(plot(fit, dims = 3)), 1)
+})
+
+test_that("invalid `what`, `dims` and `colors` are rejected", {
+  fit <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+  expect_error(plot(fit, what = "nonsense"))
+  expect_error(plot(fit, dims = 5), "dims")
+  expect_error(plot(fit, dims = c(1, 1)), "duplicates")
+  expect_error(plot(fit, dims = "Species"), "Species")
+  expect_error(plot(fit, colors = c("red", "blue")), "colors")
+})
+
+test_that("custom colours are accepted", {
+  skip_if_not(capabilities("png"))
+  fit <- softmix(faithful, k = 2, n_threads = 1)
+  expect_png_drawn(plot_to_png(fit, colors = c("firebrick", "navy")))
+})
+
+test_that("blend_colors() returns component colours for one-hot posteriors", {
+  colors <- c("#E69F00", "#56B4E9", "#009E73")
+  membership <- c(2, 1, 3, 3, 1)
+  posterior <- diag(3)[membership, ]
+
+  blended <- softmix:::blend_colors(posterior, colors)
+
+  expect_length(blended, length(membership))
+  expect_equal(grDevices::col2rgb(blended), grDevices::col2rgb(colors[membership]),
+    ignore_attr = TRUE
+  )
+})
+
+test_that("blend_colors() averages channels by posterior weight", {
+  blended <- softmix:::blend_colors(matrix(c(0.5, 0.5), nrow = 1), c("#FF0000", "#0000FF"))
+  channels <- as.numeric(grDevices::col2rgb(blended))
+  expect_true(all(abs(channels - c(128, 0, 128)) <= 1))
+
+  posterior <- matrix(c(0.2, 0.3, 0.5), nrow = 1)
+  colors <- c("#FF0000", "#00FF00", "#0000FF")
+  channels <- as.numeric(grDevices::col2rgb(softmix:::blend_colors(posterior, colors)))
+  expect_true(all(abs(channels - 255 * c(0.2, 0.3, 0.5)) <= 1))
+})
+
+test_that("blend_colors() requires one posterior column per colour", {
+  expect_error(softmix:::blend_colors(diag(3), c("red", "blue")), "column")
+})
+
+test_that("ellipse_points() lies on the requested Mahalanobis contour", {
+  cases <- list(
+    list(mean = c(0, 0), sigma = diag(2), level = 0.95),
+    list(mean = c(3.5, 70), sigma = matrix(c(0.07, 0.44, 0.44, 33.7), 2), level = 0.95),
+    list(mean = c(-1, 2), sigma = matrix(c(2, -0.9, -0.9, 0.5), 2), level = 0.5)
+  )
+  for (case in cases) {
+    points <- softmix:::ellipse_points(case$mean, case$sigma, level = case$level)
+    centred <- sweep(points, 2, case$mean)
+    distance <- rowSums((centred %*% solve(case$sigma)) * centred)
+    expect_lt(max(abs(distance - stats::qchisq(case$level, df = 2))), 1e-10)
+  }
+})
+
+test_that("default colours are distinct for few and many components", {
+  expect_length(unique(softmix:::pick_default_colors(3)), 3)
+  expect_length(unique(softmix:::pick_default_colors(12)), 12)
+})
