@@ -217,5 +217,5 @@ posterior <- function(object, ...) {
 #' @export
 posterior.softmix <- function(object, newdata, ...) {
   if (missing(newdata)) return(object$posterior)
-  predict(object, newdata, type = "posterior", ...)
+  stats::predict(object, newdata, type = "posterior", ...)
 }
