@@ -37,7 +37,7 @@ build: deps
 
 # Builds the tarball, checks it, and ends with the test count.
 check: build
-	cd $(CHECK_DIR) && _R_CHECK_FORCE_SUGGESTS_=true $(R) CMD check --no-manual $(TARBALL); \
+	cd $(CHECK_DIR) && NOT_CRAN=true _R_CHECK_FORCE_SUGGESTS_=true $(R) CMD check --no-manual $(TARBALL); \
 	  status=$$?; \
 	  cd .. && $(RSCRIPT) tools/test-count.R $(CHECK_DIR)/$(PKG).Rcheck; counted=$$?; \
 	  if [ $$status -ne 0 ]; then exit $$status; fi; exit $$counted

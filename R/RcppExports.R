@@ -21,3 +21,15 @@ cap_threads_cpp <- function(requested) {
     .Call(`_softmix_cap_threads_cpp`, requested)
 }
 
+supported_kernels_cpp <- function() {
+    .Call(`_softmix_supported_kernels_cpp`)
+}
+
+active_kernel_cpp <- function() {
+    .Call(`_softmix_active_kernel_cpp`)
+}
+
+set_kernel_cpp <- function(name) {
+    .Call(`_softmix_set_kernel_cpp`, name)
+}
+

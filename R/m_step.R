@@ -60,9 +60,10 @@ check_posterior <- function(posterior, n, k = NULL, arg = "posterior", call = sy
   if (any(posterior < 0)) {
     softmix_abort(sprintf("`%s` must not contain negative weights.", arg), call)
   }
-  empty <- which(colSums(posterior) <= 0)
+  # The core's threshold for a component too light to estimate.
+  empty <- which(!(colSums(posterior) > 1e-12 * sum(posterior)))
   if (length(empty) > 0L) {
-    softmix_abort(sprintf("`%s` column %d has zero total weight: an empty component.",
+    softmix_abort(sprintf("`%s` column %d has (almost) zero total weight: an empty component.",
                           arg, empty[1]), call)
   }
   storage.mode(posterior) <- "double"

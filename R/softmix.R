@@ -8,7 +8,10 @@
 #' Each iteration computes the responsibilities under the current parameters
 #' (E step; see [e_step()]) and re-estimates the parameters by weighted
 #' maximum likelihood (M step; see [m_step()]), in one pass over the data.
-#' The log-likelihood never decreases; EM stops when its relative change
+#' With `reg = 0` the log-likelihood never decreases; the default ridge
+#' (see [softmix_control()]) makes each M step a slightly penalised estimate,
+#' so the log-likelihood can fall by a negligible amount (of the order of
+#' `reg` relative) near convergence. EM stops when its relative change
 #' \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} falls below `control$tol` or
 #' after `control$max_iter` iterations. The returned posterior and
 #' log-likelihood belong to the returned parameters.

@@ -78,6 +78,34 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// supported_kernels_cpp
+Rcpp::CharacterVector supported_kernels_cpp();
+RcppExport SEXP _softmix_supported_kernels_cpp() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(supported_kernels_cpp());
+    return rcpp_result_gen;
+END_RCPP
+}
+// active_kernel_cpp
+std::string active_kernel_cpp();
+RcppExport SEXP _softmix_active_kernel_cpp() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(active_kernel_cpp());
+    return rcpp_result_gen;
+END_RCPP
+}
+// set_kernel_cpp
+bool set_kernel_cpp(const std::string& name);
+RcppExport SEXP _softmix_set_kernel_cpp(SEXP nameSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const std::string& >::type name(nameSEXP);
+    rcpp_result_gen = Rcpp::wrap(set_kernel_cpp(name));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 10},
@@ -85,6 +113,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_softmix_m_step_cpp", (DL_FUNC) &_softmix_m_step_cpp, 5},
     {"_softmix_available_threads_cpp", (DL_FUNC) &_softmix_available_threads_cpp, 0},
     {"_softmix_cap_threads_cpp", (DL_FUNC) &_softmix_cap_threads_cpp, 1},
+    {"_softmix_supported_kernels_cpp", (DL_FUNC) &_softmix_supported_kernels_cpp, 0},
+    {"_softmix_active_kernel_cpp", (DL_FUNC) &_softmix_active_kernel_cpp, 0},
+    {"_softmix_set_kernel_cpp", (DL_FUNC) &_softmix_set_kernel_cpp, 1},
     {NULL, NULL, 0}
 };
 

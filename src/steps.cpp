@@ -8,14 +8,9 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
                       bool want_posterior, bool want_density, int n_threads) {
   const arma::mat data = matrix_view(x);
   const softmix::Params params = params_from_list(parameters, false);
-  // Diagonal covariances take the O(d) kernel.
-  bool diagonal = true;
-  for (std::size_t c = 0; c < params.k(); ++c) {
-    diagonal = diagonal && params.covariances.slice(c).is_diagmat();
-  }
   Rcpp::NumericMatrix posterior(want_posterior ? x.nrow() : 0, want_posterior ? params.k() : 0);
   Rcpp::NumericVector log_density(want_density ? x.nrow() : 0);
-  const double loglik = softmix::e_step(data, params, diagonal, softmix::cap_threads(n_threads),
+  const double loglik = softmix::e_step(data, params, softmix::cap_threads(n_threads),
                                         want_posterior ? posterior.begin() : nullptr,
                                         want_density ? log_density.begin() : nullptr);
   return Rcpp::List::create(Rcpp::Named("posterior") = posterior,
@@ -40,4 +35,19 @@ int available_threads_cpp() {
 // [[Rcpp::export(rng = false)]]
 int cap_threads_cpp(int requested) {
   return softmix::cap_threads(requested);
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::CharacterVector supported_kernels_cpp() {
+  return Rcpp::wrap(softmix::supported_kernels());
+}
+
+// [[Rcpp::export(rng = false)]]
+std::string active_kernel_cpp() {
+  return softmix::active_kernels().name;
+}
+
+// [[Rcpp::export(rng = false)]]
+bool set_kernel_cpp(const std::string& name) {
+  return softmix::set_kernels(name);
 }

@@ -44,17 +44,16 @@ template <typename Host>
 Fit run_em(const arma::mat& x, Params params, Model model, const arma::vec& ridge,
            const Control& control, int n_threads, Host& host) {
   const std::size_t k = params.k();
-  const bool diagonal = is_diagonal(model);
   const StatsLayout layout(x.n_cols, k, scatter_for(model));
   Fit fit;
   double previous = 0.0;
   for (;;) {
-    const std::vector<double> stats =
-        accumulate(x, layout, params.means, n_threads,
-                   [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-                     block_log_density(params, diagonal, end - begin, ws);
-                     return block_responsibilities(end - begin, k, ws, nullptr);
-                   });
+    const std::vector<double> stats = accumulate(
+        x, layout, params.means, true, n_threads,
+        [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+          block_log_density(kernels, params, ws);
+          return block_responsibilities(kernels, end - begin, k, ws, nullptr);
+        });
     const double loglik = stats[0];
     if (!std::isfinite(loglik)) {
       std::ostringstream msg;
@@ -116,7 +115,7 @@ Fit fit_mixture(const arma::mat& x, std::size_t k, Model model, const arma::vec&
   }
   if (!have_best) throw error("every start failed; the last: " + last_error);
   posterior.set_size(x.n_rows, k);
-  e_step(x, best.params, is_diagonal(model), n_threads, posterior.memptr(), nullptr);
+  e_step(x, best.params, n_threads, posterior.memptr(), nullptr);
   return best;
 }
 

@@ -113,6 +113,7 @@ inline void assign_nearest(const arma::mat& x, const arma::mat& centres, int n_t
 // Fills ws.responsibility with the one-hot rows of `labels` for a block.
 inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t k,
                            std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+  // Zeroing the whole block also zeroes the padding.
   std::fill(ws.responsibility.begin(), ws.responsibility.begin() + k * block_size, 0.0);
   for (std::size_t b = 0; b < end - begin; ++b) {
     ws.responsibility[labels[begin + b] * block_size + b] = 1.0;
@@ -131,10 +132,11 @@ inline std::vector<std::uint32_t> lloyd(const arma::mat& x, arma::mat centres, i
   for (int it = 0; it < iterations; ++it) {
     assign_nearest(x, centres, n_threads, labels);
     if (labels == previous) break;
-    const std::vector<double> stats = accumulate(
-        x, layout, origin, n_threads, [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-          return fill_one_hot(labels, k, begin, end, ws);
-        });
+    const std::vector<double> stats =
+        accumulate(x, layout, origin, false, n_threads,
+                   [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                     return fill_one_hot(labels, k, begin, end, ws);
+                   });
     for (std::size_t c = 0; c < k; ++c) {
       const double count = stats[layout.weight + c];
       if (count > 0.0) centres.col(c) = arma::vec(&stats[layout.sum + c * d], d) / count;
@@ -150,16 +152,16 @@ inline Params params_from_labels(const arma::mat& x, const std::vector<std::uint
                                  std::size_t k, Model model, const arma::vec& ridge,
                                  int n_threads) {
   const std::size_t d = x.n_cols;
-  auto one_hot = [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+  auto one_hot = [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
     return fill_one_hot(labels, k, begin, end, ws);
   };
   const StatsLayout first(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
   const Moments location =
-      moments_from_stats(accumulate(x, first, origin, n_threads, one_hot), first, origin);
+      moments_from_stats(accumulate(x, first, origin, false, n_threads, one_hot), first, origin);
   const StatsLayout second(d, k, scatter_for(model));
   return params_from_moments(
-      moments_from_stats(accumulate(x, second, location.means, n_threads, one_hot), second,
+      moments_from_stats(accumulate(x, second, location.means, false, n_threads, one_hot), second,
                          location.means),
       model, ridge);
 }

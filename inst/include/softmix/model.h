@@ -4,6 +4,7 @@
 
 #include <armadillo>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -87,23 +88,61 @@ struct Params {
   arma::cube covariances;
   arma::cube precision_chol;
   arma::vec log_det_chol;  // sum_j log U_k[j, j] = -log det(Sigma_k) / 2
+  // U_k laid out for the kernels (see pack_factor()), and diag(U_k) (d x K).
+  std::vector<double> packed_chol;
+  std::size_t packed_length = 0;
+  arma::mat precision_diag;
+  // Every covariance is diagonal, so the E step can take the O(d) kernel.
+  bool diagonal = false;
 
   std::size_t k() const { return proportions.n_elem; }
   std::size_t d() const { return means.n_rows; }
 };
 
-// Fills precision_chol and log_det_chol from the covariances. A covariance
-// that is not numerically positive definite is an error naming the component
-// (1-based, as R users count). `shared` says all components share one
-// covariance, so the message speaks of the common covariance.
+// Rows of U' (columns of U) that the full Mahalanobis kernel computes at once.
+constexpr std::size_t factor_group = 4;
+
+inline std::size_t packed_factor_length(std::size_t d) {
+  std::size_t length = 0;
+  for (std::size_t i0 = 0; i0 < d; i0 += factor_group) {
+    length += std::min(d, i0 + factor_group) * factor_group;
+  }
+  return length;
+}
+
+// Lays out U for the kernel: for each group of four columns i0..i0+3, the
+// entries U[j, i0..i0+3] for j = 0 .. i0+3, four at a time, with zeros below
+// the diagonal and past d, so the kernel reads one short row per j.
+inline void pack_factor(const arma::mat& upper, double* out) {
+  const std::size_t d = upper.n_rows;
+  for (std::size_t i0 = 0; i0 < d; i0 += factor_group) {
+    const std::size_t j_end = std::min(d, i0 + factor_group);
+    for (std::size_t j = 0; j < j_end; ++j) {
+      for (std::size_t r = 0; r < factor_group; ++r) {
+        const std::size_t i = i0 + r;
+        *out++ = (i < d && j <= i) ? upper(j, i) : 0.0;
+      }
+    }
+  }
+}
+
+// Fills precision_chol, log_det_chol and the kernels' layouts from the
+// covariances. A covariance that is not numerically positive definite is an
+// error naming the component (1-based, as R users count). `shared` says all
+// components share one covariance, so the message speaks of the common one.
 inline void factorize(Params& params, bool shared = false) {
   const std::size_t d = params.d();
   const std::size_t k = params.k();
   params.precision_chol.set_size(d, d, k);
   params.log_det_chol.set_size(k);
+  params.packed_length = packed_factor_length(d);
+  params.packed_chol.assign(params.packed_length * k, 0.0);
+  params.precision_diag.set_size(d, k);
+  params.diagonal = true;
   arma::mat upper_chol;
   for (std::size_t c = 0; c < k; ++c) {
     const arma::mat& sigma = params.covariances.slice(c);
+    params.diagonal = params.diagonal && sigma.is_diagmat();
     bool ok = sigma.is_finite() && arma::chol(upper_chol, sigma);  // sigma = R'R
     if (ok) {
       // U = inverse(R) is upper triangular and U U' = inverse(R'R).
@@ -113,7 +152,12 @@ inline void factorize(Params& params, bool shared = false) {
         params.precision_chol.slice(c) = arma::trimatu(precision_chol);
         const arma::vec diagonal = precision_chol.diag();
         ok = diagonal.is_finite() && arma::all(diagonal > 0.0);
-        if (ok) params.log_det_chol(c) = arma::accu(arma::log(diagonal));
+        if (ok) {
+          params.log_det_chol(c) = arma::accu(arma::log(diagonal));
+          params.precision_diag.col(c) = diagonal;
+          pack_factor(params.precision_chol.slice(c),
+                      params.packed_chol.data() + c * params.packed_length);
+        }
       }
     }
     if (!ok) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "estep.h"
+#include "kernels.h"
 #include "model.h"
 #include "parallel.h"
 
@@ -35,60 +36,29 @@ struct StatsLayout {
   }
 };
 
-// sum_b a[b] * b[b] with four running sums, for instruction-level parallelism.
-inline double dot(const double* a, const double* b, std::size_t rows) {
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  std::size_t i = 0;
-  for (; i + 4 <= rows; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < rows; ++i) s0 += a[i] * b[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
 // Adds the block's weighted statistics, centred on `centres` (d x K), to
-// `partial`. The weights are ws.responsibility; the panel must be loaded.
-// Centring on the previous means keeps the scatter free of the cancellation
-// of E[x x'] - mu mu'.
-inline void accumulate_block(const StatsLayout& layout, const arma::mat& centres, std::size_t rows,
-                             BlockWorkspace& ws, std::vector<double>& weighted, double* partial) {
+// `partial`. The weights are ws.responsibility (zero on the padding); the
+// panel must be loaded, and ws.centred too when `centred` says the E step
+// left x - centre there. Centring on the previous means keeps the scatter
+// free of the cancellation of E[x x'] - mu mu'.
+inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
+                             const arma::mat& centres, bool centred, BlockWorkspace& ws,
+                             double* partial) {
   const std::size_t d = layout.d;
   for (std::size_t c = 0; c < layout.k; ++c) {
     const double* r = ws.responsibility.data() + c * block_size;
     double weight = 0.0;
-    for (std::size_t b = 0; b < rows; ++b) weight += r[b];
+    for (std::size_t b = 0; b < block_size; ++b) weight += r[b];
     if (weight == 0.0) continue;  // one-hot starts leave most blocks empty
     partial[layout.weight + c] += weight;
-    centre_panel(ws.panel.data(), rows, d, centres.colptr(c), ws.centred.data());
-    for (std::size_t j = 0; j < d; ++j) {
-      const double* in = ws.centred.data() + j * block_size;
-      double* out = weighted.data() + j * block_size;
-      for (std::size_t b = 0; b < rows; ++b) out[b] = r[b] * in[b];
-    }
-    double* sum = partial + layout.sum + c * d;
-    for (std::size_t j = 0; j < d; ++j) {
-      const double* w = weighted.data() + j * block_size;
-      double s = 0.0;
-      for (std::size_t b = 0; b < rows; ++b) s += w[b];
-      sum[j] += s;
-    }
+    double* centred_c = ws.centred.data() + c * d * block_size;
+    if (!centred) kernels.centre_block(ws.panel.data(), d, centres.colptr(c), centred_c);
+    kernels.weight_block(centred_c, d, r, ws.weighted.data(), partial + layout.sum + c * d);
     if (layout.scatter == Scatter::full) {
-      double* moment = partial + layout.moment + c * d * d;
-      for (std::size_t j = 0; j < d; ++j) {
-        const double* cj = ws.centred.data() + j * block_size;
-        for (std::size_t i = 0; i <= j; ++i) {
-          moment[j * d + i] += dot(weighted.data() + i * block_size, cj, rows);
-        }
-      }
+      kernels.scatter_full(ws.weighted.data(), centred_c, d, ws.zero_row.data(),
+                           partial + layout.moment + c * d * d);
     } else if (layout.scatter == Scatter::diagonal) {
-      double* moment = partial + layout.moment + c * d;
-      for (std::size_t j = 0; j < d; ++j) {
-        moment[j] +=
-            dot(weighted.data() + j * block_size, ws.centred.data() + j * block_size, rows);
-      }
+      kernels.scatter_diagonal(ws.weighted.data(), centred_c, d, partial + layout.moment + c * d);
     }
   }
 }
@@ -183,26 +153,32 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
       break;
     }
   }
-  factorize(p, is_shared(model));
+  try {
+    factorize(p, is_shared(model));
+  } catch (const error& e) {
+    throw error(std::string(e.what()) +
+                "; increase `reg` in softmix_control() or use a simpler covariance model");
+  }
   return p;
 }
 
-// Weighted statistics of the whole data for weights given by fill(begin,
-// end, ws), which writes ws.responsibility for the block and returns the
-// block's log-likelihood (or 0).
+// Weighted statistics of the whole data for weights given by
+// fill(kernels, begin, end, ws), which writes ws.responsibility for the
+// block (zero on the padding) and returns the block's log-likelihood (or 0).
+// `centred` says fill() leaves x - centres in ws.centred, as the E step does.
 template <typename FillWeights>
 std::vector<double> accumulate(const arma::mat& x, const StatsLayout& layout,
-                               const arma::mat& centres, int n_threads, FillWeights&& fill) {
+                               const arma::mat& centres, bool centred, int n_threads,
+                               FillWeights&& fill) {
+  const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, layout.d, layout.k);
-  std::vector<std::vector<double>> weighted(static_cast<std::size_t>(n_threads),
-                                            std::vector<double>(block_size * layout.d));
   std::vector<double> total;
   reduce_blocks(x.n_rows, layout.length, n_threads, total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   load_panel(x, begin, end, ws.panel.data());
-                  partial[0] = fill(begin, end, ws);
-                  accumulate_block(layout, centres, end - begin, ws, weighted[thread], partial);
+                  partial[0] = fill(kernels, begin, end, ws);
+                  accumulate_block(kernels, layout, centres, centred, ws, partial);
                 });
   return total;
 }
@@ -212,20 +188,23 @@ std::vector<double> accumulate(const arma::mat& x, const StatsLayout& layout,
 inline Params m_step(const arma::mat& x, const double* weights, std::size_t k, Model model,
                      const arma::vec& ridge, int n_threads) {
   const std::size_t n = x.n_rows, d = x.n_cols;
-  auto copy_weights = [&](std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+  auto copy_weights = [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+    const std::size_t rows = end - begin;
     for (std::size_t c = 0; c < k; ++c) {
-      std::memcpy(ws.responsibility.data() + c * block_size, weights + c * n + begin,
-                  (end - begin) * sizeof(double));
+      double* out = ws.responsibility.data() + c * block_size;
+      std::memcpy(out, weights + c * n + begin, rows * sizeof(double));
+      std::fill(out + rows, out + block_size, 0.0);
     }
     return 0.0;
   };
   const StatsLayout first(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
-  const Moments location =
-      moments_from_stats(accumulate(x, first, origin, n_threads, copy_weights), first, origin);
+  const Moments location = moments_from_stats(
+      accumulate(x, first, origin, false, n_threads, copy_weights), first, origin);
   const StatsLayout second(d, k, scatter_for(model));
-  const Moments moments = moments_from_stats(
-      accumulate(x, second, location.means, n_threads, copy_weights), second, location.means);
+  const Moments moments =
+      moments_from_stats(accumulate(x, second, location.means, false, n_threads, copy_weights),
+                         second, location.means);
   return params_from_moments(moments, model, ridge);
 }
 

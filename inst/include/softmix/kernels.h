@@ -1,0 +1,154 @@
+// The hot loops compiled for several instruction sets, and the choice among
+// them at run time. R builds packages with -O2 and no -march, so code left
+// to the compiler's defaults is SSE2-only; here kernel_impl.h is compiled
+// again under target pragmas for AVX2+FMA and AVX-512, and the CPU picks.
+// Other compilers and architectures get the portable copy.
+#ifndef SOFTMIX_KERNELS_H
+#define SOFTMIX_KERNELS_H
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "model.h"
+#include "parallel.h"
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SOFTMIX_SCALAR_KERNELS)
+#define SOFTMIX_VECTOR_EXTENSIONS 1
+#endif
+
+// Run-time dispatch needs GCC's or Clang's target pragmas and CPU detection
+// on x86-64. Left off on Windows, where GCC does not align the stack for
+// 32- and 64-byte vectors.
+#if defined(SOFTMIX_VECTOR_EXTENSIONS) && defined(__x86_64__) && !defined(_WIN32) && \
+    !defined(SOFTMIX_NO_DISPATCH)
+#define SOFTMIX_X86_DISPATCH 1
+#endif
+
+namespace softmix {
+
+// Rows of U' computed together by mahalanobis_full(), as packed in model.h.
+constexpr std::size_t factor_rows = factor_group;
+static_assert(factor_rows == 4, "mahalanobis_full() computes four rows at a time");
+
+namespace kernel_portable {
+#ifdef SOFTMIX_VECTOR_EXTENSIONS
+typedef double vec_t __attribute__((vector_size(16)));
+typedef long long ivec_t __attribute__((vector_size(16)));
+#else
+typedef double vec_t;
+typedef long long ivec_t;
+#endif
+constexpr bool wide_scatter_tiles = false;  // 16 SSE registers
+#include "kernel_impl.h"
+}  // namespace kernel_portable
+
+#ifdef SOFTMIX_X86_DISPATCH
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+namespace kernel_avx2 {
+typedef double vec_t __attribute__((vector_size(32)));
+typedef long long ivec_t __attribute__((vector_size(32)));
+constexpr bool wide_scatter_tiles = false;  // 16 AVX registers
+#include "kernel_impl.h"
+}  // namespace kernel_avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx2,fma"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx2,fma")
+#endif
+namespace kernel_avx512 {
+typedef double vec_t __attribute__((vector_size(64)));
+typedef long long ivec_t __attribute__((vector_size(64)));
+constexpr bool wide_scatter_tiles = true;  // 32 AVX-512 registers
+#include "kernel_impl.h"
+}  // namespace kernel_avx512
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif  // SOFTMIX_X86_DISPATCH
+
+// One instruction set's kernels.
+struct Kernels {
+  const char* name;
+  void (*centre_block)(const double*, std::size_t, const double*, double*);
+  void (*mahalanobis_full)(const double*, std::size_t, const double*, double*);
+  void (*mahalanobis_diagonal)(const double*, std::size_t, const double*, double*);
+  void (*weight_block)(const double*, std::size_t, const double*, double*, double*);
+  void (*scatter_full)(const double*, const double*, std::size_t, const double*, double*);
+  void (*scatter_diagonal)(const double*, const double*, std::size_t, double*);
+  double (*responsibilities)(const double*, std::size_t, std::size_t, double*, double*);
+};
+
+#define SOFTMIX_KERNEL_SET(ns, label)                                                          \
+  Kernels {                                                                                    \
+    label, ns::centre_block, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::weight_block, \
+        ns::scatter_full, ns::scatter_diagonal, ns::responsibilities                           \
+  }
+
+// The instruction sets this machine can run, best last.
+inline std::vector<std::string> supported_kernels() {
+  std::vector<std::string> names{"portable"};
+#ifdef SOFTMIX_X86_DISPATCH
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) names.push_back("avx2");
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+    names.push_back("avx512");
+  }
+#endif
+  return names;
+}
+
+inline Kernels kernels_named(const std::string& name) {
+#ifdef SOFTMIX_X86_DISPATCH
+  if (name == "avx512") return SOFTMIX_KERNEL_SET(kernel_avx512, "avx512");
+  if (name == "avx2") return SOFTMIX_KERNEL_SET(kernel_avx2, "avx2");
+#endif
+  (void)name;
+  return SOFTMIX_KERNEL_SET(kernel_portable, "portable");
+}
+
+// The kernels in use: the best this CPU supports, unless set_kernels() (from
+// R: the option softmix.kernel) or the environment variable SOFTMIX_KERNEL
+// names another supported one.
+inline Kernels& active_kernels() {
+  static Kernels active = [] {
+    const std::vector<std::string> names = supported_kernels();
+    const char* forced = std::getenv("SOFTMIX_KERNEL");
+    if (forced != nullptr &&
+        std::find(names.begin(), names.end(), std::string(forced)) != names.end()) {
+      return kernels_named(forced);
+    }
+    return kernels_named(names.back());
+  }();
+  return active;
+}
+
+// Selects kernels by name; false (and no change) if this CPU lacks them.
+inline bool set_kernels(const std::string& name) {
+  const std::vector<std::string> names = supported_kernels();
+  if (std::find(names.begin(), names.end(), name) == names.end()) return false;
+  active_kernels() = kernels_named(name);
+  return true;
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_KERNELS_H
