@@ -1,0 +1,70 @@
+# References: the documented defaults and rules of softmix_control(), the
+# brute-force M step of helper-reference.R, and the scale equivariance that
+# the relative ridge promises.
+
+test_that("the defaults are tol = 1e-8, max_iter = 1000, reg = 1e-6", {
+  control <- softmix_control()
+  expect_s3_class(control, "softmix_control")
+  expect_identical(control$tol, 1e-8)
+  expect_identical(control$max_iter, 1000L)
+  expect_identical(control$reg, 1e-6)
+})
+
+test_that("settings are stored as given", {
+  control <- softmix_control(tol = 0, max_iter = 7, reg = 0.5)
+  expect_identical(control$tol, 0)
+  expect_identical(control$max_iter, 7L)
+  expect_identical(control$reg, 0.5)
+  expect_output(print(control), "max_iter = 7")
+})
+
+test_that("tol = 0 runs until max_iter without converging", {
+  fit <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1,
+                              control = softmix_control(tol = 0, max_iter = 25)))
+  expect_identical(fit$iterations, 25L)
+  expect_length(fit$loglik_trace, 26)
+  expect_false(fit$converged)
+})
+
+test_that("a fit stored control is the one passed", {
+  control <- softmix_control(tol = 1e-6, max_iter = 50, reg = 1e-3)
+  fit <- with_seed(1, softmix(faithful_x, k = 2, control = control, n_threads = 1))
+  expect_identical(fit$control, control)
+})
+
+test_that("reg adds reg * var(x[, j]) to the starting covariances", {
+  labels <- kmeans_labels(faithful_x, 2)
+  for (model in c("VVV", "VVI", "EII")) {
+    fit <- softmix(faithful_x, model = model, init = labels, n_threads = 1,
+                   control = softmix_control(max_iter = 0, reg = 0.02))
+    # Reference M step with the same relative ridge, to 1e-12.
+    expect_params_match(fit$parameters, ref_m_step(faithful_x, one_hot(labels), model, 0.02),
+                        1e-12)
+  }
+})
+
+test_that("with a relative reg, rescaling the variables rescales the fit", {
+  labels <- kmeans_labels(iris_x, 3)
+  scale <- c(1000, 1, 0.001, 10)
+  scaled <- sweep(iris_x, 2, scale, `*`)
+  control <- softmix_control(reg = 0.01, tol = 0, max_iter = 50)
+  for (model in c("VVV", "EEI")) {
+    fit <- softmix(iris_x, model = model, init = labels, control = control, n_threads = 1)
+    fit_scaled <- softmix(scaled, model = model, init = labels, control = control,
+                          n_threads = 1)
+    # Posterior to 1e-8 absolute; the means scale with the variables (1e-8
+    # relative per column).
+    expect_max_diff(fit_scaled$posterior, fit$posterior, 1e-8)
+    expect_max_diff(sweep(fit_scaled$parameters$means, 2, scale, `/`), fit$parameters$means,
+                    1e-8, relative = TRUE)
+  }
+})
+
+test_that("a constant column borrows the mean variance of the others for its ridge", {
+  x <- cbind(faithful_x, constant = 5)
+  w <- random_weights(nrow(x), 2, seed = 3)
+  fit <- m_step(x, w, model = "VVV", reg = 0.1, n_threads = 1)
+  expected <- 0.1 * mean(apply(faithful_x, 2, var))
+  # Tolerance 1e-12 relative: the weighted variance of a constant is zero.
+  expect_max_diff(fit$covariances[3, 3, ], rep(expected, 2), 1e-12, relative = TRUE)
+})
