@@ -26,7 +26,7 @@ deps: system-deps
 	$(RSCRIPT) tools/install-deps.R
 
 install: deps
-	$(R) CMD INSTALL .
+	$(R) CMD INSTALL --preclean .
 
 demo: install
 	$(RSCRIPT) tools/demo.R
