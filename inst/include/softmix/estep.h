@@ -97,7 +97,7 @@ inline double e_step(const arma::mat& x, const Params& params, int n_threads, do
                   const std::size_t rows = end - begin;
                   load_panel(x, begin, end, ws.panel.data());
                   block_log_density(kernels, params, ws);
-                  partial[0] = block_responsibilities(
+                  partial[0] += block_responsibilities(
                       kernels, rows, k, ws, log_mixture == nullptr ? nullptr : log_mixture + begin);
                   if (posterior != nullptr) {
                     for (std::size_t c = 0; c < k; ++c) {

@@ -65,7 +65,7 @@ arma::mat kmeans_pp_seeds(const arma::mat& x, std::size_t k, int n_threads, Rand
             nearest[begin + b] = std::min(nearest[begin + b], dist[b]);
             sum += nearest[begin + b];
           }
-          partial[0] = sum;
+          partial[0] += sum;
         });
     const double target = rng.uniform() * total[0];
     std::size_t chosen = 0;

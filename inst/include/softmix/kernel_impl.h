@@ -68,38 +68,47 @@ inline void exp_in_place(double* values, std::size_t count) {
   for (std::size_t i = 0; i < count; i += lanes) store(values + i, exp_lanes(load(values + i)));
 }
 
-// distance[b] = ||U' (x_b - mu)||^2 for the block's centred points and the
-// packed factor of pack_factor(): for each group of `factor_rows` rows of U'
-// (columns of U), the U[j, i] of those columns for every j up to the group's
-// end, `factor_rows` at a time.
+// distance[b] = ||U' (x_b - mu)||^2 for `vectors` vectors of centred points
+// starting at p0: four rows of U' (x - mu) at a time, kept in registers.
+// `packed` is the factor of pack_factor(): for each group of four columns
+// of U, the entries U[j, i0..i0+3] for every j up to the group's end.
+template <std::size_t vectors>
+inline void mahalanobis_tile(const double* centred, std::size_t d, const double* packed,
+                             std::size_t p0, double* distance) {
+  vec_t q[vectors] = {};
+  const double* factor = packed;
+  for (std::size_t i0 = 0; i0 < d; i0 += factor_rows) {
+    const std::size_t j_end = std::min(d, i0 + factor_rows);
+    vec_t a0[vectors] = {}, a1[vectors] = {}, a2[vectors] = {}, a3[vectors] = {};
+    for (std::size_t j = 0; j < j_end; ++j) {
+      const double* u = factor + j * factor_rows;
+      const double* row = centred + j * block_size + p0;
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < vectors; ++v) {
+        const vec_t x = load(row + v * lanes);
+        a0[v] += u[0] * x;
+        a1[v] += u[1] * x;
+        a2[v] += u[2] * x;
+        a3[v] += u[3] * x;
+      }
+    }
+    factor += j_end * factor_rows;
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < vectors; ++v) {
+      q[v] += a0[v] * a0[v] + a1[v] * a1[v] + a2[v] * a2[v] + a3[v] * a3[v];
+    }
+  }
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < vectors; ++v) store(distance + p0 + v * lanes, q[v]);
+}
+
 inline void mahalanobis_full(const double* centred, std::size_t d, const double* packed,
                              double* distance) {
-  constexpr std::size_t tile = 2 * lanes;
-  for (std::size_t p0 = 0; p0 < block_size; p0 += tile) {
-    vec_t q0{}, q1{};
-    const double* factor = packed;
-    for (std::size_t i0 = 0; i0 < d; i0 += factor_rows) {
-      const std::size_t j_end = std::min(d, i0 + factor_rows);
-      vec_t a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
-      for (std::size_t j = 0; j < j_end; ++j) {
-        const vec_t x0 = load(centred + j * block_size + p0);
-        const vec_t x1 = load(centred + j * block_size + p0 + lanes);
-        const double* u = factor + j * factor_rows;
-        a00 += u[0] * x0;
-        a01 += u[0] * x1;
-        a10 += u[1] * x0;
-        a11 += u[1] * x1;
-        a20 += u[2] * x0;
-        a21 += u[2] * x1;
-        a30 += u[3] * x0;
-        a31 += u[3] * x1;
-      }
-      factor += j_end * factor_rows;
-      q0 += a00 * a00 + a10 * a10 + a20 * a20 + a30 * a30;
-      q1 += a01 * a01 + a11 * a11 + a21 * a21 + a31 * a31;
-    }
-    store(distance + p0, q0);
-    store(distance + p0 + lanes, q1);
+  // Four vectors of points with 32 registers, two with 16.
+  constexpr std::size_t vectors = wide_tiles ? 4 : 2;
+  static_assert(block_size % (vectors * lanes) == 0, "tiles must cover the block");
+  for (std::size_t p0 = 0; p0 < block_size; p0 += vectors * lanes) {
+    mahalanobis_tile<vectors>(centred, d, packed, p0, distance);
   }
 }
 
@@ -203,7 +212,7 @@ inline void scatter_full(const double* weighted, const double* centred, std::siz
       for (std::size_t t = 0; t < 4; ++t) {
         w[t] = i0 + t < d ? weighted + (i0 + t) * block_size : zero_row;
       }
-      if (wide_scatter_tiles) {
+      if (wide_tiles) {
         scatter_tile_4x4(w, c, tile);
       } else {
         scatter_tile_4x2(w, c, tile);

@@ -42,7 +42,7 @@ typedef long long ivec_t __attribute__((vector_size(16)));
 typedef double vec_t;
 typedef long long ivec_t;
 #endif
-constexpr bool wide_scatter_tiles = false;  // 16 SSE registers
+constexpr bool wide_tiles = false;  // 16 SSE registers
 #include "kernel_impl.h"
 }  // namespace kernel_portable
 
@@ -56,7 +56,7 @@ constexpr bool wide_scatter_tiles = false;  // 16 SSE registers
 namespace kernel_avx2 {
 typedef double vec_t __attribute__((vector_size(32)));
 typedef long long ivec_t __attribute__((vector_size(32)));
-constexpr bool wide_scatter_tiles = false;  // 16 AVX registers
+constexpr bool wide_tiles = false;  // 16 AVX registers
 #include "kernel_impl.h"
 }  // namespace kernel_avx2
 #if defined(__clang__)
@@ -75,7 +75,7 @@ constexpr bool wide_scatter_tiles = false;  // 16 AVX registers
 namespace kernel_avx512 {
 typedef double vec_t __attribute__((vector_size(64)));
 typedef long long ivec_t __attribute__((vector_size(64)));
-constexpr bool wide_scatter_tiles = true;  // 32 AVX-512 registers
+constexpr bool wide_tiles = true;  // 32 AVX-512 registers
 #include "kernel_impl.h"
 }  // namespace kernel_avx512
 #if defined(__clang__)

@@ -177,7 +177,7 @@ std::vector<double> accumulate(const arma::mat& x, const StatsLayout& layout,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   load_panel(x, begin, end, ws.panel.data());
-                  partial[0] = fill(kernels, begin, end, ws);
+                  partial[0] += fill(kernels, begin, end, ws);
                   accumulate_block(kernels, layout, centres, centred, ws, partial);
                 });
   return total;

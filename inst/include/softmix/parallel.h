@@ -50,39 +50,51 @@ inline int available_threads() {
 #endif
 }
 
-// Runs body(block, begin, end, thread, partial) for every block of points and
-// adds each block's partial sums (buffer_length doubles, zeroed beforehand)
-// into `total` in block order. Blocks are processed in waves of a size that
-// depends only on buffer_length, so the floating-point summation order, and
-// with it every bit of the result, is the same for any thread count. The body
-// must not throw and must not touch the R API.
+// Blocks whose partial sums share one buffer: enough points that zeroing
+// and adding the buffer (K (1 + d + d^2) doubles for the M step) costs little
+// next to the arithmetic, at most 8 blocks. Depends only on the buffer size.
+inline std::size_t blocks_per_chunk(std::size_t buffer_length) {
+  return std::max<std::size_t>(1, std::min<std::size_t>(8, buffer_length / 2048));
+}
+
+// Runs body(block, begin, end, thread, partial) for every block of points,
+// where the body adds the block's sums into `partial` (buffer_length
+// doubles). Consecutive blocks form chunks that share a zeroed buffer; the
+// chunk buffers are added into `total` in chunk order. Chunks and waves have
+// sizes that depend only on buffer_length, so the floating-point summation
+// order, and with it every bit of the result, is the same for any thread
+// count. The body must not throw and must not touch the R API.
 template <typename Body>
 void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
                    std::vector<double>& total, Body&& body) {
   total.assign(buffer_length, 0.0);
   const std::size_t n_blocks = block_count(n);
   if (n_blocks == 0) return;
-  // About 8 MB of partial sums per wave, but at least 16 blocks so that up to
-  // 16 threads have work.
+  const std::size_t chunk_blocks = blocks_per_chunk(buffer_length);
+  const std::size_t n_chunks = (n_blocks + chunk_blocks - 1) / chunk_blocks;
+  // About 8 MB of partial sums per wave, but at least 16 chunks so that up
+  // to 16 threads have work.
   const std::size_t budget = (std::size_t(1) << 20) / std::max<std::size_t>(buffer_length, 1);
   const std::size_t wave =
-      std::min(n_blocks, std::max<std::size_t>(16, std::min<std::size_t>(budget, 256)));
+      std::min(n_chunks, std::max<std::size_t>(16, std::min<std::size_t>(budget, 256)));
   std::vector<double> partials(wave * buffer_length);
   const long long length = static_cast<long long>(buffer_length);
-  for (std::size_t first = 0; first < n_blocks; first += wave) {
-    const long long in_wave = static_cast<long long>(std::min(wave, n_blocks - first));
+  for (std::size_t first = 0; first < n_chunks; first += wave) {
+    const long long in_wave = static_cast<long long>(std::min(wave, n_chunks - first));
     double* partial_data = partials.data();
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads) \
     schedule(dynamic, 1) if (n_threads > 1 && in_wave > 1)
 #endif
-    for (long long b = 0; b < in_wave; ++b) {
-      double* partial = partial_data + b * length;
+    for (long long c = 0; c < in_wave; ++c) {
+      double* partial = partial_data + c * length;
       std::fill(partial, partial + length, 0.0);
-      const std::size_t block = first + static_cast<std::size_t>(b);
-      const std::size_t begin = block * block_size;
-      const std::size_t end = std::min(n, begin + block_size);
-      body(block, begin, end, thread_index(), partial);
+      const std::size_t chunk = first + static_cast<std::size_t>(c);
+      const std::size_t last_block = std::min(n_blocks, (chunk + 1) * chunk_blocks);
+      for (std::size_t block = chunk * chunk_blocks; block < last_block; ++block) {
+        const std::size_t begin = block * block_size;
+        body(block, begin, std::min(n, begin + block_size), thread_index(), partial);
+      }
     }
     double* total_data = total.data();
 #ifdef _OPENMP
@@ -91,7 +103,7 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
 #endif
     for (long long e = 0; e < length; ++e) {
       double sum = total_data[e];
-      for (long long b = 0; b < in_wave; ++b) sum += partial_data[b * length + e];
+      for (long long c = 0; c < in_wave; ++c) sum += partial_data[c * length + e];
       total_data[e] = sum;
     }
   }
