@@ -3,15 +3,22 @@
 
 e_step_cases <- expand.grid(d = c(1, 2, 5), k = c(1, 3))
 
+# softmix's and the reference E step for case i of e_step_cases, on points
+# that include far tails.
+compare_e_step_case <- function(i) {
+  d <- e_step_cases$d[i]
+  k <- e_step_cases$k[i]
+  params <- random_params(k, d, seed = 10 * d + k)
+  x <- points_with_tails(params)
+  list(out = e_step(x, params, n_threads = 1), ref = ref_e_step(x, params))
+}
+
 test_that("responsibilities match the mvtnorm reference for d = 1, 2, 5 and K = 1, 3", {
   skip_if_not_installed("mvtnorm")
   for (i in seq_len(nrow(e_step_cases))) {
-    d <- e_step_cases$d[i]
-    k <- e_step_cases$k[i]
-    params <- random_params(k, d, seed = 10 * d + k)
-    x <- points_with_tails(params)
-    out <- e_step(x, params, n_threads = 1)
-    ref <- ref_e_step(x, params)
+    case <- compare_e_step_case(i)
+    out <- case$out
+    ref <- case$ref
     # Tolerance 1e-10 absolute on probabilities, including the tail points.
     expect_max_diff(out$posterior, ref$posterior, 1e-10)
   }
@@ -20,12 +27,9 @@ test_that("responsibilities match the mvtnorm reference for d = 1, 2, 5 and K = 
 test_that("responsibilities of tail points are finite and correct in log space", {
   skip_if_not_installed("mvtnorm")
   for (i in seq_len(nrow(e_step_cases))) {
-    d <- e_step_cases$d[i]
-    k <- e_step_cases$k[i]
-    params <- random_params(k, d, seed = 10 * d + k)
-    x <- points_with_tails(params)
-    out <- e_step(x, params, n_threads = 1)
-    ref <- ref_e_step(x, params)
+    case <- compare_e_step_case(i)
+    out <- case$out
+    ref <- case$ref
     expect_true(all(is.finite(out$posterior)))
     # Log responsibilities that do not underflow in double precision agree
     # with the reference to 1e-10 times the largest of them (at least 1).
