@@ -33,3 +33,7 @@ set_kernel_cpp <- function(name) {
     .Call(`_softmix_set_kernel_cpp`, name)
 }
 
+nonfinite_rows_cpp <- function(x) {
+    .Call(`_softmix_nonfinite_rows_cpp`, x)
+}
+

@@ -33,7 +33,7 @@ m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL) {
   n_threads <- resolve_threads(n_threads)
   out <- call_core(m_step_cpp(data, posterior, model, ridge_for(data, reg), n_threads))
   means <- out$means
-  colnames(means) <- colnames(data)
+  colnames(means) <- variable_names(data)
   mixture_params(out$proportions, means, out$covariances)
 }
 

@@ -114,11 +114,11 @@ plot.softmix <- function(x,
 #' @noRd
 build_plot_context <- function(x, dims, colors) {
   if (is.null(x$data)) {
-    stop("`x` does not contain the fitted data, so it cannot be plotted.", call. = FALSE)
+    softmix_abort(paste0("`x` does not contain the fitted data, so it cannot be plotted."), call = NULL)
   }
   data <- as.matrix(x$data)
   if (is.null(colnames(data))) {
-    colnames(data) <- paste0("x", seq_len(ncol(data)))
+    colnames(data) <- variable_names(data)
   }
   k <- length(x$parameters$proportions)
   colors <- choose_colors(k, colors)
@@ -150,19 +150,16 @@ resolve_dims <- function(dims, data) {
   if (is.character(dims)) {
     positions <- match(dims, colnames(data))
     if (anyNA(positions)) {
-      stop(
-        "Unknown variable(s) in `dims`: ", paste(dims[is.na(positions)], collapse = ", "), ".",
-        call. = FALSE
-      )
+      softmix_abort(paste0("Unknown variable(s) in `dims`: ", paste(dims[is.na(positions)], collapse = ", "), "."), call = NULL)
     }
     dims <- positions
   }
   if (!is.numeric(dims) || length(dims) == 0 || anyNA(dims) ||
     any(dims != round(dims)) || any(dims < 1 | dims > d)) {
-    stop("`dims` must be variable names or whole numbers between 1 and ", d, ".", call. = FALSE)
+    softmix_abort(paste0("`dims` must be variable names or whole numbers between 1 and ", d, "."), call = NULL)
   }
   if (anyDuplicated(dims)) {
-    stop("`dims` must not contain duplicates.", call. = FALSE)
+    softmix_abort(paste0("`dims` must not contain duplicates."), call = NULL)
   }
   as.integer(dims)
 }
@@ -174,7 +171,7 @@ choose_colors <- function(k, colors) {
     return(pick_default_colors(k))
   }
   if (length(colors) < k) {
-    stop("`colors` must supply at least ", k, " colours, one per component.", call. = FALSE)
+    softmix_abort(paste0("`colors` must supply at least ", k, " colours, one per component."), call = NULL)
   }
   colors <- colors[seq_len(k)]
   # Fail early with col2rgb's message rather than deep inside a drawing call.
@@ -201,7 +198,7 @@ pick_default_colors <- function(k) {
 blend_colors <- function(posterior, colors) {
   posterior <- as.matrix(posterior)
   if (ncol(posterior) != length(colors)) {
-    stop("`posterior` needs one column per colour.", call. = FALSE)
+    softmix_abort(paste0("`posterior` needs one column per colour."), call = NULL)
   }
   blended <- posterior %*% t(grDevices::col2rgb(colors))
   # Rows sum to one only up to rounding, which can push a channel just past 255.
@@ -520,7 +517,7 @@ draw_1d_density <- function(ctx, show_components) {
 draw_loglik <- function(x) {
   trace <- x$loglik_trace
   if (length(trace) == 0) {
-    stop("`x` has no log-likelihood trace to plot.", call. = FALSE)
+    softmix_abort(paste0("`x` has no log-likelihood trace to plot."), call = NULL)
   }
   status <- if (isTRUE(x$converged)) "converged" else "did not converge"
   final <- formatC(x$loglik, format = "f", digits = 2)

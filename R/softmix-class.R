@@ -132,7 +132,7 @@ nobs.softmix <- function(object, ...) {
 #' predict(fit, new, type = "density")
 predict.softmix <- function(object, newdata, type = c("class", "posterior", "density"),
                             n_threads = NULL, ...) {
-  type <- match.arg(type)
+  type <- match_type(type, c("class", "posterior", "density"))
   data <- if (missing(newdata)) object$data else as_newdata(newdata, object)
   if (is.null(n_threads)) n_threads <- object$n_threads
   switch(type,
@@ -151,9 +151,11 @@ as_newdata <- function(newdata, object, call = sys.call(-1)) {
     softmix_abort(sprintf("`newdata` has %d column(s) but the model was fitted to %d.",
                           ncol(data), object$d), call)
   }
+  # Match columns by name when both sides have names.
   fitted_names <- colnames(object$data)
-  if (is.data.frame(newdata) || !is.null(colnames(newdata))) {
-    if (all(fitted_names %in% colnames(data))) data <- data[, fitted_names, drop = FALSE]
+  if (!is.null(fitted_names) && !is.null(colnames(data)) &&
+      all(fitted_names %in% colnames(data))) {
+    data <- data[, fitted_names, drop = FALSE]
   }
   data
 }

@@ -219,14 +219,15 @@ fit_one <- function(data, k, model, init, n_init, control, n_threads, call) {
 new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
   n <- nrow(data)
   d <- ncol(data)
+  vars <- variable_names(data)
   means <- core$parameters$means
-  colnames(means) <- colnames(data)
+  colnames(means) <- vars
   parameters <- structure(
     list(
       proportions = core$parameters$proportions,
       means = means,
       covariances = array(core$parameters$covariances, c(d, d, k),
-                          dimnames = list(colnames(data), colnames(data), NULL))
+                          dimnames = list(vars, vars, NULL))
     ),
     class = "mixture_params"
   )

@@ -39,22 +39,30 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1)) {
                           arg, nrow(x), ncol(x)), call)
   }
   if (storage.mode(x) != "double") storage.mode(x) <- "double"
-  if (anyNA(x)) {
-    bad <- which(rowSums(is.na(x)) > 0)
+  # Checked in C++ to avoid n x d logical temporaries on large data.
+  bad <- nonfinite_rows_cpp(x)
+  if (bad[1] > 0L) {
     softmix_abort(sprintf(
       "`%s` has missing values (NA or NaN) in %d row(s), the first being row %d; remove or impute them.",
-      arg, length(bad), bad[1]
+      arg, bad[1], bad[2]
     ), call)
   }
-  if (any(is.infinite(x))) {
-    bad <- which(rowSums(is.infinite(x)) > 0)
+  if (bad[3] > 0L) {
     softmix_abort(sprintf(
       "`%s` has infinite values in %d row(s), the first being row %d.",
-      arg, length(bad), bad[1]
+      arg, bad[3], bad[4]
     ), call)
   }
-  if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))
+  # Column names are left as they are: adding them would copy the data.
   x
+}
+
+#' Variable names of a data matrix: its column names, or V1, V2, ...
+#' @noRd
+variable_names <- function(data) {
+  names <- colnames(data)
+  if (is.null(names)) names <- paste0("V", seq_len(ncol(data)))
+  names
 }
 
 #' A short description of an object's type for error messages
@@ -69,7 +77,7 @@ describe_type <- function(x) {
 
 #' Check a single whole number within bounds
 #' @noRd
-check_count <- function(value, arg, min = 0, max = Inf, call = sys.call(-1)) {
+check_count <- function(value, arg, min = 0, max = .Machine$integer.max, call = sys.call(-1)) {
   ok <- is.numeric(value) && length(value) == 1L && !is.na(value) &&
     is.finite(value) && value == round(value)
   if (!ok) {
@@ -77,7 +85,11 @@ check_count <- function(value, arg, min = 0, max = Inf, call = sys.call(-1)) {
                           format_value(value)), call)
   }
   if (value < min || value > max) {
-    range <- if (is.finite(max)) sprintf("between %s and %s", min, max) else sprintf("at least %s", min)
+    range <- if (value < min && max == .Machine$integer.max) {
+      sprintf("at least %s", min)
+    } else {
+      sprintf("between %s and %s", min, max)
+    }
     softmix_abort(sprintf("`%s` must be %s; it is %s.", arg, range, format(value)), call)
   }
   as.integer(value)
@@ -123,4 +135,16 @@ check_k <- function(k, n, call = sys.call(-1)) {
   }
   if (anyDuplicated(k)) softmix_abort("`k` must not repeat values.", call)
   as.integer(k)
+}
+
+#' match.arg() for a `type` argument, with a softmix error naming it
+#' @noRd
+match_type <- function(type, choices, call = sys.call(-1)) {
+  if (identical(type, choices)) return(choices[1])
+  if (!is.character(type) || length(type) != 1L || !type %in% choices) {
+    softmix_abort(sprintf("`type` must be one of %s; got %s.",
+                          paste0("\"", choices, "\"", collapse = ", "), format_value(type)),
+                  call)
+  }
+  type
 }

@@ -106,6 +106,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// nonfinite_rows_cpp
+Rcpp::IntegerVector nonfinite_rows_cpp(const Rcpp::NumericMatrix& x);
+RcppExport SEXP _softmix_nonfinite_rows_cpp(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(nonfinite_rows_cpp(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 10},
@@ -116,6 +126,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_softmix_supported_kernels_cpp", (DL_FUNC) &_softmix_supported_kernels_cpp, 0},
     {"_softmix_active_kernel_cpp", (DL_FUNC) &_softmix_active_kernel_cpp, 0},
     {"_softmix_set_kernel_cpp", (DL_FUNC) &_softmix_set_kernel_cpp, 1},
+    {"_softmix_nonfinite_rows_cpp", (DL_FUNC) &_softmix_nonfinite_rows_cpp, 1},
     {NULL, NULL, 0}
 };
 

@@ -51,3 +51,27 @@ std::string active_kernel_cpp() {
 bool set_kernel_cpp(const std::string& name) {
   return softmix::set_kernels(name);
 }
+
+// Rows of x holding NA/NaN and rows holding +-Inf: counts and the first of
+// each (1-based, 0 if none), found without an n x d temporary.
+// [[Rcpp::export(rng = false)]]
+Rcpp::IntegerVector nonfinite_rows_cpp(const Rcpp::NumericMatrix& x) {
+  const R_xlen_t n = x.nrow(), d = x.ncol();
+  std::vector<unsigned char> missing(n, 0), infinite(n, 0);
+  for (R_xlen_t j = 0; j < d; ++j) {
+    const double* column = x.begin() + j * n;
+    for (R_xlen_t i = 0; i < n; ++i) {
+      if (std::isnan(column[i])) {
+        missing[i] = 1;
+      } else if (std::isinf(column[i])) {
+        infinite[i] = 1;
+      }
+    }
+  }
+  int missing_rows = 0, infinite_rows = 0, first_missing = 0, first_infinite = 0;
+  for (R_xlen_t i = 0; i < n; ++i) {
+    if (missing[i] && missing_rows++ == 0) first_missing = static_cast<int>(i + 1);
+    if (infinite[i] && infinite_rows++ == 0) first_infinite = static_cast<int>(i + 1);
+  }
+  return Rcpp::IntegerVector::create(missing_rows, first_missing, infinite_rows, first_infinite);
+}

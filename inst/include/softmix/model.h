@@ -164,9 +164,7 @@ inline void factorize(Params& params, bool shared = false) {
       const std::string which = shared
                                     ? std::string("the common covariance matrix")
                                     : "the covariance matrix of component " + std::to_string(c + 1);
-      throw error(which +
-                  " is not positive definite (singular or nearly so); "
-                  "increase `reg` in softmix_control() or use a simpler covariance model");
+      throw error(which + " is not positive definite (singular or nearly so)");
     }
   }
 }

@@ -9,6 +9,10 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define SOFTMIX_FORK_GUARD 1
+#endif
 #endif
 
 namespace softmix {
@@ -20,10 +24,33 @@ inline std::size_t block_count(std::size_t n) {
   return (n + block_size - 1) / block_size;
 }
 
+// GNU OpenMP's thread pool does not survive fork(): a child that starts a
+// parallel region after its parent used one can hang (as in
+// parallel::mclapply). A child therefore runs on one thread.
+inline bool& in_forked_child() {
+  static bool forked = false;
+  return forked;
+}
+
+inline void mark_forked_child() {
+  in_forked_child() = true;
+}
+
+inline void watch_for_fork() {
+#ifdef SOFTMIX_FORK_GUARD
+  static const int registered = pthread_atfork(nullptr, nullptr, mark_forked_child);
+  (void)registered;
+#endif
+}
+
 // The thread count to pass to num_threads(): the caller's request capped by
-// OMP_THREAD_LIMIT. omp_set_num_threads() is never called, because it would
-// change the setting for R and every other package in the session.
+// OMP_THREAD_LIMIT, and 1 in a forked child. omp_set_num_threads() is never
+// called, because it would change the setting for R and every other package
+// in the session. Every parallel region's count comes from here, so the
+// fork handler is in place before the first region runs.
 inline int cap_threads(int requested) {
+  watch_for_fork();
+  if (in_forked_child()) return 1;
   int threads = std::max(1, requested);
 #ifdef _OPENMP
   threads = std::min(threads, omp_get_thread_limit());
