@@ -239,3 +239,172 @@ test_that("a posterior column of vanishing weight is an error naming posterior",
   w <- cbind(1, c(1e-300, rep(0, nrow(x) - 1)))
   expect_softmix_error(m_step(x, w), "posterior", "column 2")
 })
+
+# The catalogue below covers every exported function with each kind of
+# malformed argument: missing and infinite values, wrong types (character,
+# factor, complex, lists, NULL), empty data, out-of-range or fractional
+# counts, unknown codes, malformed posteriors and parameters, mismatched
+# dimensions, negative tolerances and thread counts.
+
+test_that("e_step rejects malformed data, parameters and thread counts", {
+  expect_softmix_error(e_step(matrix(letters[1:4], 2), params_2d), "x", "character")
+  expect_softmix_error(e_step(factor(1:3), params_2d), "x", "factor")
+  expect_softmix_error(e_step(complex(real = 1:4), params_2d), "x", "complex")
+  expect_softmix_error(e_step(list(1, 2), params_2d), "x", "list")
+  expect_softmix_error(e_step(NULL, params_2d), "x", "NULL")
+  expect_softmix_error(e_step(x[0, ], params_2d), "x", "0 x 2")
+  expect_softmix_error(e_step(rbind(c(1, Inf)), params_2d), "x", "infinite")
+  expect_softmix_error(e_step(rbind(c(NaN, 1)), params_2d), "x", "missing")
+  expect_softmix_error(e_step(x, NULL), "parameters", "NULL")
+  expect_softmix_error(e_step(x, params_2d, n_threads = c(1, 2)), "n_threads", "length 2")
+})
+
+test_that("m_step rejects malformed data, posteriors, models and ridges", {
+  n <- nrow(x)
+  w <- one_hot(rep(1:2, length.out = n))
+  expect_softmix_error(m_step(NULL, w), "x", "NULL")
+  expect_softmix_error(m_step(x[0, ], w[0, ]), "x", "0 x 2")
+  expect_softmix_error(m_step(factor(1:n), w), "x", "factor")
+  expect_softmix_error(m_step(x, NULL), "posterior", "NULL")
+  expect_softmix_error(m_step(x, list(1, 2)), "posterior", "list")
+  expect_softmix_error(m_step(x, matrix(0.5, n, 0)), "posterior", "no columns")
+  expect_softmix_error(m_step(x, array(1, c(n, 2, 1))), "posterior", "matrix")
+  expect_softmix_error(m_step(x, matrix(complex(real = 1), n, 2)), "posterior", "complex")
+  expect_softmix_error(m_step(x, matrix(NaN, n, 2)), "posterior", "finite")
+  expect_softmix_error(m_step(x, -as.data.frame(w)), "posterior", "negative")
+  expect_softmix_error(m_step(x, w, model = NA), "model")
+  expect_softmix_error(m_step(x, w, model = "E"), "model", "one-dimensional")
+  expect_softmix_error(m_step(x, w, reg = "a"), "reg")
+  expect_softmix_error(m_step(x, w, reg = NaN), "reg")
+  expect_softmix_error(m_step(x, w, n_threads = 0), "n_threads", "at least 1")
+})
+
+test_that("dmixture rejects malformed data, parameters and flags", {
+  expect_softmix_error(dmixture(factor(1:3), params_2d), "x", "factor")
+  expect_softmix_error(dmixture(matrix("1", 2, 2), params_2d), "x", "character")
+  expect_softmix_error(dmixture(rbind(c(NA, 1)), params_2d), "x", "missing")
+  expect_softmix_error(dmixture(x, NULL), "parameters", "NULL")
+  expect_softmix_error(dmixture(matrix(1, 3, 3), params_2d), "parameters", "3 column")
+  expect_softmix_error(dmixture(x, params_2d, log = "yes"), "log")
+  expect_softmix_error(dmixture(x, params_2d, n_threads = -1), "n_threads")
+})
+
+test_that("rmixture and simulate reject sample sizes that are not whole counts", {
+  expect_softmix_error(rmixture(NA, params_2d), "n")
+  expect_softmix_error(rmixture("10", params_2d), "n")
+  expect_softmix_error(rmixture(c(1, 2), params_2d), "n", "length 2")
+  expect_softmix_error(rmixture(Inf, params_2d), "n")
+  expect_softmix_error(rmixture(NULL, params_2d), "n", "NULL")
+  expect_softmix_error(rmixture(10, NULL), "parameters", "NULL")
+  expect_softmix_error(simulate(fit_2d, nsim = 1.5), "nsim")
+})
+
+test_that("rmixture rejects a sample size beyond R's integer range", {
+  # 3e9 draws cannot be indexed by R's integers: the count is out of range
+  # and should be reported as such, naming the argument.
+  expect_softmix_error(rmixture(3e9, params_2d), "n")
+})
+
+test_that("simulate rejects a number of simulations beyond R's integer range", {
+  expect_softmix_error(simulate(fit_2d, nsim = 3e9), "nsim")
+})
+
+test_that("predict and posterior reject malformed new data", {
+  expect_softmix_error(predict(fit_2d, matrix("a", 2, 2)), "newdata", "character")
+  expect_softmix_error(predict(fit_2d, NULL), "newdata", "NULL")
+  expect_softmix_error(predict(fit_2d, list(1, 2)), "newdata", "list")
+  expect_softmix_error(predict(fit_2d, x[0, ]), "newdata", "0 x 2")
+  expect_softmix_error(predict(fit_2d, rbind(c(1, Inf))), "newdata", "infinite")
+  expect_softmix_error(predict(fit_2d, data.frame(a = "u", b = 1)), "newdata", "`a`")
+  expect_softmix_error(posterior(fit_2d, factor(1:2)), "newdata", "factor")
+})
+
+test_that("predict rejects an unknown type naming the argument", {
+  expect_softmix_error(predict(fit_2d, x, type = "probabilities"), "type")
+})
+
+test_that("mixture_params rejects malformed proportions, means and covariances", {
+  expect_softmix_error(mixture_params(complex(real = 1), 0, 1), "proportions")
+  expect_softmix_error(mixture_params(list(1), 0, 1), "proportions")
+  expect_softmix_error(mixture_params(NULL, 0, 1), "proportions")
+  expect_softmix_error(mixture_params(numeric(0), 0, 1), "proportions")
+  expect_softmix_error(mixture_params(c(Inf, 1), 0, 1), "proportions")
+  expect_softmix_error(mixture_params(factor(1), 0, 1), "proportions")
+  expect_softmix_error(mixture_params(c(0.2, 0.2, 0.2), c(0, 1, 2), c(1, 1, 1)), "proportions",
+                       "sum to 1")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), list(0, 1), c(1, 1)), "means")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), NULL, c(1, 1)), "means")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), c(0, Inf), c(1, 1)), "means", "finite")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), c(0, 1), c("a", "b")), "covariances")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), c(0, 1), NULL), "covariances")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), c(0, 1), c(1, Inf)), "covariances", "finite")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), c(0, 1), c(1, 0)), "covariances[, , 2]",
+                       "positive definite")
+  singular <- matrix(1, 2, 2)
+  expect_softmix_error(mixture_params(c(0.5, 0.5), rbind(c(0, 0), c(1, 1)), singular),
+                       "covariances[, , 1]", "positive definite")
+  expect_softmix_error(mixture_params(c(0.5, 0.5), rbind(c(0, 0), c(1, 1)),
+                                      array(1, c(2, 2, 2, 1))), "covariances", "2 x 2 x 2 x 1")
+})
+
+test_that("softmix rejects malformed data of every kind", {
+  expect_softmix_error(softmix(array(1, c(3, 2, 2)), k = 1), "x", "3 dimensions")
+  expect_softmix_error(softmix(matrix(1 + 0i, 3, 2), k = 1), "x", "complex")
+  expect_softmix_error(softmix(data.frame(a = 1:3, b = factor(1:3)), k = 1), "x", "`b`")
+  expect_softmix_error(softmix(data.frame(a = 1:3, b = c(1 + 0i, 2, 3)), k = 1), "x", "`b`")
+  expect_softmix_error(softmix(data.frame(a = c(1, NA, 3)), k = 1), "x", "row 2")
+  expect_softmix_error(softmix(x[, 0], k = 1), "x", "272 x 0")
+  expect_softmix_error(softmix(numeric(0), k = 1), "x", "0 x 1")
+  expect_softmix_error(softmix(c(1, NaN, 3), k = 1), "x", "row 2")
+  expect_softmix_error(softmix(c(1, Inf, 3), k = 1), "x", "infinite")
+  expect_softmix_error(softmix(list(a = 1:3, b = 4:6), k = 1), "x", "list")
+  expect_softmix_error(softmix("1", k = 1), "x", "character")
+})
+
+test_that("softmix rejects malformed k, model, init, n_init, control and n_threads", {
+  n <- nrow(x)
+  expect_softmix_error(softmix(x, k = Inf), "k")
+  expect_softmix_error(softmix(x, k = -1), "k", "at least 1")
+  expect_softmix_error(softmix(x, k = n + 1), "k", "exceed")
+  expect_softmix_error(softmix(x, k = NULL), "k", "NULL")
+  expect_softmix_error(softmix(x, k = list(2)), "k", "list")
+  expect_softmix_error(softmix(x, k = 2 + 0i), "k")
+  expect_softmix_error(softmix(x, k = numeric(0)), "k", "length 0")
+  expect_softmix_error(softmix(x, k = 2, model = NULL), "model")
+  expect_softmix_error(softmix(x, k = 2, model = character(0)), "model")
+  expect_softmix_error(softmix(x, k = 1:2, model = c("VVV", "VEV")), "model", "VEV")
+  expect_softmix_error(softmix(x, k = 2, init = NULL), "init", "NULL")
+  expect_softmix_error(softmix(x, k = 2, init = TRUE), "init", "logical")
+  expect_softmix_error(softmix(x, k = 2, init = "Random"), "init", "Random")
+  expect_softmix_error(softmix(x, k = 2, init = matrix(0.5, n, 2) + 0i), "init", "complex")
+  expect_softmix_error(softmix(x, k = 2, init = array(0.5, c(n, 2, 1))), "init")
+  expect_softmix_error(softmix(x, k = 2, init = -rep(1:2, length.out = n)), "init", "whole")
+  expect_softmix_error(softmix(x, k = 2, init = rep(c(1, 2, 4), length.out = n)), "init",
+                       "3 unused")
+  expect_softmix_error(softmix(x, k = 2, n_init = NA), "n_init")
+  expect_softmix_error(softmix(x, k = 2, n_init = "3"), "n_init")
+  expect_softmix_error(softmix(x, k = 2, n_init = Inf), "n_init")
+  expect_softmix_error(softmix(x, k = 2, control = NULL), "control", "softmix_control")
+  expect_softmix_error(softmix(x, k = 2, control = softmix_control), "control")
+  expect_softmix_error(softmix(x, k = 2, n_threads = NA), "n_threads")
+  expect_softmix_error(softmix(x, k = 2, n_threads = c(1, 2)), "n_threads", "length 2")
+  expect_softmix_error(softmix(x, k = 2, n_threads = Inf), "n_threads")
+})
+
+test_that("softmix_control and softmix_threads reject every malformed setting", {
+  expect_softmix_error(softmix_control(tol = NaN), "tol")
+  expect_softmix_error(softmix_control(tol = NULL), "tol", "NULL")
+  expect_softmix_error(softmix_control(tol = TRUE), "tol")
+  expect_softmix_error(softmix_control(tol = -1e-300), "tol", "non-negative")
+  expect_softmix_error(softmix_control(max_iter = NA), "max_iter")
+  expect_softmix_error(softmix_control(max_iter = Inf), "max_iter")
+  expect_softmix_error(softmix_control(max_iter = 1e10), "max_iter", "between")
+  expect_softmix_error(softmix_control(reg = Inf), "reg")
+  expect_softmix_error(softmix_control(reg = -Inf), "reg")
+  expect_softmix_error(softmix_control(reg = "0"), "reg")
+  expect_softmix_error(softmix_control(reg = c(0, 1)), "reg", "length 2")
+  expect_softmix_error(softmix_threads(NA), "n")
+  expect_softmix_error(softmix_threads(-1), "n", "at least 1")
+  expect_softmix_error(softmix_threads(2.5), "n")
+  expect_softmix_error(softmix_threads(c(1, 2)), "n")
+})

@@ -1,0 +1,272 @@
+# Degenerate data end in a documented outcome, never in NaN or a crash.
+# References: the documented contract. ?softmix_control: the default ridge
+# `reg * var(x[, j])` keeps covariances positive definite and makes a fit
+# independent of the units of the data; a constant column borrows the mean
+# variance of the others. ?softmix: with `reg = 0` a singular covariance is an
+# error of class `softmix_error` naming the component and `reg`, and in model
+# selection such a pair is reported in `$selection$message` and skipped.
+# ?e_step: posterior rows sum to one and extreme points do not underflow.
+# Scaling the data by c multiplies every density by c^-d, so the
+# log-likelihood shifts by exactly -n d log(c) and responsibilities are
+# unchanged.
+
+# Helpers ---------------------------------------------------------------------
+
+# Expectations that a fit succeeded with every number finite and posterior
+# rows that are probabilities summing to 1.
+expect_finite_fit <- function(fit) {
+  expect_s3_class(fit, "softmix")
+  if (!inherits(fit, "softmix")) return(invisible(fit))
+  numbers <- c(flatten_params(fit$parameters), fit$posterior, fit$uncertainty, fit$loglik,
+               fit$loglik_trace, fit$bic)
+  expect(all(is.finite(numbers)),
+         sprintf("The fit has %d non-finite numbers.", sum(!is.finite(numbers))))
+  expect_true(all(fit$posterior >= 0 & fit$posterior <= 1))
+  # Each row is K non-negative terms normalised to 1: rounding only, 1e-12.
+  expect_max_diff(rowSums(fit$posterior), rep(1, fit$n), 1e-12)
+  invisible(fit)
+}
+
+# Expectations that `code` stops with a softmix_error saying which component
+# is singular and pointing to `reg`.
+expect_singular_component <- function(code, component) {
+  err <- expect_error(code, class = "softmix_error")
+  if (is.null(err)) return(invisible(NULL))
+  expect_match(conditionMessage(err), sprintf("component %d\\b", component))
+  expect_match(conditionMessage(err), "`reg`", fixed = TRUE)
+  invisible(err)
+}
+
+no_reg <- softmix_control(reg = 0)
+
+# 100 standard normal points and 20 copies of the point (10, 10).
+copies_cluster <- rbind(with_seed(5, matrix(rnorm(200), 100, 2)),
+                        matrix(c(10, 10), 20, 2, byrow = TRUE))
+copies_labels <- rep(1:2, c(100, 20))
+
+# 3,000 standard normal points and one point at (100, 100).
+lone_point <- rbind(with_seed(4, matrix(rnorm(6000), 3000, 2)), c(100, 100))
+lone_labels <- c(rep(1L, 3000), 2L)
+
+# Duplicated points ----------------------------------------------------------------
+
+test_that("every row repeated three times gives the same fit and three times the log-likelihood", {
+  labels <- kmeans_labels(faithful_x, 2)
+  tripled <- faithful_x[rep(seq_len(nrow(faithful_x)), each = 3), ]
+  control <- softmix_control(reg = 0, tol = 0, max_iter = 50)
+  once <- softmix(faithful_x, init = labels, control = control, n_threads = 1)
+  thrice <- softmix(tripled, init = rep(labels, each = 3), control = control, n_threads = 1)
+  expect_finite_fit(thrice)
+  # Tripling every weight leaves weighted ML estimates unchanged; the sums
+  # run over other blocks, so rounding differs: 1e-10 relative.
+  expect_params_match(thrice$parameters, once$parameters, 1e-10)
+  expect_max_diff(thrice$loglik, 3 * once$loglik, 1e-10, relative = TRUE)
+  expect_finite_fit(with_seed(1, softmix(tripled, k = 2, n_threads = 1)))
+})
+
+test_that("a cluster of one point repeated 20 times gets a ridge covariance by default", {
+  fit <- softmix(copies_cluster, init = copies_labels, n_threads = 1)
+  expect_finite_fit(fit)
+  expect_identical(fit$classification, copies_labels)
+  expect_identical(unname(fit$parameters$means[2, ]), c(10, 10))
+  # The copies have no scatter, so their covariance is the ridge itself,
+  # reg * var(x[, j]) (1e-10 relative: rounding in the ridge).
+  ridge <- 1e-6 * apply(copies_cluster, 2, var)
+  expect_max_diff(fit$parameters$covariances[, , 2], diag(ridge), 1e-10, relative = TRUE)
+  expect_finite_fit(with_seed(2, softmix(copies_cluster, k = 2, n_threads = 1)))
+})
+
+test_that("a cluster of one point repeated 20 times is a singular component with reg = 0", {
+  expect_singular_component(
+    softmix(copies_cluster, init = copies_labels, control = no_reg, n_threads = 1), 2
+  )
+})
+
+test_that("the singular-covariance error gives its advice once", {
+  err <- expect_error(
+    softmix(copies_cluster, init = copies_labels, control = no_reg, n_threads = 1),
+    class = "softmix_error"
+  )
+  advice <- gregexpr("increase `reg`", conditionMessage(err), fixed = TRUE)[[1]]
+  expect_length(advice, 1)
+})
+
+# Constant columns, n < d, n = 1 and k = n ----------------------------------------
+
+test_that("a constant column borrows the mean variance of the others for its ridge", {
+  with_constant <- cbind(faithful_x, constant = 5)
+  fit <- with_seed(1, softmix(with_constant, k = 2, n_threads = 1))
+  expect_finite_fit(fit)
+  # A constant has no scatter: its variance in each component is the ridge,
+  # reg times the mean variance of the other columns (rounding: 1e-10).
+  borrowed <- 1e-6 * mean(apply(faithful_x, 2, var))
+  expect_max_diff(fit$parameters$covariances[3, 3, ], rep(borrowed, 2), 1e-10, relative = TRUE)
+  # The other columns are fitted as without the constant (1e-6 relative:
+  # the ridges differ only by reg).
+  without <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1))
+  expect_max_diff(fit$parameters$means[, 1:2], without$parameters$means, 1e-6, relative = TRUE)
+})
+
+test_that("a constant column with reg = 0 is a singular component", {
+  with_constant <- cbind(faithful_x, constant = 5)
+  labels <- kmeans_labels(faithful_x, 2)
+  expect_singular_component(
+    softmix(with_constant, init = labels, control = no_reg, n_threads = 1), 1
+  )
+  err <- expect_error(
+    softmix(with_constant, init = labels, model = "EEE", control = no_reg, n_threads = 1),
+    class = "softmix_error"
+  )
+  expect_match(conditionMessage(err), "common covariance")
+})
+
+test_that("fewer points than dimensions fit every model with the default reg", {
+  wide <- with_seed(6, matrix(rnorm(50), 5, 10))
+  for (model in multivariate_models) {
+    for (k in 1:2) {
+      expect_finite_fit(with_seed(1, softmix(wide, k = k, model = model, n_threads = 1)))
+    }
+  }
+  expect_singular_component(softmix(wide, k = 1, control = no_reg, n_threads = 1), 1)
+})
+
+test_that("a single point fits one component in every model", {
+  point <- matrix(c(1.5, -2), 1, 2)
+  for (model in multivariate_models) {
+    fit <- softmix(point, k = 1, model = model, n_threads = 1)
+    expect_finite_fit(fit)
+    expect_identical(unname(fit$parameters$means[1, ]), c(1.5, -2))
+  }
+  for (model in c("E", "V")) expect_finite_fit(softmix(3, k = 1, model = model, n_threads = 1))
+  expect_singular_component(softmix(point, k = 1, control = no_reg, n_threads = 1), 1)
+})
+
+test_that("as many components as points fit every model with the default reg", {
+  six <- faithful_x[1:6, ]
+  for (model in multivariate_models) {
+    fit <- with_seed(1, softmix(six, k = 6, model = model, n_threads = 1))
+    expect_finite_fit(fit)
+    expect_setequal(fit$classification, 1:6)
+  }
+  # Every component is singular; the first to be factorised is named.
+  expect_singular_component(with_seed(1, softmix(six, k = 6, control = no_reg, n_threads = 1)), 1)
+})
+
+# Scale ------------------------------------------------------------------------------
+
+test_that("scaling the data keeps the classification and shifts the log-likelihood", {
+  # The shift is -n d log(c).
+  n <- nrow(faithful_x)
+  d <- ncol(faithful_x)
+  labels <- kmeans_labels(faithful_x, 2)
+  for (model in c("VVV", "EEE", "VVI", "EII")) {
+    for (reg in c(0, 1e-6)) {
+      control <- softmix_control(reg = reg)
+      reference <- softmix(faithful_x, init = labels, model = model, control = control,
+                           n_threads = 1)
+      for (c in c(1e150, 1e-150, 1e3)) {
+        scaled <- softmix(faithful_x * c, init = labels, model = model, control = control,
+                          n_threads = 1)
+        expect_finite_fit(scaled)
+        expect_identical(scaled$classification, reference$classification)
+        # Exact in exact arithmetic. Rounding, and the scaled fit stopping an
+        # iteration or two earlier (tol = 1e-8 of 1 + |l|, see the test of
+        # the stopping rule below), stay below 1e-9 of the shift: 1e-8.
+        shift <- -n * d * log(c)
+        expect_max_diff((scaled$loglik - reference$loglik - shift) / shift, 0, 1e-8)
+      }
+    }
+  }
+})
+
+test_that("with the same number of iterations a scaled fit is the scaled fit", {
+  n <- nrow(faithful_x)
+  d <- ncol(faithful_x)
+  labels <- kmeans_labels(faithful_x, 2)
+  # tol = 0: both fits run exactly 30 iterations, so only the scale differs.
+  for (reg in c(0, 1e-6)) {
+    control <- softmix_control(reg = reg, tol = 0, max_iter = 30)
+    reference <- softmix(faithful_x, init = labels, control = control, n_threads = 1)
+    for (c in c(1e150, 1e-150, 1e3)) {
+      scaled <- softmix(faithful_x * c, init = labels, control = control, n_threads = 1)
+      # Rounding only: posteriors to 1e-12 absolute, means and covariances
+      # to 1e-12 relative after undoing the scale. The scaled
+      # log-likelihoods are about 2e5 in size, so their rounding is about
+      # 1e-13 of the unscaled trace (about 1e3): 1e-11 relative.
+      expect_max_diff(scaled$posterior, reference$posterior, 1e-12)
+      expect_max_diff(scaled$parameters$means / c, reference$parameters$means, 1e-12,
+                      relative = TRUE)
+      expect_max_diff(scaled$parameters$covariances / c^2, reference$parameters$covariances,
+                      1e-12, relative = TRUE)
+      expect_max_diff(scaled$loglik_trace + n * d * log(c), reference$loglik_trace, 1e-11,
+                      relative = TRUE)
+    }
+  }
+})
+
+# Far starts, emptied components and lone points ----------------------------------------
+
+test_that("a starting mean far from all data leaves its component empty, an error naming it", {
+  far <- mixture_params(c(0.5, 0.5), rbind(c(3, 70), c(1e6, 1e6)), diag(c(1, 100)))
+  # The E step itself is well defined: every point belongs to component 1.
+  step <- e_step(faithful_x, far, n_threads = 1)
+  expect_true(all(is.finite(step$posterior)) && is.finite(step$loglik))
+  expect_identical(unname(step$posterior), cbind(rep(1, nrow(faithful_x)), 0))
+  expect_true(all(is.finite(dmixture(faithful_x, far, log = TRUE))))
+  for (model in c("VVV", "EII")) {
+    err <- expect_error(softmix(faithful_x, init = far, model = model, n_threads = 1),
+                        class = "softmix_error")
+    expect_match(conditionMessage(err), "component 2 has vanishing weight")
+  }
+  # With a covariance wide enough to reach the data, EM pulls it in.
+  wide <- mixture_params(c(0.5, 0.5), rbind(c(3, 70), c(1e6, 1e6)), diag(c(1e12, 1e12)))
+  expect_finite_fit(softmix(faithful_x, init = wide, n_threads = 1))
+})
+
+test_that("a component that empties during EM stops the fit with an error naming it", {
+  y <- with_seed(3, c(rnorm(200, 0), rnorm(200, 8)))
+  # Component 3 starts with weight 3e-11 on every point (total 1.2e-8, above
+  # the 1e-12 relative threshold) and loses weight each iteration.
+  start <- cbind(as.numeric(y < 4), as.numeric(y >= 4), 3e-11)
+  early <- softmix(y, init = start, model = "E",
+                   control = softmix_control(tol = 0, max_iter = 5), n_threads = 1)
+  expect_finite_fit(early)
+  expect_gt(early$parameters$proportions[3], 0)
+  err <- expect_error(
+    softmix(y, init = start, model = "E", control = softmix_control(tol = 0, max_iter = 500),
+            n_threads = 1),
+    class = "softmix_error"
+  )
+  expect_match(conditionMessage(err), "component 3 has vanishing weight")
+})
+
+test_that("a single point among thousands gets a component of its own by default", {
+  fit <- with_seed(1, softmix(lone_point, k = 2, n_threads = 1))
+  expect_finite_fit(fit)
+  alone <- fit$classification[3001]
+  expect_identical(sum(fit$classification == alone), 1L)
+  # Its component sits on it (rounding: 1e-12 relative) with weight 1/3001
+  # (1e-9 absolute: the point's responsibility is 1 to rounding).
+  expect_max_diff(fit$parameters$means[alone, ], c(100, 100), 1e-12, relative = TRUE)
+  expect_max_diff(fit$parameters$proportions[alone], 1 / 3001, 1e-9)
+})
+
+test_that("a single point among thousands is a singular component with reg = 0", {
+  expect_singular_component(
+    softmix(lone_point, init = lone_labels, control = no_reg, n_threads = 1), 2
+  )
+})
+
+test_that("model selection with reg = 0 marks the singular pairs failed and keeps the others", {
+  fit <- with_seed(1, softmix(lone_point, k = 1:3, control = no_reg, n_threads = 1))
+  expect_finite_fit(fit)
+  selection <- fit$selection
+  expect_identical(selection$k, 1:3)
+  expect_identical(selection$message[1], "")
+  expect_true(is.finite(selection$bic[1]))
+  failed <- selection$k >= 2
+  expect_true(all(is.na(selection$bic[failed])))
+  expect_true(all(grepl("component [0-9]+", selection$message[failed])))
+  expect_true(all(grepl("`reg`", selection$message[failed], fixed = TRUE)))
+  expect_identical(fit$k, 1L)
+})
