@@ -114,7 +114,7 @@ plot.softmix <- function(x,
 #' @noRd
 build_plot_context <- function(x, dims, colors) {
   if (is.null(x$data)) {
-    softmix_abort(paste0("`x` does not contain the fitted data, so it cannot be plotted."), call = NULL)
+    softmix_abort("`x` does not contain the fitted data, so it cannot be plotted.", call = NULL)
   }
   data <- as.matrix(x$data)
   if (is.null(colnames(data))) {
@@ -150,16 +150,20 @@ resolve_dims <- function(dims, data) {
   if (is.character(dims)) {
     positions <- match(dims, colnames(data))
     if (anyNA(positions)) {
-      softmix_abort(paste0("Unknown variable(s) in `dims`: ", paste(dims[is.na(positions)], collapse = ", "), "."), call = NULL)
+      unknown <- paste(dims[is.na(positions)], collapse = ", ")
+      softmix_abort(paste0("Unknown variable(s) in `dims`: ", unknown, "."), call = NULL)
     }
     dims <- positions
   }
   if (!is.numeric(dims) || length(dims) == 0 || anyNA(dims) ||
     any(dims != round(dims)) || any(dims < 1 | dims > d)) {
-    softmix_abort(paste0("`dims` must be variable names or whole numbers between 1 and ", d, "."), call = NULL)
+    softmix_abort(
+      paste0("`dims` must be variable names or whole numbers between 1 and ", d, "."),
+      call = NULL
+    )
   }
   if (anyDuplicated(dims)) {
-    softmix_abort(paste0("`dims` must not contain duplicates."), call = NULL)
+    softmix_abort("`dims` must not contain duplicates.", call = NULL)
   }
   as.integer(dims)
 }
@@ -171,7 +175,10 @@ choose_colors <- function(k, colors) {
     return(pick_default_colors(k))
   }
   if (length(colors) < k) {
-    softmix_abort(paste0("`colors` must supply at least ", k, " colours, one per component."), call = NULL)
+    softmix_abort(
+      paste0("`colors` must supply at least ", k, " colours, one per component."),
+      call = NULL
+    )
   }
   colors <- colors[seq_len(k)]
   # Fail early with col2rgb's message rather than deep inside a drawing call.
@@ -198,7 +205,7 @@ pick_default_colors <- function(k) {
 blend_colors <- function(posterior, colors) {
   posterior <- as.matrix(posterior)
   if (ncol(posterior) != length(colors)) {
-    softmix_abort(paste0("`posterior` needs one column per colour."), call = NULL)
+    softmix_abort("`posterior` needs one column per colour.", call = NULL)
   }
   blended <- posterior %*% t(grDevices::col2rgb(colors))
   # Rows sum to one only up to rounding, which can push a channel just past 255.
@@ -517,7 +524,7 @@ draw_1d_density <- function(ctx, show_components) {
 draw_loglik <- function(x) {
   trace <- x$loglik_trace
   if (length(trace) == 0) {
-    softmix_abort(paste0("`x` has no log-likelihood trace to plot."), call = NULL)
+    softmix_abort("`x` has no log-likelihood trace to plot.", call = NULL)
   }
   status <- if (isTRUE(x$converged)) "converged" else "did not converge"
   final <- formatC(x$loglik, format = "f", digits = 2)

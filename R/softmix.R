@@ -150,7 +150,10 @@ init_components <- function(init, n, call = sys.call(-1)) {
   if (is.character(init)) {
     if (length(init) != 1L || !init %in% c("kmeans++", "random")) {
       softmix_abort(sprintf(
-        "`init` must be \"kmeans++\", \"random\", a mixture_params object, an n x k posterior matrix or a vector of n labels; got %s.",
+        paste(
+          "`init` must be \"kmeans++\", \"random\", a mixture_params object,",
+          "an n x k posterior matrix or a vector of n labels; got %s."
+        ),
         format_value(init)
       ), call)
     }
@@ -164,8 +167,10 @@ init_components <- function(init, n, call = sys.call(-1)) {
     labels <- check_labels(init, n, call)
     return(max(labels))
   }
-  softmix_abort(sprintf("`init` must be a method name, mixture_params, a posterior matrix or labels, not %s.",
-                        describe_type(init)), call)
+  softmix_abort(sprintf(
+    "`init` must be a method name, mixture_params, a posterior matrix or labels, not %s.",
+    describe_type(init)
+  ), call)
 }
 
 #' Validate a vector of labels 1..k covering every component

@@ -14,8 +14,8 @@
 #'   component collapses onto few points. `0` gives the exact maximum
 #'   likelihood estimates, and a log-likelihood that never decreases; with
 #'   `reg > 0` EM maximises a slightly penalised likelihood, so the plain
-#'   log-likelihood may fall by amounts of the order of `reg`. A constant column uses the mean variance of the
-#'   others (or 1).
+#'   log-likelihood may fall by amounts of the order of `reg`. A constant
+#'   column uses the mean variance of the others (or 1).
 #' @return A list of class `softmix_control`.
 #' @family fitting
 #' @export

@@ -43,8 +43,8 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1)) {
   bad <- nonfinite_rows_cpp(x)
   if (bad[1] > 0L) {
     softmix_abort(sprintf(
-      "`%s` has missing values (NA or NaN) in %d row(s), the first being row %d; remove or impute them.",
-      arg, bad[1], bad[2]
+      "`%s` has missing values (NA or NaN) in %d row(s), the first being row %d; %s",
+      arg, bad[1], bad[2], "remove or impute them."
     ), call)
   }
   if (bad[3] > 0L) {
