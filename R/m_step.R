@@ -31,7 +31,7 @@ m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL) {
   if (length(model) != 1L) softmix_abort("`model` must be a single model code.")
   reg <- check_nonnegative(reg, "reg")
   n_threads <- resolve_threads(n_threads)
-  out <- call_core(m_step_cpp(data, posterior, model, ridge_for(data, reg), n_threads))
+  out <- call_core(m_step_cpp(data, posterior, model, reg, n_threads))
   means <- out$means
   colnames(means) <- variable_names(data)
   mixture_params(out$proportions, means, out$covariances)

@@ -38,6 +38,31 @@
 #' reports the negative of this). Pairs whose fit fails are reported in the
 #' table and skipped.
 #'
+#' @section Degenerate data:
+#' softmix never returns NaN and never crashes on data that make the
+#' likelihood degenerate; each case ends in one of these outcomes:
+#' * Duplicated points, a constant column, fewer points than dimensions, a
+#'   single point, `k = n`, or a cluster of one point among thousands: with
+#'   the default `reg > 0` the ridge keeps every covariance positive
+#'   definite and the fit proceeds (a component may shrink onto one point,
+#'   with the ridge as its covariance). With `reg = 0` a singular component
+#'   stops the fit with an error of class `softmix_error` naming the
+#'   component and suggesting `reg` or a simpler model; inside a selection
+#'   over several `k` or models, that pair is reported in `$selection` and
+#'   skipped.
+#' * A component whose weight vanishes (for example a starting mean far from
+#'   all data) stops the fit with a `softmix_error` naming the component.
+#' * Data of any scale, from about 1e-150 to 1e150, fit alike: the core
+#'   works on the data scaled by a power of two, so scaling the data by c
+#'   scales the means by c and the covariances by c^2, keeps the
+#'   responsibilities and shifts the log-likelihood by \eqn{-n d \log c}
+#'   (the stopping rule, which is relative to \eqn{1 + |\ell|}, may then
+#'   stop at a different iteration).
+#' * A point so far from every component that its density underflows to
+#'   zero gets a posterior of one for the component nearest in Mahalanobis
+#'   distance; its log-density is `-Inf`, so a fit to data containing it
+#'   stops with an error.
+#'
 #' @param x Data: a numeric matrix (n x d, observations in rows), a data
 #'   frame of numeric columns, or a numeric vector for one-dimensional data.
 #'   Missing or infinite values are an error.
@@ -196,7 +221,6 @@ check_labels <- function(labels, n, call = sys.call(-1)) {
 #' Fit one (k, model) pair
 #' @noRd
 fit_one <- function(data, k, model, init, n_init, control, n_threads, call) {
-  ridge <- ridge_for(data, control$reg)
   start <- NULL
   method <- "given"
   if (is.character(init)) {
@@ -210,10 +234,10 @@ fit_one <- function(data, k, model, init, n_init, control, n_threads, call) {
       labels <- check_labels(init, nrow(data))
       outer(labels, seq_len(k), "==") * 1
     }
-    start <- call_core(m_step_cpp(data, weights, model, ridge, n_threads), call)
+    start <- call_core(m_step_cpp(data, weights, model, control$reg, n_threads), call)
   }
   core <- call_core(fit_cpp(
-    data, k, model, method, start, n_init, control$tol, control$max_iter, ridge, n_threads
+    data, k, model, method, start, n_init, control$tol, control$max_iter, control$reg, n_threads
   ), call)
   new_softmix(core, data, model, k, control, init = if (is.character(init)) init else "given",
               n_threads = n_threads, call = call)

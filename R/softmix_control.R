@@ -15,7 +15,9 @@
 #'   likelihood estimates, and a log-likelihood that never decreases; with
 #'   `reg > 0` EM maximises a slightly penalised likelihood, so the plain
 #'   log-likelihood may fall by amounts of the order of `reg`. A constant
-#'   column uses the mean variance of the others (or 1).
+#'   column, which has no variance of its own, borrows the mean variance of
+#'   the other columns; when all columns are constant, the square of the
+#'   largest absolute value in the data, rounded up to a power of two.
 #' @return A list of class `softmix_control`.
 #' @family fitting
 #' @export
@@ -42,19 +44,4 @@ check_control <- function(control, call = sys.call(-1)) {
     softmix_abort("`control` must be made by softmix_control().", call)
   }
   control
-}
-
-#' The ridge added to the covariance diagonals: reg times each column's
-#' variance, with constant columns borrowing the mean of the other variances.
-#' @noRd
-ridge_for <- function(data, reg) {
-  if (reg == 0) return(numeric(ncol(data)))
-  scale <- if (nrow(data) > 1L) {
-    apply(data, 2L, stats::var)
-  } else {
-    numeric(ncol(data))
-  }
-  positive <- scale > 0
-  scale[!positive] <- if (any(positive)) mean(scale[positive]) else 1
-  reg * scale
 }

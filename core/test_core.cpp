@@ -50,16 +50,15 @@ double direct_loglik(const arma::mat& x, const softmix::Params& p) {
 void test_model(softmix::Model model, std::size_t d) {
   const std::string name = softmix::model_code(model) + " d=" + std::to_string(d);
   const arma::mat x = simulated_data(d);
-  const arma::vec ridge(d, arma::fill::zeros);
+  const double reg = 0.0;
   softmix::Control control;
   control.tol = 1e-10;
 
   // EM never lowers the log-likelihood.
   softmix::NoHost host;
   arma::mat posterior;
-  const softmix::Fit fit = softmix::fit_mixture(x, 3, model, ridge, control,
-                                                softmix::Start::kmeans_pp, nullptr, 1, 1, host,
-                                                posterior);
+  const softmix::Fit fit = softmix::fit_mixture(
+      x, 3, model, reg, control, softmix::Start::kmeans_pp, nullptr, 1, 1, host, posterior);
   bool monotone = true;
   for (std::size_t t = 1; t < fit.loglik_trace.size(); ++t) {
     monotone = monotone && fit.loglik_trace[t] >=
@@ -80,9 +79,9 @@ void test_model(softmix::Model model, std::size_t d) {
   for (int threads : {2, 3}) {
     softmix::NoHost host_again;
     arma::mat posterior_again;
-    const softmix::Fit again = softmix::fit_mixture(x, 3, model, ridge, control,
-                                                    softmix::Start::kmeans_pp, nullptr, 1,
-                                                    threads, host_again, posterior_again);
+    const softmix::Fit again =
+        softmix::fit_mixture(x, 3, model, reg, control, softmix::Start::kmeans_pp, nullptr, 1,
+                             threads, host_again, posterior_again);
     expect(again.loglik_trace == fit.loglik_trace &&
                arma::approx_equal(again.params.means, fit.params.means, "absdiff", 0.0) &&
                arma::approx_equal(posterior_again, posterior, "absdiff", 0.0),
@@ -95,9 +94,7 @@ void test_m_step_one_hot() {
   arma::mat weights(x.n_rows, 2, arma::fill::zeros);
   weights.col(0).rows(0, 399).fill(1.0);
   weights.col(1).rows(400, x.n_rows - 1).fill(1.0);
-  const arma::vec ridge(4, arma::fill::zeros);
-  const softmix::Params p =
-      softmix::m_step(x, weights.memptr(), 2, softmix::Model::VVV, ridge, 1);
+  const softmix::Params p = softmix::m_step(x, weights.memptr(), 2, softmix::Model::VVV, 0.0, 1);
   const arma::mat group = x.rows(400, x.n_rows - 1);
   const arma::rowvec mean = arma::mean(group, 0);
   const arma::mat centred = group.each_row() - mean;

@@ -12,8 +12,8 @@ Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
 // fit_cpp
-Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init, double tol, int max_iter, const arma::vec& ridge, int n_threads);
-RcppExport SEXP _softmix_fit_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP initSEXP, SEXP startSEXP, SEXP n_initSEXP, SEXP tolSEXP, SEXP max_iterSEXP, SEXP ridgeSEXP, SEXP n_threadsSEXP) {
+Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init, double tol, int max_iter, double reg, int n_threads);
+RcppExport SEXP _softmix_fit_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP initSEXP, SEXP startSEXP, SEXP n_initSEXP, SEXP tolSEXP, SEXP max_iterSEXP, SEXP regSEXP, SEXP n_threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -25,9 +25,9 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type n_init(n_initSEXP);
     Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
     Rcpp::traits::input_parameter< int >::type max_iter(max_iterSEXP);
-    Rcpp::traits::input_parameter< const arma::vec& >::type ridge(ridgeSEXP);
+    Rcpp::traits::input_parameter< double >::type reg(regSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_cpp(x, k, model, init, start, n_init, tol, max_iter, ridge, n_threads));
+    rcpp_result_gen = Rcpp::wrap(fit_cpp(x, k, model, init, start, n_init, tol, max_iter, reg, n_threads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -46,16 +46,16 @@ BEGIN_RCPP
 END_RCPP
 }
 // m_step_cpp
-Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior, const std::string& model, const arma::vec& ridge, int n_threads);
-RcppExport SEXP _softmix_m_step_cpp(SEXP xSEXP, SEXP posteriorSEXP, SEXP modelSEXP, SEXP ridgeSEXP, SEXP n_threadsSEXP) {
+Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior, const std::string& model, double reg, int n_threads);
+RcppExport SEXP _softmix_m_step_cpp(SEXP xSEXP, SEXP posteriorSEXP, SEXP modelSEXP, SEXP regSEXP, SEXP n_threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type posterior(posteriorSEXP);
     Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
-    Rcpp::traits::input_parameter< const arma::vec& >::type ridge(ridgeSEXP);
+    Rcpp::traits::input_parameter< double >::type reg(regSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(m_step_cpp(x, posterior, model, ridge, n_threads));
+    rcpp_result_gen = Rcpp::wrap(m_step_cpp(x, posterior, model, reg, n_threads));
     return rcpp_result_gen;
 END_RCPP
 }

@@ -7,7 +7,7 @@
 // [[Rcpp::export(rng = true)]]
 Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model,
                    const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init,
-                   double tol, int max_iter, const arma::vec& ridge, int n_threads) {
+                   double tol, int max_iter, double reg, int n_threads) {
   const arma::mat data = matrix_view(x);
   const softmix::Model code = softmix::model_from_code(model);
   softmix::Control control;
@@ -26,7 +26,7 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
   arma::mat posterior_view(posterior.begin(), x.nrow(), k, false, true);
   RHost host;
   const softmix::Fit fit =
-      softmix::fit_mixture(data, static_cast<std::size_t>(k), code, ridge, control, kind, &given,
+      softmix::fit_mixture(data, static_cast<std::size_t>(k), code, reg, control, kind, &given,
                            n_init, softmix::cap_threads(n_threads), host, posterior_view);
   return Rcpp::List::create(
       Rcpp::Named("parameters") = params_to_list(fit.params), Rcpp::Named("posterior") = posterior,

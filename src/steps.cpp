@@ -20,10 +20,10 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior,
-                      const std::string& model, const arma::vec& ridge, int n_threads) {
+                      const std::string& model, double reg, int n_threads) {
   const softmix::Params params =
       softmix::m_step(matrix_view(x), posterior.begin(), posterior.ncol(),
-                      softmix::model_from_code(model), ridge, softmix::cap_threads(n_threads));
+                      softmix::model_from_code(model), reg, softmix::cap_threads(n_threads));
   return params_to_list(params);
 }
 

@@ -270,3 +270,32 @@ test_that("model selection with reg = 0 marks the singular pairs failed and keep
   expect_true(all(grepl("`reg`", selection$message[failed], fixed = TRUE)))
   expect_identical(fit$k, 1L)
 })
+
+test_that("data scaled by 1e150 fit without overflow also with thousands of points", {
+  # 20,000 points with standard deviation 300 scaled by 1e150: every
+  # variance (about 1e305) is a double, but a sum of 10,000 squared
+  # deviations (about 1e309) is not.
+  params <- mixture_params(c(0.5, 0.5), c(0, 3000), c(300^2, 300^2))
+  x <- with_seed(7, rmixture(20000, params))
+  labels <- attr(x, "component")
+  x <- as.vector(x)
+  reference <- softmix(x, init = labels, n_threads = 1)
+  scaled <- tryCatch(softmix(x * 1e150, init = labels, n_threads = 1),
+                     softmix_error = function(e) e)
+  failed <- inherits(scaled, "softmix_error")
+  expect(!failed, paste("The scaled fit failed:", if (failed) conditionMessage(scaled)))
+  if (!failed) {
+    expect_finite_fit(scaled)
+    expect_identical(scaled$classification, reference$classification)
+  }
+})
+
+test_that("points too far for their density to be represented still get posteriors summing to 1", {
+  fit <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1))
+  far <- rbind(c(1e6, 1e6), c(1e200, 1e200), c(-1e300, 1e300))
+  posterior <- predict(fit, far, type = "posterior")
+  expect_true(all(is.finite(posterior)))
+  # Rounding only: 1e-12.
+  expect_max_diff(rowSums(posterior), rep(1, 3), 1e-12)
+  expect_max_diff(rowSums(e_step(far, fit$parameters)$posterior), rep(1, 3), 1e-12)
+})

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "data.h"
 #include "estep.h"
 #include "init.h"
 #include "mstep.h"
@@ -39,9 +40,10 @@ struct NoHost {
 // EM from `params` until the relative change of the log-likelihood,
 // |l_t - l_{t-1}| / (1 + |l_t|), falls below tol, or max_iter M steps. The
 // returned log-likelihood is that of the returned parameters: with
-// max_iter = t, exactly t E+M rounds and one last E step.
+// max_iter = t, exactly t E+M rounds and one last E step. Parameters and
+// ridge are in scaled units, log-likelihoods in the data's own.
 template <typename Host>
-Fit run_em(const arma::mat& x, Params params, Model model, const arma::vec& ridge,
+Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
            const Control& control, int n_threads, Host& host) {
   const std::size_t k = params.k();
   const StatsLayout layout(x.n_cols, k, scatter_for(model));
@@ -52,9 +54,9 @@ Fit run_em(const arma::mat& x, Params params, Model model, const arma::vec& ridg
         x, layout, params.means, true, n_threads,
         [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
           block_log_density(kernels, params, ws);
-          return block_responsibilities(kernels, end - begin, k, ws, nullptr);
+          return block_responsibilities(kernels, params, end - begin, ws, nullptr);
         });
-    const double loglik = stats[0];
+    const double loglik = stats[0] + static_cast<double>(x.n_rows) * x.log_jacobian;
     if (!std::isfinite(loglik)) {
       std::ostringstream msg;
       msg << "the log-likelihood is not finite after " << fit.iterations
@@ -81,13 +83,16 @@ Fit run_em(const arma::mat& x, Params params, Model model, const arma::vec& ridg
 enum class Start { kmeans_pp, random, given };
 
 // A whole fit: n_init starts (each k-means++ or random; one for given
-// parameters), EM from each, the best log-likelihood kept, and the final E
-// step writing the n x K posterior. A start that fails is skipped while
-// another succeeds.
+// parameters, in the data's units), EM from each, the best log-likelihood
+// kept, and the final E step writing the n x K posterior. The ridge is reg
+// times each column's variance (see scaled_ridge()). A start that fails is
+// skipped while another succeeds.
 template <typename Host>
-Fit fit_mixture(const arma::mat& x, std::size_t k, Model model, const arma::vec& ridge,
+Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
                 const Control& control, Start start, const Params* given, int n_init, int n_threads,
                 Host& host, arma::mat& posterior) {
+  const Data x(matrix);
+  const arma::vec ridge = scaled_ridge(x, reg);
   Fit best;
   bool have_best = false;
   std::string last_error;
@@ -96,7 +101,8 @@ Fit fit_mixture(const arma::mat& x, std::size_t k, Model model, const arma::vec&
     try {
       Params initial;
       if (start == Start::given) {
-        initial = *given;
+        initial = rescale(*given, x.inverse_scale);
+        factorize(initial, is_shared(model));
       } else if (start == Start::kmeans_pp) {
         initial = kmeans_pp_start(x, k, model, ridge, n_threads, host);
       } else {
@@ -115,7 +121,9 @@ Fit fit_mixture(const arma::mat& x, std::size_t k, Model model, const arma::vec&
   }
   if (!have_best) throw error("every start failed; the last: " + last_error);
   posterior.set_size(x.n_rows, k);
-  e_step(x, best.params, n_threads, posterior.memptr(), nullptr);
+  e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
+  best.params = rescale(best.params, 1.0 / x.inverse_scale);
+  factorize(best.params, is_shared(model));
   return best;
 }
 

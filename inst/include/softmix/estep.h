@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "data.h"
 #include "kernels.h"
 #include "model.h"
 #include "parallel.h"
@@ -41,12 +42,12 @@ inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d,
   return std::vector<BlockWorkspace>(static_cast<std::size_t>(n_threads), BlockWorkspace(d, k));
 }
 
-// Copies rows [begin, end) of the column-major n x d matrix x into the panel
-// and zero-pads the rest of the block.
-inline void load_panel(const arma::mat& x, std::size_t begin, std::size_t end, double* panel) {
+// Copies rows [begin, end) of the data, scaled, into the panel and
+// zero-pads the rest of the block.
+inline void load_panel(const Data& x, std::size_t begin, std::size_t end, double* panel) {
   const std::size_t rows = end - begin;
   for (std::size_t j = 0; j < x.n_cols; ++j) {
-    std::memcpy(panel + j * block_size, x.colptr(j) + begin, rows * sizeof(double));
+    x.load_column(j, begin, end, panel + j * block_size);
     std::fill(panel + j * block_size + rows, panel + (j + 1) * block_size, 0.0);
   }
 }
@@ -73,19 +74,58 @@ inline void block_log_density(const Kernels& kernels, const Params& params, Bloc
   }
 }
 
+// log ||U_c' (x - mu_c)||^2 for point b of the panel, computed on
+// (x - mu_c) / max |x - mu_c| so that nothing overflows.
+inline double log_mahalanobis(const Params& params, std::size_t c, const BlockWorkspace& ws,
+                              std::size_t b) {
+  const std::size_t d = params.d();
+  arma::vec diff(d);
+  for (std::size_t j = 0; j < d; ++j) {
+    diff(j) = ws.panel[j * block_size + b] - params.means(j, c);
+  }
+  const double largest = arma::abs(diff).max();
+  if (largest == 0.0) return -std::numeric_limits<double>::infinity();
+  const arma::vec z = arma::trimatu(params.precision_chol.slice(c)).t() * (diff / largest);
+  return 2.0 * std::log(largest) + std::log(arma::dot(z, z));
+}
+
 // Responsibilities of the block's first `rows` points into ws.responsibility
 // (zero for the padding); returns their log-likelihood. log_mixture, if not
 // null, receives each point's log mixture density.
-inline double block_responsibilities(const Kernels& kernels, std::size_t rows, std::size_t k,
+inline double block_responsibilities(const Kernels& kernels, const Params& params, std::size_t rows,
                                      BlockWorkspace& ws, double* log_mixture) {
-  return kernels.responsibilities(ws.log_density.data(), k, rows, ws.responsibility.data(),
-                                  log_mixture);
+  const std::size_t k = params.k();
+  const double loglik = kernels.responsibilities(ws.log_density.data(), k, rows,
+                                                 ws.responsibility.data(), log_mixture);
+  if (std::isfinite(loglik)) return loglik;
+  // A point so far out (about 1e154 standard deviations) that its density
+  // underflows to 0 under every component still belongs somewhere: to the
+  // component with the smallest Mahalanobis distance, whose density ratio
+  // to every other is astronomically large. Its log-density stays -Inf.
+  for (std::size_t b = 0; b < rows; ++b) {
+    double top = -std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < k; ++c) top = std::max(top, ws.log_density[c * block_size + b]);
+    if (top != -std::numeric_limits<double>::infinity()) continue;
+    std::size_t nearest = 0;
+    double nearest_distance = std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < k; ++c) {
+      if (!(params.proportions(c) > 0.0)) continue;
+      const double distance = log_mahalanobis(params, c, ws, b);
+      if (distance < nearest_distance) {
+        nearest = c;
+        nearest_distance = distance;
+      }
+    }
+    for (std::size_t c = 0; c < k; ++c) ws.responsibility[c * block_size + b] = c == nearest;
+  }
+  return loglik;
 }
 
-// The E step over all data: the log-likelihood, and optionally the n x K
-// posterior and the n log mixture densities (either pointer may be null).
-inline double e_step(const arma::mat& x, const Params& params, int n_threads, double* posterior,
-                     double* log_mixture) {
+// The E step over all data in scaled units (Params scaled too): the
+// scaled log-likelihood, and optionally the n x K posterior and the n
+// scaled log mixture densities (either pointer may be null).
+inline double e_step_scaled(const Data& x, const Params& params, int n_threads, double* posterior,
+                            double* log_mixture) {
   const std::size_t n = x.n_rows;
   const std::size_t k = params.k();
   const Kernels kernels = active_kernels();
@@ -98,7 +138,8 @@ inline double e_step(const arma::mat& x, const Params& params, int n_threads, do
                   load_panel(x, begin, end, ws.panel.data());
                   block_log_density(kernels, params, ws);
                   partial[0] += block_responsibilities(
-                      kernels, rows, k, ws, log_mixture == nullptr ? nullptr : log_mixture + begin);
+                      kernels, params, rows, ws,
+                      log_mixture == nullptr ? nullptr : log_mixture + begin);
                   if (posterior != nullptr) {
                     for (std::size_t c = 0; c < k; ++c) {
                       std::memcpy(posterior + c * n + begin,
@@ -107,6 +148,17 @@ inline double e_step(const arma::mat& x, const Params& params, int n_threads, do
                   }
                 });
   return total[0];
+}
+
+// The E step for factorized parameters in the data's own units: the
+// log-likelihood, and optionally the n x K posterior and each point's log
+// mixture density.
+inline double e_step(const arma::mat& matrix, const Params& params, int n_threads,
+                     double* posterior, double* log_mixture) {
+  // Far points are handled by block_responsibilities(); scaling the data
+  // could push the given parameters out of range instead.
+  const Data x(matrix, false);
+  return e_step_scaled(x, params, n_threads, posterior, log_mixture);
 }
 
 }  // namespace softmix

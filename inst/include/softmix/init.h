@@ -23,16 +23,17 @@ class StdRandom {
   std::mt19937_64 engine_;
 };
 
-// Squared Euclidean distance from each point of [begin, end) to `centre`.
-inline void squared_distances(const arma::mat& x, std::size_t begin, std::size_t end,
+// Squared Euclidean distance from each scaled point of [begin, end) to `centre`.
+inline void squared_distances(const Data& x, std::size_t begin, std::size_t end,
                               const double* centre, double* out) {
   const std::size_t rows = end - begin;
   std::fill(out, out + rows, 0.0);
   for (std::size_t j = 0; j < x.n_cols; ++j) {
-    const double* column = x.colptr(j) + begin;
+    const double* column = x.x.colptr(j) + begin;
+    const double factor = x.inverse_scale(j);
     const double c = centre[j];
     for (std::size_t b = 0; b < rows; ++b) {
-      const double diff = column[b] - c;
+      const double diff = column[b] * factor - c;
       out[b] += diff * diff;
     }
   }
@@ -46,10 +47,10 @@ inline std::size_t uniform_index(double u, std::size_t n) {
 // point drawn with probability proportional to its squared distance to the
 // nearest centre so far. Returns d x K centres.
 template <typename Random>
-arma::mat kmeans_pp_seeds(const arma::mat& x, std::size_t k, int n_threads, Random& rng) {
+arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Random& rng) {
   const std::size_t n = x.n_rows, d = x.n_cols;
   arma::mat centres(d, k);
-  centres.col(0) = x.row(uniform_index(rng.uniform(), n)).t();
+  centres.col(0) = x.point(uniform_index(rng.uniform(), n));
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
   std::vector<double> distance_scratch(static_cast<std::size_t>(n_threads) * block_size);
   for (std::size_t c = 1; c < k; ++c) {
@@ -82,13 +83,13 @@ arma::mat kmeans_pp_seeds(const arma::mat& x, std::size_t k, int n_threads, Rand
     } else {
       chosen = uniform_index(target, n);  // every point coincides with a centre
     }
-    centres.col(c) = x.row(chosen).t();
+    centres.col(c) = x.point(chosen);
   }
   return centres;
 }
 
 // Index of the nearest centre for each point.
-inline void assign_nearest(const arma::mat& x, const arma::mat& centres, int n_threads,
+inline void assign_nearest(const Data& x, const arma::mat& centres, int n_threads,
                            std::vector<std::uint32_t>& labels) {
   const std::size_t k = centres.n_cols;
   std::vector<double> scratch(static_cast<std::size_t>(n_threads) * 2 * block_size);
@@ -123,7 +124,7 @@ inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t
 
 // Lloyd's algorithm from the given centres for at most `iterations` rounds;
 // returns the final labels. An emptied cluster keeps its previous centre.
-inline std::vector<std::uint32_t> lloyd(const arma::mat& x, arma::mat centres, int iterations,
+inline std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int iterations,
                                         int n_threads) {
   const std::size_t d = x.n_cols, k = centres.n_cols;
   std::vector<std::uint32_t> labels, previous;
@@ -148,7 +149,7 @@ inline std::vector<std::uint32_t> lloyd(const arma::mat& x, arma::mat centres, i
 }
 
 // Weighted MLE from hard labels, without an n x K matrix.
-inline Params params_from_labels(const arma::mat& x, const std::vector<std::uint32_t>& labels,
+inline Params params_from_labels(const Data& x, const std::vector<std::uint32_t>& labels,
                                  std::size_t k, Model model, const arma::vec& ridge,
                                  int n_threads) {
   const std::size_t d = x.n_cols;
@@ -170,7 +171,7 @@ inline Params params_from_labels(const arma::mat& x, const std::vector<std::uint
 constexpr int lloyd_iterations = 10;
 
 template <typename Random>
-Params kmeans_pp_start(const arma::mat& x, std::size_t k, Model model, const arma::vec& ridge,
+Params kmeans_pp_start(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
                        int n_threads, Random& rng) {
   const arma::mat seeds = kmeans_pp_seeds(x, k, n_threads, rng);
   return params_from_labels(x, lloyd(x, seeds, lloyd_iterations, n_threads), k, model, ridge,
@@ -180,7 +181,7 @@ Params kmeans_pp_start(const arma::mat& x, std::size_t k, Model model, const arm
 // Responsibilities drawn uniformly and normalised by row, as scikit-learn's
 // "random" start; `scratch` (n x K) receives them.
 template <typename Random>
-Params random_start(const arma::mat& x, std::size_t k, Model model, const arma::vec& ridge,
+Params random_start(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
                     int n_threads, Random& rng, arma::mat& scratch) {
   const std::size_t n = x.n_rows;
   scratch.set_size(n, k);
@@ -192,7 +193,7 @@ Params random_start(const arma::mat& x, std::size_t k, Model model, const arma::
     }
     for (std::size_t c = 0; c < k; ++c) scratch(i, c) /= sum;
   }
-  return m_step(x, scratch.memptr(), k, model, ridge, n_threads);
+  return m_step_scaled(x, scratch.memptr(), k, model, ridge, n_threads);
 }
 
 }  // namespace softmix

@@ -169,6 +169,19 @@ inline void factorize(Params& params, bool shared = false) {
   }
 }
 
+// The parameters of data whose column j is multiplied by factor(j): means
+// times the factors, covariances times factor(i) factor(j). Exact for powers
+// of two. The result still needs factorize().
+inline Params rescale(const Params& params, const arma::vec& factor) {
+  Params out;
+  out.proportions = params.proportions;
+  out.means = params.means.each_col() % factor;
+  const arma::mat outer = factor * factor.t();
+  out.covariances = params.covariances;
+  out.covariances.each_slice([&](arma::mat& sigma) { sigma %= outer; });
+  return out;
+}
+
 inline bool is_shared(Model model) {
   return model == Model::EII || model == Model::EEI || model == Model::EEE;
 }

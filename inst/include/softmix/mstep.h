@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "data.h"
 #include "estep.h"
 #include "kernels.h"
 #include "model.h"
@@ -167,9 +168,8 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
 // block (zero on the padding) and returns the block's log-likelihood (or 0).
 // `centred` says fill() leaves x - centres in ws.centred, as the E step does.
 template <typename FillWeights>
-std::vector<double> accumulate(const arma::mat& x, const StatsLayout& layout,
-                               const arma::mat& centres, bool centred, int n_threads,
-                               FillWeights&& fill) {
+std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const arma::mat& centres,
+                               bool centred, int n_threads, FillWeights&& fill) {
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, layout.d, layout.k);
   std::vector<double> total;
@@ -183,10 +183,11 @@ std::vector<double> accumulate(const arma::mat& x, const StatsLayout& layout,
   return total;
 }
 
-// Weighted MLE from a column-major n x K matrix of non-negative weights, in
-// two passes: the means first, then the scatter centred on them.
-inline Params m_step(const arma::mat& x, const double* weights, std::size_t k, Model model,
-                     const arma::vec& ridge, int n_threads) {
+// Weighted MLE in scaled units from a column-major n x K matrix of
+// non-negative weights, in two passes: the means first, then the scatter
+// centred on them. `ridge` is in scaled units.
+inline Params m_step_scaled(const Data& x, const double* weights, std::size_t k, Model model,
+                            const arma::vec& ridge, int n_threads) {
   const std::size_t n = x.n_rows, d = x.n_cols;
   auto copy_weights = [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
     const std::size_t rows = end - begin;
@@ -206,6 +207,17 @@ inline Params m_step(const arma::mat& x, const double* weights, std::size_t k, M
       moments_from_stats(accumulate(x, second, location.means, false, n_threads, copy_weights),
                          second, location.means);
   return params_from_moments(moments, model, ridge);
+}
+
+// Weighted MLE in the data's own units, with the ridge reg times each
+// column's variance (see scaled_ridge()).
+inline Params m_step(const arma::mat& matrix, const double* weights, std::size_t k, Model model,
+                     double reg, int n_threads) {
+  const Data x(matrix);
+  Params params = rescale(m_step_scaled(x, weights, k, model, scaled_ridge(x, reg), n_threads),
+                          1.0 / x.inverse_scale);
+  factorize(params, is_shared(model));
+  return params;
 }
 
 }  // namespace softmix

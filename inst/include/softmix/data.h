@@ -1,0 +1,85 @@
+// The data as the core sees them: the caller's column-major n x d matrix,
+// read through a power of two that brings the largest magnitude into
+// [0.5, 1). Squares and sums of squares of scaled values cannot overflow,
+// whatever the units (data of order 1e150 or 1e-150 fit as well as data of
+// order 1), and powers of two scale exactly. One factor serves every column,
+// so spherical models and Euclidean distances keep their meaning.
+// Parameters inside the core are in scaled units; the public entry points
+// convert at the boundary.
+#ifndef SOFTMIX_DATA_H
+#define SOFTMIX_DATA_H
+
+#include <armadillo>
+
+#include <algorithm>
+#include <cmath>
+
+namespace softmix {
+
+struct Data {
+  const arma::mat& x;
+  arma::vec inverse_scale;  // x(i, j) * inverse_scale(j) is the scaled value
+  // sum_j log inverse_scale(j): a log-density of x is that of the scaled
+  // point plus this.
+  double log_jacobian = 0.0;
+  arma::uword n_rows, n_cols;
+
+  // `rescale` false keeps the data's own units (a factor of 1), for an E step
+  // whose parameters are given in them and must stay representable.
+  explicit Data(const arma::mat& matrix, bool rescale = true)
+      : x(matrix), n_rows(matrix.n_rows), n_cols(matrix.n_cols) {
+    double largest = 0.0;
+    if (rescale) {
+      for (const double value : matrix) largest = std::max(largest, std::abs(value));
+    }
+    int exponent = 0;
+    if (largest > 0.0 && std::isfinite(largest)) std::frexp(largest, &exponent);
+    // Keep the factor itself a finite, normal double even for subnormal data.
+    const double factor = std::ldexp(1.0, -std::max(-1022, std::min(1022, exponent)));
+    inverse_scale.set_size(n_cols);
+    inverse_scale.fill(factor);
+    log_jacobian = static_cast<double>(n_cols) * std::log(factor);
+  }
+
+  // Column j of rows [begin, end), scaled, into out.
+  void load_column(arma::uword j, std::size_t begin, std::size_t end, double* out) const {
+    const double* column = x.colptr(j) + begin;
+    const double factor = inverse_scale(j);
+    for (std::size_t i = 0; i < end - begin; ++i) out[i] = column[i] * factor;
+  }
+
+  // Row i, scaled.
+  arma::vec point(arma::uword i) const { return x.row(i).t() % inverse_scale; }
+};
+
+// The ridge in scaled units: reg times each column's variance. A constant
+// column borrows the mean variance of the others, or 1 in scaled units (the
+// square of the data's largest magnitude, rounded up to a power of two) when
+// all are constant.
+inline arma::vec scaled_ridge(const Data& data, double reg) {
+  arma::vec variance(data.n_cols, arma::fill::zeros);
+  if (reg == 0.0) return variance;
+  const double n = static_cast<double>(data.n_rows);
+  for (arma::uword j = 0; j < data.n_cols; ++j) {
+    if (data.n_rows < 2) break;
+    const double* column = data.x.colptr(j);
+    const double factor = data.inverse_scale(j);
+    double mean = 0.0;
+    for (arma::uword i = 0; i < data.n_rows; ++i) mean += column[i] * factor;
+    mean /= n;
+    double sum_squares = 0.0;
+    for (arma::uword i = 0; i < data.n_rows; ++i) {
+      const double deviation = column[i] * factor - mean;
+      sum_squares += deviation * deviation;
+    }
+    variance(j) = sum_squares / (n - 1.0);
+  }
+  const arma::uvec positive = arma::find(variance > 0.0);
+  const double fallback = positive.n_elem > 0 ? arma::mean(variance(positive)) : 1.0;
+  variance.elem(arma::find(variance <= 0.0)).fill(fallback);
+  return reg * variance;
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_DATA_H
