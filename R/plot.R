@@ -60,7 +60,7 @@ plot.softmix <- function(x,
                          dims = NULL,
                          colors = NULL,
                          ...) {
-  what <- match.arg(what)
+  what <- match_choice(what, c("classification", "uncertainty", "density", "loglik"), "what")
 
   if (what == "loglik") {
     draw_loglik(x)

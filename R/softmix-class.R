@@ -132,7 +132,7 @@ nobs.softmix <- function(object, ...) {
 #' predict(fit, new, type = "density")
 predict.softmix <- function(object, newdata, type = c("class", "posterior", "density"),
                             n_threads = NULL, ...) {
-  type <- match_type(type, c("class", "posterior", "density"))
+  type <- match_choice(type, c("class", "posterior", "density"), "type")
   data <- if (missing(newdata)) object$data else as_newdata(newdata, object)
   if (is.null(n_threads)) n_threads <- object$n_threads
   switch(type,

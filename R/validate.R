@@ -137,14 +137,14 @@ check_k <- function(k, n, call = sys.call(-1)) {
   as.integer(k)
 }
 
-#' match.arg() for a `type` argument, with a softmix error naming it
+#' match.arg() with a softmix error naming the argument
 #' @noRd
-match_type <- function(type, choices, call = sys.call(-1)) {
-  if (identical(type, choices)) return(choices[1])
-  if (!is.character(type) || length(type) != 1L || !type %in% choices) {
-    softmix_abort(sprintf("`type` must be one of %s; got %s.",
-                          paste0("\"", choices, "\"", collapse = ", "), format_value(type)),
+match_choice <- function(value, choices, arg, call = sys.call(-1)) {
+  if (identical(value, choices)) return(choices[1])
+  if (!is.character(value) || length(value) != 1L || !value %in% choices) {
+    softmix_abort(sprintf("`%s` must be one of %s; got %s.", arg,
+                          paste0("\"", choices, "\"", collapse = ", "), format_value(value)),
                   call)
   }
-  type
+  value
 }
