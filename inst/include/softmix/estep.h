@@ -75,18 +75,27 @@ inline void block_log_density(const Kernels& kernels, const Params& params, Bloc
 }
 
 // log ||U_c' (x - mu_c)||^2 for point b of the panel, computed on
-// (x - mu_c) / max |x - mu_c| so that nothing overflows.
-inline double log_mahalanobis(const Params& params, std::size_t c, const BlockWorkspace& ws,
+// (x - mu_c) / max |x - mu_c| so that nothing overflows. Uses ws.weighted as
+// scratch (free until the M step of the block) so that nothing allocates
+// inside a parallel region.
+inline double log_mahalanobis(const Params& params, std::size_t c, BlockWorkspace& ws,
                               std::size_t b) {
   const std::size_t d = params.d();
-  arma::vec diff(d);
+  double* diff = ws.weighted.data();
+  double largest = 0.0;
   for (std::size_t j = 0; j < d; ++j) {
-    diff(j) = ws.panel[j * block_size + b] - params.means(j, c);
+    diff[j] = ws.panel[j * block_size + b] - params.means(j, c);
+    largest = std::max(largest, std::abs(diff[j]));
   }
-  const double largest = arma::abs(diff).max();
   if (largest == 0.0) return -std::numeric_limits<double>::infinity();
-  const arma::vec z = arma::trimatu(params.precision_chol.slice(c)).t() * (diff / largest);
-  return 2.0 * std::log(largest) + std::log(arma::dot(z, z));
+  const arma::mat& upper = params.precision_chol.slice(c);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < d; ++i) {
+    double z = 0.0;
+    for (std::size_t j = 0; j <= i; ++j) z += upper(j, i) * (diff[j] / largest);
+    sum += z * z;
+  }
+  return 2.0 * std::log(largest) + std::log(sum);
 }
 
 // Responsibilities of the block's first `rows` points into ws.responsibility
