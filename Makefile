@@ -7,7 +7,7 @@ R := R
 RSCRIPT := Rscript
 CHECK_DIR := check
 
-.PHONY: all deps system-deps install demo build check core-test document clean
+.PHONY: all deps system-deps install demo build check core-test document clean bench sanitize valgrind
 
 all: check
 
@@ -30,6 +30,10 @@ install: deps
 
 demo: install
 	$(RSCRIPT) tools/demo.R
+
+# Times softmix against mclust, Armadillo and scikit-learn; writes bench/results.md.
+bench: install
+	$(RSCRIPT) bench/run.R
 
 build: deps
 	rm -rf $(CHECK_DIR) && mkdir -p $(CHECK_DIR)
@@ -57,3 +61,14 @@ document:
 
 clean:
 	rm -rf $(CHECK_DIR) src/*.o src/*.so softmix-demo.png
+
+# Builds softmix with AddressSanitizer and UndefinedBehaviorSanitizer into a
+# temporary library and runs the tests and examples under them; fails on any
+# sanitizer report (see tools/sanitize.sh). Needs gcc's libasan.
+sanitize:
+	R="$(R)" RSCRIPT="$(RSCRIPT)" sh tools/sanitize.sh
+
+# Runs the examples and a short workload under valgrind's memcheck; fails on
+# any memory error in softmix (see tools/valgrind.sh). Slow.
+valgrind:
+	R="$(R)" sh tools/valgrind.sh
