@@ -260,9 +260,11 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
     ),
     class = "mixture_params"
   )
+  # Taken out of `core` first, so that naming its rows modifies the n x K
+  # matrix in place instead of copying it.
   posterior <- core$posterior
-  dimnames(posterior) <- list(rownames(data), NULL)
-  classification <- max.col(posterior, ties.method = "first")
+  core$posterior <- NULL
+  if (!is.null(rownames(data))) dimnames(posterior) <- list(rownames(data), NULL)
   df <- model_df(model, d, k)
   structure(
     list(
@@ -273,8 +275,8 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
       d = d,
       parameters = parameters,
       posterior = posterior,
-      classification = classification,
-      uncertainty = 1 - posterior[cbind(seq_len(n), classification)],
+      classification = core$classification,
+      uncertainty = core$uncertainty,
       loglik = core$loglik,
       loglik_trace = core$loglik_trace,
       iterations = core$iterations,

@@ -28,8 +28,12 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
   const softmix::Fit fit =
       softmix::fit_mixture(data, static_cast<std::size_t>(k), code, reg, control, kind, &given,
                            n_init, softmix::cap_threads(n_threads), host, posterior_view);
+  Rcpp::IntegerVector classification(x.nrow());
+  Rcpp::NumericVector uncertainty(x.nrow());
+  softmix::classify(posterior_view, classification.begin(), uncertainty.begin());
   return Rcpp::List::create(
       Rcpp::Named("parameters") = params_to_list(fit.params), Rcpp::Named("posterior") = posterior,
+      Rcpp::Named("classification") = classification, Rcpp::Named("uncertainty") = uncertainty,
       Rcpp::Named("loglik") = fit.loglik,
       Rcpp::Named("loglik_trace") = Rcpp::wrap(fit.loglik_trace),
       Rcpp::Named("iterations") = fit.iterations, Rcpp::Named("converged") = fit.converged);

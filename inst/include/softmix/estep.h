@@ -170,6 +170,20 @@ inline double e_step(const arma::mat& matrix, const Params& params, int n_thread
   return e_step_scaled(x, params, n_threads, posterior, log_mixture);
 }
 
+// The hard assignment of each row of an n x K posterior (the first
+// component of highest probability, 1-based) and its uncertainty, one minus
+// that probability.
+inline void classify(const arma::mat& posterior, int* classification, double* uncertainty) {
+  for (arma::uword i = 0; i < posterior.n_rows; ++i) {
+    arma::uword best = 0;
+    for (arma::uword c = 1; c < posterior.n_cols; ++c) {
+      if (posterior(i, c) > posterior(i, best)) best = c;
+    }
+    classification[i] = static_cast<int>(best + 1);
+    uncertainty[i] = 1.0 - posterior(i, best);
+  }
+}
+
 }  // namespace softmix
 
 #endif  // SOFTMIX_ESTEP_H

@@ -100,10 +100,10 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
   const std::size_t chunk_blocks = blocks_per_chunk(buffer_length);
   const std::size_t n_chunks = (n_blocks + chunk_blocks - 1) / chunk_blocks;
   // About 8 MB of partial sums per wave, but at least 16 chunks so that up
-  // to 16 threads have work.
+  // to 16 threads have work. Small buffers make few waves, and so few
+  // parallel regions, whose barriers cost most on a busy machine.
   const std::size_t budget = (std::size_t(1) << 20) / std::max<std::size_t>(buffer_length, 1);
-  const std::size_t wave =
-      std::min(n_chunks, std::max<std::size_t>(16, std::min<std::size_t>(budget, 256)));
+  const std::size_t wave = std::min(n_chunks, std::max<std::size_t>(16, budget));
   std::vector<double> partials(wave * buffer_length);
   const long long length = static_cast<long long>(buffer_length);
   for (std::size_t first = 0; first < n_chunks; first += wave) {
