@@ -6,6 +6,11 @@
 # counted, not fatal: sanitizer reports decide, see tools/sanitize.sh).
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
+# This script's path: Rscript passes --file=PATH, R -f passes -f PATH.
+launch <- commandArgs(FALSE)
+script <- c(sub("^--file=", "", grep("^--file=", launch, value = TRUE)),
+            launch[which(launch == "-f") + 1L])[1]
+source(file.path(dirname(script), "run-examples.R"))
 library(softmix)
 cat("softmix from", dirname(system.file(package = "softmix")), "with kernels",
     softmix:::softmix_kernel(), "\n")
@@ -34,25 +39,9 @@ if (identical(mode, "tests")) {
 }
 
 if (identical(mode, "examples")) {
-  grDevices::pdf(NULL)
-  db <- tools::Rd_db("softmix")
-  failed <- character()
-  for (name in names(db)) {
-    file <- tempfile(fileext = ".R")
-    tools::Rd2ex(db[[name]], file, commentDontrun = TRUE, commentDonttest = FALSE)
-    if (!file.exists(file)) next
-    cat("\n=== example:", name, "\n")
-    set.seed(1)
-    ok <- tryCatch({
-      source(file, echo = TRUE, max.deparse.length = Inf, local = new.env(parent = globalenv()))
-      TRUE
-    }, error = function(e) {
-      cat("EXAMPLE ERROR in", name, ":", conditionMessage(e), "\n")
-      FALSE
-    })
-    if (!ok) failed <- c(failed, name)
-  }
-  line <- sprintf("examples: %d topics, %d failed%s", length(db), length(failed),
+  result <- run_examples()
+  failed <- result$failed
+  line <- sprintf("examples: %d topics, %d failed%s", result$topics, length(failed),
                   if (length(failed)) paste0(" (", paste(failed, collapse = ", "), ")") else "")
   writeLines(line, args[2])
   quit(status = if (length(failed)) 1 else 0)

@@ -6,25 +6,14 @@
 library(softmix)
 cat("softmix from", dirname(system.file(package = "softmix")), "with kernels",
     softmix:::softmix_kernel(), "\n")
-grDevices::pdf(NULL)
-failed <- character()
-
-db <- tools::Rd_db("softmix")
-for (name in names(db)) {
-  file <- tempfile(fileext = ".R")
-  tools::Rd2ex(db[[name]], file, commentDontrun = TRUE, commentDonttest = FALSE)
-  if (!file.exists(file)) next
-  cat("\n=== example:", name, "\n")
-  set.seed(1)
-  ok <- tryCatch({
-    source(file, echo = TRUE, max.deparse.length = Inf, local = new.env(parent = globalenv()))
-    TRUE
-  }, error = function(e) {
-    cat("EXAMPLE ERROR in", name, ":", conditionMessage(e), "\n")
-    FALSE
-  })
-  if (!ok) failed <- c(failed, name)
-}
+# This script's path: Rscript passes --file=PATH, R -f passes -f PATH.
+launch <- commandArgs(FALSE)
+script <- c(sub("^--file=", "", grep("^--file=", launch, value = TRUE)),
+            launch[which(launch == "-f") + 1L])[1]
+source(file.path(dirname(script), "run-examples.R"))
+result <- run_examples()
+db_topics <- result$topics
+failed <- result$failed
 
 cat("\n=== workload\n")
 workload <- function() {
@@ -73,7 +62,7 @@ ok <- tryCatch(workload(), error = function(e) {
 })
 if (!isTRUE(ok)) failed <- c(failed, "workload")
 
-cat(sprintf("\nvalgrind run: %d example topics and the workload, %d failed%s\n", length(db),
+cat(sprintf("\nvalgrind run: %d example topics and the workload, %d failed%s\n", db_topics,
             length(failed),
             if (length(failed)) paste0(" (", paste(failed, collapse = ", "), ")") else ""))
 quit(status = if (length(failed)) 1 else 0)
