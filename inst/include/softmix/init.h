@@ -122,17 +122,17 @@ inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t
   return 0.0;
 }
 
-// Lloyd's algorithm from the given centres for at most `iterations` rounds;
-// returns the final labels. An emptied cluster keeps its previous centre.
+// Lloyd's algorithm from the given centres for at most `iterations` centre
+// updates, stopping when the labels no longer change; returns the labels of
+// the final centres. An emptied cluster keeps its previous centre.
 inline std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int iterations,
                                         int n_threads) {
   const std::size_t d = x.n_cols, k = centres.n_cols;
-  std::vector<std::uint32_t> labels, previous;
   const StatsLayout layout(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
-  for (int it = 0; it < iterations; ++it) {
-    assign_nearest(x, centres, n_threads, labels);
-    if (labels == previous) break;
+  std::vector<std::uint32_t> labels, previous;
+  assign_nearest(x, centres, n_threads, labels);
+  for (int it = 0; it < iterations && labels != previous; ++it) {
     const std::vector<double> stats =
         accumulate(x, layout, origin, false, n_threads,
                    [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
@@ -142,9 +142,9 @@ inline std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int it
       const double count = stats[layout.weight + c];
       if (count > 0.0) centres.col(c) = arma::vec(&stats[layout.sum + c * d], d) / count;
     }
-    previous.swap(labels);
+    previous = labels;
+    assign_nearest(x, centres, n_threads, labels);
   }
-  if (labels.empty() || labels != previous) assign_nearest(x, centres, n_threads, labels);
   return labels;
 }
 
@@ -152,19 +152,10 @@ inline std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int it
 inline Params params_from_labels(const Data& x, const std::vector<std::uint32_t>& labels,
                                  std::size_t k, Model model, const arma::vec& ridge,
                                  int n_threads) {
-  const std::size_t d = x.n_cols;
-  auto one_hot = [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-    return fill_one_hot(labels, k, begin, end, ws);
-  };
-  const StatsLayout first(d, k, Scatter::none);
-  const arma::mat origin(d, k, arma::fill::zeros);
-  const Moments location =
-      moments_from_stats(accumulate(x, first, origin, false, n_threads, one_hot), first, origin);
-  const StatsLayout second(d, k, scatter_for(model));
-  return params_from_moments(
-      moments_from_stats(accumulate(x, second, location.means, false, n_threads, one_hot), second,
-                         location.means),
-      model, ridge);
+  return weighted_mle(x, k, model, ridge, n_threads,
+                      [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                        return fill_one_hot(labels, k, begin, end, ws);
+                      });
 }
 
 // Rounds of Lloyd's algorithm after k-means++ seeding.

@@ -183,30 +183,37 @@ std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const a
   return total;
 }
 
-// Weighted MLE in scaled units from a column-major n x K matrix of
-// non-negative weights, in two passes: the means first, then the scatter
-// centred on them. `ridge` is in scaled units.
-inline Params m_step_scaled(const Data& x, const double* weights, std::size_t k, Model model,
-                            const arma::vec& ridge, int n_threads) {
-  const std::size_t n = x.n_rows, d = x.n_cols;
-  auto copy_weights = [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-    const std::size_t rows = end - begin;
-    for (std::size_t c = 0; c < k; ++c) {
-      double* out = ws.responsibility.data() + c * block_size;
-      std::memcpy(out, weights + c * n + begin, rows * sizeof(double));
-      std::fill(out + rows, out + block_size, 0.0);
-    }
-    return 0.0;
-  };
+// Weighted MLE in scaled units for weights given by fill() (as for
+// accumulate()), in two passes: the means first, then the scatter centred on
+// them, free of cancellation. `ridge` is in scaled units.
+template <typename FillWeights>
+Params weighted_mle(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
+                    int n_threads, FillWeights&& fill) {
+  const std::size_t d = x.n_cols;
   const StatsLayout first(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
-  const Moments location = moments_from_stats(
-      accumulate(x, first, origin, false, n_threads, copy_weights), first, origin);
+  const Moments location =
+      moments_from_stats(accumulate(x, first, origin, false, n_threads, fill), first, origin);
   const StatsLayout second(d, k, scatter_for(model));
-  const Moments moments =
-      moments_from_stats(accumulate(x, second, location.means, false, n_threads, copy_weights),
-                         second, location.means);
+  const Moments moments = moments_from_stats(
+      accumulate(x, second, location.means, false, n_threads, fill), second, location.means);
   return params_from_moments(moments, model, ridge);
+}
+
+// weighted_mle() from a column-major n x K matrix of non-negative weights.
+inline Params m_step_scaled(const Data& x, const double* weights, std::size_t k, Model model,
+                            const arma::vec& ridge, int n_threads) {
+  const std::size_t n = x.n_rows;
+  return weighted_mle(x, k, model, ridge, n_threads,
+                      [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                        const std::size_t rows = end - begin;
+                        for (std::size_t c = 0; c < k; ++c) {
+                          double* out = ws.responsibility.data() + c * block_size;
+                          std::memcpy(out, weights + c * n + begin, rows * sizeof(double));
+                          std::fill(out + rows, out + block_size, 0.0);
+                        }
+                        return 0.0;
+                      });
 }
 
 // Weighted MLE in the data's own units, with the ridge reg times each
