@@ -150,7 +150,8 @@ softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
   control <- check_control(control)
   n_init <- check_count(n_init, "n_init", min = 1)
   n_threads <- resolve_threads(n_threads)
-  init_k <- init_components(init, n)
+  start <- resolve_init(init, data)
+  init_k <- start$k
   if (missing(k)) {
     if (is.null(init_k)) {
       softmix_abort("`k` is missing; give the number of components.")
@@ -163,15 +164,17 @@ softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
                           paste(k, collapse = ", ")))
   }
   if (length(k) == 1L && length(models) == 1L) {
-    return(fit_one(data, k, models, init, n_init, control, n_threads, call))
+    return(fit_one(data, k, models, start, n_init, control, n_threads, call))
   }
-  select_fit(data, k, models, init, n_init, control, n_threads, call)
+  select_fit(data, k, models, start, n_init, control, n_threads, call)
 }
 
-#' The number of components an explicit start implies, or NULL for a method
-#' name; checks the start's form.
+#' Validate `init` once for every (k, model) pair: the method name, or an
+#' explicit start as parameters or as weights for a first M step, with the
+#' number of components it implies (NULL for a method name).
 #' @noRd
-init_components <- function(init, n, call = sys.call(-1)) {
+resolve_init <- function(init, data, call = sys.call(-1)) {
+  n <- nrow(data)
   if (is.character(init)) {
     if (length(init) != 1L || !init %in% c("kmeans++", "random")) {
       softmix_abort(sprintf(
@@ -182,15 +185,20 @@ init_components <- function(init, n, call = sys.call(-1)) {
         format_value(init)
       ), call)
     }
-    return(NULL)
+    return(list(method = init, k = NULL))
   }
-  if (inherits(init, "mixture_params")) return(length(init$proportions))
+  if (inherits(init, "mixture_params")) {
+    check_params(init, ncol(data), arg = "init", call = call)
+    return(list(method = "given", k = length(init$proportions), parameters = init))
+  }
   if (is.matrix(init) || is.data.frame(init)) {
-    return(ncol(check_posterior(init, n, arg = "init", call = call)))
+    weights <- check_posterior(init, n, arg = "init", call = call)
+    return(list(method = "given", k = ncol(weights), weights = weights))
   }
   if ((is.numeric(init) || is.factor(init)) && is.null(dim(init))) {
     labels <- check_labels(init, n, call)
-    return(max(labels))
+    k <- max(labels)
+    return(list(method = "given", k = k, weights = outer(labels, seq_len(k), "==") * 1))
   }
   softmix_abort(sprintf(
     "`init` must be a method name, mixture_params, a posterior matrix or labels, not %s.",
@@ -218,28 +226,18 @@ check_labels <- function(labels, n, call = sys.call(-1)) {
   as.integer(labels)
 }
 
-#' Fit one (k, model) pair
+#' Fit one (k, model) pair from a start made by resolve_init()
 #' @noRd
-fit_one <- function(data, k, model, init, n_init, control, n_threads, call) {
-  start <- NULL
-  method <- "given"
-  if (is.character(init)) {
-    method <- init
-  } else if (inherits(init, "mixture_params")) {
-    start <- check_params(init, ncol(data), arg = "init")
-  } else {
-    weights <- if (is.matrix(init) || is.data.frame(init)) {
-      check_posterior(init, nrow(data), k, arg = "init")
-    } else {
-      labels <- check_labels(init, nrow(data))
-      outer(labels, seq_len(k), "==") * 1
-    }
-    start <- call_core(m_step_cpp(data, weights, model, control$reg, n_threads), call)
+fit_one <- function(data, k, model, start, n_init, control, n_threads, call) {
+  parameters <- start$parameters
+  if (!is.null(start$weights)) {
+    parameters <- call_core(m_step_cpp(data, start$weights, model, control$reg, n_threads), call)
   }
   core <- call_core(fit_cpp(
-    data, k, model, method, start, n_init, control$tol, control$max_iter, control$reg, n_threads
+    data, k, model, start$method, parameters, n_init, control$tol, control$max_iter, control$reg,
+    n_threads
   ), call)
-  new_softmix(core, data, model, k, control, init = if (is.character(init)) init else "given",
+  new_softmix(core, data, model, k, control, init = start$method,
               n_threads = n_threads, call = call)
 }
 
@@ -294,13 +292,13 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
 
 #' Fit every (k, model) pair and keep the lowest BIC
 #' @noRd
-select_fit <- function(data, ks, models, init, n_init, control, n_threads, call) {
+select_fit <- function(data, ks, models, start, n_init, control, n_threads, call) {
   pairs <- expand.grid(k = ks, model = models, stringsAsFactors = FALSE)
   best <- NULL
   rows <- vector("list", nrow(pairs))
   for (i in seq_len(nrow(pairs))) {
     fit <- tryCatch(
-      fit_one(data, pairs$k[i], pairs$model[i], init, n_init, control, n_threads, call),
+      fit_one(data, pairs$k[i], pairs$model[i], start, n_init, control, n_threads, call),
       softmix_error = function(e) e
     )
     failed <- inherits(fit, "softmix_error")
