@@ -7,6 +7,11 @@
 #include <cstddef>
 #include <vector>
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <xmmintrin.h>
+#define SOFTMIX_HAVE_MXCSR 1
+#endif
+
 #ifdef _OPENMP
 #include <omp.h>
 #if defined(__unix__) || defined(__APPLE__)
@@ -77,6 +82,35 @@ inline int available_threads() {
 #endif
 }
 
+// Sets the x86 flush-to-zero and denormals-are-zero modes for its lifetime,
+// on the calling thread only, and restores the caller's modes after. Far
+// from a component, responsibilities reach ~1e-300 and their products with
+// the data fall below the smallest normal double (2.2e-308); arithmetic on
+// such subnormal numbers takes the slow microcode path on x86 and made whole
+// iterations twice as slow. Flushing them to zero changes sums by less than
+// 1e-300 absolute. Elsewhere (ARM and others handle subnormals in hardware,
+// or flush them by default) it does nothing.
+class SubnormalsAsZero {
+ public:
+#ifdef SOFTMIX_HAVE_MXCSR
+  SubnormalsAsZero() : saved_(_mm_getcsr()) {
+    _mm_setcsr(saved_ | flush_to_zero | denormals_are_zero);
+  }
+  ~SubnormalsAsZero() {
+    _mm_setcsr(saved_);
+  }
+
+ private:
+  static constexpr unsigned int flush_to_zero = 0x8000;
+  static constexpr unsigned int denormals_are_zero = 0x0040;
+  unsigned int saved_;
+#else
+  SubnormalsAsZero() {}
+#endif
+  SubnormalsAsZero(const SubnormalsAsZero&) = delete;
+  SubnormalsAsZero& operator=(const SubnormalsAsZero&) = delete;
+};
+
 // Blocks whose partial sums share one buffer: enough points that zeroing
 // and adding the buffer (K (1 + d + d^2) doubles for the M step) costs little
 // next to the arithmetic, at most 8 blocks. Depends only on the buffer size.
@@ -114,6 +148,7 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
     schedule(dynamic, 1) if (n_threads > 1 && in_wave > 1)
 #endif
     for (long long c = 0; c < in_wave; ++c) {
+      const SubnormalsAsZero fast_arithmetic;
       double* partial = partial_data + c * length;
       std::fill(partial, partial + length, 0.0);
       const std::size_t chunk = first + static_cast<std::size_t>(c);
@@ -145,6 +180,7 @@ void for_each_block(std::size_t n, int n_threads, Body&& body) {
     schedule(dynamic, 1) if (n_threads > 1 && n_blocks > 1)
 #endif
   for (long long b = 0; b < n_blocks; ++b) {
+    const SubnormalsAsZero fast_arithmetic;
     const std::size_t begin = static_cast<std::size_t>(b) * block_size;
     body(begin, std::min(n, begin + block_size), thread_index());
   }
