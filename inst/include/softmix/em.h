@@ -51,7 +51,7 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
   double previous = 0.0;
   for (;;) {
     const std::vector<double> stats = accumulate(
-        x, layout, params.means, true, n_threads,
+        x, layout, params.means, n_threads,
         [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
           block_log_density(kernels, params, ws);
           return block_responsibilities(kernels, params, end - begin, ws, nullptr);

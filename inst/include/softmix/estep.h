@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -18,24 +19,62 @@ namespace softmix {
 
 constexpr double log_two_pi = 1.8378770664093454836;
 
+// An array of doubles that starts on a 64-byte boundary (so a 512-bit load
+// never straddles two cache lines) plus `skew` doubles. Large allocations
+// all begin at the same offset within a 4 KiB page, and rows of block_size
+// doubles are 2 KiB apart, so without a skew a store to one workspace array
+// and a load from another would keep colliding in the CPU's 4 KiB
+// store-forwarding check.
+class AlignedBuffer {
+ public:
+  AlignedBuffer(std::size_t size, std::size_t skew) : size_(size), skew_(skew) { allocate(); }
+  AlignedBuffer(const AlignedBuffer& other) : size_(other.size_), skew_(other.skew_) {
+    allocate();
+    std::copy(other.begin(), other.end(), begin());
+  }
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+
+  double* data() { return storage_.data() + offset_; }
+  const double* data() const { return storage_.data() + offset_; }
+  double* begin() { return data(); }
+  double* end() { return data() + size_; }
+  const double* begin() const { return data(); }
+  const double* end() const { return data() + size_; }
+  double& operator[](std::size_t i) { return data()[i]; }
+  double operator[](std::size_t i) const { return data()[i]; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void allocate() {
+    constexpr std::size_t line = 64 / sizeof(double);
+    storage_.assign(size_ + skew_ + line, 0.0);
+    const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(storage_.data()) % 64;
+    offset_ = (misaligned == 0 ? 0 : (64 - misaligned) / sizeof(double)) + skew_;
+  }
+
+  std::vector<double> storage_;
+  std::size_t size_, skew_, offset_ = 0;
+};
+
 // Per-thread scratch space for one block. Every array holds its variables
 // (or components) as rows of block_size consecutive points, so the kernels
-// run along the points; a short last block is padded with zeros.
+// run along the points; a short last block is padded with zeros. The skews
+// put the arrays' rows at different offsets modulo 4 KiB.
 struct BlockWorkspace {
-  std::vector<double> panel;           // d x block_size, the block's points
-  std::vector<double> centred;         // K x d x block_size, x - centre of each component
-  std::vector<double> weighted;        // d x block_size, r * (x - centre)
-  std::vector<double> log_density;     // K x block_size, log pi_k + log N(x | k)
-  std::vector<double> responsibility;  // K x block_size
-  std::vector<double> zero_row;        // block_size zeros
+  AlignedBuffer panel;           // d x block_size, the block's points
+  AlignedBuffer centred;         // d x block_size, x - centre of one component
+  AlignedBuffer weighted;        // d x block_size, r * (x - centre)
+  AlignedBuffer log_density;     // K x block_size, log pi_k + log N(x | k)
+  AlignedBuffer responsibility;  // K x block_size
+  AlignedBuffer zero_row;        // block_size zeros
 
   BlockWorkspace(std::size_t d, std::size_t k)
-      : panel(block_size * d),
-        centred(block_size * d * k),
-        weighted(block_size * d),
-        log_density(block_size * k),
-        responsibility(block_size * k),
-        zero_row(block_size, 0.0) {}
+      : panel(block_size * d, 0),
+        centred(block_size * d, 64),
+        weighted(block_size * d, 128),
+        log_density(block_size * k, 192),
+        responsibility(block_size * k, 320),
+        zero_row(block_size, 448) {}
 };
 
 inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d, std::size_t k) {
@@ -54,19 +93,19 @@ inline void load_panel(const Data& x, std::size_t begin, std::size_t end, double
 
 // log pi_k + log N(x | mu_k, Sigma_k) for every point of the loaded panel
 // (padding included) and every component, into ws.log_density. Leaves
-// x - mu_k in ws.centred for the M step of the same pass.
+// nothing else in the workspace that the M step of the same pass needs.
 inline void block_log_density(const Kernels& kernels, const Params& params, BlockWorkspace& ws) {
   const std::size_t d = params.d();
   const double base = -0.5 * static_cast<double>(d) * log_two_pi;
   for (std::size_t c = 0; c < params.k(); ++c) {
     double* out = ws.log_density.data() + c * block_size;
-    double* centred = ws.centred.data() + c * d * block_size;
-    kernels.centre_block(ws.panel.data(), d, params.means.colptr(c), centred);
     if (params.diagonal) {
-      kernels.mahalanobis_diagonal(centred, d, params.precision_diag.colptr(c), out);
+      kernels.mahalanobis_diagonal(ws.panel.data(), d, params.means.colptr(c),
+                                   params.precision_diag.colptr(c), out);
     } else {
-      kernels.mahalanobis_full(centred, d, params.packed_chol.data() + c * params.packed_length,
-                               out);
+      kernels.mahalanobis_full(ws.panel.data(), d, params.means.colptr(c),
+                               params.packed_chol.data() + c * params.packed_length,
+                               ws.centred.data(), out);
     }
     // log(0) = -Inf for a component of zero weight is legal: it gets none.
     const double constant = std::log(params.proportions(c)) + base + params.log_det_chol(c);

@@ -134,7 +134,7 @@ inline std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int it
   assign_nearest(x, centres, n_threads, labels);
   for (int it = 0; it < iterations && labels != previous; ++it) {
     const std::vector<double> stats =
-        accumulate(x, layout, origin, false, n_threads,
+        accumulate(x, layout, origin, n_threads,
                    [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
                      return fill_one_hot(labels, k, begin, end, ws);
                    });

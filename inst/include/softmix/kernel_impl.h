@@ -68,13 +68,15 @@ inline void exp_in_place(double* values, std::size_t count) {
   for (std::size_t i = 0; i < count; i += lanes) store(values + i, exp_lanes(load(values + i)));
 }
 
-// distance[b] = ||U' (x_b - mu)||^2 for `vectors` vectors of centred points
-// starting at p0: four rows of U' (x - mu) at a time, kept in registers.
-// `packed` is the factor of pack_factor(): for each group of four columns
-// of U, the entries U[j, i0..i0+3] for every j up to the group's end.
+// distance[b] = ||U' c_b||^2 for the `vectors` vectors of centred points
+// c in `tile` (rows of tile_width points): four rows of U' c at a time, kept
+// in registers. `packed` is the factor of pack_factor(): for each group of
+// four columns of U, the entries U[j, i0..i0+3] for every j up to the
+// group's end.
 template <std::size_t vectors>
-inline void mahalanobis_tile(const double* centred, std::size_t d, const double* packed,
-                             std::size_t p0, double* distance) {
+inline void mahalanobis_tile(const double* tile, std::size_t d, const double* packed,
+                             double* distance) {
+  constexpr std::size_t tile_width = vectors * lanes;
   vec_t q[vectors] = {};
   const double* factor = packed;
   for (std::size_t i0 = 0; i0 < d; i0 += factor_rows) {
@@ -82,7 +84,7 @@ inline void mahalanobis_tile(const double* centred, std::size_t d, const double*
     vec_t a0[vectors] = {}, a1[vectors] = {}, a2[vectors] = {}, a3[vectors] = {};
     for (std::size_t j = 0; j < j_end; ++j) {
       const double* u = factor + j * factor_rows;
-      const double* row = centred + j * block_size + p0;
+      const double* row = tile + j * tile_width;
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < vectors; ++v) {
         const vec_t x = load(row + v * lanes);
@@ -99,52 +101,60 @@ inline void mahalanobis_tile(const double* centred, std::size_t d, const double*
     }
   }
 #pragma GCC unroll 4
-  for (std::size_t v = 0; v < vectors; ++v) store(distance + p0 + v * lanes, q[v]);
+  for (std::size_t v = 0; v < vectors; ++v) store(distance + v * lanes, q[v]);
 }
 
-inline void mahalanobis_full(const double* centred, std::size_t d, const double* packed,
-                             double* distance) {
+// distance[b] = ||U' (x_b - mean)||^2 for every point of the panel. Each
+// tile of points is centred into `scratch` (d x 32 doubles at most) first:
+// small enough to stay in the L1 cache while the triangular product reads
+// it d / 4 times, where a centred copy of the whole block would not.
+inline void mahalanobis_full(const double* panel, std::size_t d, const double* mean,
+                             const double* packed, double* scratch, double* distance) {
   // Four vectors of points with 32 registers, two with 16.
   constexpr std::size_t vectors = wide_tiles ? 4 : 2;
-  static_assert(block_size % (vectors * lanes) == 0, "tiles must cover the block");
-  for (std::size_t p0 = 0; p0 < block_size; p0 += vectors * lanes) {
-    mahalanobis_tile<vectors>(centred, d, packed, p0, distance);
+  constexpr std::size_t tile_width = vectors * lanes;
+  static_assert(block_size % tile_width == 0, "tiles must cover the block");
+  for (std::size_t p0 = 0; p0 < block_size; p0 += tile_width) {
+    for (std::size_t j = 0; j < d; ++j) {
+      const double* in = panel + j * block_size + p0;
+      double* out = scratch + j * tile_width;
+      for (std::size_t v = 0; v < vectors; ++v) {
+        store(out + v * lanes, load(in + v * lanes) - mean[j]);
+      }
+    }
+    mahalanobis_tile<vectors>(scratch, d, packed, distance + p0);
   }
 }
 
-// The same for a diagonal factor (precision square roots u_j): O(d).
-inline void mahalanobis_diagonal(const double* centred, std::size_t d, const double* root_precision,
-                                 double* distance) {
+// The same for a diagonal factor (precision square roots u_j), straight from
+// the panel: O(d), and no centred copy, which would cost more memory traffic
+// than the arithmetic it saves.
+inline void mahalanobis_diagonal(const double* panel, std::size_t d, const double* mean,
+                                 const double* root_precision, double* distance) {
   for (std::size_t p0 = 0; p0 < block_size; p0 += lanes) {
     vec_t q{};
     for (std::size_t j = 0; j < d; ++j) {
-      const vec_t z = load(centred + j * block_size + p0) * root_precision[j];
+      const vec_t z = (load(panel + j * block_size + p0) - mean[j]) * root_precision[j];
       q += z * z;
     }
     store(distance + p0, q);
   }
 }
 
-// centred = panel - centre.
-inline void centre_block(const double* panel, std::size_t d, const double* centre,
-                         double* centred) {
+// centred = panel - centre, weighted = r * centred and sums[j] += the row
+// sums of weighted, in one pass over the panel.
+inline void centre_and_weight(const double* panel, std::size_t d, const double* centre,
+                              const double* r, double* centred, double* weighted, double* sums) {
   for (std::size_t j = 0; j < d; ++j) {
     const double* in = panel + j * block_size;
-    double* out = centred + j * block_size;
-    for (std::size_t p = 0; p < block_size; p += lanes) store(out + p, load(in + p) - centre[j]);
-  }
-}
-
-// weighted = r * centred, and sums[j] += the row sums of weighted.
-inline void weight_block(const double* centred, std::size_t d, const double* r, double* weighted,
-                         double* sums) {
-  for (std::size_t j = 0; j < d; ++j) {
-    const double* in = centred + j * block_size;
-    double* out = weighted + j * block_size;
+    double* centred_row = centred + j * block_size;
+    double* weighted_row = weighted + j * block_size;
     vec_t s{};
     for (std::size_t p = 0; p < block_size; p += lanes) {
-      const vec_t w = load(r + p) * load(in + p);
-      store(out + p, w);
+      const vec_t c = load(in + p) - centre[j];
+      const vec_t w = load(r + p) * c;
+      store(centred_row + p, c);
+      store(weighted_row + p, w);
       s += w;
     }
     sums[j] += horizontal_sum(s);
@@ -226,15 +236,21 @@ inline void scatter_full(const double* weighted, const double* centred, std::siz
   }
 }
 
-// moment[j] += sum_b weighted[j, b] centred[j, b].
-inline void scatter_diagonal(const double* weighted, const double* centred, std::size_t d,
-                             double* moment) {
+// sums[j] += sum_b r[b] (x[j, b] - centre[j]) and, unless `moment` is null,
+// moment[j] += sum_b r[b] (x[j, b] - centre[j])^2, in one pass over the panel.
+inline void moments_diagonal(const double* panel, std::size_t d, const double* centre,
+                             const double* r, double* sums, double* moment) {
   for (std::size_t j = 0; j < d; ++j) {
-    vec_t s{};
+    const double* row = panel + j * block_size;
+    vec_t s{}, m{};
     for (std::size_t p = 0; p < block_size; p += lanes) {
-      s += load(weighted + j * block_size + p) * load(centred + j * block_size + p);
+      const vec_t c = load(row + p) - centre[j];
+      const vec_t w = load(r + p) * c;
+      s += w;
+      m += w * c;
     }
-    moment[j] += horizontal_sum(s);
+    sums[j] += horizontal_sum(s);
+    if (moment != nullptr) moment[j] += horizontal_sum(m);
   }
 }
 

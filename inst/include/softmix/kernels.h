@@ -88,19 +88,21 @@ constexpr bool wide_tiles = true;  // 32 AVX-512 registers
 // One instruction set's kernels.
 struct Kernels {
   const char* name;
-  void (*centre_block)(const double*, std::size_t, const double*, double*);
-  void (*mahalanobis_full)(const double*, std::size_t, const double*, double*);
-  void (*mahalanobis_diagonal)(const double*, std::size_t, const double*, double*);
-  void (*weight_block)(const double*, std::size_t, const double*, double*, double*);
+  void (*mahalanobis_full)(const double*, std::size_t, const double*, const double*, double*,
+                           double*);
+  void (*mahalanobis_diagonal)(const double*, std::size_t, const double*, const double*, double*);
+  void (*centre_and_weight)(const double*, std::size_t, const double*, const double*, double*,
+                            double*, double*);
   void (*scatter_full)(const double*, const double*, std::size_t, const double*, double*);
-  void (*scatter_diagonal)(const double*, const double*, std::size_t, double*);
+  void (*moments_diagonal)(const double*, std::size_t, const double*, const double*, double*,
+                           double*);
   double (*responsibilities)(const double*, std::size_t, std::size_t, double*, double*);
 };
 
-#define SOFTMIX_KERNEL_SET(ns, label)                                                          \
-  Kernels {                                                                                    \
-    label, ns::centre_block, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::weight_block, \
-        ns::scatter_full, ns::scatter_diagonal, ns::responsibilities                           \
+#define SOFTMIX_KERNEL_SET(ns, label)                                             \
+  Kernels {                                                                       \
+    label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::centre_and_weight, \
+        ns::scatter_full, ns::moments_diagonal, ns::responsibilities              \
   }
 
 // The instruction sets this machine can run, best last.

@@ -38,13 +38,12 @@ struct StatsLayout {
 };
 
 // Adds the block's weighted statistics, centred on `centres` (d x K), to
-// `partial`. The weights are ws.responsibility (zero on the padding); the
-// panel must be loaded, and ws.centred too when `centred` says the E step
-// left x - centre there. Centring on the previous means keeps the scatter
-// free of the cancellation of E[x x'] - mu mu'.
+// `partial`. The weights are ws.responsibility (zero on the padding) and the
+// panel must be loaded. Centring on the previous means keeps the scatter
+// free of the cancellation of E[x x'] - mu mu'. Without a full scatter, one
+// pass over the panel per component gives everything.
 inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
-                             const arma::mat& centres, bool centred, BlockWorkspace& ws,
-                             double* partial) {
+                             const arma::mat& centres, BlockWorkspace& ws, double* partial) {
   const std::size_t d = layout.d;
   for (std::size_t c = 0; c < layout.k; ++c) {
     const double* r = ws.responsibility.data() + c * block_size;
@@ -52,14 +51,16 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
     for (std::size_t b = 0; b < block_size; ++b) weight += r[b];
     if (weight == 0.0) continue;  // one-hot starts leave most blocks empty
     partial[layout.weight + c] += weight;
-    double* centred_c = ws.centred.data() + c * d * block_size;
-    if (!centred) kernels.centre_block(ws.panel.data(), d, centres.colptr(c), centred_c);
-    kernels.weight_block(centred_c, d, r, ws.weighted.data(), partial + layout.sum + c * d);
+    double* sums = partial + layout.sum + c * d;
     if (layout.scatter == Scatter::full) {
-      kernels.scatter_full(ws.weighted.data(), centred_c, d, ws.zero_row.data(),
+      kernels.centre_and_weight(ws.panel.data(), d, centres.colptr(c), r, ws.centred.data(),
+                                ws.weighted.data(), sums);
+      kernels.scatter_full(ws.weighted.data(), ws.centred.data(), d, ws.zero_row.data(),
                            partial + layout.moment + c * d * d);
-    } else if (layout.scatter == Scatter::diagonal) {
-      kernels.scatter_diagonal(ws.weighted.data(), centred_c, d, partial + layout.moment + c * d);
+    } else {
+      double* moment =
+          layout.scatter == Scatter::diagonal ? partial + layout.moment + c * d : nullptr;
+      kernels.moments_diagonal(ws.panel.data(), d, centres.colptr(c), r, sums, moment);
     }
   }
 }
@@ -166,10 +167,9 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
 // Weighted statistics of the whole data for weights given by
 // fill(kernels, begin, end, ws), which writes ws.responsibility for the
 // block (zero on the padding) and returns the block's log-likelihood (or 0).
-// `centred` says fill() leaves x - centres in ws.centred, as the E step does.
 template <typename FillWeights>
 std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const arma::mat& centres,
-                               bool centred, int n_threads, FillWeights&& fill) {
+                               int n_threads, FillWeights&& fill) {
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, layout.d, layout.k);
   std::vector<double> total;
@@ -178,7 +178,7 @@ std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const a
                   BlockWorkspace& ws = workspaces[thread];
                   load_panel(x, begin, end, ws.panel.data());
                   partial[0] += fill(kernels, begin, end, ws);
-                  accumulate_block(kernels, layout, centres, centred, ws, partial);
+                  accumulate_block(kernels, layout, centres, ws, partial);
                 });
   return total;
 }
@@ -193,10 +193,10 @@ Params weighted_mle(const Data& x, std::size_t k, Model model, const arma::vec& 
   const StatsLayout first(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
   const Moments location =
-      moments_from_stats(accumulate(x, first, origin, false, n_threads, fill), first, origin);
+      moments_from_stats(accumulate(x, first, origin, n_threads, fill), first, origin);
   const StatsLayout second(d, k, scatter_for(model));
-  const Moments moments = moments_from_stats(
-      accumulate(x, second, location.means, false, n_threads, fill), second, location.means);
+  const Moments moments = moments_from_stats(accumulate(x, second, location.means, n_threads, fill),
+                                             second, location.means);
   return params_from_moments(moments, model, ridge);
 }
 
