@@ -56,22 +56,22 @@ class AlignedBuffer {
   std::size_t size_, skew_, offset_ = 0;
 };
 
-// Per-thread scratch space for one block. Every array holds its variables
-// (or components) as rows of block_size consecutive points, so the kernels
-// run along the points; a short last block is padded with zeros. The skews
-// put the arrays' rows at different offsets modulo 4 KiB.
+// Per-thread scratch space for one block. The block arrays hold their
+// variables (or components) as rows of block_size consecutive points, so the
+// kernels run along the points; a short last block is padded with zeros.
+// The skews put the arrays' rows at different offsets modulo 4 KiB.
 struct BlockWorkspace {
   AlignedBuffer panel;           // d x block_size, the block's points
-  AlignedBuffer centred;         // d x block_size, x - centre of one component
-  AlignedBuffer weighted;        // d x block_size, r * (x - centre)
+  AlignedBuffer centred_tile;    // d x 32, a tile of centred points (see mahalanobis_full())
+  AlignedBuffer point;           // d, one centred point
   AlignedBuffer log_density;     // K x block_size, log pi_k + log N(x | k)
   AlignedBuffer responsibility;  // K x block_size
   AlignedBuffer zero_row;        // block_size zeros
 
   BlockWorkspace(std::size_t d, std::size_t k)
       : panel(block_size * d, 0),
-        centred(block_size * d, 64),
-        weighted(block_size * d, 128),
+        centred_tile(max_tile_width * d, 64),
+        point(d, 128),
         log_density(block_size * k, 192),
         responsibility(block_size * k, 320),
         zero_row(block_size, 448) {}
@@ -105,7 +105,7 @@ inline void block_log_density(const Kernels& kernels, const Params& params, Bloc
     } else {
       kernels.mahalanobis_full(ws.panel.data(), d, params.means.colptr(c),
                                params.packed_chol.data() + c * params.packed_length,
-                               ws.centred.data(), out);
+                               ws.centred_tile.data(), out);
     }
     // log(0) = -Inf for a component of zero weight is legal: it gets none.
     const double constant = std::log(params.proportions(c)) + base + params.log_det_chol(c);
@@ -114,13 +114,12 @@ inline void block_log_density(const Kernels& kernels, const Params& params, Bloc
 }
 
 // log ||U_c' (x - mu_c)||^2 for point b of the panel, computed on
-// (x - mu_c) / max |x - mu_c| so that nothing overflows. Uses ws.weighted as
-// scratch (free until the M step of the block) so that nothing allocates
-// inside a parallel region.
+// (x - mu_c) / max |x - mu_c| so that nothing overflows. Uses ws.point as
+// scratch so that nothing allocates inside a parallel region.
 inline double log_mahalanobis(const Params& params, std::size_t c, BlockWorkspace& ws,
                               std::size_t b) {
   const std::size_t d = params.d();
-  double* diff = ws.weighted.data();
+  double* diff = ws.point.data();
   double largest = 0.0;
   for (std::size_t j = 0; j < d; ++j) {
     diff[j] = ws.panel[j * block_size + b] - params.means(j, c);

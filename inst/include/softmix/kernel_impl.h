@@ -105,7 +105,7 @@ inline void mahalanobis_tile(const double* tile, std::size_t d, const double* pa
 }
 
 // distance[b] = ||U' (x_b - mean)||^2 for every point of the panel. Each
-// tile of points is centred into `scratch` (d x 32 doubles at most) first:
+// tile of points is centred into `scratch` (d x max_tile_width) first:
 // small enough to stay in the L1 cache while the triangular product reads
 // it d / 4 times, where a centred copy of the whole block would not.
 inline void mahalanobis_full(const double* panel, std::size_t d, const double* mean,
@@ -114,6 +114,7 @@ inline void mahalanobis_full(const double* panel, std::size_t d, const double* m
   constexpr std::size_t vectors = wide_tiles ? 4 : 2;
   constexpr std::size_t tile_width = vectors * lanes;
   static_assert(block_size % tile_width == 0, "tiles must cover the block");
+  static_assert(tile_width <= max_tile_width, "the workspace holds max_tile_width points");
   for (std::size_t p0 = 0; p0 < block_size; p0 += tile_width) {
     for (std::size_t j = 0; j < d; ++j) {
       const double* in = panel + j * block_size + p0;
@@ -141,91 +142,123 @@ inline void mahalanobis_diagonal(const double* panel, std::size_t d, const doubl
   }
 }
 
-// centred = panel - centre, weighted = r * centred and sums[j] += the row
-// sums of weighted, in one pass over the panel.
-inline void centre_and_weight(const double* panel, std::size_t d, const double* centre,
-                              const double* r, double* centred, double* weighted, double* sums) {
-  for (std::size_t j = 0; j < d; ++j) {
-    const double* in = panel + j * block_size;
-    double* centred_row = centred + j * block_size;
-    double* weighted_row = weighted + j * block_size;
-    vec_t s{};
-    for (std::size_t p = 0; p < block_size; p += lanes) {
-      const vec_t c = load(in + p) - centre[j];
-      const vec_t w = load(r + p) * c;
-      store(centred_row + p, c);
-      store(weighted_row + p, w);
-      s += w;
-    }
-    sums[j] += horizontal_sum(s);
-  }
-}
-
-// One tile of the scatter: acc(t, s) = sum_b w_t[b] c_s[b] for four rows t
-// and four (or, with fewer vector registers, two) columns s, kept in named
-// registers across the block's points and added to `out(t, s)`.
-inline void scatter_tile_4x4(const double* const* w, const double* const* c, double out[4][4]) {
+// One tile of the scatter: acc(t, s) = sum_b r[b] (x_t[b] - m_t) (x_s[b] - m_s)
+// for four rows t and four (or, with fewer vector registers, two) rows s of
+// the panel, centred and weighted on the fly and kept in named registers
+// across the block's points: the block's rows are then read from the cache
+// and no centred or weighted copy is ever written. The arithmetic this adds
+// is cheaper than the memory traffic it saves. With `with_sums` (the tiles
+// on the diagonal), row_sums[t] = sum_b r[b] (x_t[b] - m_t) as well.
+template <bool with_sums>
+inline void scatter_tile_4x4(const double* const* x_row, const double* mean_row,
+                             const double* const* x_col, const double* mean_col, const double* r,
+                             double out[4][4], double row_sums[4]) {
   vec_t a00{}, a01{}, a02{}, a03{}, a10{}, a11{}, a12{}, a13{};
   vec_t a20{}, a21{}, a22{}, a23{}, a30{}, a31{}, a32{}, a33{};
+  vec_t s0{}, s1{}, s2{}, s3{};
   for (std::size_t p = 0; p < block_size; p += lanes) {
-    const vec_t c0 = load(c[0] + p), c1 = load(c[1] + p), c2 = load(c[2] + p), c3 = load(c[3] + p);
-    vec_t wt = load(w[0] + p);
-    a00 += wt * c0, a01 += wt * c1, a02 += wt * c2, a03 += wt * c3;
-    wt = load(w[1] + p);
-    a10 += wt * c0, a11 += wt * c1, a12 += wt * c2, a13 += wt * c3;
-    wt = load(w[2] + p);
-    a20 += wt * c0, a21 += wt * c1, a22 += wt * c2, a23 += wt * c3;
-    wt = load(w[3] + p);
-    a30 += wt * c0, a31 += wt * c1, a32 += wt * c2, a33 += wt * c3;
+    const vec_t c0 = load(x_col[0] + p) - mean_col[0], c1 = load(x_col[1] + p) - mean_col[1];
+    const vec_t c2 = load(x_col[2] + p) - mean_col[2], c3 = load(x_col[3] + p) - mean_col[3];
+    const vec_t weight = load(r + p);
+    vec_t w = (load(x_row[0] + p) - mean_row[0]) * weight;
+    a00 += w * c0, a01 += w * c1, a02 += w * c2, a03 += w * c3;
+    if (with_sums) s0 += w;
+    w = (load(x_row[1] + p) - mean_row[1]) * weight;
+    a10 += w * c0, a11 += w * c1, a12 += w * c2, a13 += w * c3;
+    if (with_sums) s1 += w;
+    w = (load(x_row[2] + p) - mean_row[2]) * weight;
+    a20 += w * c0, a21 += w * c1, a22 += w * c2, a23 += w * c3;
+    if (with_sums) s2 += w;
+    w = (load(x_row[3] + p) - mean_row[3]) * weight;
+    a30 += w * c0, a31 += w * c1, a32 += w * c2, a33 += w * c3;
+    if (with_sums) s3 += w;
   }
   const vec_t acc[4][4] = {
       {a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
   for (std::size_t t = 0; t < 4; ++t) {
     for (std::size_t s = 0; s < 4; ++s) out[t][s] = horizontal_sum(acc[t][s]);
   }
+  if (with_sums) {
+    row_sums[0] = horizontal_sum(s0), row_sums[1] = horizontal_sum(s1);
+    row_sums[2] = horizontal_sum(s2), row_sums[3] = horizontal_sum(s3);
+  }
 }
 
-inline void scatter_tile_4x2(const double* const* w, const double* const* c, double out[4][4]) {
+template <bool with_sums>
+inline void scatter_tile_4x2(const double* const* x_row, const double* mean_row,
+                             const double* const* x_col, const double* mean_col, const double* r,
+                             double out[4][4], double row_sums[4]) {
   for (std::size_t half = 0; half < 4; half += 2) {
+    const bool sums_now = with_sums && half == 0;
     vec_t a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
+    vec_t s0{}, s1{}, s2{}, s3{};
     for (std::size_t p = 0; p < block_size; p += lanes) {
-      const vec_t c0 = load(c[half] + p), c1 = load(c[half + 1] + p);
-      vec_t wt = load(w[0] + p);
-      a00 += wt * c0, a01 += wt * c1;
-      wt = load(w[1] + p);
-      a10 += wt * c0, a11 += wt * c1;
-      wt = load(w[2] + p);
-      a20 += wt * c0, a21 += wt * c1;
-      wt = load(w[3] + p);
-      a30 += wt * c0, a31 += wt * c1;
+      const vec_t c0 = load(x_col[half] + p) - mean_col[half];
+      const vec_t c1 = load(x_col[half + 1] + p) - mean_col[half + 1];
+      const vec_t weight = load(r + p);
+      vec_t w = (load(x_row[0] + p) - mean_row[0]) * weight;
+      a00 += w * c0, a01 += w * c1;
+      if (sums_now) s0 += w;
+      w = (load(x_row[1] + p) - mean_row[1]) * weight;
+      a10 += w * c0, a11 += w * c1;
+      if (sums_now) s1 += w;
+      w = (load(x_row[2] + p) - mean_row[2]) * weight;
+      a20 += w * c0, a21 += w * c1;
+      if (sums_now) s2 += w;
+      w = (load(x_row[3] + p) - mean_row[3]) * weight;
+      a30 += w * c0, a31 += w * c1;
+      if (sums_now) s3 += w;
     }
     out[0][half] = horizontal_sum(a00), out[0][half + 1] = horizontal_sum(a01);
     out[1][half] = horizontal_sum(a10), out[1][half + 1] = horizontal_sum(a11);
     out[2][half] = horizontal_sum(a20), out[2][half + 1] = horizontal_sum(a21);
     out[3][half] = horizontal_sum(a30), out[3][half + 1] = horizontal_sum(a31);
+    if (sums_now) {
+      row_sums[0] = horizontal_sum(s0), row_sums[1] = horizontal_sum(s1);
+      row_sums[2] = horizontal_sum(s2), row_sums[3] = horizontal_sum(s3);
+    }
   }
 }
 
-// moment[i, j] += sum_b weighted[i, b] centred[j, b] for i <= j (the upper
-// triangle of the column-major d x d moment), tile by tile. `zero_row`
-// (block_size zeros) stands in for rows past d.
-inline void scatter_full(const double* weighted, const double* centred, std::size_t d,
-                         const double* zero_row, double* moment) {
+template <bool with_sums>
+inline void scatter_tile(const double* const* x_row, const double* mean_row,
+                         const double* const* x_col, const double* mean_col, const double* r,
+                         double out[4][4], double row_sums[4]) {
+  if (wide_tiles) {
+    scatter_tile_4x4<with_sums>(x_row, mean_row, x_col, mean_col, r, out, row_sums);
+  } else {
+    scatter_tile_4x2<with_sums>(x_row, mean_row, x_col, mean_col, r, out, row_sums);
+  }
+}
+
+// sums[i] += sum_b r[b] (x[i, b] - centre[i]) and
+// moment[i, j] += sum_b r[b] (x[i, b] - centre[i]) (x[j, b] - centre[j]) for
+// i <= j (the upper triangle of the column-major d x d moment), tile by
+// tile. `zero_row` (block_size zeros) with a zero centre stands in for rows
+// past d.
+inline void scatter_full(const double* panel, std::size_t d, const double* centre, const double* r,
+                         const double* zero_row, double* sums, double* moment) {
   double tile[4][4];
+  double row_sums[4];
   for (std::size_t j0 = 0; j0 < d; j0 += 4) {
-    const double* c[4];
+    const double* x_col[4];
+    double mean_col[4];
     for (std::size_t t = 0; t < 4; ++t) {
-      c[t] = j0 + t < d ? centred + (j0 + t) * block_size : zero_row;
+      x_col[t] = j0 + t < d ? panel + (j0 + t) * block_size : zero_row;
+      mean_col[t] = j0 + t < d ? centre[j0 + t] : 0.0;
     }
     for (std::size_t i0 = 0; i0 <= j0; i0 += 4) {
-      const double* w[4];
+      const double* x_row[4];
+      double mean_row[4];
       for (std::size_t t = 0; t < 4; ++t) {
-        w[t] = i0 + t < d ? weighted + (i0 + t) * block_size : zero_row;
+        x_row[t] = i0 + t < d ? panel + (i0 + t) * block_size : zero_row;
+        mean_row[t] = i0 + t < d ? centre[i0 + t] : 0.0;
       }
-      if (wide_tiles) {
-        scatter_tile_4x4(w, c, tile);
+      if (i0 == j0) {
+        scatter_tile<true>(x_row, mean_row, x_col, mean_col, r, tile, row_sums);
+        for (std::size_t t = 0; t < 4 && i0 + t < d; ++t) sums[i0 + t] += row_sums[t];
       } else {
-        scatter_tile_4x2(w, c, tile);
+        scatter_tile<false>(x_row, mean_row, x_col, mean_col, r, tile, row_sums);
       }
       for (std::size_t s = 0; s < 4 && j0 + s < d; ++s) {
         for (std::size_t t = 0; t < 4 && i0 + t <= j0 + s; ++t) {
@@ -280,19 +313,24 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
     for (std::size_t c = 1; c < k; ++c) s += load(resp + c * block_size + p);
     store(sum + p, s);
   }
+  // A point with no finite log-density (no component has positive density,
+  // or a NaN crept in) gets zero responsibilities and passes its top value
+  // on as its log mixture density: the log-likelihood becomes -Inf or NaN
+  // and the caller reports it.
+  const vec_t infinity = splat(std::numeric_limits<double>::infinity());
+  for (std::size_t p = 0; p < block_size; p += lanes) {
+    const vec_t t = load(top + p);
+    const vec_t s = load(sum + p);
+    const auto finite = (t > -infinity) & (t < infinity);
+    const vec_t inverse = 1.0 / s;
+    for (std::size_t c = 0; c < k; ++c) {
+      double* row = resp + c * block_size + p;
+      store(row, finite ? load(row) * inverse : splat(0.0));
+    }
+  }
   double loglik = 0.0;
   for (std::size_t b = 0; b < rows; ++b) {
-    double lse;
-    if (std::isfinite(top[b])) {
-      lse = top[b] + std::log(sum[b]);
-      const double inverse = 1.0 / sum[b];
-      for (std::size_t c = 0; c < k; ++c) resp[c * block_size + b] *= inverse;
-    } else {
-      // No component has positive density (or a NaN crept in): the
-      // log-likelihood becomes -Inf or NaN and the caller reports it.
-      lse = top[b];
-      for (std::size_t c = 0; c < k; ++c) resp[c * block_size + b] = 0.0;
-    }
+    const double lse = std::isfinite(top[b]) ? top[b] + std::log(sum[b]) : top[b];
     if (log_mixture_out != nullptr) log_mixture_out[b] = lse;
     loglik += lse;
   }

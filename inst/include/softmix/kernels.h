@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ namespace softmix {
 // Rows of U' computed together by mahalanobis_full(), as packed in model.h.
 constexpr std::size_t factor_rows = factor_group;
 static_assert(factor_rows == 4, "mahalanobis_full() computes four rows at a time");
+// The most points mahalanobis_full() centres at once: four 512-bit vectors.
+constexpr std::size_t max_tile_width = 32;
 
 namespace kernel_portable {
 #ifdef SOFTMIX_VECTOR_EXTENSIONS
@@ -91,18 +94,17 @@ struct Kernels {
   void (*mahalanobis_full)(const double*, std::size_t, const double*, const double*, double*,
                            double*);
   void (*mahalanobis_diagonal)(const double*, std::size_t, const double*, const double*, double*);
-  void (*centre_and_weight)(const double*, std::size_t, const double*, const double*, double*,
-                            double*, double*);
-  void (*scatter_full)(const double*, const double*, std::size_t, const double*, double*);
+  void (*scatter_full)(const double*, std::size_t, const double*, const double*, const double*,
+                       double*, double*);
   void (*moments_diagonal)(const double*, std::size_t, const double*, const double*, double*,
                            double*);
   double (*responsibilities)(const double*, std::size_t, std::size_t, double*, double*);
 };
 
-#define SOFTMIX_KERNEL_SET(ns, label)                                             \
-  Kernels {                                                                       \
-    label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::centre_and_weight, \
-        ns::scatter_full, ns::moments_diagonal, ns::responsibilities              \
+#define SOFTMIX_KERNEL_SET(ns, label)                                                              \
+  Kernels {                                                                                        \
+    label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::scatter_full, ns::moments_diagonal, \
+        ns::responsibilities                                                                       \
   }
 
 // The instruction sets this machine can run, best last.

@@ -40,8 +40,8 @@ struct StatsLayout {
 // Adds the block's weighted statistics, centred on `centres` (d x K), to
 // `partial`. The weights are ws.responsibility (zero on the padding) and the
 // panel must be loaded. Centring on the previous means keeps the scatter
-// free of the cancellation of E[x x'] - mu mu'. Without a full scatter, one
-// pass over the panel per component gives everything.
+// free of the cancellation of E[x x'] - mu mu'. The kernels centre and weight
+// as they go, reading only the panel and the weights.
 inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
                              const arma::mat& centres, BlockWorkspace& ws, double* partial) {
   const std::size_t d = layout.d;
@@ -52,15 +52,14 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
     if (weight == 0.0) continue;  // one-hot starts leave most blocks empty
     partial[layout.weight + c] += weight;
     double* sums = partial + layout.sum + c * d;
+    const double* centre = centres.colptr(c);
     if (layout.scatter == Scatter::full) {
-      kernels.centre_and_weight(ws.panel.data(), d, centres.colptr(c), r, ws.centred.data(),
-                                ws.weighted.data(), sums);
-      kernels.scatter_full(ws.weighted.data(), ws.centred.data(), d, ws.zero_row.data(),
+      kernels.scatter_full(ws.panel.data(), d, centre, r, ws.zero_row.data(), sums,
                            partial + layout.moment + c * d * d);
     } else {
       double* moment =
           layout.scatter == Scatter::diagonal ? partial + layout.moment + c * d : nullptr;
-      kernels.moments_diagonal(ws.panel.data(), d, centres.colptr(c), r, sums, moment);
+      kernels.moments_diagonal(ws.panel.data(), d, centre, r, sums, moment);
     }
   }
 }
