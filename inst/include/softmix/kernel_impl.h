@@ -64,6 +64,43 @@ inline vec_t exp_lanes(vec_t x) {
   return x < lowest ? splat(0.0) : result;
 }
 
+// log() on every lane for x >= 1 (a sum of exponentials whose largest term
+// is 1): x = 2^e m with m in [sqrt(1/2), sqrt(2)), and log m = 2 atanh(s),
+// s = (m - 1) / (m + 1), |s| <= 0.172, whose series to s^23 is exact to
+// below 1e-17 relative.
+inline vec_t log_lanes(vec_t x) {
+  ivec_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const ivec_t exponent_bits = bits >> 52;  // x is positive: no sign bit
+  bits = (bits & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL;
+  vec_t m;
+  std::memcpy(&m, &bits, sizeof m);
+  // The exponent as a double: e + 1.5 * 2^52 has e in its low bits.
+  ivec_t shifted_bits = exponent_bits - 1023 + 0x4338000000000000LL;
+  vec_t e;
+  std::memcpy(&e, &shifted_bits, sizeof e);
+  e = e - 6755399441055744.0;
+  const auto large = m > splat(1.4142135623730950488);
+  m = large ? m * 0.5 : m;
+  e = large ? e + 1.0 : e;
+  const vec_t s = (m - 1.0) / (m + 1.0);
+  const vec_t z = s * s;
+  vec_t series = splat(1.0 / 23.0);
+  series = series * z + 1.0 / 21.0;
+  series = series * z + 1.0 / 19.0;
+  series = series * z + 1.0 / 17.0;
+  series = series * z + 1.0 / 15.0;
+  series = series * z + 1.0 / 13.0;
+  series = series * z + 1.0 / 11.0;
+  series = series * z + 1.0 / 9.0;
+  series = series * z + 1.0 / 7.0;
+  series = series * z + 1.0 / 5.0;
+  series = series * z + 1.0 / 3.0;
+  series = series * z + 1.0;
+  // log(2) split hi + lo, as in exp_lanes().
+  return e * 0.693147180559890330187 + (e * 5.49792301870850242e-14 + 2.0 * s * series);
+}
+
 inline void exp_in_place(double* values, std::size_t count) {
   for (std::size_t i = 0; i < count; i += lanes) store(values + i, exp_lanes(load(values + i)));
 }
@@ -287,6 +324,13 @@ inline void moments_diagonal(const double* panel, std::size_t d, const double* c
   }
 }
 
+// sum_b values[b] over one row of a block.
+inline double block_sum(const double* values) {
+  vec_t s{};
+  for (std::size_t p = 0; p < block_size; p += lanes) s += load(values + p);
+  return horizontal_sum(s);
+}
+
 // Responsibilities from log-densities (K rows of block_size) with a
 // max-shifted log-sum-exp; returns the log-likelihood of the first `rows`
 // points and zeroes the responsibilities of the padding.
@@ -328,12 +372,15 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
       store(row, finite ? load(row) * inverse : splat(0.0));
     }
   }
-  double loglik = 0.0;
-  for (std::size_t b = 0; b < rows; ++b) {
-    const double lse = std::isfinite(top[b]) ? top[b] + std::log(sum[b]) : top[b];
-    if (log_mixture_out != nullptr) log_mixture_out[b] = lse;
-    loglik += lse;
+  double* log_mixture = sum;  // each point's log-sum-exp, over its sum
+  for (std::size_t p = 0; p < block_size; p += lanes) {
+    const vec_t t = load(top + p);
+    const auto finite = (t > -infinity) & (t < infinity);
+    store(log_mixture + p, finite ? t + log_lanes(finite ? load(sum + p) : splat(1.0)) : t);
   }
+  double loglik = 0.0;
+  for (std::size_t b = 0; b < rows; ++b) loglik += log_mixture[b];
+  if (log_mixture_out != nullptr) std::copy(log_mixture, log_mixture + rows, log_mixture_out);
   for (std::size_t c = 0; c < k; ++c) {
     std::fill(resp + c * block_size + rows, resp + (c + 1) * block_size, 0.0);
   }

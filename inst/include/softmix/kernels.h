@@ -99,12 +99,13 @@ struct Kernels {
   void (*moments_diagonal)(const double*, std::size_t, const double*, const double*, double*,
                            double*);
   double (*responsibilities)(const double*, std::size_t, std::size_t, double*, double*);
+  double (*block_sum)(const double*);
 };
 
 #define SOFTMIX_KERNEL_SET(ns, label)                                                              \
   Kernels {                                                                                        \
     label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::scatter_full, ns::moments_diagonal, \
-        ns::responsibilities                                                                       \
+        ns::responsibilities, ns::block_sum                                                        \
   }
 
 // The instruction sets this machine can run, best last.

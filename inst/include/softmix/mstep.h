@@ -47,8 +47,7 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
   const std::size_t d = layout.d;
   for (std::size_t c = 0; c < layout.k; ++c) {
     const double* r = ws.responsibility.data() + c * block_size;
-    double weight = 0.0;
-    for (std::size_t b = 0; b < block_size; ++b) weight += r[b];
+    const double weight = kernels.block_sum(r);
     if (weight == 0.0) continue;  // one-hot starts leave most blocks empty
     partial[layout.weight + c] += weight;
     double* sums = partial + layout.sum + c * d;
