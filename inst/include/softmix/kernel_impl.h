@@ -284,7 +284,11 @@ inline void scatter_full(const double* panel, std::size_t d, const double* centr
       x_col[t] = j0 + t < d ? panel + (j0 + t) * block_size : zero_row;
       mean_col[t] = j0 + t < d ? centre[j0 + t] : 0.0;
     }
-    for (std::size_t i0 = 0; i0 <= j0; i0 += 4) {
+    // Alternate directions, so that the rows just read are read again
+    // first, while they are still in the L1 cache.
+    const bool downwards = (j0 / 4) % 2 == 1;
+    for (std::size_t step = 0; step <= j0; step += 4) {
+      const std::size_t i0 = downwards ? j0 - step : step;
       const double* x_row[4];
       double mean_row[4];
       for (std::size_t t = 0; t < 4; ++t) {
