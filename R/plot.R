@@ -1,6 +1,6 @@
 #' Plot a fitted Gaussian mixture
 #'
-#' Draws one of four diagnostic pictures of a [softmix()] fit with base graphics.
+#' Draws one of the diagnostic pictures of a [softmix()] fit with base graphics.
 #'
 #' * `"classification"`: the soft assignment. Each point is coloured by the
 #'   blend of the component colours weighted by its posterior probabilities,
@@ -21,6 +21,11 @@
 #'   observations. For one variable, a histogram with the mixture density.
 #' * `"loglik"`: the log-likelihood after each EM pass, useful for checking
 #'   that EM has converged.
+#' * `"BIC"`, `"ICL"`: for a fit chosen among several (k, model) pairs, the
+#'   criterion of every pair against the number of components, one line per
+#'   covariance model, as mclust's BIC plot draws it but on R's scale:
+#'   lower is better (see [softmix()]). A pair that failed leaves a gap in
+#'   its line; the returned fit is circled.
 #'
 #' With more than two selected variables, the classification, uncertainty and
 #' density plots become a scatterplot matrix with one panel per pair of
@@ -29,15 +34,16 @@
 #'
 #' @param x A fitted `softmix` object.
 #' @param what Which plot to draw: one of `"classification"` (the default),
-#'   `"uncertainty"`, `"density"` or `"loglik"`.
+#'   `"uncertainty"`, `"density"`, `"loglik"`, `"BIC"` or `"ICL"`.
 #' @param dims Variables to show, as column positions or column names of the
 #'   fitted data. One variable gives a 1-D plot, two a single scatterplot and
 #'   more a scatterplot matrix. The default is all variables, up to the first
 #'   six, since larger scatterplot matrices are unreadable. Ignored for
-#'   `what = "loglik"`.
-#' @param colors Colours of the components, at least one per component. The
-#'   default is the colour-blind friendly Okabe-Ito palette (without black and
-#'   grey), or `hcl.colors(k, "Dark 3")` for more than seven components.
+#'   `what = "loglik"`, `"BIC"` and `"ICL"`.
+#' @param colors Colours of the components, at least one per component (for
+#'   `"BIC"` and `"ICL"`, one per model). The default is the colour-blind
+#'   friendly Okabe-Ito palette (without black and grey), or
+#'   `hcl.colors(k, "Dark 3")` for more than seven.
 #' @param ... Ignored; present for compatibility with the [base::plot()] generic.
 #'
 #' @return `x`, invisibly.
@@ -55,15 +61,26 @@
 #' fit_iris <- softmix(iris[, 1:4], k = 3, n_threads = 1)
 #' plot(fit_iris)
 #' plot(fit_iris, dims = c("Sepal.Length", "Petal.Length"))
+#'
+#' best <- softmix(faithful, k = 1:4, model = c("VVV", "EEE", "VII"), n_threads = 1)
+#' plot(best, what = "BIC")
+#' plot(best, what = "ICL")
 plot.softmix <- function(x,
-                         what = c("classification", "uncertainty", "density", "loglik"),
+                         what = c("classification", "uncertainty", "density", "loglik",
+                                  "BIC", "ICL"),
                          dims = NULL,
                          colors = NULL,
                          ...) {
-  what <- match_choice(what, c("classification", "uncertainty", "density", "loglik"), "what")
+  what <- match_choice(
+    what, c("classification", "uncertainty", "density", "loglik", "BIC", "ICL"), "what"
+  )
 
   if (what == "loglik") {
     draw_loglik(x)
+    return(invisible(x))
+  }
+  if (what %in% c("BIC", "ICL")) {
+    draw_criterion(x, tolower(what), colors)
     return(invisible(x))
   }
 
@@ -541,4 +558,74 @@ draw_loglik <- function(x) {
   # Iterations are counts, so fractional ticks on short traces would mislead.
   ticks <- pretty(iterations)
   graphics::axis(1, at = ticks[ticks == round(ticks) & ticks >= min(iterations)])
+}
+
+#' Plot a selection criterion against k, one line per covariance model
+#' @noRd
+draw_criterion <- function(x, criterion, colors) {
+  selection <- x$selection
+  label <- toupper(criterion)
+  if (is.null(selection)) {
+    softmix_abort(sprintf(
+      "`what = \"%s\"` needs a fit chosen among several `k` or models; %s.", label,
+      "call softmix() with a vector `k` or several `model`s"
+    ), call = NULL)
+  }
+  models <- unique(selection$model)
+  ks <- sort(unique(selection$k))
+  colors <- choose_colors(length(models), colors)
+  # Distinct symbols and line types keep the models apart without colour.
+  symbols <- c(16, 17, 15, 1, 2, 0, 18, 5, 6, 3, 4, 8, 7, 9)
+  symbols <- rep_len(symbols, length(models))
+  line_types <- rep_len(1:3, length(models))
+  values <- vapply(models, function(model) {
+    rows <- selection[selection$model == model, , drop = FALSE]
+    rows[[criterion]][match(ks, rows$k)]
+  }, numeric(length(ks)))
+  values <- matrix(values, nrow = length(ks))
+  if (!any(is.finite(values))) {
+    softmix_abort(sprintf("every pair failed, so there is no %s to plot.", label), call = NULL)
+  }
+
+  old <- graphics::par(oma = c(ceiling(length(models) / 7) + 1, 0, 0, 0))
+  on.exit(graphics::par(old))
+  graphics::plot.new()
+  ylim <- range(values, finite = TRUE)
+  graphics::plot.window(range(ks) + c(-0.3, 0.3), ylim + c(-0.04, 0.04) * diff(ylim))
+  graphics::abline(v = ks, col = "grey92")
+  # Lines break at NA, so a failed pair leaves a gap in its model's line.
+  graphics::matlines(ks, values, col = colors, lty = line_types, lwd = 1.8)
+  graphics::matpoints(ks, values, col = colors, pch = symbols, cex = 1.1)
+  chosen <- c(x$k, values[match(x$k, ks), match(x$model, models)])
+  graphics::points(chosen[1], chosen[2], pch = 1, cex = 3.2, lwd = 2)
+  graphics::box()
+  graphics::axis(1, at = ks)
+  graphics::axis(2)
+  chosen_by <- if (is.null(x$criterion)) "bic" else x$criterion
+  graphics::title(
+    main = sprintf("%s of each (k, model) pair", label),
+    xlab = "Number of components k", ylab = sprintf("%s (lower is better)", label)
+  )
+  failed <- sum(is.na(values) & !is.na(match_pairs(selection, ks, models)))
+  graphics::mtext(
+    sprintf("Circled: the returned fit, %s with k = %d (chosen by %s)%s", x$model, x$k,
+            toupper(chosen_by), if (failed > 0) sprintf("; %d failed pair(s) left as gaps", failed)
+            else ""),
+    side = 3, line = 0.4, cex = 0.85
+  )
+  cex <- 0.85
+  graphics::legend(
+    x = graphics::grconvertX(0.5, "ndc", "user"), y = graphics::grconvertY(0, "ndc", "user"),
+    xjust = 0.5, yjust = 0, legend = models, col = colors, pch = symbols, lty = line_types,
+    lwd = 1.8, ncol = min(length(models), 7), bty = "n", xpd = NA, cex = cex,
+    text.width = 1.3 * max(graphics::strwidth(models, cex = cex))
+  )
+}
+
+#' Row of the selection table for each (k, model) cell of the plot, NA where none
+#' @noRd
+match_pairs <- function(selection, ks, models) {
+  keys <- paste(selection$k, selection$model)
+  cells <- outer(ks, models, paste)
+  matrix(match(cells, keys), nrow = length(ks))
 }
