@@ -197,3 +197,28 @@ test_that("the progress bar is closed when the selection stops with an error", {
   expect_match(shown, "100%", fixed = TRUE)
   expect_match(shown, "\n$")
 })
+
+test_that("summary lists the best pairs by the criterion, failures left out", {
+  x <- cbind(faithful_x, constant = 1)
+  for (criterion in c("bic", "icl")) {
+    fit <- with_seed(1, softmix(x, k = 1:4, model = c("EII", "VII", "VVV"), criterion = criterion,
+                                control = softmix_control(reg = 0), n_threads = 1))
+    s <- summary(fit)
+    ok <- fit$selection[fit$selection$message == "", ]
+    expected <- ok[order(ok[[criterion]]), ][1:5, ]
+    expect_identical(s$top_models[[criterion]], expected[[criterion]])
+    expect_identical(paste(s$top_models$k, s$top_models$model),
+                     paste(expected$k, expected$model))
+    expect_identical(c(s$top_models$k[1], s$top_models$model[1]), c(fit$k, fit$model))
+    expect_identical(c(s$n_pairs, s$n_failed), c(12L, 4L))
+    expect_identical(s$icl, fit$icl)
+    shown <- capture.output(print(s))
+    expect_true(any(grepl(sprintf("Best models by %s", toupper(criterion)), shown)))
+    expect_true(any(grepl("among 12 (k, model) pairs; 4 failed", shown, fixed = TRUE)))
+    expect_true(any(grepl("lower is better", shown)))
+    expect_identical(nrow(summary(fit, n_models = 2)$top_models), 2L)
+  }
+  expect_error(summary(fit, n_models = 0), "`n_models`", class = "softmix_error")
+  expect_output(print(fit), "ICL = ")
+  expect_output(print(fit), "Chosen by ICL")
+})
