@@ -1,6 +1,6 @@
 #' Plot a fitted Gaussian mixture
 #'
-#' Draws one of four diagnostic pictures of a [softmix()] fit with base graphics.
+#' Draws one of the diagnostic pictures of a [softmix()] fit with base graphics.
 #'
 #' * `"classification"`: the soft assignment. Each point is coloured by the
 #'   blend of the component colours weighted by its posterior probabilities,
@@ -20,7 +20,14 @@
 #'   density levels that enclose 10, 25, 50, 75 and 95 percent of the
 #'   observations. For one variable, a histogram with the mixture density.
 #' * `"loglik"`: the log-likelihood after each EM pass, useful for checking
-#'   that EM has converged.
+#'   that EM has converged, and beside it the distance from each value to the
+#'   final one on a log scale, which shows the speed of the late iterations
+#'   that the first panel flattens (a straight line is linear convergence).
+#' * `"BIC"`, `"ICL"`: for a fit chosen among several (k, model) pairs, the
+#'   criterion of every pair against the number of components, one line per
+#'   covariance model, as mclust's BIC plot draws it but on R's scale:
+#'   lower is better (see [softmix()]). A pair that failed leaves a gap in
+#'   its line; the returned fit is circled.
 #'
 #' With more than two selected variables, the classification, uncertainty and
 #' density plots become a scatterplot matrix with one panel per pair of
@@ -29,15 +36,16 @@
 #'
 #' @param x A fitted `softmix` object.
 #' @param what Which plot to draw: one of `"classification"` (the default),
-#'   `"uncertainty"`, `"density"` or `"loglik"`.
+#'   `"uncertainty"`, `"density"`, `"loglik"`, `"BIC"` or `"ICL"`.
 #' @param dims Variables to show, as column positions or column names of the
 #'   fitted data. One variable gives a 1-D plot, two a single scatterplot and
 #'   more a scatterplot matrix. The default is all variables, up to the first
 #'   six, since larger scatterplot matrices are unreadable. Ignored for
-#'   `what = "loglik"`.
-#' @param colors Colours of the components, at least one per component. The
-#'   default is the colour-blind friendly Okabe-Ito palette (without black and
-#'   grey), or `hcl.colors(k, "Dark 3")` for more than seven components.
+#'   `what = "loglik"`, `"BIC"` and `"ICL"`.
+#' @param colors Colours of the components, at least one per component (for
+#'   `"BIC"` and `"ICL"`, one per model). The default is the colour-blind
+#'   friendly Okabe-Ito palette (without black and grey), or
+#'   `hcl.colors(k, "Dark 3")` for more than seven.
 #' @param ... Ignored; present for compatibility with the [base::plot()] generic.
 #'
 #' @return `x`, invisibly.
@@ -55,15 +63,26 @@
 #' fit_iris <- softmix(iris[, 1:4], k = 3, n_threads = 1)
 #' plot(fit_iris)
 #' plot(fit_iris, dims = c("Sepal.Length", "Petal.Length"))
+#'
+#' best <- softmix(faithful, k = 1:4, model = c("VVV", "EEE", "VII"), n_threads = 1)
+#' plot(best, what = "BIC")
+#' plot(best, what = "ICL")
 plot.softmix <- function(x,
-                         what = c("classification", "uncertainty", "density", "loglik"),
+                         what = c("classification", "uncertainty", "density", "loglik",
+                                  "BIC", "ICL"),
                          dims = NULL,
                          colors = NULL,
                          ...) {
-  what <- match_choice(what, c("classification", "uncertainty", "density", "loglik"), "what")
+  what <- match_choice(
+    what, c("classification", "uncertainty", "density", "loglik", "BIC", "ICL"), "what"
+  )
 
   if (what == "loglik") {
     draw_loglik(x)
+    return(invisible(x))
+  }
+  if (what %in% c("BIC", "ICL")) {
+    draw_criterion(x, tolower(what), colors)
     return(invisible(x))
   }
 
@@ -519,7 +538,8 @@ draw_1d_density <- function(ctx, show_components) {
   }
 }
 
-#' Plot the log-likelihood trace of the EM passes
+#' Plot the log-likelihood trace of the EM passes and, beside it, its
+#' distance to the final value on a log scale
 #' @noRd
 draw_loglik <- function(x) {
   trace <- x$loglik_trace
@@ -532,13 +552,122 @@ draw_loglik <- function(x) {
   starts_at_init <- length(x$iterations) == 1 && length(trace) == x$iterations + 1
   iterations <- seq_along(trace) - starts_at_init
   xlab <- if (starts_at_init) "EM iteration (0 = initial values)" else "EM iteration"
+  # The first steps dwarf the rest on the log-likelihood scale; the distance
+  # to the final value on a log scale shows how the late iterations converge.
+  gap <- trace[length(trace)] - trace
+  show_gap <- sum(gap > 0) >= 2
+  old <- graphics::par(
+    mfrow = c(1, if (show_gap) 2 else 1), oma = c(0, 0, 2, 0), mar = c(4.5, 5, 2.5, 1), las = 1
+  )
+  on.exit(graphics::par(old))
+  # Points mark each iteration while they stay apart; long traces get a line.
+  type <- if (length(trace) <= 40) "b" else "l"
   graphics::plot(
     iterations, trace,
-    type = "b", pch = 19, cex = 0.8, xaxt = "n",
-    xlab = xlab, ylab = "Log-likelihood",
-    main = sprintf("Final log-likelihood %s, %s", final, status)
+    type = type, pch = 19, cex = 0.8, lwd = 2, xaxt = "n", xlab = xlab, ylab = "",
+    main = "Log-likelihood", font.main = 1
   )
+  draw_iteration_axis(iterations)
+  if (show_gap) {
+    positive <- gap > 0
+    graphics::plot(
+      iterations[positive], gap[positive],
+      type = type, pch = 19, cex = 0.8, lwd = 2, log = "y", xaxt = "n", yaxt = "n",
+      xlab = xlab, ylab = "", main = "Final minus current log-likelihood", font.main = 1,
+      xlim = range(iterations)
+    )
+    draw_iteration_axis(iterations)
+    ticks <- 10^seq(floor(log10(min(gap[positive]))), ceiling(log10(max(gap))))
+    labels <- vapply(ticks, function(tick) {
+      format(tick, scientific = abs(log10(tick)) > 4, trim = TRUE)
+    }, character(1))
+    graphics::axis(2, at = ticks, labels = labels)
+  }
+  graphics::mtext(
+    sprintf("EM trace: final log-likelihood %s after %d iteration%s, %s", final,
+            x$iterations, if (identical(x$iterations, 1L)) "" else "s", status),
+    side = 3, outer = TRUE, font = 2, cex = 1.2, line = 0.3
+  )
+}
+
+#' An x axis of whole iteration numbers
+#' @noRd
+draw_iteration_axis <- function(iterations) {
   # Iterations are counts, so fractional ticks on short traces would mislead.
   ticks <- pretty(iterations)
   graphics::axis(1, at = ticks[ticks == round(ticks) & ticks >= min(iterations)])
+}
+
+#' Plot a selection criterion against k, one line per covariance model
+#' @noRd
+draw_criterion <- function(x, criterion, colors) {
+  selection <- x$selection
+  label <- toupper(criterion)
+  if (is.null(selection)) {
+    softmix_abort(sprintf(
+      "`what = \"%s\"` needs a fit chosen among several `k` or models; %s.", label,
+      "call softmix() with a vector `k` or several `model`s"
+    ), call = NULL)
+  }
+  models <- unique(selection$model)
+  ks <- sort(unique(selection$k))
+  colors <- choose_colors(length(models), colors)
+  # Distinct symbols and line types keep the models apart without colour.
+  symbols <- c(16, 17, 15, 1, 2, 0, 18, 5, 6, 3, 4, 8, 7, 9)
+  symbols <- rep_len(symbols, length(models))
+  # Colours tell seven models apart; beyond seven, dashes help the HCL palette.
+  line_types <- rep(1:2, each = 7)[seq_along(models)]
+  values <- criterion_matrix(selection, criterion, ks, models)
+  if (!any(is.finite(values))) {
+    softmix_abort(sprintf("every pair failed, so there is no %s to plot.", label), call = NULL)
+  }
+
+  old <- graphics::par(oma = c(ceiling(length(models) / 7) + 1, 0, 0, 0), las = 1,
+                       mar = c(5.1, 5.1, 4.1, 2.1))
+  on.exit(graphics::par(old))
+  graphics::plot.new()
+  ylim <- range(values, finite = TRUE)
+  graphics::plot.window(range(ks) + c(-0.3, 0.3), ylim + c(-0.04, 0.04) * diff(ylim))
+  graphics::abline(v = ks, col = "grey92")
+  # Lines break at NA, so a failed pair leaves a gap in its model's line.
+  graphics::matlines(ks, values, col = colors, lty = line_types, lwd = 2.2)
+  graphics::matpoints(ks, values, col = colors, pch = symbols, cex = 1.3, lwd = 1.5)
+  chosen <- c(x$k, values[match(x$k, ks), match(x$model, models)])
+  graphics::points(chosen[1], chosen[2], pch = 1, cex = 3.2, lwd = 2)
+  graphics::box()
+  graphics::axis(1, at = ks)
+  graphics::axis(2)
+  chosen_by <- if (is.null(x$criterion)) "bic" else x$criterion
+  graphics::title(main = sprintf("%s of each (k, model) pair", label),
+                  xlab = "Number of components k")
+  graphics::title(ylab = sprintf("%s (lower is better)", label), line = 4)
+  failed <- sum(is.na(values) & !is.na(match_pairs(selection, ks, models)))
+  graphics::mtext(
+    sprintf("Circled: the returned fit, %s with k = %d (chosen by %s)%s", x$model, x$k,
+            toupper(chosen_by), if (failed > 0) sprintf("; %d failed pair(s) left as gaps", failed)
+            else ""),
+    side = 3, line = 0.4, cex = 0.85
+  )
+  cex <- 0.85
+  graphics::legend(
+    x = graphics::grconvertX(0.5, "ndc", "user"), y = graphics::grconvertY(0, "ndc", "user"),
+    xjust = 0.5, yjust = 0, legend = models, col = colors, pch = symbols, lty = line_types,
+    lwd = 2.2, pt.cex = 1.2, ncol = min(length(models), 7), bty = "n", xpd = NA, cex = cex,
+    text.width = 1.3 * max(graphics::strwidth(models, cex = cex))
+  )
+}
+
+#' Row of the selection table for each (k, model) cell of the plot, NA where none
+#' @noRd
+match_pairs <- function(selection, ks, models) {
+  keys <- paste(selection$k, selection$model)
+  cells <- outer(ks, models, paste)
+  matrix(match(cells, keys), nrow = length(ks))
+}
+
+#' The criterion as a k x model matrix, NA for failed or absent pairs
+#' @noRd
+criterion_matrix <- function(selection, criterion, ks, models) {
+  rows <- match_pairs(selection, ks, models)
+  matrix(selection[[criterion]][rows], nrow = length(ks), dimnames = list(ks, models))
 }

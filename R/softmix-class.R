@@ -1,17 +1,28 @@
 #' Methods for fitted mixtures
 #'
-#' `print()` shows the model, the log-likelihood and the mixing proportions;
-#' `summary()` adds the means, the classification table and BIC;
-#' `logLik()` returns a `logLik` object with `df` and `nobs`, so
-#' [stats::AIC()] and [stats::BIC()] work; `nobs()` returns the number of
-#' observations.
+#' `print()` shows the model, the log-likelihood, BIC, ICL and the mixing
+#' proportions; `summary()` adds the means, the classification table, the
+#' mean uncertainty and, for a fit chosen among several (k, model) pairs,
+#' the best pairs by the selection criterion; `logLik()` returns a `logLik`
+#' object with `df` and `nobs`, so [stats::AIC()] and [stats::BIC()] work;
+#' `nobs()` returns the number of observations.
 #'
-#' @param x,object A `softmix` fit.
+#' BIC and ICL are on R's [stats::BIC()] scale, lower is better (mclust
+#' reports their negatives); see [softmix()].
+#'
+#' @param x,object A `softmix` fit, or for `print()` its summary.
 #' @param digits Significant digits to print.
+#' @param n_models For a selection, how many of the best (k, model) pairs
+#'   `summary()` keeps.
 #' @param ... Unused.
 #' @return `print()` returns `x` invisibly; `summary()` an object of class
-#'   `summary.softmix`; `logLik()` an object of class `logLik`; `nobs()` an
-#'   integer.
+#'   `summary.softmix`, a list with the fields of the fit's statistics
+#'   (`model`, `k`, `n`, `d`, `loglik`, `df`, `bic`, `icl`, `iterations`,
+#'   `converged`), `proportions`, `means` (K x d), `classification` (a table
+#'   of the hard classification), `mean_uncertainty` and, for a selection,
+#'   `criterion`, `n_pairs`, `n_failed` and `top_models` (the best
+#'   `n_models` rows of `$selection`, lowest criterion first);
+#'   `logLik()` an object of class `logLik`; `nobs()` an integer.
 #' @family softmix methods
 #' @name softmix-methods
 #' @examples
@@ -22,6 +33,9 @@
 #' logLik(fit)
 #' BIC(fit)
 #' nobs(fit)
+#'
+#' best <- softmix(faithful, k = 1:3, model = c("VVV", "EEE"), n_threads = 1)
+#' summary(best)
 NULL
 
 #' @rdname softmix-methods
@@ -29,41 +43,66 @@ NULL
 print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   cat(sprintf("Gaussian mixture fitted by EM: model %s with %d component%s\n",
               x$model, x$k, if (x$k == 1) "" else "s"))
-  cat(sprintf("n = %d, d = %d, log-likelihood = %s, BIC = %s\n", x$n, x$d,
-              format(x$loglik, digits = digits + 3), format(x$bic, digits = digits + 3)))
+  cat(sprintf("n = %d, d = %d, log-likelihood = %s, BIC = %s, ICL = %s\n", x$n, x$d,
+              format(x$loglik, digits = digits + 3), format(x$bic, digits = digits + 3),
+              format(x$icl, digits = digits + 3)))
   cat(sprintf("%s after %d iteration%s\n",
               if (x$converged) "Converged" else "Did not converge",
               x$iterations, if (x$iterations == 1) "" else "s"))
+  if (!is.null(x$selection)) {
+    cat(selection_line(x$selection, x$criterion), "\n", sep = "")
+  }
   cat("\nMixing proportions:\n")
   print(stats::setNames(x$parameters$proportions, seq_len(x$k)), digits = digits)
   invisible(x)
 }
 
+#' "Chosen by BIC (lower is better) among 12 (k, model) pairs; 2 failed."
+#' @noRd
+selection_line <- function(selection, criterion) {
+  failed <- sum(selection$message != "")
+  sprintf("Chosen by %s (lower is better) among %d (k, model) pair%s%s.",
+          toupper(criterion), nrow(selection), if (nrow(selection) == 1) "" else "s",
+          if (failed > 0) sprintf("; %d failed", failed) else "")
+}
+
 #' @rdname softmix-methods
 #' @export
-summary.softmix <- function(object, ...) {
+summary.softmix <- function(object, n_models = 5, ...) {
+  n_models <- check_count(n_models, "n_models", min = 1)
   means <- object$parameters$means
   rownames(means) <- seq_len(object$k)
-  structure(
-    list(
-      model = object$model,
-      k = object$k,
-      n = object$n,
-      d = object$d,
-      loglik = object$loglik,
-      df = object$df,
-      bic = object$bic,
-      iterations = object$iterations,
-      converged = object$converged,
-      proportions = stats::setNames(object$parameters$proportions, seq_len(object$k)),
-      means = means,
-      classification = table(factor(object$classification, levels = seq_len(object$k)),
-                             dnn = NULL),
-      mean_uncertainty = mean(object$uncertainty),
-      selection = object$selection
-    ),
-    class = "summary.softmix"
+  out <- list(
+    model = object$model,
+    k = object$k,
+    n = object$n,
+    d = object$d,
+    loglik = object$loglik,
+    df = object$df,
+    bic = object$bic,
+    icl = object$icl,
+    iterations = object$iterations,
+    converged = object$converged,
+    proportions = stats::setNames(object$parameters$proportions, seq_len(object$k)),
+    means = means,
+    classification = table(factor(object$classification, levels = seq_len(object$k)),
+                           dnn = NULL),
+    mean_uncertainty = mean(object$uncertainty)
   )
+  selection <- object$selection
+  if (!is.null(selection)) {
+    criterion <- if (is.null(object$criterion)) "bic" else object$criterion
+    # Failed pairs (NA criterion) sort last and are dropped from the top list.
+    ranked <- selection[order(selection[[criterion]]), , drop = FALSE]
+    ranked <- ranked[!is.na(ranked[[criterion]]), , drop = FALSE]
+    rownames(ranked) <- NULL
+    out$criterion <- criterion
+    out$n_pairs <- nrow(selection)
+    out$n_failed <- sum(selection$message != "")
+    out$top_models <- utils::head(ranked, n_models)
+    out$selection_line <- selection_line(selection, criterion)
+  }
+  structure(out, class = "summary.softmix")
 }
 
 #' @rdname softmix-methods
@@ -72,13 +111,13 @@ print.summary.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   cat("Gaussian mixture model fitted by EM\n")
   cat("-----------------------------------\n")
   cat(sprintf("Model %s (%s) with %d component%s\n", x$model,
-              model_table$description[model_table$code == x$model], x$k,
-              if (x$k == 1) "" else "s"))
+              model_description(x$model), x$k, if (x$k == 1) "" else "s"))
   stats_table <- data.frame(
-    n = x$n, d = x$d, loglik = x$loglik, df = x$df, BIC = x$bic,
+    n = x$n, d = x$d, loglik = x$loglik, df = x$df, BIC = x$bic, ICL = x$icl,
     iterations = x$iterations, converged = x$converged
   )
   print(stats_table, row.names = FALSE, digits = digits + 3)
+  cat("BIC and ICL: lower is better (mclust reports their negatives).\n")
   cat("\nMixing proportions:\n")
   print(x$proportions, digits = digits)
   cat("\nMeans:\n")
@@ -87,13 +126,22 @@ print.summary.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   print(x$classification)
   cat(sprintf("\nMean uncertainty (1 - max posterior): %s\n",
               format(x$mean_uncertainty, digits = digits)))
-  if (!is.null(x$selection)) {
-    cat("\nBest models by BIC (lower is better):\n")
-    selection <- x$selection[order(x$selection$bic), , drop = FALSE]
-    print(utils::head(selection[, c("k", "model", "loglik", "df", "bic")], 5),
-          row.names = FALSE, digits = digits + 3)
+  if (!is.null(x$top_models)) {
+    cat(sprintf("\n%s\nBest models by %s:\n", x$selection_line, toupper(x$criterion)))
+    top <- x$top_models[, c("k", "model", "loglik", "df", "bic", "icl", "converged")]
+    names(top)[names(top) %in% c("bic", "icl")] <- c("BIC", "ICL")
+    top$chosen <- ifelse(top$k == x$k & top$model == x$model, "*", "")
+    names(top)[names(top) == "chosen"] <- ""
+    print(top, row.names = FALSE, digits = digits + 3)
   }
   invisible(x)
+}
+
+#' The description of a model code, or the code itself for one not in the table
+#' @noRd
+model_description <- function(code) {
+  description <- model_table$description[model_table$code == code]
+  if (length(description) == 1L) description else code
 }
 
 #' @rdname softmix-methods
@@ -109,38 +157,81 @@ nobs.softmix <- function(object, ...) {
   object$n
 }
 
-#' Predict components or densities for new data
+#' Predict components, densities and uncertainty for new data
+#'
+#' Evaluates the fitted mixture at each observation of `newdata` (by default
+#' the fitted data). With \eqn{z_{ik}} the posterior probability of component
+#' k for observation i (see [e_step()]):
+#' * `"class"`: the component of highest posterior, \eqn{\arg\max_k z_{ik}}
+#'   (the first on ties);
+#' * `"posterior"`: the n x K matrix of \eqn{z_{ik}};
+#' * `"density"`, `"logdensity"`: the mixture density
+#'   \eqn{f(x_i) = \sum_k \pi_k N(x_i | \mu_k, \Sigma_k)} or its logarithm,
+#'   computed in log space, so it stays finite far into the tails where the
+#'   density underflows to 0;
+#' * `"uncertainty"`: \eqn{1 - \max_k z_{ik}}, as mclust defines it;
+#' * `"entropy"`: the entropy of the posterior,
+#'   \eqn{-\sum_k z_{ik} \log z_{ik}} (natural logarithm, with
+#'   \eqn{0 \log 0 = 0}): 0 for an observation assigned with certainty, at
+#'   most \eqn{\log K} for one shared equally by all components. Unlike the
+#'   uncertainty it uses the whole posterior, not only its largest value.
 #'
 #' @param object A `softmix` fit.
 #' @param newdata Data with the same columns as the fitted data (a matrix,
-#'   data frame or, for one-dimensional fits, a vector). Omitted: the fitted
-#'   data.
-#' @param type `"class"`: the component of highest posterior probability;
-#'   `"posterior"`: the n x K matrix of responsibilities; `"density"`: the
-#'   mixture density at each observation.
+#'   data frame or, for one-dimensional fits, a vector); columns are matched
+#'   by name when both have names. Omitted: the fitted data.
+#' @param type What to compute; see Details.
 #' @param n_threads Number of threads; `NULL` uses the fit's.
 #' @param ... Unused.
-#' @return An integer vector, a matrix or a numeric vector, by `type`.
+#' @return An integer vector (`"class"`), an n x K matrix (`"posterior"`) or
+#'   a numeric vector with one value per observation.
 #' @family softmix methods
 #' @export
 #' @examples
 #' set.seed(1)
 #' fit <- softmix(faithful, k = 2, n_threads = 1)
-#' new <- data.frame(eruptions = c(2, 4.5), waiting = c(55, 80))
+#' new <- data.frame(eruptions = c(2, 3.3, 4.5), waiting = c(55, 68, 80))
 #' predict(fit, new)
 #' predict(fit, new, type = "posterior")
 #' predict(fit, new, type = "density")
-predict.softmix <- function(object, newdata, type = c("class", "posterior", "density"),
+#' predict(fit, new, type = "uncertainty")
+#' predict(fit, new, type = "entropy")
+#' # the most ambiguous observations of the fitted data
+#' head(order(predict(fit, type = "entropy"), decreasing = TRUE))
+predict.softmix <- function(object, newdata,
+                            type = c("class", "posterior", "density", "logdensity",
+                                     "uncertainty", "entropy"),
                             n_threads = NULL, ...) {
-  type <- match_choice(type, c("class", "posterior", "density"), "type")
+  type <- match_choice(
+    type, c("class", "posterior", "density", "logdensity", "uncertainty", "entropy"), "type"
+  )
   data <- if (missing(newdata)) object$data else as_newdata(newdata, object)
   if (is.null(n_threads)) n_threads <- object$n_threads
+  if (type %in% c("density", "logdensity")) {
+    log_density <- dmixture(data, object$parameters, log = TRUE, n_threads = n_threads)
+    return(if (type == "density") exp(log_density) else log_density)
+  }
+  posterior <- e_step(data, object$parameters, n_threads)$posterior
   switch(type,
-    class = max.col(e_step(data, object$parameters, n_threads)$posterior,
-                    ties.method = "first"),
-    posterior = e_step(data, object$parameters, n_threads)$posterior,
-    density = dmixture(data, object$parameters, n_threads = n_threads)
+    class = max.col(posterior, ties.method = "first"),
+    posterior = posterior,
+    uncertainty = stats::setNames(1 - matrix_row_max(posterior), rownames(posterior)),
+    entropy = stats::setNames(posterior_entropy(posterior), rownames(posterior))
   )
+}
+
+#' Largest entry of each row
+#' @noRd
+matrix_row_max <- function(m) {
+  m[cbind(seq_len(nrow(m)), max.col(m, ties.method = "first"))]
+}
+
+#' Entropy of each row of a posterior matrix, with 0 log 0 = 0
+#' @noRd
+posterior_entropy <- function(posterior) {
+  terms <- posterior * log(posterior)
+  terms[posterior == 0] <- 0
+  -rowSums(terms)
 }
 
 #' New data as a matrix with the fitted columns

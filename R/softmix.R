@@ -32,11 +32,26 @@
 #'
 #' @section Model selection:
 #' With several values of `k` or several models (`"all"` for every code),
-#' every pair is fitted and the one with the lowest BIC is returned, with the
-#' table of all pairs in `$selection`. softmix follows R's [stats::BIC()]
-#' convention, \eqn{BIC = -2 \ell + df \log n}: lower is better (mclust
-#' reports the negative of this). Pairs whose fit fails are reported in the
-#' table and skipped.
+#' every (k, model) pair is fitted and the one with the lowest `criterion` is
+#' returned, with the table of all pairs in `$selection`. Both criteria are
+#' on the scale of R's [stats::BIC()], lower is better:
+#' * BIC \eqn{= -2 \ell + df \log n} (Schwarz 1978), as [stats::BIC()]
+#'   computes it from [logLik()]. mclust reports the negative of this,
+#'   \eqn{2 \ell - df \log n}, and prefers the highest value.
+#' * ICL \eqn{= BIC - 2 \sum_i \log z_{i, C(i)}}, where \eqn{z_{i, C(i)}} is
+#'   the posterior probability of the component that observation i is
+#'   assigned to (its largest). This is the integrated completed likelihood
+#'   of Biernacki, Celeux and Govaert (2000) in the form mclust's `icl()`
+#'   computes, again with the sign reversed. The entropy term penalises
+#'   overlapping components, so ICL favours well separated clusters and
+#'   often chooses fewer components than BIC.
+#'
+#' A pair whose fit fails (for example a singular covariance with `reg = 0`)
+#' is reported in the table with its error message and skipped; if every pair
+#' fails, `softmix()` stops with an error quoting the messages. With
+#' `verbose = TRUE` a progress bar on the standard error stream counts the
+#' fitted pairs. An interrupt (Ctrl-C, or Esc in the R GUI) stops the
+#' selection between two EM iterations and returns to the prompt.
 #'
 #' @section Degenerate data:
 #' softmix never returns NaN and never crashes on data that make the
@@ -89,6 +104,11 @@
 #'   `reg`.
 #' @param n_threads Number of threads; `NULL` uses [softmix_threads()].
 #'   Results are identical for any number of threads.
+#' @param criterion The criterion that chooses among several (k, model)
+#'   pairs: `"bic"` (default) or `"icl"`; lower is better for both. See the
+#'   section on model selection.
+#' @param verbose Whether to show a progress bar while fitting several
+#'   pairs; by default only in interactive sessions.
 #' @return An object of class `softmix`, a list with:
 #'   * `call`: the matched call.
 #'   * `model`: the covariance model code; `k`, `n`, `d`: the number of
@@ -103,12 +123,20 @@
 #'     the initial parameters.
 #'   * `iterations`: the number of EM iterations; `converged`: whether the
 #'     tolerance was reached before `max_iter`.
-#'   * `df`: the number of free parameters; `bic`: \eqn{-2\ell + df \log n}.
+#'   * `df`: the number of free parameters; `bic`: \eqn{-2\ell + df \log n};
+#'     `icl`: `bic` \eqn{- 2 \sum_i \log z_{i, C(i)}} (see the section on
+#'     model selection). Lower is better for both.
 #'   * `data`: the data as a numeric matrix; `control`, `init`, `n_threads`:
 #'     the settings used.
-#'   * `selection`: for several `k` or models, a data frame with a row per
-#'     pair (`k`, `model`, `loglik`, `df`, `bic`, `converged`, `iterations`,
-#'     `message`).
+#'   * `criterion` and `selection`, only for several `k` or models: the
+#'     criterion that chose the fit (`"bic"` or `"icl"`) and a data frame
+#'     with a row per (k, model) pair, in the order fitted (`k` varying
+#'     fastest within each model), with the columns
+#'     - `k` (integer) and `model` (character): the pair;
+#'     - `loglik`, `df`, `bic`, `icl`: its log-likelihood, number of free
+#'       parameters and criteria (`NA` for a failed pair except `df`);
+#'     - `converged` (logical) and `iterations` (integer), `NA` if it failed;
+#'     - `message`: `""` for a successful fit, otherwise the error message.
 #' @references
 #' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
 #' from incomplete data via the EM algorithm. *Journal of the Royal
@@ -117,6 +145,14 @@
 #' Fraley, C. and Raftery, A. E. (2002). Model-based clustering, discriminant
 #' analysis, and density estimation. *Journal of the American Statistical
 #' Association*, 97(458), 611-631.
+#'
+#' Schwarz, G. (1978). Estimating the dimension of a model. *The Annals of
+#' Statistics*, 6(2), 461-464.
+#'
+#' Biernacki, C., Celeux, G. and Govaert, G. (2000). Assessing a mixture
+#' model for clustering with the integrated completed likelihood. *IEEE
+#' Transactions on Pattern Analysis and Machine Intelligence*, 22(7),
+#' 719-725.
 #'
 #' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
 #' *Pattern Recognition*, 28(5), 781-793.
@@ -137,12 +173,17 @@
 #' fit1 <- softmix(faithful$waiting, k = 2, model = "E", n_threads = 1)
 #' fit1$parameters
 #'
-#' # choose k and the model by BIC
+#' # choose k and the model by BIC, then by ICL
 #' best <- softmix(iris[, 1:4], k = 1:4, model = c("VVV", "EEE", "VVI"),
 #'                 n_threads = 1)
 #' best$selection
+#' plot(best, what = "BIC")
+#' by_icl <- softmix(iris[, 1:4], k = 1:4, model = c("VVV", "EEE", "VVI"),
+#'                   criterion = "icl", n_threads = 1)
+#' c(by_icl$k, by_icl$model)
 softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
-                    control = softmix_control(), n_threads = NULL) {
+                    control = softmix_control(), n_threads = NULL,
+                    criterion = c("bic", "icl"), verbose = interactive()) {
   call <- match.call()
   data <- as_data_matrix(x)
   n <- nrow(data)
@@ -150,6 +191,8 @@ softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
   control <- check_control(control)
   n_init <- check_count(n_init, "n_init", min = 1)
   n_threads <- resolve_threads(n_threads)
+  criterion <- match_choice(criterion, c("bic", "icl"), "criterion")
+  verbose <- check_flag(verbose, "verbose")
   start <- resolve_init(init, data)
   init_k <- start$k
   if (missing(k)) {
@@ -166,7 +209,7 @@ softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
   if (length(k) == 1L && length(models) == 1L) {
     return(fit_one(data, k, models, start, n_init, control, n_threads, call))
   }
-  select_fit(data, k, models, start, n_init, control, n_threads, call)
+  select_fit(data, k, models, start, n_init, control, n_threads, call, criterion, verbose)
 }
 
 #' Validate `init` once for every (k, model) pair: the method name, or an
@@ -264,6 +307,7 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
   core$posterior <- NULL
   if (!is.null(rownames(data))) dimnames(posterior) <- list(rownames(data), NULL)
   df <- model_df(model, d, k)
+  bic <- -2 * core$loglik + df * log(n)
   structure(
     list(
       call = call,
@@ -280,7 +324,8 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
       iterations = core$iterations,
       converged = core$converged,
       df = df,
-      bic = -2 * core$loglik + df * log(n),
+      bic = bic,
+      icl = bic - 2 * sum_log_max_posterior(posterior, core$classification),
       data = data,
       control = control,
       init = init,
@@ -290,10 +335,21 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
   )
 }
 
-#' Fit every (k, model) pair and keep the lowest BIC
+#' Sum over observations of the log of the largest posterior probability,
+#' the entropy term of ICL computed with the hard classification
 #' @noRd
-select_fit <- function(data, ks, models, start, n_init, control, n_threads, call) {
+sum_log_max_posterior <- function(posterior, classification) {
+  sum(log(posterior[cbind(seq_len(nrow(posterior)), classification)]))
+}
+
+#' Fit every (k, model) pair and keep the lowest criterion ("bic" or "icl")
+#' @noRd
+select_fit <- function(data, ks, models, start, n_init, control, n_threads, call,
+                       criterion = "bic", verbose = FALSE) {
   pairs <- expand.grid(k = ks, model = models, stringsAsFactors = FALSE)
+  progress <- start_progress(nrow(pairs), verbose)
+  # Closed on every exit, an interrupt included, so the console is left clean.
+  on.exit(close_progress(progress), add = TRUE)
   best <- NULL
   rows <- vector("list", nrow(pairs))
   for (i in seq_len(nrow(pairs))) {
@@ -301,22 +357,59 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
       fit_one(data, pairs$k[i], pairs$model[i], start, n_init, control, n_threads, call),
       softmix_error = function(e) e
     )
-    failed <- inherits(fit, "softmix_error")
-    rows[[i]] <- data.frame(
-      k = pairs$k[i], model = pairs$model[i],
-      loglik = if (failed) NA_real_ else fit$loglik,
-      df = model_df(pairs$model[i], ncol(data), pairs$k[i]),
-      bic = if (failed) NA_real_ else fit$bic,
-      converged = if (failed) NA else fit$converged,
-      iterations = if (failed) NA_integer_ else fit$iterations,
-      message = if (failed) conditionMessage(fit) else "",
-      stringsAsFactors = FALSE
-    )
-    if (!failed && (is.null(best) || fit$bic < best$bic)) best <- fit
+    rows[[i]] <- selection_row(fit, pairs$k[i], pairs$model[i], ncol(data))
+    # Strictly lower, so ties keep the first pair, as which.min() on the table would.
+    if (!inherits(fit, "softmix_error") &&
+        (is.null(best) || fit[[criterion]] < best[[criterion]])) {
+      best <- fit
+    }
+    update_progress(progress, i)
   }
+  selection <- do.call(rbind, rows)
   if (is.null(best)) {
-    softmix_abort(paste("every (k, model) pair failed; the first:", rows[[1]]$message), call)
+    messages <- unique(selection$message)
+    softmix_abort(sprintf(
+      "every (k, model) pair failed, so there is no fit to return. %s: %s",
+      if (length(messages) == 1L) "The error" else "The errors",
+      paste(utils::head(messages, 3), collapse = " | ")
+    ), call)
   }
-  best$selection <- do.call(rbind, rows)
+  best$criterion <- criterion
+  best$selection <- selection
   best
+}
+
+#' One row of the selection table: a fit's statistics, or the error of a failed pair
+#' @noRd
+selection_row <- function(fit, k, model, d) {
+  failed <- inherits(fit, "softmix_error")
+  data.frame(
+    k = as.integer(k),
+    model = model,
+    loglik = if (failed) NA_real_ else fit$loglik,
+    df = model_df(model, d, k),
+    bic = if (failed) NA_real_ else fit$bic,
+    icl = if (failed) NA_real_ else fit$icl,
+    converged = if (failed) NA else fit$converged,
+    iterations = if (failed) NA_integer_ else as.integer(fit$iterations),
+    message = if (failed) conditionMessage(fit) else "",
+    stringsAsFactors = FALSE
+  )
+}
+
+#' A text progress bar on stderr counting fitted pairs, or NULL when quiet
+#' @noRd
+start_progress <- function(total, verbose) {
+  if (!verbose || total < 2L) return(NULL)
+  utils::txtProgressBar(min = 0, max = total, style = 3, file = stderr())
+}
+
+#' @noRd
+update_progress <- function(progress, done) {
+  if (!is.null(progress)) utils::setTxtProgressBar(progress, done)
+}
+
+#' @noRd
+close_progress <- function(progress) {
+  if (!is.null(progress)) close(progress)
 }

@@ -148,3 +148,12 @@ match_choice <- function(value, choices, arg, call = sys.call(-1)) {
   }
   value
 }
+
+#' Check a single TRUE or FALSE
+#' @noRd
+check_flag <- function(value, arg, call = sys.call(-1)) {
+  if (!is.logical(value) || length(value) != 1L || is.na(value)) {
+    softmix_abort(sprintf("`%s` must be TRUE or FALSE; got %s.", arg, format_value(value)), call)
+  }
+  value
+}

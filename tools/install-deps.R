@@ -1,6 +1,7 @@
 # Installs the R packages softmix needs to build, check and demo, from CRAN,
 # skipping those already installed.
-needed <- c("Rcpp", "RcppArmadillo", "testthat", "knitr", "rmarkdown", "mclust", "mvtnorm")
+needed <- c("Rcpp", "RcppArmadillo", "testthat", "knitr", "rmarkdown", "mclust", "mvtnorm",
+            "generics")
 extra <- commandArgs(trailingOnly = TRUE)
 needed <- unique(c(needed, extra))
 missing <- needed[!vapply(needed, requireNamespace, logical(1), quietly = TRUE)]

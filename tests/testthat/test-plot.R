@@ -151,3 +151,43 @@ test_that("default colours are distinct for few and many components", {
   expect_length(unique(softmix:::pick_default_colors(3)), 3)
   expect_length(unique(softmix:::pick_default_colors(12)), 12)
 })
+
+test_that("BIC and ICL plots render for a selection with failed pairs", {
+  skip_if_not(capabilities("png"))
+  # With 20 points and reg = 0, VVV fails from k = 4 on and leaves gaps.
+  x <- with_seed(2, matrix(rnorm(40), 20, 2))
+  fit <- with_seed(1, softmix(x, k = 1:6, model = c("VVV", "EII"),
+                              control = softmix_control(reg = 0), n_threads = 1))
+  expect_true(any(fit$selection$message != ""))
+  for (what in c("BIC", "ICL")) {
+    expect_png_drawn(plot_to_png(fit, what = what))
+  }
+  one_d <- with_seed(1, softmix(faithful$waiting, k = 1:3, model = "all", n_threads = 1))
+  expect_png_drawn(plot_to_png(one_d, what = "BIC"))
+})
+
+test_that("the BIC plot's lines hold each model's criterion by k, with gaps for failures", {
+  selection <- data.frame(
+    k = c(1L, 2L, 3L, 1L, 3L, 2L), model = c("A", "A", "A", "B", "B", "B"),
+    bic = c(10, 8, 9, 12, 7, NA), icl = c(10, 9, 11, 12, 9, NA)
+  )
+  values <- softmix:::criterion_matrix(selection, "bic", 1:3, c("A", "B"))
+  expect_identical(unname(values), cbind(c(10, 8, 9), c(12, NA, 7)))
+  values <- softmix:::criterion_matrix(selection[-5, ], "icl", 1:3, c("A", "B"))
+  expect_identical(unname(values), cbind(c(10, 9, 11), c(12, NA, NA)))
+})
+
+test_that("BIC and ICL plots need a selection", {
+  fit <- softmix(faithful, k = 2, n_threads = 1)
+  expect_error(plot_to_png(fit, what = "BIC"), "several", class = "softmix_error")
+  expect_error(plot_to_png(fit, what = "ICL"), "several", class = "softmix_error")
+})
+
+test_that("the loglik plot adds the distance to the final value on a log scale", {
+  skip_if_not(capabilities("png"))
+  fit <- with_seed(1, softmix(faithful, k = 3, n_threads = 1))
+  expect_identical(count_panels(plot_to_png(fit, what = "loglik")), 2)
+  # A fit that stops after one step has no distance to show.
+  one <- softmix(faithful, k = 1, n_threads = 1)
+  expect_identical(count_panels(plot_to_png(one, what = "loglik")), 1)
+})

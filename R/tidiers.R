@@ -1,0 +1,118 @@
+# broom-style tidiers. The generics come from the light `generics` package,
+# which is only suggested: the methods are registered when it is loaded.
+
+#' Tidy a fitted mixture into data frames
+#'
+#' Methods for the [generics::tidy()], [generics::augment()] and
+#' [generics::glance()] generics that the broom family of packages uses,
+#' with the column conventions of broom's tidiers for mclust, adapted to
+#' soft assignments. They need the `generics` package (or broom, which
+#' re-exports its generics) and return plain data frames.
+#'
+#' * `tidy()`: one row per component with `component` (a factor), `size`
+#'   (the number of observations whose most probable component it is),
+#'   `proportion` (the mixing proportion) and one column `mean.<variable>`
+#'   per variable.
+#' * `augment()`: the data with the columns `.class` (a factor, the most
+#'   probable component), `.uncertainty` (one minus the largest posterior
+#'   probability) and `.posterior_1`, ..., `.posterior_K` (the posterior
+#'   probabilities) added. With `newdata`, these are predicted for the new
+#'   observations.
+#' * `glance()`: one row with `k`, `model`, `loglik`, `df`, `bic`, `icl`
+#'   (both lower is better, see [softmix()]), `n`, `converged` and
+#'   `iterations`.
+#'
+#' @param x A `softmix` fit.
+#' @param data For `augment()`: the data the model was fitted to, as a data
+#'   frame with one row per observation; it may hold more columns than were
+#'   used in the fit (for example a known class). Default: the fitted data.
+#' @param newdata For `augment()`: new observations to classify, a data frame
+#'   or matrix containing the fitted variables (matched by name when it has
+#'   names). Takes precedence over `data`.
+#' @param ... Unused.
+#' @return A data frame.
+#' @family softmix methods
+#' @name softmix-tidiers
+#' @examplesIf requireNamespace("generics", quietly = TRUE)
+#' set.seed(1)
+#' fit <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+#' generics::tidy(fit)
+#' generics::glance(fit)
+#' head(generics::augment(fit, data = iris))
+#' generics::augment(fit, newdata = iris[c(1, 51, 101), ])
+NULL
+
+#' @rdname softmix-tidiers
+#' @exportS3Method generics::tidy
+tidy.softmix <- function(x, ...) {
+  k <- x$k
+  means <- x$parameters$means
+  colnames(means) <- paste0("mean.", variable_names(x$data))
+  out <- data.frame(
+    component = factor(seq_len(k)),
+    size = tabulate(x$classification, nbins = k),
+    proportion = x$parameters$proportions,
+    stringsAsFactors = FALSE
+  )
+  cbind(out, as.data.frame(means, stringsAsFactors = FALSE), stringsAsFactors = FALSE)
+}
+
+#' @rdname softmix-tidiers
+#' @exportS3Method generics::augment
+augment.softmix <- function(x, data = NULL, newdata = NULL, ...) {
+  if (!is.null(newdata)) {
+    values <- fitted_columns(newdata, x, "newdata")
+    posterior <- stats::predict(x, values, type = "posterior")
+    out <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  } else {
+    posterior <- x$posterior
+    if (is.null(data)) {
+      out <- as.data.frame(x$data, stringsAsFactors = FALSE)
+    } else {
+      out <- as.data.frame(data, stringsAsFactors = FALSE)
+      if (nrow(out) != x$n) {
+        softmix_abort(sprintf(
+          "`data` must have one row per fitted observation: %d rows for %d; use `newdata` %s",
+          nrow(out), x$n, "for new observations."
+        ))
+      }
+    }
+  }
+  classification <- max.col(posterior, ties.method = "first")
+  out$.class <- factor(classification, levels = seq_len(x$k))
+  out$.uncertainty <- 1 - posterior[cbind(seq_len(nrow(posterior)), classification)]
+  posterior_columns <- as.data.frame(unname(posterior))
+  names(posterior_columns) <- paste0(".posterior_", seq_len(x$k))
+  out[names(posterior_columns)] <- posterior_columns
+  out
+}
+
+#' @rdname softmix-tidiers
+#' @exportS3Method generics::glance
+glance.softmix <- function(x, ...) {
+  data.frame(
+    k = x$k, model = x$model, loglik = x$loglik, df = x$df, bic = x$bic, icl = x$icl,
+    n = x$n, converged = x$converged, iterations = x$iterations,
+    stringsAsFactors = FALSE
+  )
+}
+
+#' The fitted variables of new data: the columns named like the fitted ones,
+#' or all columns when the names do not tell
+#' @noRd
+fitted_columns <- function(newdata, object, arg, call = sys.call(-1)) {
+  fitted_names <- colnames(object$data)
+  if (!is.null(fitted_names) && !is.null(colnames(newdata)) &&
+      all(fitted_names %in% colnames(newdata))) {
+    return(as_data_matrix(newdata[, fitted_names, drop = FALSE], arg, call))
+  }
+  values <- as_data_matrix(newdata, arg, call)
+  if (ncol(values) != object$d) {
+    softmix_abort(sprintf(
+      "`%s` must contain the %d fitted variable(s)%s; it has %d column(s).", arg, object$d,
+      if (is.null(fitted_names)) "" else paste0(" (", paste(fitted_names, collapse = ", "), ")"),
+      ncol(values)
+    ), call)
+  }
+  values
+}
