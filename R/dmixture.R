@@ -6,13 +6,21 @@
 #' @inheritParams e_step
 #' @param log If `TRUE`, the log-density, computed without underflow by a
 #'   max-shifted log-sum-exp.
-#' @return A numeric vector with one density per observation (row of `x`).
+#' @return A numeric vector with one density per observation (row of `x`),
+#'   named by the row names of `x`.
+#' @seealso [predict.softmix()] with `type = "density"` for a fitted model;
+#'   [rmixture()] to simulate.
 #' @family mixture functions
 #' @export
 #' @examples
 #' params <- mixture_params(c(0.3, 0.7), means = c(0, 4), covariances = c(1, 2))
-#' curve(dmixture(x, params), -4, 9)
-#' dmixture(c(0, 2, 4), params, log = TRUE)
+#' curve(dmixture(x, params, n_threads = 1), -4, 9)
+#' dmixture(c(0, 2, 4), params, log = TRUE, n_threads = 1)
+#'
+#' # the log-likelihood of data is the sum of the log-densities
+#' set.seed(1)
+#' fit <- softmix(faithful, k = 2, n_threads = 1)
+#' c(sum(dmixture(faithful, fit$parameters, log = TRUE, n_threads = 1)), fit$loglik)
 dmixture <- function(x, parameters, log = FALSE, n_threads = NULL) {
   data <- as_data_matrix(x)
   check_params(parameters, ncol(data))

@@ -15,12 +15,31 @@
 #'   `fit$parameters`.
 #' @param n_threads Number of threads; `NULL` uses [softmix_threads()].
 #' @return A list with `posterior`, the n x K matrix of responsibilities
-#'   (rows sum to one), and `loglik`, the log-likelihood.
+#'   (rows sum to one; row names from `x`), and `loglik`, the
+#'   log-likelihood of `x` under `parameters`.
+#' @references
+#' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
+#' from incomplete data via the EM algorithm. *Journal of the Royal
+#' Statistical Society B*, 39(1), 1-38. \doi{10.1111/j.2517-6161.1977.tb01600.x}
+#' @seealso [softmix()] runs E and M steps until convergence;
+#'   [dmixture()] gives each observation's mixture density; the vignette
+#'   `vignette("softmix", package = "softmix")` builds EM from these steps.
 #' @family EM steps
 #' @export
 #' @examples
 #' params <- mixture_params(c(0.5, 0.5), means = c(0, 4), covariances = c(1, 1))
-#' e_step(c(-1, 1.9, 2, 2.1, 5), params)
+#' e_step(c(-1, 1.9, 2, 2.1, 5), params, n_threads = 1)
+#'
+#' # unequal weights move the boundary towards the smaller component
+#' unequal <- mixture_params(c(0.9, 0.1), means = c(0, 4), covariances = c(1, 1))
+#' e_step(c(-1, 1.9, 2, 2.1, 5), unequal, n_threads = 1)$posterior
+#'
+#' # responsibilities of a fitted model, as stored in the fit
+#' set.seed(1)
+#' fit <- softmix(faithful, k = 2, n_threads = 1)
+#' e <- e_step(faithful, fit$parameters, n_threads = 1)
+#' all.equal(e$posterior, fit$posterior)
+#' all.equal(e$loglik, fit$loglik)
 e_step <- function(x, parameters, n_threads = NULL) {
   data <- as_data_matrix(x)
   check_params(parameters, ncol(data))

@@ -16,14 +16,36 @@
 #' @param reg Ridge for the covariance diagonals, relative to each
 #'   variable's variance, as in [softmix_control()]. The default 0 gives the
 #'   exact weighted maximum likelihood estimates.
-#' @return A [mixture_params()] object.
+#' @return A [mixture_params()] object: `proportions` (\eqn{N_k / N}),
+#'   `means` (K x d) and `covariances` (d x d x K).
+#' @references
+#' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
+#' from incomplete data via the EM algorithm. *Journal of the Royal
+#' Statistical Society B*, 39(1), 1-38. \doi{10.1111/j.2517-6161.1977.tb01600.x}
+#'
+#' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
+#' *Pattern Recognition*, 28(5), 781-793. \doi{10.1016/0031-3203(94)00125-6}
+#' @seealso [e_step()] for the responsibilities; [softmix()] for the whole
+#'   EM fit; `vignette("softmix", package = "softmix")`.
 #' @family EM steps
 #' @export
 #' @examples
 #' x <- as.matrix(faithful)
+#' set.seed(1)
 #' labels <- kmeans(x, 2)$cluster
+#'
+#' # one-hot weights give the estimates of each group of a hard partition
 #' one_hot <- outer(labels, 1:2, "==") * 1
-#' m_step(x, one_hot, model = "VVV")
+#' params <- m_step(x, one_hot, model = "VVV", n_threads = 1)
+#' params$means
+#' rbind(colMeans(x[labels == 1, ]), colMeans(x[labels == 2, ]))
+#'
+#' # soft weights: one EM iteration by hand
+#' e <- e_step(x, params, n_threads = 1)
+#' m_step(x, e$posterior, model = "VVV", n_threads = 1)
+#'
+#' # a covariance model shared by both components
+#' m_step(x, e$posterior, model = "EEE", n_threads = 1)$covariances
 m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL) {
   data <- as_data_matrix(x)
   posterior <- check_posterior(posterior, nrow(data))

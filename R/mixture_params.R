@@ -13,8 +13,17 @@
 #' @param covariances A d x d x K array of symmetric positive definite
 #'   covariance matrices, a single d x d matrix shared by all components, or
 #'   for one-dimensional mixtures a vector of K variances.
-#' @return An object of class `mixture_params`: a list with `proportions`,
-#'   `means` (K x d) and `covariances` (d x d x K).
+#' @param x A `mixture_params` object.
+#' @param digits Significant digits to print.
+#' @param ... Unused.
+#' @return `mixture_params()` returns an object of class `mixture_params`: a
+#'   list with `proportions`, `means` (K x d, columns named after the
+#'   variables, `V1`, `V2`, ... when `means` has no column names) and
+#'   `covariances` (d x d x K). A fit's `$parameters` has the same class.
+#'   The `print()` method shows the proportions and means and returns `x`
+#'   invisibly.
+#' @seealso [e_step()], [dmixture()] and [rmixture()] take these parameters;
+#'   [softmix()] accepts them as a starting point (`init`).
 #' @family mixture functions
 #' @export
 #' @examples
@@ -58,6 +67,7 @@ mixture_params <- function(proportions, means, covariances) {
   )
 }
 
+#' @rdname mixture_params
 #' @export
 print.mixture_params <- function(x, digits = getOption("digits") - 3, ...) {
   k <- length(x$proportions)

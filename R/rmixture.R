@@ -6,8 +6,10 @@
 #'
 #' @param n Number of observations, a whole number, 0 or more.
 #' @param parameters A [mixture_params()] object.
-#' @return An n x d numeric matrix with an attribute `"component"`, the
+#' @return An n x d numeric matrix, with the variable names of
+#'   `parameters$means` as column names and an attribute `"component"`, the
 #'   integer component of each row.
+#' @seealso [simulate.softmix()] to simulate from a fitted model.
 #' @family mixture functions
 #' @export
 #' @examples
@@ -16,6 +18,11 @@
 #' set.seed(1)
 #' x <- rmixture(500, params)
 #' table(attr(x, "component"))
+#'
+#' # fitting the simulated data recovers the parameters
+#' fit <- softmix(x, k = 2, n_threads = 1)
+#' fit$parameters$proportions
+#' fit$parameters$means
 rmixture <- function(n, parameters) {
   n <- check_count(n, "n", min = 0)
   check_params(parameters)

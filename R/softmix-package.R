@@ -1,37 +1,69 @@
 #' softmix: soft clustering with Gaussian mixture models fitted by EM
 #'
 #' softmix fits finite mixtures of multivariate normal distributions by the
-#' expectation-maximisation (EM) algorithm and returns soft assignments: the
-#' n x K matrix of posterior probabilities (responsibilities) that each
-#' observation belongs to each component. The computation runs in a C++ core
-#' (Armadillo, OpenMP) that makes one pass over the data per EM iteration and
-#' gives bit-identical results for any number of threads.
+#' expectation-maximisation (EM) algorithm (Dempster, Laird and Rubin 1977)
+#' and returns soft assignments: the n x K matrix of posterior probabilities
+#' (responsibilities) that each observation belongs to each component. The
+#' computation runs in a C++ core (Armadillo, OpenMP) that makes one pass over
+#' the data per EM iteration and gives bit-identical results for any number
+#' of threads.
 #'
-#' The main functions:
-#' * [softmix()] fits a mixture; [softmix_control()] sets its tolerances.
-#' * [e_step()] and [m_step()] run one E or M step, to study or build EM by
-#'   hand; [mixture_params()] builds parameters.
-#' * [dmixture()] and [rmixture()] evaluate and simulate a mixture.
-#' * Methods for fits: `print()`, `summary()`, `predict()`, `plot()`,
-#'   `logLik()`, `nobs()`, `simulate()` and [posterior()].
-#' * [softmix_threads()] sets the default number of threads.
+#' @section Fitting a mixture:
+#' * [softmix()] fits a mixture of `k` components with a covariance model,
+#'   or selects `k` and the model by BIC; [softmix_control()] sets the
+#'   tolerance, the iteration limit and the covariance ridge.
+#' * Methods for fits: `print()`, `summary()`, `logLik()` and `nobs()` (so
+#'   [stats::AIC()] and [stats::BIC()] work), [predict()][predict.softmix()],
+#'   [plot()][plot.softmix()], [simulate()][simulate.softmix()] and
+#'   [posterior()]; see [softmix-methods].
 #'
-#' Covariance models follow mclust's codes (Fraley and Raftery 2002; Celeux
-#' and Govaert 1995): see [softmix()].
+#' @section EM by hand:
+#' * [e_step()] computes the responsibilities and the log-likelihood for
+#'   given parameters, by Bayes' rule.
+#' * [m_step()] computes weighted maximum-likelihood parameters from any
+#'   n x K matrix of responsibilities.
+#' * [mixture_params()] builds and checks parameters;
+#'   [dmixture()] and [rmixture()] evaluate and simulate a mixture.
+#'
+#' @section Covariance models:
+#' Covariance models use mclust's codes (Fraley and Raftery 2002), after the
+#' eigen-decomposition \eqn{\Sigma_k = \lambda_k D_k A_k D_k^T} of Celeux and
+#' Govaert (1995): `"EII"`, `"VII"`, `"EEI"`, `"VVI"`, `"EEE"` and `"VVV"`,
+#' with the aliases `"spherical"`, `"diagonal"`, `"tied"` and `"full"`, and
+#' `"E"` and `"V"` for one variable. See [softmix()].
+#'
+#' @section Threads:
+#' [softmix_threads()] reads or sets the default number of threads (at most
+#' 2 unless set); every function that runs the core also takes `n_threads`.
+#' The environment variable `OMP_THREAD_LIMIT` caps every count, and a
+#' process forked from R runs on one thread.
+#'
+#' @section Vignettes:
+#' * `vignette("softmix", package = "softmix")`, *Soft clustering with
+#'   Gaussian mixtures*: hard and soft assignments, Bayes' rule, maximum
+#'   likelihood from soft assignments, EM as a loop of [e_step()] and
+#'   [m_step()], and model selection by BIC.
+#' * `vignette("speed", package = "softmix")`, *Speed and scale*: threads,
+#'   bit-identical results, the fused E and M pass, and memory.
 #'
 #' @references
 #' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
 #' from incomplete data via the EM algorithm. *Journal of the Royal
-#' Statistical Society B*, 39(1), 1-38.
+#' Statistical Society B*, 39(1), 1-38. \doi{10.1111/j.2517-6161.1977.tb01600.x}
 #'
 #' Fraley, C. and Raftery, A. E. (2002). Model-based clustering, discriminant
 #' analysis, and density estimation. *Journal of the American Statistical
-#' Association*, 97(458), 611-631.
+#' Association*, 97(458), 611-631. \doi{10.1198/016214502760047131}
 #'
 #' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
-#' *Pattern Recognition*, 28(5), 781-793.
+#' *Pattern Recognition*, 28(5), 781-793. \doi{10.1016/0031-3203(94)00125-6}
 #'
-#' @keywords internal
+#' @examples
+#' set.seed(1)
+#' fit <- softmix(faithful, k = 2, n_threads = 1)
+#' fit
+#' head(posterior(fit))
+#' plot(fit)
 #' @useDynLib softmix, .registration = TRUE
 #' @importFrom Rcpp evalCpp
 "_PACKAGE"

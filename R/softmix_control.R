@@ -1,5 +1,8 @@
 #' Control settings for EM
 #'
+#' Gathers the settings of the EM iterations of [softmix()]: when to stop
+#' and how much to regularise the covariances.
+#'
 #' @param tol Convergence tolerance: EM stops when the relative change of the
 #'   log-likelihood between iterations, \eqn{|\ell_t - \ell_{t-1}| / (1 +
 #'   |\ell_t|)}, falls below `tol`. Non-negative; 0 runs until `max_iter`.
@@ -18,11 +21,31 @@
 #'   column, which has no variance of its own, borrows the mean variance of
 #'   the other columns; when all columns are constant, the square of the
 #'   largest absolute value in the data, rounded up to a power of two.
-#' @return A list of class `softmix_control`.
+#' @param x A `softmix_control` object.
+#' @param ... Unused.
+#' @return `softmix_control()` returns a list of class `softmix_control`
+#'   with elements `tol`, `max_iter` and `reg`, for the `control` argument
+#'   of [softmix()]; a fit keeps it as `$control`. The `print()` method
+#'   returns `x` invisibly.
+#' @references
+#' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
+#' from incomplete data via the EM algorithm. *Journal of the Royal
+#' Statistical Society B*, 39(1), 1-38. \doi{10.1111/j.2517-6161.1977.tb01600.x}
 #' @family fitting
 #' @export
 #' @examples
 #' softmix_control(tol = 1e-10, max_iter = 500)
+#'
+#' # exact maximum likelihood, no ridge
+#' set.seed(1)
+#' fit <- softmix(faithful, k = 2, control = softmix_control(reg = 0), n_threads = 1)
+#' fit$control
+#' fit$iterations
+#'
+#' # stop after three iterations
+#' set.seed(1)
+#' short <- softmix(faithful, k = 2, control = softmix_control(max_iter = 3), n_threads = 1)
+#' c(short$iterations, short$converged)
 softmix_control <- function(tol = 1e-8, max_iter = 1000, reg = 1e-6) {
   tol <- check_nonnegative(tol, "tol")
   max_iter <- check_count(max_iter, "max_iter", min = 0, max = .Machine$integer.max)
@@ -30,6 +53,7 @@ softmix_control <- function(tol = 1e-8, max_iter = 1000, reg = 1e-6) {
   structure(list(tol = tol, max_iter = max_iter, reg = reg), class = "softmix_control")
 }
 
+#' @rdname softmix_control
 #' @export
 print.softmix_control <- function(x, ...) {
   cat("<softmix_control> tol = ", format(x$tol), ", max_iter = ", x$max_iter,

@@ -12,10 +12,15 @@
 #' calls `omp_set_num_threads()`, so it does not change the thread settings of
 #' R or other packages.
 #'
+#' A process forked from R (as by [parallel::mclapply()]) runs softmix on
+#' one thread, because the OpenMP thread pool of its parent does not survive
+#' the fork. The vignette `vignette("speed", package = "softmix")` says more.
+#'
 #' @param n `NULL` to read the default, or a whole number of threads to set
 #'   it (the option `softmix.threads` holds it).
-#' @return The number of threads a call without `n_threads` will use. When
-#'   setting, the previous value, invisibly.
+#' @return The number of threads a call without `n_threads` will use, after
+#'   the cap by `OMP_THREAD_LIMIT` (1 when softmix was built without
+#'   OpenMP). When setting, the previous value, invisibly.
 #' @family threads
 #' @export
 #' @examples
@@ -23,6 +28,15 @@
 #' old <- softmix_threads(1)
 #' softmix_threads()
 #' softmix_threads(old)
+#'
+#' # the thread count does not change the fit
+#' set.seed(1)
+#' x <- rmixture(2000, mixture_params(c(0.5, 0.5), rbind(c(0, 0), c(3, 3)), diag(2)))
+#' set.seed(2)
+#' one <- softmix(x, k = 2, n_threads = 1)
+#' set.seed(2)
+#' two <- softmix(x, k = 2, n_threads = 2)
+#' identical(one$posterior, two$posterior)
 softmix_threads <- function(n = NULL) {
   if (is.null(n)) {
     return(resolve_threads(NULL))
