@@ -140,20 +140,30 @@ class RowFactor {
     ++rows_;
   }
 
-  // Every row replaced by the first, from its diagonal on (see unconstrained()).
-  RowFactor first_row_repeated() const {
-    RowFactor out(*this);
-    for (std::size_t i = 1; i < std::min(rows_, p_); ++i) {
-      for (std::size_t j = i; j < p_; ++j) out.r_(i, j) = r_(0, j);
-    }
-    return out;
+  // Empty, p x p.
+  void clear(std::size_t p) {
+    r_.zeros(p, p);
+    p_ = p;
+    rows_ = 0;
   }
 
-  // Adds the rows of another factor (each zero left of its diagonal).
-  void add_rows(const RowFactor& other, double* scratch) {
+  // A copy of `other`, or, with `first_row_only`, of `other` with every row
+  // replaced by its first from the diagonal on (see unconstrained()).
+  void assign(const RowFactor& other, bool first_row_only) {
+    *this = other;
+    if (!first_row_only) return;
+    for (std::size_t i = 1; i < std::min(rows_, p_); ++i) {
+      for (std::size_t j = i; j < p_; ++j) r_(i, j) = r_(0, j);
+    }
+  }
+
+  // Adds the rows of another factor (each zero left of its diagonal), or its
+  // first row in place of each with `first_row_only`.
+  void add_rows(const RowFactor& other, bool first_row_only, double* scratch) {
     const std::size_t rows = std::min(other.rows_, p_);
     for (std::size_t i = 0; i < rows; ++i) {
-      for (std::size_t j = 0; j < p_; ++j) scratch[j] = j < i ? 0.0 : other.r_(i, j);
+      const std::size_t source = first_row_only ? 0 : i;
+      for (std::size_t j = 0; j < p_; ++j) scratch[j] = j < i ? 0.0 : other.r_(source, j);
       add_row(scratch);
     }
   }
@@ -198,30 +208,71 @@ class Slots {
   std::size_t count_ = 0;
 };
 
-// Moves the dissimilarities of slot `last` into slot `slot` and those of
-// `slot` into `last` (what mclust's wardsw does).
-inline void swap_slots(std::vector<double>& d, std::size_t slot, std::size_t last) {
-  for (std::size_t k = 0; k < slot; ++k) std::swap(d[packed(k, slot)], d[packed(k, last)]);
-  for (std::size_t k = slot + 1; k < last; ++k) std::swap(d[packed(slot, k)], d[packed(k, last)]);
-}
+// The dissimilarities of the pairs of slots (i < j) in the packed strict
+// lower triangle, with each column's minimum kept up to date, so that the
+// best pair is found in O(slots) instead of O(slots^2) per merge. The pair
+// chosen is mclust's: the smallest, and the last in packed order on ties.
+class Dissimilarities {
+ public:
+  explicit Dissimilarities(std::size_t n) : d_(n * (n - 1) / 2), min_(n), arg_(n) {}
 
-// The pair (i < j) with the smallest dissimilarity among `count` slots, the
-// last one in packed order on ties.
-inline void scan_minimum(const std::vector<double>& d, std::size_t count, std::size_t& iopt,
-                         std::size_t& jopt) {
-  const std::size_t length = count * (count - 1) / 2;
-  std::size_t best = 0;
-  double dopt = d[0];
-  for (std::size_t ij = 1; ij < length; ++ij) {
-    if (d[ij] <= dopt) {
-      dopt = d[ij];
-      best = ij;
+  double& at(std::size_t i, std::size_t j) { return d_[packed(i, j)]; }
+  double get(std::size_t i, std::size_t j) const { return d_[packed(i, j)]; }
+
+  // The column's minimum, after any change to it.
+  void rebuild(std::size_t j) {
+    const double* column = d_.data() + packed(0, j);
+    double best = column[0];
+    std::size_t arg = 0;
+    for (std::size_t i = 1; i < j; ++i) {
+      if (column[i] <= best) {
+        best = column[i];
+        arg = i;
+      }
+    }
+    min_[j] = best;
+    arg_[j] = arg;
+  }
+
+  // Sets one entry, keeping its column's minimum.
+  void set(std::size_t i, std::size_t j, double value) {
+    d_[packed(i, j)] = value;
+    if (value < min_[j]) {
+      min_[j] = value;
+      arg_[j] = i;
+    } else if (value == min_[j]) {
+      arg_[j] = std::max(arg_[j], i);
+    } else if (i == arg_[j]) {
+      rebuild(j);
     }
   }
-  jopt = 1;
-  while ((jopt + 1) * jopt / 2 <= best) ++jopt;
-  iopt = best - packed(0, jopt);
-}
+
+  // Moves slot `last` into slot `slot` (slot < last) and slot's entries into
+  // `last`, as mclust's wardsw does: the entries of the old slot stay
+  // readable in column `last` until the next merge.
+  void move_last(std::size_t slot, std::size_t last) {
+    for (std::size_t k = 0; k < slot; ++k) std::swap(d_[packed(k, slot)], d_[packed(k, last)]);
+    if (slot > 0) rebuild(slot);
+    for (std::size_t k = slot + 1; k < last; ++k) {
+      std::swap(d_[packed(slot, k)], d_[packed(k, last)]);
+      set(slot, k, d_[packed(slot, k)]);
+    }
+  }
+
+  // The best pair among slots 0..count-1.
+  void best(std::size_t count, std::size_t& iopt, std::size_t& jopt) const {
+    jopt = 1;
+    for (std::size_t j = 2; j < count; ++j) {
+      if (min_[j] <= min_[jopt]) jopt = j;
+    }
+    iopt = arg_[jopt];
+  }
+
+ private:
+  std::vector<double> d_;
+  std::vector<double> min_;
+  std::vector<std::size_t> arg_;
+};
 
 // Sum of squared deviations from the column means of x / sqrt(n p), added
 // as mclust's traceW() adds: the default alpha of VII and VVV.
@@ -251,7 +302,7 @@ template <typename Host>
 std::vector<HcMerge> ward(const arma::mat& x, Host& host) {
   const std::size_t n = x.n_rows, p = x.n_cols;
   const arma::mat rows = x.t();  // one column per point
-  std::vector<double> d(n * (n - 1) / 2);
+  Dissimilarities d(n);
   std::vector<double> v(p);
   const double half = std::sqrt(1.0 / 2.0);
   std::size_t iopt = 0, jopt = 0;
@@ -260,13 +311,14 @@ std::vector<HcMerge> ward(const arma::mat& x, Host& host) {
     for (std::size_t i = 0; i < j; ++i) {
       difference(rows.colptr(i), half, rows.colptr(j), half, v.data(), p);
       const double dij = dot(v.data(), v.data(), p);
-      d[packed(i, j)] = dij;
+      d.at(i, j) = dij;
       if (dij <= dopt) {
         dopt = dij;
         iopt = i;
         jopt = j;
       }
     }
+    d.rebuild(j);
   }
   std::vector<double> size(n, 1.0);
   Slots slots(n);
@@ -280,25 +332,27 @@ std::vector<HcMerge> ward(const arma::mat& x, Host& host) {
     const double si = size[iopt], sj = size[jopt], sij = si + sj;
     size[iopt] = sij;
     if (jopt != last) {
-      swap_slots(d, jopt, last);
+      d.move_last(jopt, last);
       size[jopt] = size[last];
     }
     // Slots 0..last-1 remain; the second cluster's distances are in `last`.
+    const std::size_t merged = iopt;
     for (std::size_t k = 0; k < last; ++k) {
-      if (k == iopt) continue;
+      if (k == merged) continue;
       const double rk = size[k];
-      double& dik = d[k < iopt ? packed(k, iopt) : packed(iopt, k)];
-      const double djk = d[packed(k == jopt ? jopt : k, last)];
+      const double dik = k < merged ? d.get(k, merged) : d.get(merged, k);
+      const double djk = d.get(k, last);
       const double sum = (rk + si) * dik + (rk + sj) * djk;
-      dik = (sum - rk * dopt) / (rk + sij);
+      const double updated = (sum - rk * dopt) / (rk + sij);
+      if (k < merged) {
+        d.at(k, merged) = updated;
+      } else {
+        d.set(merged, k, updated);
+      }
     }
-    if (last == 2) {
-      iopt = 0;
-      jopt = 1;
-    } else {
-      scan_minimum(d, last, iopt, jopt);
-    }
-    dopt = d[packed(iopt, jopt)];
+    if (merged > 0) d.rebuild(merged);
+    d.best(last, iopt, jopt);
+    dopt = d.get(iopt, jopt);
   }
   return merges;
 }
@@ -321,7 +375,8 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
   const double singleton_term = std::log(alpha);
   std::vector<Cluster> slot(n);
   for (Cluster& c : slot) c.term = singleton_term;
-  std::vector<double> d(n * (n - 1) / 2), v(p);
+  Dissimilarities d(n);
+  std::vector<double> v(p);
 
   // Criterion change for slots a, b with a's weight first, as mclust
   // orients each computation; returns the merged trace and term.
@@ -343,7 +398,7 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
     for (std::size_t i = 0; i < j; ++i) {
       double a, b, trace, term;
       const double dij = change(i, j, a, b, trace, term);
-      d[packed(i, j)] = dij;
+      d.at(i, j) = dij;
       if (dij <= dopt) {
         dopt = dij;
         iopt = i;
@@ -354,6 +409,7 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
         tmop = term;
       }
     }
+    d.rebuild(j);
   }
   Slots slots(n);
   std::vector<HcMerge> merges;
@@ -370,7 +426,7 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
     slot[iopt].trace = trop;
     slot[iopt].term = tmop;
     if (jopt != last) {
-      swap_slots(d, jopt, last);
+      d.move_last(jopt, last);
       sums.col(jopt) = sums.col(last);
       slot[jopt] = slot[last];
     }
@@ -381,7 +437,11 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
       if (k == merged) continue;
       double a, b, trace, term;
       const double dkm = change(merged, k, a, b, trace, term);
-      d[k < merged ? packed(k, merged) : packed(merged, k)] = dkm;
+      if (k < merged) {
+        d.at(k, merged) = dkm;
+      } else {
+        d.set(merged, k, dkm);
+      }
       if (dkm <= best) {
         best = dkm;
         best_i = std::min(k, merged);
@@ -392,12 +452,8 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
         best_term = term;
       }
     }
-    if (last == 2) {
-      iopt = 0;
-      jopt = 1;
-    } else {
-      scan_minimum(d, last, iopt, jopt);
-    }
+    if (merged > 0) d.rebuild(merged);
+    d.best(last, iopt, jopt);
     if (iopt == best_i && jopt == best_j) {
       wi = best_wi;
       wj = best_wj;
@@ -420,15 +476,13 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
   const double root_half = 0.7071067811865476;
   std::vector<Cluster> slot(n);
   for (Cluster& c : slot) c.term = singleton_term;
-  std::vector<double> d(n * (n - 1) / 2), v(p), scratch(p);
+  Dissimilarities d(n);
+  std::vector<double> v(p), scratch(p);
   // mclust's hcvvv writes the first row of a merged cluster's factor into
   // every row it keeps for it (row k read from column k on), and uses that
   // matrix once the cluster is no longer the one just formed; we read
   // factors the same way, so that the trees agree.
   std::size_t fresh = n;
-  auto stored_factor = [&](std::size_t c) {
-    return c == fresh ? slot[c].factor : slot[c].factor.first_row_repeated();
-  };
 
   // n log(det(W / n) + beta (tr W + alpha) / n), with log det from R
   // (R'R = W); the trace term alone while W is singular.
@@ -458,19 +512,24 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
   // between-cluster row. Both follow mclust's order of operations, which
   // changes only rounding, so that near ties fall the same way.
   struct Union {
-    RowFactor factor;
+    RowFactor factor;  // of W, the union's scatter
     double trace = 0.0, wa = 0.0, wb = 0.0, count = 0.0;
   };
-  auto unite = [&](std::size_t a, std::size_t b, bool a_first, std::size_t base) {
-    Union u;
+  auto unite = [&](std::size_t a, std::size_t b, bool a_first, std::size_t base, Union& u) {
     const double ra = slot[a].size, rb = slot[b].size, rab = ra + rb;
     const double q = 1.0 / rab;
     u.wa = std::sqrt(ra * q);
     u.wb = std::sqrt(rb * q);
     u.count = rab;
     const std::size_t other = base == a ? b : a;
-    u.factor = slot[base].size > 1.0 ? stored_factor(base) : RowFactor(p);
-    if (slot[other].size > 1.0) u.factor.add_rows(stored_factor(other), scratch.data());
+    if (slot[base].size > 1.0) {
+      u.factor.assign(slot[base].factor, base != fresh);
+    } else {
+      u.factor.clear(p);
+    }
+    if (slot[other].size > 1.0) {
+      u.factor.add_rows(slot[other].factor, other != fresh, scratch.data());
+    }
     if (a_first) {
       difference(sums.colptr(a), u.wb, sums.colptr(b), u.wa, v.data(), p);
     } else {
@@ -478,18 +537,15 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
     }
     u.trace = (slot[a].trace + slot[b].trace) + dot(v.data(), v.data(), p);
     u.factor.add_row(v.data());
-    return u;
   };
   // Two singletons.
-  auto unite_points = [&](std::size_t a, std::size_t b) {
-    Union u;
+  auto unite_points = [&](std::size_t a, std::size_t b, Union& u) {
     for (std::size_t k = 0; k < p; ++k) v[k] = root_half * (sums(k, a) + (-1.0) * sums(k, b));
     u.trace = dot(v.data(), v.data(), p);
-    u.factor = RowFactor(p);
+    u.factor.clear(p);
     u.factor.add_row(v.data());
     u.wa = u.wb = root_half;
     u.count = 2.0;
-    return u;
   };
 
   std::size_t iopt = 0, jopt = 0;
@@ -500,7 +556,7 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
       const double trace = dot(v.data(), v.data(), p);
       const double pair_term = 2.0 * std::log(beta * (trace + alpha) / 2.0);
       const double dij = pair_term - (singleton_term + singleton_term);
-      d[packed(i, j)] = dij;
+      d.at(i, j) = dij;
       if (dij <= dopt) {
         dopt = dij;
         iopt = i;
@@ -508,8 +564,10 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
         chosen_term = pair_term;
       }
     }
+    d.rebuild(j);
   }
-  Union chosen = unite_points(iopt, jopt);
+  Union chosen, work, best_union;
+  unite_points(iopt, jopt, chosen);
   Slots slots(n);
   std::vector<HcMerge> merges;
   merges.reserve(n - 1);
@@ -526,7 +584,7 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
     slot[iopt].term = chosen_term;
     slot[iopt].factor = std::move(chosen.factor);
     if (jopt != last) {
-      swap_slots(d, jopt, last);
+      d.move_last(jopt, last);
       sums.col(jopt) = sums.col(last);
       slot[jopt] = std::move(slot[last]);
     }
@@ -535,38 +593,41 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
     fresh = merged;
     std::size_t best_k = 0;
     double best = flmax, best_term = 0.0;
-    Union best_union;
     for (std::size_t k = 0; k < last; ++k) {
       if (k == merged) continue;
       // The merged cluster's factor takes k's rows, then the row
       // sqrt(n_m n_k / n) (mean_k - mean_m).
-      Union u = unite(merged, k, false, merged);
-      const double union_term = term(u.count, u.factor, u.trace);
+      unite(merged, k, false, merged, work);
+      const double union_term = term(work.count, work.factor, work.trace);
       const double dkm = union_term - (slot[merged].term + slot[k].term);
-      d[k < merged ? packed(k, merged) : packed(merged, k)] = dkm;
+      if (k < merged) {
+        d.at(k, merged) = dkm;
+      } else {
+        d.set(merged, k, dkm);
+      }
       if (dkm <= best) {
         best = dkm;
         best_k = k;
         best_term = union_term;
-        best_union = std::move(u);
+        std::swap(best_union, work);
       }
     }
-    if (last == 2) {
-      iopt = 0;
-      jopt = 1;
-    } else {
-      scan_minimum(d, last, iopt, jopt);
-    }
-    dopt = d[packed(iopt, jopt)];
+    if (merged > 0) d.rebuild(merged);
+    d.best(last, iopt, jopt);
+    dopt = d.get(iopt, jopt);
     if (iopt == std::min(best_k, merged) && jopt == std::max(best_k, merged)) {
-      chosen = std::move(best_union);
+      std::swap(chosen, best_union);
       chosen_term = best_term;
       if (best_k < merged) std::swap(chosen.wa, chosen.wb);
     } else {
       const bool singletons = slot[iopt].size == 1.0 && slot[jopt].size == 1.0;
       const std::size_t base = slot[jopt].size > 1.0 ? jopt : iopt;
       fresh = n;
-      chosen = singletons ? unite_points(iopt, jopt) : unite(iopt, jopt, true, base);
+      if (singletons) {
+        unite_points(iopt, jopt, chosen);
+      } else {
+        unite(iopt, jopt, true, base, chosen);
+      }
       chosen_term = dopt + (slot[iopt].term + slot[jopt].term);
     }
   }
