@@ -123,6 +123,9 @@ test_that("a selection fits every model at a k from the same k-means++ partition
       expect_max_diff(selection$selection$loglik[row], max(by_hand), 1e-12, relative = TRUE)
     }
   }
+  two_threads <- with_seed(3, softmix(x, k = 2:3, model = models, n_init = 2, n_threads = 2))
+  expect_identical(two_threads$selection, selection$selection)
+  expect_identical(flatten_params(two_threads$parameters), flatten_params(selection$parameters))
 })
 
 test_that("a selection with init = \"hc\" cuts one tree for every model", {
@@ -137,6 +140,12 @@ test_that("a selection with init = \"hc\" cuts one tree for every model", {
     }
   }
   expect_identical(selection$init, "hc")
+  # One variable: Ward's criterion ("E") on the standardised data.
+  waiting <- faithful$waiting
+  fit <- softmix(waiting, k = 3, model = "V", init = "hc", n_threads = 1)
+  by_hand <- softmix(waiting, k = 3, model = "V", n_threads = 1,
+                     init = hc_cut(softmix_hc(waiting, model = "E"), 3))
+  expect_max_diff(fit$loglik, by_hand$loglik, 1e-12, relative = TRUE)
 })
 
 test_that("a single k-means++ fit equals the fit from its drawn partition", {
