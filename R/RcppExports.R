@@ -5,6 +5,22 @@ fit_cpp <- function(x, k, model, init, start, n_init, tol, max_iter, reg, n_thre
     .Call(`_softmix_fit_cpp`, x, k, model, init, start, n_init, tol, max_iter, reg, n_threads)
 }
 
+fit_partitions_cpp <- function(x, k, model, partitions, tol, max_iter, reg, n_threads) {
+    .Call(`_softmix_fit_partitions_cpp`, x, k, model, partitions, tol, max_iter, reg, n_threads)
+}
+
+kmeans_pp_partitions_cpp <- function(x, k, n_init, n_threads) {
+    .Call(`_softmix_kmeans_pp_partitions_cpp`, x, k, n_init, n_threads)
+}
+
+hc_cpp <- function(x, model, use) {
+    .Call(`_softmix_hc_cpp`, x, model, use)
+}
+
+hc_partition_cpp <- function(merges, n, k) {
+    .Call(`_softmix_hc_partition_cpp`, merges, n, k)
+}
+
 e_step_cpp <- function(x, parameters, want_posterior, want_density, n_threads) {
     .Call(`_softmix_e_step_cpp`, x, parameters, want_posterior, want_density, n_threads)
 }

@@ -106,6 +106,49 @@ void test_m_step_one_hot() {
   expect(std::abs(p.proportions(0) - 0.4) < 1e-15, "one-hot M step: proportions");
 }
 
+// Ward's method on points whose merge order is known by hand, every model
+// recovering two far-apart groups, and a fit from a partition that labels
+// only part of the rows.
+void test_hierarchical() {
+  softmix::NoHost host;
+  arma::mat line(5, 1);
+  line.col(0) = arma::vec({0.0, 10.0, 1.0, 10.5, 30.0});
+  const std::vector<softmix::HcMerge> ward = softmix::hc_merges(line, softmix::HcModel::E, host);
+  expect(ward.size() == 4 && ward[0].first == 1 && ward[0].second == 3,
+         "hc E: first merge is the closest pair (rows 1 and 3)");
+  expect(ward[1].first == 0 && ward[1].second == 2, "hc E: then rows 0 and 2");
+  const std::vector<std::uint32_t> two = softmix::hc_partition(ward, 5, 3);
+  expect(two == std::vector<std::uint32_t>({0, 1, 0, 1, 2}), "hc partition at k = 3");
+
+  const arma::mat x = simulated_data(3);
+  const arma::mat rows = x.rows(0, 699);  // two groups: 400 near +4, 300 near -3
+  for (softmix::HcModel model : {softmix::HcModel::EII, softmix::HcModel::VII,
+                                 softmix::HcModel::EEE, softmix::HcModel::VVV}) {
+    const arma::mat sub = rows.rows(arma::regspace<arma::uvec>(0, 7, 699));  // 100 rows
+    const std::vector<std::uint32_t> labels = softmix::hc_partition(
+        softmix::hc_merges(softmix::hc_transform(sub, softmix::HcUse::svd), model, host), 100, 2);
+    bool separated = true;
+    for (std::size_t i = 0; i < 100; ++i) {
+      const bool first_group = i * 7 < 400;
+      separated = separated && (labels[i] == labels[0]) == first_group;
+    }
+    expect(separated,
+           "hc model " + std::to_string(static_cast<int>(model)) + ": two groups at k = 2");
+  }
+
+  std::vector<std::vector<std::uint32_t>> partial(1, std::vector<std::uint32_t>(700));
+  for (std::size_t i = 0; i < 700; ++i) {
+    partial[0][i] = i % 3 == 0 ? softmix::unlabelled : (i < 400 ? 0u : 1u);
+  }
+  softmix::Control control;
+  arma::mat posterior;
+  const softmix::Fit fit = softmix::fit_mixture_from_partitions(
+      rows, 2, softmix::Model::VVV, 0.0, control, partial, 1, host, posterior);
+  expect(fit.converged && posterior.n_rows == 700 &&
+             std::abs(fit.params.proportions(0) - 4.0 / 7.0) < 1e-6,
+         "fit from a partial partition converges to the two groups");
+}
+
 }  // namespace
 
 int main() {
@@ -115,6 +158,7 @@ int main() {
     test_model(model, 3);
   }
   test_m_step_one_hot();
+  test_hierarchical();
   std::printf("core: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -31,6 +31,61 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// fit_partitions_cpp
+Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const Rcpp::IntegerMatrix& partitions, double tol, int max_iter, double reg, int n_threads);
+RcppExport SEXP _softmix_fit_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP tolSEXP, SEXP max_iterSEXP, SEXP regSEXP, SEXP n_threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type k(kSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerMatrix& >::type partitions(partitionsSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    Rcpp::traits::input_parameter< int >::type max_iter(max_iterSEXP);
+    Rcpp::traits::input_parameter< double >::type reg(regSEXP);
+    Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_partitions_cpp(x, k, model, partitions, tol, max_iter, reg, n_threads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// kmeans_pp_partitions_cpp
+Rcpp::IntegerMatrix kmeans_pp_partitions_cpp(const Rcpp::NumericMatrix& x, int k, int n_init, int n_threads);
+RcppExport SEXP _softmix_kmeans_pp_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP n_initSEXP, SEXP n_threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type k(kSEXP);
+    Rcpp::traits::input_parameter< int >::type n_init(n_initSEXP);
+    Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(kmeans_pp_partitions_cpp(x, k, n_init, n_threads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// hc_cpp
+Rcpp::IntegerMatrix hc_cpp(const Rcpp::NumericMatrix& x, const std::string& model, const std::string& use);
+RcppExport SEXP _softmix_hc_cpp(SEXP xSEXP, SEXP modelSEXP, SEXP useSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type use(useSEXP);
+    rcpp_result_gen = Rcpp::wrap(hc_cpp(x, model, use));
+    return rcpp_result_gen;
+END_RCPP
+}
+// hc_partition_cpp
+Rcpp::IntegerMatrix hc_partition_cpp(const Rcpp::IntegerMatrix& merges, int n, const Rcpp::IntegerVector& k);
+RcppExport SEXP _softmix_hc_partition_cpp(SEXP mergesSEXP, SEXP nSEXP, SEXP kSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::IntegerMatrix& >::type merges(mergesSEXP);
+    Rcpp::traits::input_parameter< int >::type n(nSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type k(kSEXP);
+    rcpp_result_gen = Rcpp::wrap(hc_partition_cpp(merges, n, k));
+    return rcpp_result_gen;
+END_RCPP
+}
 // e_step_cpp
 Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters, bool want_posterior, bool want_density, int n_threads);
 RcppExport SEXP _softmix_e_step_cpp(SEXP xSEXP, SEXP parametersSEXP, SEXP want_posteriorSEXP, SEXP want_densitySEXP, SEXP n_threadsSEXP) {
@@ -119,6 +174,10 @@ END_RCPP
 
 static const R_CallMethodDef CallEntries[] = {
     {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 10},
+    {"_softmix_fit_partitions_cpp", (DL_FUNC) &_softmix_fit_partitions_cpp, 8},
+    {"_softmix_kmeans_pp_partitions_cpp", (DL_FUNC) &_softmix_kmeans_pp_partitions_cpp, 4},
+    {"_softmix_hc_cpp", (DL_FUNC) &_softmix_hc_cpp, 3},
+    {"_softmix_hc_partition_cpp", (DL_FUNC) &_softmix_hc_partition_cpp, 3},
     {"_softmix_e_step_cpp", (DL_FUNC) &_softmix_e_step_cpp, 5},
     {"_softmix_m_step_cpp", (DL_FUNC) &_softmix_m_step_cpp, 5},
     {"_softmix_available_threads_cpp", (DL_FUNC) &_softmix_available_threads_cpp, 0},

@@ -5,5 +5,6 @@
 // of once per file. Makevars lists this object alone in OBJECTS; a new glue
 // file must be included here.
 #include "fit.cpp"
+#include "hc.cpp"
 #include "steps.cpp"
 #include "RcppExports.cpp"

@@ -82,33 +82,19 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
 
 enum class Start { kmeans_pp, random, given };
 
-// A whole fit: n_init starts (each k-means++ or random; one for given
-// parameters, in the data's units), EM from each, the best log-likelihood
-// kept, and the final E step writing the n x K posterior. The ridge is reg
-// times each column's variance (see scaled_ridge()). A start that fails is
-// skipped while another succeeds.
-template <typename Host>
-Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
-                const Control& control, Start start, const Params* given, int n_init, int n_threads,
-                Host& host, arma::mat& posterior) {
-  const Data x(matrix);
-  const arma::vec ridge = scaled_ridge(x, reg);
+// EM from `runs` starts, start(run) giving each one's parameters in scaled
+// units; the best log-likelihood is kept and the final E step writes the
+// n x K posterior. A start that fails is skipped while another succeeds.
+template <typename Host, typename MakeStart>
+Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
+                   const Control& control, int runs, int n_threads, Host& host,
+                   arma::mat& posterior, MakeStart&& start) {
   Fit best;
   bool have_best = false;
   std::string last_error;
-  const int runs = start == Start::given ? 1 : std::max(1, n_init);
   for (int run = 0; run < runs; ++run) {
     try {
-      Params initial;
-      if (start == Start::given) {
-        initial = rescale(*given, x.inverse_scale);
-        factorize(initial, is_shared(model));
-      } else if (start == Start::kmeans_pp) {
-        initial = kmeans_pp_start(x, k, model, ridge, n_threads, host);
-      } else {
-        initial = random_start(x, k, model, ridge, n_threads, host, posterior);
-      }
-      Fit candidate = run_em(x, std::move(initial), model, ridge, control, n_threads, host);
+      Fit candidate = run_em(x, start(run), model, ridge, control, n_threads, host);
       if (!have_best || candidate.loglik > best.loglik) {
         best = std::move(candidate);
         have_best = true;
@@ -125,6 +111,65 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
   best.params = rescale(best.params, 1.0 / x.inverse_scale);
   factorize(best.params, is_shared(model));
   return best;
+}
+
+// A whole fit: n_init starts (each k-means++ or random; one for given
+// parameters, in the data's units), EM from each, the best log-likelihood
+// kept, and the final E step writing the n x K posterior. The ridge is reg
+// times each column's variance (see scaled_ridge()). A start that fails is
+// skipped while another succeeds.
+template <typename Host>
+Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
+                const Control& control, Start start, const Params* given, int n_init, int n_threads,
+                Host& host, arma::mat& posterior) {
+  const Data x(matrix);
+  const arma::vec ridge = scaled_ridge(x, reg);
+  const int runs = start == Start::given ? 1 : std::max(1, n_init);
+  return best_of_starts(x, k, model, ridge, control, runs, n_threads, host, posterior, [&](int) {
+    if (start == Start::given) {
+      Params initial = rescale(*given, x.inverse_scale);
+      factorize(initial, is_shared(model));
+      return initial;
+    }
+    if (start == Start::kmeans_pp) {
+      return kmeans_pp_start(x, k, model, ridge, n_threads, host);
+    }
+    return random_start(x, k, model, ridge, n_threads, host, posterior);
+  });
+}
+
+// A fit from given starting partitions (labels 0..k-1, or `unlabelled` for
+// rows the first M step leaves out): an M step from each, then EM, the best
+// log-likelihood kept. Partitions that do not depend on the model (k-means++,
+// hierarchical clustering) are made once and shared by every model.
+template <typename Host>
+Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model model, double reg,
+                                const Control& control,
+                                const std::vector<std::vector<std::uint32_t>>& partitions,
+                                int n_threads, Host& host, arma::mat& posterior) {
+  const Data x(matrix);
+  const arma::vec ridge = scaled_ridge(x, reg);
+  const int runs = static_cast<int>(partitions.size());
+  if (runs == 0) throw error("no starting partition");
+  return best_of_starts(
+      x, k, model, ridge, control, runs, n_threads, host, posterior,
+      [&](int run) { return params_from_labels(x, partitions[run], k, model, ridge, n_threads); });
+}
+
+// n_init k-means++ partitions (seeding and Lloyd's rounds), drawn in the
+// order fit_mixture() draws them, so a fit from them equals fit_mixture()
+// with Start::kmeans_pp under the same random numbers.
+template <typename Host>
+std::vector<std::vector<std::uint32_t>> kmeans_pp_partitions(const arma::mat& matrix, std::size_t k,
+                                                             int n_init, int n_threads,
+                                                             Host& host) {
+  const Data x(matrix);
+  std::vector<std::vector<std::uint32_t>> partitions;
+  for (int run = 0; run < std::max(1, n_init); ++run) {
+    partitions.push_back(kmeans_pp_partition(x, k, n_threads, host));
+    host.check_interrupt();
+  }
+  return partitions;
 }
 
 }  // namespace softmix

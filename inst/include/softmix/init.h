@@ -111,13 +111,19 @@ inline void assign_nearest(const Data& x, const arma::mat& centres, int n_thread
   });
 }
 
+// The label of a row left out of a starting partition (for example one
+// outside the subset a hierarchical clustering was run on): it gets no
+// weight in the first M step.
+constexpr std::uint32_t unlabelled = std::numeric_limits<std::uint32_t>::max();
+
 // Fills ws.responsibility with the one-hot rows of `labels` for a block.
 inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t k,
                            std::size_t begin, std::size_t end, BlockWorkspace& ws) {
   // Zeroing the whole block also zeroes the padding.
   std::fill(ws.responsibility.begin(), ws.responsibility.begin() + k * block_size, 0.0);
   for (std::size_t b = 0; b < end - begin; ++b) {
-    ws.responsibility[labels[begin + b] * block_size + b] = 1.0;
+    const std::uint32_t label = labels[begin + b];
+    if (label != unlabelled) ws.responsibility[label * block_size + b] = 1.0;
   }
   return 0.0;
 }
@@ -161,11 +167,19 @@ inline Params params_from_labels(const Data& x, const std::vector<std::uint32_t>
 // Rounds of Lloyd's algorithm after k-means++ seeding.
 constexpr int lloyd_iterations = 10;
 
+// The partition of a k-means++ start: seeding, then Lloyd's rounds. It does
+// not depend on the covariance model, so one draw can start every model.
+template <typename Random>
+std::vector<std::uint32_t> kmeans_pp_partition(const Data& x, std::size_t k, int n_threads,
+                                               Random& rng) {
+  const arma::mat seeds = kmeans_pp_seeds(x, k, n_threads, rng);
+  return lloyd(x, seeds, lloyd_iterations, n_threads);
+}
+
 template <typename Random>
 Params kmeans_pp_start(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
                        int n_threads, Random& rng) {
-  const arma::mat seeds = kmeans_pp_seeds(x, k, n_threads, rng);
-  return params_from_labels(x, lloyd(x, seeds, lloyd_iterations, n_threads), k, model, ridge,
+  return params_from_labels(x, kmeans_pp_partition(x, k, n_threads, rng), k, model, ridge,
                             n_threads);
 }
 

@@ -3,6 +3,7 @@
 #define SOFTMIX_SOFTMIX_H
 
 #include "em.h"
+#include "hc.h"
 #include "estep.h"
 #include "init.h"
 #include "model.h"

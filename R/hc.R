@@ -1,0 +1,175 @@
+#' Model-based hierarchical clustering
+#'
+#' Agglomerative hierarchical clustering by the classification likelihood of
+#' a Gaussian model (Banfield and Raftery 1993; Fraley 1998), the algorithm of
+#' mclust's `hc()`: starting from single observations, each stage merges the
+#' two clusters whose union lowers the likelihood least. It gives
+#' `softmix(init = "hc")` its starting partitions, and the tree can be cut at
+#' any number of clusters with [hc_cut()].
+#'
+#' The criteria, all minimised over the merges:
+#' * `"EII"` (and `"E"` for one variable): Ward's increase of the
+#'   within-cluster sum of squares.
+#' * `"VII"` (and `"V"`): \eqn{\sum_k n_k \log((tr W_k + \alpha) / n_k)}, with
+#'   \eqn{W_k} the scatter matrix of cluster k.
+#' * `"VVV"`: \eqn{\sum_k n_k \log(\det(W_k / n_k) + \beta (tr W_k + \alpha)
+#'   / n_k)}, the trace term keeping clusters of at most d points finite.
+#' * `"EEE"`: the pooled \eqn{tr W} while \eqn{W = \sum_k W_k} is singular,
+#'   then a blend of \eqn{\log\det W} and \eqn{tr W}, then \eqn{\log\det W}.
+#'
+#' \eqn{\alpha} is the trace of the data's scatter divided by \eqn{n d} and
+#' \eqn{\beta = 1}, mclust's defaults (for `"V"` mclust ends up using machine
+#' epsilon, and so does softmix). The merges, their order and the handling of
+#' ties are mclust's, so `softmix_hc()` and `mclust::hc()` give the same tree
+#' on the same data (the tests check this for every model). The cost is
+#' quadratic in memory and about cubic in time for `n` rows (`"EEE"` more),
+#' which is why `softmix(init = "hc")` builds the tree on at most 2000 rows.
+#'
+#' @param x Data: a numeric matrix, data frame or vector, as for [softmix()].
+#' @param model The criterion: `"VVV"` (default, mclust's default for more
+#'   than one variable), `"EEE"`, `"VII"`, `"EII"`, or `"V"`/`"E"` for one
+#'   variable.
+#' @param use The data the tree is built on: `"SVD"` (default, mclust's
+#'   default `mclust.options("hcUse")`): the variables standardised, rotated
+#'   onto their principal axes and each scaled by one over the square root of
+#'   its singular value (constant variables and null directions dropped);
+#'   `"VARS"`: the variables as given.
+#' @return An object of class `softmix_hc`: a list with `merges`, an
+#'   \eqn{(n - 1) \times 2} integer matrix whose row `s` gives the clusters
+#'   merged at stage `s`, each named by its smallest row number, as mclust
+#'   names them; `n`; `model`; `use`.
+#' @references
+#' Banfield, J. D. and Raftery, A. E. (1993). Model-based Gaussian and
+#' non-Gaussian clustering. *Biometrics*, 49(3), 803-821.
+#'
+#' Fraley, C. (1998). Algorithms for model-based Gaussian hierarchical
+#' clustering. *SIAM Journal on Scientific Computing*, 20(1), 270-281.
+#' @family hierarchical clustering
+#' @export
+#' @examples
+#' tree <- softmix_hc(iris[, 1:4])
+#' tree
+#' table(hc_cut(tree, 3), iris$Species)
+#'
+#' # the first merges of Ward's method on the raw variables
+#' head(softmix_hc(faithful, model = "EII", use = "VARS")$merges)
+softmix_hc <- function(x, model = "VVV", use = "SVD") {
+  call <- match.call()
+  data <- as_data_matrix(x)
+  if (nrow(data) < 2L) {
+    softmix_abort("`x` must have at least two rows for hierarchical clustering.")
+  }
+  model <- check_hc_model(model, ncol(data))
+  use <- check_hc_use(use)
+  merges <- call_core(hc_cpp(data, model, use))
+  structure(list(merges = merges, n = nrow(data), model = model, use = use, call = call),
+            class = "softmix_hc")
+}
+
+#' Cut a model-based hierarchical clustering into k clusters
+#'
+#' The partition left after the first `n - k` merges of a [softmix_hc()]
+#' tree, as mclust's `hclass()` gives it.
+#'
+#' @param tree A `softmix_hc` object.
+#' @param k Number(s) of clusters, whole numbers between 1 and the number of
+#'   observations.
+#' @return For one `k`, an integer vector of cluster labels `1..k`, numbered
+#'   in the order of each cluster's first observation; for several, a matrix
+#'   with one such column per `k`, named by `k`.
+#' @family hierarchical clustering
+#' @export
+#' @examples
+#' tree <- softmix_hc(faithful)
+#' table(hc_cut(tree, 2))
+#' head(hc_cut(tree, 1:4))
+hc_cut <- function(tree, k) {
+  if (!inherits(tree, "softmix_hc")) {
+    softmix_abort(sprintf("`tree` must be a softmix_hc object, not %s.", describe_type(tree)))
+  }
+  k <- check_k(k, tree$n)
+  labels <- call_core(hc_partition_cpp(tree$merges, tree$n, k))
+  if (length(k) == 1L) return(labels[, 1L])
+  colnames(labels) <- k
+  labels
+}
+
+#' @export
+print.softmix_hc <- function(x, ...) {
+  cat("Model-based hierarchical clustering (", x$model, ", data \"", x$use, "\") of ",
+      x$n, " observations: ", nrow(x$merges), " merges\n", sep = "")
+  invisible(x)
+}
+
+check_hc_model <- function(model, d, call = sys.call(-1)) {
+  allowed <- if (d == 1L) c("E", "V") else c("VVV", "EEE", "VII", "EII")
+  if (!is.character(model) || length(model) != 1L || !model %in% allowed) {
+    softmix_abort(sprintf(
+      "`model` must be one of %s for %s data; got %s.",
+      paste0("\"", allowed, "\"", collapse = ", "),
+      if (d == 1L) "one-dimensional" else "multivariate", format_value(model)
+    ), call)
+  }
+  model
+}
+
+check_hc_use <- function(use, call = sys.call(-1)) {
+  if (!is.character(use) || length(use) != 1L || !use %in% c("SVD", "VARS")) {
+    softmix_abort(sprintf("`use` must be \"SVD\" or \"VARS\"; got %s.", format_value(use)), call)
+  }
+  use
+}
+
+# The most rows the hierarchical clustering of init = "hc" runs on: mclust's
+# default subset (mclust.options("subset")), so that under the same seed both
+# draw the same rows, and a size at which the VVV tree takes seconds.
+hc_subset_size <- 2000L
+
+#' Starting partitions from hierarchical clustering, one column per k
+#'
+#' On a random subset of `hc_subset_size` rows when there are more (drawn
+#' with R's generator as mclust draws it), with mclust's default model (VVV,
+#' or EII when the subset has no more rows than columns; E in one dimension)
+#' and "SVD" data. Rows outside the subset are NA: the first M step uses the
+#' subset only, and EM then runs on all rows.
+#' @noRd
+hc_partitions <- function(data, ks, call = sys.call(-1)) {
+  n <- nrow(data)
+  d <- ncol(data)
+  rows <- if (n > hc_subset_size) sample(seq_len(n), hc_subset_size) else seq_len(n)
+  if (max(ks) > length(rows)) {
+    softmix_abort(sprintf(
+      "`init = \"hc\"` cuts a tree of %d rows, so `k` can be at most %d.",
+      length(rows), length(rows)
+    ), call)
+  }
+  if (length(rows) < 2L) {
+    return(matrix(1L, n, length(ks)))
+  }
+  model <- if (d == 1L) "E" else if (length(rows) > d) "VVV" else "EII"
+  merges <- call_core(hc_cpp(data[rows, , drop = FALSE], model, "SVD"), call)
+  labels <- call_core(hc_partition_cpp(merges, length(rows), ks), call)
+  out <- matrix(NA_integer_, n, length(ks))
+  out[rows, ] <- labels
+  out
+}
+
+#' The starting partitions of every k for a method whose starts do not
+#' depend on the model ("kmeans++", "hc"), to be shared by all models: a
+#' list named by k of n x n_init integer matrices, or NULL for other
+#' methods. Drawn in the order of `ks`, before any fit.
+#' @noRd
+shared_partitions <- function(data, ks, method, n_init, n_threads, call = sys.call(-1)) {
+  if (method == "hc") {
+    labels <- hc_partitions(data, ks, call)
+    starts <- lapply(seq_along(ks), function(i) labels[, i, drop = FALSE])
+  } else if (method == "kmeans++") {
+    starts <- lapply(ks, function(k) {
+      call_core(kmeans_pp_partitions_cpp(data, k, n_init, n_threads), call)
+    })
+  } else {
+    return(NULL)
+  }
+  names(starts) <- ks
+  starts
+}
