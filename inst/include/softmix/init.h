@@ -45,15 +45,17 @@ inline std::size_t uniform_index(double u, std::size_t n) {
 
 // k-means++ seeding (Arthur and Vassilvitskii 2007): each new centre is a
 // point drawn with probability proportional to its squared distance to the
-// nearest centre so far. Returns d x K centres.
-template <typename Random>
-arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Random& rng) {
+// nearest centre so far. Returns d x K centres. `host` draws the random
+// numbers and is asked to check for an interrupt between passes.
+template <typename Host>
+arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Host& host) {
   const std::size_t n = x.n_rows, d = x.n_cols;
   arma::mat centres(d, k);
-  centres.col(0) = x.point(uniform_index(rng.uniform(), n));
+  centres.col(0) = x.point(uniform_index(host.uniform(), n));
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
   std::vector<double> distance_scratch(static_cast<std::size_t>(n_threads) * block_size);
   for (std::size_t c = 1; c < k; ++c) {
+    host.check_interrupt();
     const double* centre = centres.colptr(c - 1);
     std::vector<double> total;
     reduce_blocks(
@@ -68,7 +70,7 @@ arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Random& r
           }
           partial[0] += sum;
         });
-    const double target = rng.uniform() * total[0];
+    const double target = host.uniform() * total[0];
     std::size_t chosen = 0;
     if (total[0] > 0.0) {
       double cumulative = 0.0;
@@ -130,15 +132,18 @@ inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t
 
 // Lloyd's algorithm from the given centres for at most `iterations` centre
 // updates, stopping when the labels no longer change; returns the labels of
-// the final centres. An emptied cluster keeps its previous centre.
-inline std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int iterations,
-                                        int n_threads) {
+// the final centres. An emptied cluster keeps its previous centre. `host`
+// is asked to check for an interrupt between rounds.
+template <typename Host>
+std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int iterations, int n_threads,
+                                 Host& host) {
   const std::size_t d = x.n_cols, k = centres.n_cols;
   const StatsLayout layout(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
   std::vector<std::uint32_t> labels, previous;
   assign_nearest(x, centres, n_threads, labels);
   for (int it = 0; it < iterations && labels != previous; ++it) {
+    host.check_interrupt();
     const std::vector<double> stats =
         accumulate(x, layout, origin, n_threads,
                    [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
@@ -169,17 +174,17 @@ constexpr int lloyd_iterations = 10;
 
 // The partition of a k-means++ start: seeding, then Lloyd's rounds. It does
 // not depend on the covariance model, so one draw can start every model.
-template <typename Random>
+template <typename Host>
 std::vector<std::uint32_t> kmeans_pp_partition(const Data& x, std::size_t k, int n_threads,
-                                               Random& rng) {
-  const arma::mat seeds = kmeans_pp_seeds(x, k, n_threads, rng);
-  return lloyd(x, seeds, lloyd_iterations, n_threads);
+                                               Host& host) {
+  const arma::mat seeds = kmeans_pp_seeds(x, k, n_threads, host);
+  return lloyd(x, seeds, lloyd_iterations, n_threads, host);
 }
 
-template <typename Random>
+template <typename Host>
 Params kmeans_pp_start(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
-                       int n_threads, Random& rng) {
-  return params_from_labels(x, kmeans_pp_partition(x, k, n_threads, rng), k, model, ridge,
+                       int n_threads, Host& host) {
+  return params_from_labels(x, kmeans_pp_partition(x, k, n_threads, host), k, model, ridge,
                             n_threads);
 }
 
