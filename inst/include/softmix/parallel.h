@@ -159,9 +159,12 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
       }
     }
     double* total_data = total.data();
+    // Adding up to 2^21 partial sums (16 MB, a millisecond or two) costs
+    // less on one thread than a second parallel region, whose barrier waits
+    // a whole scheduler time slice whenever another process holds a core.
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads) \
-    schedule(static) if (n_threads > 1 && length * in_wave > 65536)
+    schedule(static) if (n_threads > 1 && length * in_wave > (1LL << 21))
 #endif
     for (long long e = 0; e < length; ++e) {
       double sum = total_data[e];
