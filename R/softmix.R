@@ -50,13 +50,20 @@
 #' common orientation by the majorisation-minimisation (MM) steps of Browne
 #' and McNicholas (2014), as mclust does. These inner iterations start from
 #' the previous EM iteration's parameters, so that no M step lowers the
-#' expected complete-data log-likelihood. They stop when no parameter changes
-#' by more than mclust's default inner tolerance, \eqn{\sqrt{\epsilon}
-#' \approx 1.5 \times 10^{-8}} (`emControl()$tol[2]`; relative to the value
-#' for volumes and shapes), with no limit on their number (as
-#' `emControl()$itmax[2]`). mclust stops `"VEE"`, `"EVE"` and `"VVE"` on the
-#' change of their objective instead, which leaves errors of the order of
-#' the square root of the tolerance in its estimates. For `"VVE"` softmix weights the MM
+#' expected complete-data log-likelihood, and use mclust's default inner
+#' tolerance, \eqn{\sqrt{\epsilon} \approx 1.5 \times 10^{-8}}
+#' (`emControl()$tol[2]`), with no limit on their number (as
+#' `emControl()$itmax[2]`). For `"VEI"`, `"VEV"` and `"VEE"` they stop when
+#' no volume or shape parameter changes by more than this, relatively, so one
+#' M step is exact to about \eqn{10^{-9}}. The MM steps can need tens of
+#' thousands of iterations on ill-conditioned data, so for `"EVE"` and
+#' `"VVE"`, as in mclust, they stop when the objective falls by less than
+#' this relative to \eqn{n d} in one iteration: a single M step then leaves
+#' the expected log-likelihood within about \eqn{10^{-7}} of its maximum,
+#' relatively, but its estimates only within about \eqn{10^{-3}}; EM
+#' continues the iterations from one M step to the next, so fitted models
+#' converge fully. These two models are much slower than the others in many
+#' dimensions. For `"VVE"` softmix weights the MM
 #' steps by the inverse of \eqn{\lambda_k A_k}, which reaches the maximum
 #' likelihood estimate; mclust weights them by the inverse of \eqn{A_k}
 #' alone, whose fixed point differs when the volumes differ, so its `"VVE"`

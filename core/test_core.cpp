@@ -247,9 +247,11 @@ void test_inner_start(softmix::Model model) {
          name + ": one iteration from the previous parameters does not go uphill");
   expect(at_converged <= at_single + 1e-12 * std::abs(at_single),
          name + ": converged iterations do not go uphill");
-  // Converged from a cold start, the same minimum.
+  // Converged from a cold start, the same minimum: to rounding, or for EVE
+  // and VVE, whose MM steps stop when the objective stops falling, to 1e-6.
   const softmix::Params cold = softmix::params_from_moments(after, model, no_ridge);
-  expect(close(m_objective(after, cold.covariances), at_converged, 1e-12),
+  const bool mm = model == softmix::Model::EVE || model == softmix::Model::VVE;
+  expect(close(m_objective(after, cold.covariances), at_converged, mm ? 1e-6 : 1e-12),
          name + ": warm and cold starts reach the same minimum");
 }
 

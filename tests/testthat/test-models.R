@@ -26,14 +26,24 @@ mclust_me <- function(x, model, z) {
 }
 
 # Tolerances (relative to the largest entry) of one M step against exact
-# references: the closed forms to rounding; the iterated estimates stop when
-# no parameter changes by more than sqrt(.Machine$double.eps), which leaves
-# errors of about 1e-9 for the alternating estimates of VEI, VEV and VEE and
-# 3e-8 for the MM steps of EVE and VVE.
+# references: the closed forms to rounding; VEI, VEV and VEE stop when no
+# parameter changes by more than sqrt(.Machine$double.eps), which leaves
+# errors of about 1e-9; EVE and VVE stop, as mclust does, when the objective
+# falls by less than that in one iteration, which leaves it above its
+# minimum by up to about 4e-8 relative (see m_step_objective_gap()) and the
+# estimates up to about 5e-4 from the minimiser.
 m_step_tolerance <- c(
-  EVI = 1e-12, EEV = 1e-12, EVV = 1e-12, VEI = 1e-7, VEV = 1e-7, VEE = 1e-7, EVE = 1e-6,
-  VVE = 1e-6
+  EVI = 1e-12, EEV = 1e-12, EVV = 1e-12, VEI = 1e-7, VEV = 1e-7, VEE = 1e-7, EVE = 2e-3,
+  VVE = 2e-3
 )
+
+# How far above the reference's the M step's objective (-2 times the
+# expected complete-data log-likelihood's covariance part) is, relative.
+m_step_objective_gap <- function(x, w, covariances, reference, ridge = 0) {
+  scatter <- ref_scatter(x, w, ridge)
+  best <- ref_m_objective(scatter, colSums(w), reference)
+  (ref_m_objective(scatter, colSums(w), covariances) - best) / abs(best)
+}
 
 no_ridge <- function(tol = 1e-12) softmix_control(tol = tol, max_iter = 5000, reg = 0)
 
@@ -86,8 +96,12 @@ test_that("one M step of each new model matches the plain-R reference", {
     x <- datasets[[name]]
     w <- soft_start(x, 3, seed = 2)
     for (model in new_models) {
-      expect_params_match(m_step(x, w, model = model, n_threads = 1),
-                          ref_m_step_shared(x, w, model), m_step_tolerance[[model]])
+      ours <- m_step(x, w, model = model, n_threads = 1)
+      reference <- ref_m_step_shared(x, w, model)
+      expect_params_match(ours, reference, m_step_tolerance[[model]])
+      # The objective at its minimum to 1e-12 relative, 1e-6 for EVE and VVE.
+      expect_lt(m_step_objective_gap(x, w, ours$covariances, reference$covariances),
+                if (model %in% c("EVE", "VVE")) 1e-6 else 1e-12)
     }
   }
 })
@@ -110,11 +124,12 @@ test_that("softmix's VVE M step reaches a higher expected likelihood than mclust
     theirs <- mclust_mstep(x, "VVE", w)
     reference <- ref_m_step_shared(x, w, "VVE")$covariances
     # The M step minimises this objective; softmix's is the reference's to
-    # 1e-12 relative and mclust's is higher by more than 1e-6 relative.
+    # 1e-6 relative (see m_step_tolerance) and mclust's is higher by more
+    # than 1e-5 relative.
     objective <- function(covariances) ref_m_objective(scatter, colSums(w), covariances)
-    expect_lt(abs(objective(ours) - objective(reference)), 1e-12 * abs(objective(reference)))
+    expect_lt(abs(objective(ours) - objective(reference)), 1e-6 * abs(objective(reference)))
     expect_gt(objective(theirs$parameters$variance$sigma) - objective(ours),
-              1e-6 * abs(objective(ours)))
+              1e-5 * abs(objective(ours)))
   }
 })
 
