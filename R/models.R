@@ -1,20 +1,31 @@
 # The covariance models softmix implements, by mclust's codes.
 
-#' Table of implemented models
+#' Table of implemented models, in mclust's order, with mclust's descriptions
 #' @noRd
 model_table <- data.frame(
-  code = c("EII", "VII", "EEI", "VVI", "EEE", "VVV", "E", "V"),
+  code = c(
+    "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV",
+    "VVV", "E", "V"
+  ),
   description = c(
     "spherical, equal volume",
     "spherical, varying volume",
     "diagonal, equal volume and shape",
+    "diagonal, equal shape",
+    "diagonal, equal volume, varying shape",
     "diagonal, varying volume and shape",
     "ellipsoidal, equal volume, shape and orientation",
+    "ellipsoidal, equal shape and orientation",
+    "ellipsoidal, equal volume and orientation",
+    "ellipsoidal, equal orientation",
+    "ellipsoidal, equal volume and shape",
+    "ellipsoidal, equal shape",
+    "ellipsoidal, equal volume",
     "ellipsoidal, varying volume, shape and orientation",
     "univariate, equal variance",
     "univariate, varying variance"
   ),
-  univariate = c(FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, TRUE),
+  univariate = rep(c(FALSE, TRUE), c(14L, 2L)),
   stringsAsFactors = FALSE
 )
 
@@ -50,18 +61,30 @@ match_models <- function(model, d, call = sys.call(-1)) {
   unique(codes)
 }
 
-#' Number of free parameters of a fitted model
+#' Number of free parameters of a fitted model: k - 1 proportions, k * d
+#' means and the covariance parameters as mclust's nVarParams() counts them
+#' (a volume, d - 1 shape entries and d (d - 1) / 2 orientation angles,
+#' each once or per component).
 #' @noRd
 model_df <- function(model, d, k) {
   # E and V are EII and VII in one dimension.
   code <- c(E = "EII", V = "VII")[model]
   if (is.na(code)) code <- model
+  orientation <- d * (d - 1) / 2
   covariance <- switch(code,
     EII = 1,
     VII = k,
     EEI = d,
+    VEI = k + (d - 1),
+    EVI = 1 + k * (d - 1),
     VVI = k * d,
     EEE = d * (d + 1) / 2,
+    VEE = k + (d - 1) + orientation,
+    EVE = 1 + k * (d - 1) + orientation,
+    VVE = k * d + orientation,
+    EEV = 1 + (d - 1) + k * orientation,
+    VEV = k + (d - 1) + k * orientation,
+    EVV = 1 - k + k * d * (d + 1) / 2,
     VVV = k * d * (d + 1) / 2
   )
   (k - 1) + k * d + covariance

@@ -18,17 +18,66 @@
 #'
 #' @section Covariance models:
 #' The covariance matrix of component k is parameterised as
-#' \eqn{\Sigma_k = \lambda_k D_k A_k D_k^T} (volume, orientation, shape), and
-#' each part is Equal across components, Variable, or the Identity, as in
-#' mclust (Celeux and Govaert 1995; Fraley and Raftery 2002):
+#' \eqn{\Sigma_k = \lambda_k D_k A_k D_k^T}: volume \eqn{\lambda_k}
+#' (\eqn{\det(\Sigma_k)^{1/d}}), orientation \eqn{D_k} (orthogonal) and
+#' shape \eqn{A_k} (diagonal, determinant 1). Each part is Equal across
+#' components, Variable, or the Identity, as in mclust (Celeux and Govaert
+#' 1995; Fraley and Raftery 2002), whose codes, in mclust's order, are:
 #' * `"EII"`: spherical, equal volume: \eqn{\lambda I}.
 #' * `"VII"` (alias `"spherical"`): spherical, varying volume: \eqn{\lambda_k I}.
-#' * `"EEI"`: diagonal, the same for every component.
-#' * `"VVI"` (alias `"diagonal"`): diagonal, varying.
-#' * `"EEE"` (alias `"tied"`): one full covariance shared by all components.
-#' * `"VVV"` (alias `"full"`): a full covariance per component.
+#' * `"EEI"`: diagonal, equal volume and shape: \eqn{\lambda A}.
+#' * `"VEI"`: diagonal, equal shape: \eqn{\lambda_k A}.
+#' * `"EVI"`: diagonal, equal volume, varying shape: \eqn{\lambda A_k}.
+#' * `"VVI"` (alias `"diagonal"`): diagonal, varying volume and shape:
+#'   \eqn{\lambda_k A_k}.
+#' * `"EEE"` (alias `"tied"`): ellipsoidal, one covariance shared by all
+#'   components: \eqn{\lambda D A D^T}.
+#' * `"VEE"`: ellipsoidal, equal shape and orientation: \eqn{\lambda_k D A D^T}.
+#' * `"EVE"`: ellipsoidal, equal volume and orientation: \eqn{\lambda D A_k D^T}.
+#' * `"VVE"`: ellipsoidal, equal orientation: \eqn{\lambda_k D A_k D^T}.
+#' * `"EEV"`: ellipsoidal, equal volume and shape: \eqn{\lambda D_k A D_k^T}.
+#' * `"VEV"`: ellipsoidal, equal shape: \eqn{\lambda_k D_k A D_k^T}.
+#' * `"EVV"`: ellipsoidal, equal volume: \eqn{\lambda D_k A_k D_k^T}.
+#' * `"VVV"` (alias `"full"`): ellipsoidal, a full covariance per component:
+#'   \eqn{\lambda_k D_k A_k D_k^T}.
 #' * `"E"`, `"V"`: equal or varying variances for one-dimensional data; the
 #'   multivariate codes are mapped to these when `x` has one column.
+#'
+#' Each M step is the exact weighted maximum likelihood estimate of the model
+#' (with `reg = 0`). It has a closed form for all but five models; `"VEI"`,
+#' `"VEV"` and `"VEE"` alternate the exact estimates of the volumes and of
+#' the shared parts given each other, and `"EVE"` and `"VVE"` update the
+#' common orientation by the majorisation-minimisation (MM) steps of Browne
+#' and McNicholas (2014), as mclust does. These inner iterations start from
+#' the previous EM iteration's parameters, so that no M step lowers the
+#' expected complete-data log-likelihood, and use mclust's default inner
+#' tolerance, \eqn{\sqrt{\epsilon} \approx 1.5 \times 10^{-8}}
+#' (`emControl()$tol[2]`), with no limit on their number (as
+#' `emControl()$itmax[2]`). For `"VEI"`, `"VEV"` and `"VEE"` they stop when
+#' no volume or shape parameter changes by more than this, relatively, so one
+#' M step is exact to about \eqn{10^{-9}}. The MM steps can need tens of
+#' thousands of iterations on ill-conditioned data, so for `"EVE"` and
+#' `"VVE"`, as in mclust, they stop when the objective falls by less than
+#' this relative to \eqn{n d} in one iteration: a single M step then leaves
+#' the expected log-likelihood within about \eqn{10^{-7}} of its maximum,
+#' relatively, but its estimates only within about \eqn{10^{-3}}; EM
+#' continues the iterations from one M step to the next, so fitted models
+#' converge fully. These two models are much slower than the others in many
+#' dimensions. For `"VVE"` softmix weights the MM
+#' steps by the inverse of \eqn{\lambda_k A_k}, which reaches the maximum
+#' likelihood estimate; mclust weights them by the inverse of \eqn{A_k}
+#' alone, whose fixed point differs when the volumes differ, so its `"VVE"`
+#' fits have a lower likelihood than softmix's. The number of free
+#' parameters (`df`) of each model is counted as mclust's `nMclustParams()`
+#' does. For the models whose estimate is not linear in the scatter
+#' matrices \eqn{W_k} (all but EII, VII, EEI, VVI, EEE and VVV), the ridge of
+#' [softmix_control()] enters as \eqn{N_k} times the ridge added to the
+#' diagonal of each \eqn{W_k} before the estimate, which for the other six
+#' models is the same as adding the ridge to the estimated covariances.
+#'
+#' Browne, R. P. and McNicholas, P. D. (2014). Estimating common principal
+#' components in high dimensions. *Advances in Data Analysis and
+#' Classification*, 8(2), 217-226.
 #'
 #' @section Model selection:
 #' With several values of `k` or several models (`"all"` for every code),

@@ -12,7 +12,10 @@
 #' @param reg Ridge added to the covariance diagonals, relative to each
 #'   variable's scale: `reg * var(x[, j])` is added to the `j`-th diagonal
 #'   entry of every covariance matrix (for spherical models, `reg` times the
-#'   mean variance is added to each variance), so a fit does not depend on
+#'   mean variance is added to each variance; for the models whose estimate
+#'   is not linear in the scatter matrices, such as `"VEE"` or `"EVE"`, it is
+#'   added to each component's scatter matrix divided by its weight before
+#'   the estimate, see [softmix()]), so a fit does not depend on
 #'   the units of the data. It keeps covariances positive definite when a
 #'   component collapses onto few points. `0` gives the exact maximum
 #'   likelihood estimates, and a log-likelihood that never decreases; with

@@ -1,9 +1,11 @@
 // Tests of the C++ core built without R: `make core-test`.
 #include <softmix/softmix.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -149,13 +151,168 @@ void test_hierarchical() {
          "fit from a partial partition converges to the two groups");
 }
 
+// Moments (N_k, means, full scatter W_k) of x under random soft weights.
+softmix::Moments random_moments(const arma::mat& x, std::size_t k, int seed) {
+  arma::arma_rng::set_seed(seed);
+  arma::mat weights(x.n_rows, k, arma::fill::randu);
+  weights.each_col() /= arma::sum(weights, 1);
+  softmix::Moments m;
+  m.weight = arma::sum(weights, 0).t();
+  m.means = x.t() * weights;
+  m.means.each_row() /= m.weight.t();
+  m.scatter.set_size(x.n_cols, x.n_cols, k);
+  for (std::size_t c = 0; c < k; ++c) {
+    const arma::mat centred = x.each_row() - m.means.col(c).t();
+    m.scatter.slice(c) = centred.t() * (centred.each_col() % weights.col(c));
+  }
+  return m;
+}
+
+// -2 times the covariance part of the expected complete-data log-likelihood,
+// sum_k N_k log det Sigma_k + tr(W_k Sigma_k^-1), which the M step minimises.
+double m_objective(const softmix::Moments& m, const arma::cube& sigma) {
+  double total = 0.0;
+  for (std::size_t c = 0; c < sigma.n_slices; ++c) {
+    total += m.weight(c) * arma::log_det_sympd(sigma.slice(c)) +
+             arma::trace(arma::solve(sigma.slice(c), m.scatter.slice(c)));
+  }
+  return total;
+}
+
+bool close(double a, double b, double tolerance) {
+  return std::abs(a - b) <= tolerance * std::max(std::abs(a), std::abs(b));
+}
+
+bool close(const arma::mat& a, const arma::mat& b, double tolerance) {
+  return arma::abs(a - b).max() <= tolerance * arma::abs(b).max();
+}
+
+// The parts the model shares across components are equal, to 1e-10.
+void test_structure(softmix::Model model) {
+  using softmix::Model;
+  const std::string name = softmix::model_code(model) + " structure";
+  const arma::mat x = simulated_data(3);
+  const softmix::Moments m = random_moments(x, 3, 5);
+  const softmix::Params p = softmix::params_from_moments(m, model, arma::zeros(3));
+  std::vector<arma::mat> shapes;  // Sigma_k / det(Sigma_k)^(1/d)
+  std::vector<double> volumes;    // det(Sigma_k)^(1/d)
+  std::vector<arma::vec> eigenvalues;
+  for (std::size_t c = 0; c < 3; ++c) {
+    const arma::mat& sigma = p.covariances.slice(c);
+    volumes.push_back(std::exp(arma::log_det_sympd(sigma) / 3.0));
+    shapes.push_back(sigma / volumes.back());
+    eigenvalues.push_back(arma::eig_sym(sigma));
+  }
+  const bool diagonal = p.diagonal;
+  const bool equal_volume =
+      close(volumes[0], volumes[1], 1e-10) && close(volumes[0], volumes[2], 1e-10);
+  const bool equal_shape_orientation =
+      close(shapes[0], shapes[1], 1e-10) && close(shapes[0], shapes[2], 1e-10);
+  const bool equal_eigenvalues =
+      close(eigenvalues[0], eigenvalues[1], 1e-10) && close(eigenvalues[0], eigenvalues[2], 1e-10);
+  const bool equal_shape = close(eigenvalues[0] / volumes[0], eigenvalues[1] / volumes[1], 1e-10) &&
+                           close(eigenvalues[0] / volumes[0], eigenvalues[2] / volumes[2], 1e-10);
+  // Symmetric matrices share their eigenvectors exactly when they commute.
+  bool equal_orientation = true;
+  for (std::size_t c = 1; c < 3; ++c) {
+    const arma::mat& a = p.covariances.slice(0);
+    const arma::mat& b = p.covariances.slice(c);
+    equal_orientation = equal_orientation && close(a * b, b * a, 1e-10);
+  }
+  bool expected = false;
+  switch (model) {
+    case Model::EVI:
+      expected = diagonal && equal_volume && !equal_shape;
+      break;
+    case Model::VEI:
+      expected = diagonal && !equal_volume && equal_shape_orientation;
+      break;
+    case Model::EEV:
+      expected = !diagonal && equal_eigenvalues && !equal_orientation;
+      break;
+    case Model::VEV:
+      expected = !diagonal && !equal_volume && equal_shape && !equal_orientation;
+      break;
+    case Model::EVV:
+      expected = !diagonal && equal_volume && !equal_shape && !equal_orientation;
+      break;
+    case Model::VEE:
+      expected = !diagonal && !equal_volume && equal_shape_orientation;
+      break;
+    case Model::EVE:
+      expected = !diagonal && equal_volume && !equal_shape && equal_orientation;
+      break;
+    case Model::VVE:
+      expected = !diagonal && !equal_volume && !equal_shape && equal_orientation;
+      break;
+    default:
+      break;
+  }
+  expect(expected, name + ": shared parts equal, varying parts not");
+}
+
+// Every model estimates from W_k as if N_k ridge were on its diagonal.
+void test_ridge(softmix::Model model) {
+  const arma::mat x = simulated_data(3);
+  const softmix::Moments m = random_moments(x, 3, 6);
+  const arma::vec ridge = {0.01, 0.02, 0.05};
+  softmix::Moments augmented = m;
+  for (std::size_t c = 0; c < 3; ++c) augmented.scatter.slice(c).diag() += m.weight(c) * ridge;
+  const softmix::Params with_ridge = softmix::params_from_moments(m, model, ridge);
+  const softmix::Params from_augmented =
+      softmix::params_from_moments(augmented, model, arma::zeros(3));
+  bool same = true;
+  for (std::size_t c = 0; c < 3; ++c) {
+    same =
+        same && close(with_ridge.covariances.slice(c), from_augmented.covariances.slice(c), 1e-13);
+  }
+  expect(same, softmix::model_code(model) + ": the ridge acts as N_k ridge added to W_k");
+}
+
+// From the previous parameters, even one inner iteration does not raise the
+// M step's objective above theirs, and more iterations lower it further.
+void test_inner_start(softmix::Model model) {
+  const std::string name = softmix::model_code(model) + " inner iterations";
+  const arma::mat x = simulated_data(3);
+  const arma::vec no_ridge = arma::zeros(3);
+  const softmix::Moments before = random_moments(x, 3, 7);
+  const softmix::Moments after = random_moments(x, 3, 8);
+  const softmix::Params previous = softmix::params_from_moments(before, model, no_ridge);
+  softmix::InnerControl one;
+  one.max_iter = 1;
+  const softmix::Params single =
+      softmix::params_from_moments(after, model, no_ridge, &previous, one);
+  const softmix::Params converged = softmix::params_from_moments(after, model, no_ridge, &previous);
+  const double at_previous = m_objective(after, previous.covariances);
+  const double at_single = m_objective(after, single.covariances);
+  const double at_converged = m_objective(after, converged.covariances);
+  expect(at_single <= at_previous + 1e-12 * std::abs(at_previous),
+         name + ": one iteration from the previous parameters does not go uphill");
+  expect(at_converged <= at_single + 1e-12 * std::abs(at_single),
+         name + ": converged iterations do not go uphill");
+  // Converged from a cold start, the same minimum: to rounding, or for EVE
+  // and VVE, whose MM steps stop when the objective stops falling, to 1e-6.
+  const softmix::Params cold = softmix::params_from_moments(after, model, no_ridge);
+  const bool mm = model == softmix::Model::EVE || model == softmix::Model::VVE;
+  expect(close(m_objective(after, cold.covariances), at_converged, mm ? 1e-6 : 1e-12),
+         name + ": warm and cold starts reach the same minimum");
+}
+
 }  // namespace
 
 int main() {
-  for (softmix::Model model : {softmix::Model::EII, softmix::Model::VII, softmix::Model::EEI,
-                               softmix::Model::VVI, softmix::Model::EEE, softmix::Model::VVV}) {
+  using softmix::Model;
+  for (Model model :
+       {Model::EII, Model::VII, Model::EEI, Model::VEI, Model::EVI, Model::VVI, Model::EEE,
+        Model::VEE, Model::EVE, Model::VVE, Model::EEV, Model::VEV, Model::EVV, Model::VVV}) {
     test_model(model, 1);
     test_model(model, 3);
+    test_ridge(model);
+  }
+  for (Model model : {Model::VEI, Model::EVI, Model::VEE, Model::EVE, Model::VVE, Model::EEV,
+                      Model::VEV, Model::EVV}) {
+    test_structure(model);
+    test_inner_start(model);
   }
   test_m_step_one_hot();
   test_hierarchical();

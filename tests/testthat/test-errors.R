@@ -192,7 +192,7 @@ test_that("m_step rejects a bad posterior or model", {
   expect_softmix_error(m_step(x, with_inf), "posterior", "finite")
   w <- one_hot(rep(1:2, length.out = n))
   expect_softmix_error(m_step(x, w, model = c("VVV", "EII")), "model", "single")
-  expect_softmix_error(m_step(x, w, model = "VEV"), "model", "VEV")
+  expect_softmix_error(m_step(x, w, model = "VVX"), "model", "VVX")
   expect_softmix_error(m_step(x, w, reg = -1), "reg")
 })
 
@@ -372,7 +372,7 @@ test_that("softmix rejects malformed k, model, init, n_init, control and n_threa
   expect_softmix_error(softmix(x, k = numeric(0)), "k", "length 0")
   expect_softmix_error(softmix(x, k = 2, model = NULL), "model")
   expect_softmix_error(softmix(x, k = 2, model = character(0)), "model")
-  expect_softmix_error(softmix(x, k = 1:2, model = c("VVV", "VEV")), "model", "VEV")
+  expect_softmix_error(softmix(x, k = 1:2, model = c("VVV", "VVX")), "model", "VVX")
   expect_softmix_error(softmix(x, k = 2, init = NULL), "init", "NULL")
   expect_softmix_error(softmix(x, k = 2, init = TRUE), "init", "logical")
   expect_softmix_error(softmix(x, k = 2, init = "Random"), "init", "Random")

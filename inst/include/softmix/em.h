@@ -71,7 +71,11 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
     }
     if (fit.iterations >= control.max_iter) break;
     host.check_interrupt();
-    params = params_from_moments(moments_from_stats(stats, layout, params.means), model, ridge);
+    // The previous parameters start the inner iterations of the M steps
+    // without closed form, so that no M step lowers the expected
+    // complete-data log-likelihood.
+    params =
+        params_from_moments(moments_from_stats(stats, layout, params.means), model, ridge, &params);
     previous = loglik;
     ++fit.iterations;
   }

@@ -17,18 +17,26 @@ class error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Covariance models by mclust's codes: volume, shape, orientation, each
-// Equal or Variable across components, I for identity. One-dimensional data
-// use EII (mclust's "E") and VII ("V"). mclust's other eight models (EVI,
-// VEI, VEE, EVE, VVE, EEV, VEV, EVV) are to be added here and in mstep.h.
-enum class Model { EII, VII, EEI, VVI, EEE, VVV };
+// Covariance models by mclust's codes, Sigma_k = lambda_k D_k A_k D_k' with
+// volume lambda_k, orientation D_k and shape A_k (diagonal, det A_k = 1),
+// each Equal or Variable across components, I for identity. One-dimensional
+// data use EII (mclust's "E") and VII ("V").
+enum class Model { EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV };
 
 inline Model model_from_code(const std::string& code) {
   if (code == "EII" || code == "E") return Model::EII;
   if (code == "VII" || code == "V") return Model::VII;
   if (code == "EEI") return Model::EEI;
+  if (code == "VEI") return Model::VEI;
+  if (code == "EVI") return Model::EVI;
   if (code == "VVI") return Model::VVI;
   if (code == "EEE") return Model::EEE;
+  if (code == "VEE") return Model::VEE;
+  if (code == "EVE") return Model::EVE;
+  if (code == "VVE") return Model::VVE;
+  if (code == "EEV") return Model::EEV;
+  if (code == "VEV") return Model::VEV;
+  if (code == "EVV") return Model::EVV;
   if (code == "VVV") return Model::VVV;
   throw error("unknown covariance model '" + code + "'");
 }
@@ -41,19 +49,37 @@ inline std::string model_code(Model model) {
       return "VII";
     case Model::EEI:
       return "EEI";
+    case Model::VEI:
+      return "VEI";
+    case Model::EVI:
+      return "EVI";
     case Model::VVI:
       return "VVI";
     case Model::EEE:
       return "EEE";
+    case Model::VEE:
+      return "VEE";
+    case Model::EVE:
+      return "EVE";
+    case Model::VVE:
+      return "VVE";
+    case Model::EEV:
+      return "EEV";
+    case Model::VEV:
+      return "VEV";
+    case Model::EVV:
+      return "EVV";
     case Model::VVV:
       return "VVV";
   }
   return "";
 }
 
-// Models whose covariances are diagonal get the cheaper O(d) kernels.
+// Models whose covariances are diagonal get the cheaper O(d) kernels and
+// need only the diagonal of the scatter.
 inline bool is_diagonal(Model model) {
-  return model == Model::EII || model == Model::VII || model == Model::EEI || model == Model::VVI;
+  return model == Model::EII || model == Model::VII || model == Model::EEI || model == Model::VEI ||
+         model == Model::EVI || model == Model::VVI;
 }
 
 // Free covariance parameters, as mclust's nVarParams() counts them.
@@ -67,10 +93,26 @@ inline double covariance_df(Model model, std::size_t d, std::size_t k) {
       return kk;
     case Model::EEI:
       return dd;
+    case Model::VEI:
+      return kk + (dd - 1.0);
+    case Model::EVI:
+      return 1.0 + kk * (dd - 1.0);
     case Model::VVI:
       return kk * dd;
     case Model::EEE:
       return dd * (dd + 1.0) / 2.0;
+    case Model::VEE:
+      return kk + (dd - 1.0) + dd * (dd - 1.0) / 2.0;
+    case Model::EVE:
+      return 1.0 + kk * (dd - 1.0) + dd * (dd - 1.0) / 2.0;
+    case Model::VVE:
+      return kk * dd + dd * (dd - 1.0) / 2.0;
+    case Model::EEV:
+      return 1.0 + (dd - 1.0) + kk * dd * (dd - 1.0) / 2.0;
+    case Model::VEV:
+      return kk + (dd - 1.0) + kk * dd * (dd - 1.0) / 2.0;
+    case Model::EVV:
+      return 1.0 - kk + kk * dd * (dd + 1.0) / 2.0;
     case Model::VVV:
       return kk * dd * (dd + 1.0) / 2.0;
   }
@@ -182,6 +224,8 @@ inline Params rescale(const Params& params, const arma::vec& factor) {
   return out;
 }
 
+// Models whose components all share one covariance matrix, so that a
+// failure to factorize it is reported as the common one's.
 inline bool is_shared(Model model) {
   return model == Model::EII || model == Model::EEI || model == Model::EEE;
 }

@@ -3,8 +3,12 @@
 #ifndef SOFTMIX_MSTEP_H
 #define SOFTMIX_MSTEP_H
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "data.h"
@@ -103,9 +107,377 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
   return m;
 }
 
+// Settings of the inner iterations of the M steps that have no closed form
+// (VEI, VEV, VEE, EVE, VVE). The defaults are mclust's, emControl()$tol[2]
+// and $itmax[2]: the iterations run until the change falls below tol.
+struct InnerControl {
+  double tol = 1.4901161193847656e-08;  // sqrt(DBL_EPSILON)
+  int max_iter = std::numeric_limits<int>::max();
+};
+
+[[noreturn]] inline void throw_singular_component(std::size_t c) {
+  throw error("the covariance matrix of component " + std::to_string(c + 1) +
+              " is not positive definite (singular or nearly so)");
+}
+
+inline double geometric_mean(const arma::vec& values) {
+  return std::exp(arma::mean(arma::log(values)));
+}
+
+// Largest |new - old| / |new| over the entries: a change that does not
+// depend on the units of the data.
+inline double relative_change(const arma::vec& old_values, const arma::vec& new_values) {
+  return arma::max(arma::abs(new_values - old_values) / arma::abs(new_values));
+}
+
+// Eigenvalues of the symmetric scatter of component c in decreasing order
+// (negative rounding errors of a singular scatter set to zero) and their
+// eigenvectors, the columns of `vectors`.
+inline void eigen_decreasing(const arma::mat& scatter, std::size_t c, arma::vec& values,
+                             arma::mat& vectors) {
+  arma::vec ascending;
+  arma::mat ascending_vectors;
+  if (!arma::eig_sym(ascending, ascending_vectors, arma::symmatu(scatter))) {
+    throw_singular_component(c);
+  }
+  values = arma::clamp(arma::flipud(ascending), 0.0, arma::datum::inf);
+  vectors = arma::fliplr(ascending_vectors);
+}
+
+// log det(scatter) / d for a positive definite scatter of component c.
+inline double mean_log_eigenvalue(const arma::mat& scatter, std::size_t c) {
+  arma::mat upper;
+  if (!scatter.is_finite() || !arma::chol(upper, arma::symmatu(scatter))) {
+    throw_singular_component(c);
+  }
+  return 2.0 * arma::accu(arma::log(upper.diag())) / static_cast<double>(scatter.n_rows);
+}
+
+// D diag(values) D', exactly symmetric.
+inline arma::mat from_eigen(const arma::mat& vectors, const arma::vec& values) {
+  const arma::mat half = vectors.each_row() % arma::sqrt(values).t();
+  return arma::symmatu(arma::mat(half * half.t()));
+}
+
+// EVI: Sigma_k = lambda A_k, diagonal. Given lambda, A_k is diag(W_k)
+// scaled to determinant 1; then lambda = sum_k det(diag(W_k))^(1/d) / N.
+inline void covariances_evi(const arma::cube& scatter, const arma::vec& weight, arma::cube& out) {
+  const std::size_t k = scatter.n_slices;
+  arma::mat diagonal(scatter.n_rows, k);
+  arma::vec volume(k);
+  for (std::size_t c = 0; c < k; ++c) {
+    diagonal.col(c) = scatter.slice(c).diag();
+    volume(c) = geometric_mean(diagonal.col(c));
+  }
+  const double lambda = arma::accu(volume) / arma::accu(weight);
+  for (std::size_t c = 0; c < k; ++c) out.slice(c).diag() = lambda / volume(c) * diagonal.col(c);
+}
+
+// EEV: Sigma_k = lambda D_k A D_k'. With W_k = D_k Omega_k D_k' (eigenvalues
+// in decreasing order), lambda A = sum_k Omega_k / N, so
+// Sigma_k = D_k (sum_j Omega_j) D_k' / N (Celeux and Govaert 1995).
+inline void covariances_eev(const arma::cube& scatter, const arma::vec& weight, arma::cube& out) {
+  const std::size_t d = scatter.n_rows, k = scatter.n_slices;
+  arma::cube vectors(d, d, k);
+  arma::vec values, total(d, arma::fill::zeros);
+  for (std::size_t c = 0; c < k; ++c) {
+    eigen_decreasing(scatter.slice(c), c, values, vectors.slice(c));
+    total += values;
+  }
+  total /= arma::accu(weight);
+  for (std::size_t c = 0; c < k; ++c) out.slice(c) = from_eigen(vectors.slice(c), total);
+}
+
+// EVV: Sigma_k = lambda C_k with det C_k = 1: C_k = W_k / det(W_k)^(1/d) and
+// lambda = sum_k det(W_k)^(1/d) / N.
+inline void covariances_evv(const arma::cube& scatter, const arma::vec& weight, arma::cube& out) {
+  const std::size_t k = scatter.n_slices;
+  arma::vec volume(k);
+  for (std::size_t c = 0; c < k; ++c) {
+    volume(c) = std::exp(mean_log_eigenvalue(scatter.slice(c), c));
+  }
+  const double lambda = arma::accu(volume) / arma::accu(weight);
+  for (std::size_t c = 0; c < k; ++c) {
+    out.slice(c) = arma::symmatu(scatter.slice(c)) * (lambda / volume(c));
+  }
+}
+
+// The common shape (det 1) of previous parameters, from the diagonals
+// (`diagonal` true) or the eigenvalues in decreasing order of their
+// covariances: each scaled to determinant 1, averaged, scaled again. Exact
+// for parameters of the model; empty when there are no previous parameters
+// of these dimensions or their shape is degenerate.
+inline arma::vec previous_shape(const Params* previous, std::size_t d, std::size_t k,
+                                bool diagonal) {
+  arma::vec shape;
+  if (previous == nullptr || previous->covariances.n_rows != d ||
+      previous->covariances.n_slices != k) {
+    return shape;
+  }
+  shape.zeros(d);
+  arma::vec values;
+  arma::mat vectors;
+  for (std::size_t c = 0; c < k; ++c) {
+    const arma::mat& sigma = previous->covariances.slice(c);
+    if (diagonal) {
+      values = sigma.diag();
+    } else {
+      eigen_decreasing(sigma, c, values, vectors);
+    }
+    shape += values / geometric_mean(values);
+  }
+  shape /= geometric_mean(shape);
+  if (!shape.is_finite() || !arma::all(shape > 0.0)) shape.reset();
+  return shape;
+}
+
+// lambda_k and the common shape A of VEI (omega_k = diag(W_k)) and VEV
+// (omega_k = eigenvalues of W_k, in decreasing order) by alternating their
+// exact conditional estimates, as mclust does:
+//   lambda_k = sum_j omega_kj / A_j / (d N_k),  A ~ sum_k omega_k / lambda_k.
+// The objective is convex in (log lambda, log A), so the iterations reach
+// its minimum from any start. They stop when no volume or shape entry
+// changes by more than inner.tol relatively.
+inline void common_shape_volumes(const arma::mat& omega, const arma::vec& weight, arma::vec& shape,
+                                 arma::vec& volume, const InnerControl& inner) {
+  const std::size_t d = omega.n_rows, k = omega.n_cols;
+  volume.zeros(k);
+  for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
+    const arma::vec old_volume = volume, old_shape = shape;
+    for (std::size_t c = 0; c < k; ++c) {
+      volume(c) = arma::accu(omega.col(c) / shape) / (static_cast<double>(d) * weight(c));
+    }
+    shape.zeros();
+    for (std::size_t c = 0; c < k; ++c) shape += omega.col(c) / volume(c);
+    shape /= geometric_mean(shape);
+    if (iteration > 0 && !(std::max(relative_change(old_volume, volume),
+                                    relative_change(old_shape, shape)) > inner.tol)) {
+      break;  // also when a NaN appears; factorize() then reports it
+    }
+  }
+}
+
+// VEI: Sigma_k = lambda_k A, diagonal. Starts from the previous shape, or
+// from the shape of the pooled diagonal scatter (EEI's).
+inline void covariances_vei(const arma::cube& scatter, const arma::vec& weight,
+                            const Params* previous, const InnerControl& inner, arma::cube& out) {
+  const std::size_t d = scatter.n_rows, k = scatter.n_slices;
+  arma::mat omega(d, k);
+  for (std::size_t c = 0; c < k; ++c) omega.col(c) = scatter.slice(c).diag();
+  arma::vec shape = previous_shape(previous, d, k, true);
+  if (shape.is_empty()) shape = arma::sum(omega, 1) / geometric_mean(arma::sum(omega, 1));
+  arma::vec volume;
+  common_shape_volumes(omega, weight, shape, volume, inner);
+  for (std::size_t c = 0; c < k; ++c) out.slice(c).diag() = volume(c) * shape;
+}
+
+// VEV: Sigma_k = lambda_k D_k A D_k' with D_k the eigenvectors of W_k (the
+// largest eigenvalue paired with the largest entry of A, which keeps its
+// order). Starts from the previous shape, or from EEV's.
+inline void covariances_vev(const arma::cube& scatter, const arma::vec& weight,
+                            const Params* previous, const InnerControl& inner, arma::cube& out) {
+  const std::size_t d = scatter.n_rows, k = scatter.n_slices;
+  arma::mat omega(d, k);
+  arma::cube vectors(d, d, k);
+  arma::vec values;
+  for (std::size_t c = 0; c < k; ++c) {
+    eigen_decreasing(scatter.slice(c), c, values, vectors.slice(c));
+    omega.col(c) = values;
+  }
+  arma::vec shape = previous_shape(previous, d, k, false);
+  if (shape.is_empty()) shape = arma::sum(omega, 1) / geometric_mean(arma::sum(omega, 1));
+  arma::vec volume;
+  common_shape_volumes(omega, weight, shape, volume, inner);
+  for (std::size_t c = 0; c < k; ++c)
+    out.slice(c) = from_eigen(vectors.slice(c), volume(c) * shape);
+}
+
+// VEE: Sigma_k = lambda_k C with det C = 1, alternating
+//   C ~ sum_k W_k / lambda_k  and  lambda_k = tr(W_k C^-1) / (d N_k)
+// (Celeux and Govaert 1995), each the exact minimiser of
+//   f = sum_k N_k log det Sigma_k + tr(W_k Sigma_k^-1)
+// given the other, until no volume changes by more than inner.tol
+// relatively and no entry of C by more than inner.tol times its largest.
+// (mclust stops on the change of f, which leaves errors of the order of the
+// square root of its tolerance in the estimates.) Starts from the previous
+// volumes, or from equal ones (mclust's start, which makes the first C the
+// shape and orientation of EEE).
+inline void covariances_vee(const arma::cube& scatter, const arma::vec& weight,
+                            const Params* previous, const InnerControl& inner, arma::cube& out) {
+  const std::size_t d = scatter.n_rows, k = scatter.n_slices;
+  const double dd = static_cast<double>(d);
+  arma::vec volume(k, arma::fill::ones);
+  if (previous != nullptr && previous->log_det_chol.n_elem == k &&
+      previous->covariances.n_rows == d) {
+    // log_det_chol = -log det(Sigma_k) / 2.
+    const arma::vec previous_volume = arma::exp(-2.0 / dd * previous->log_det_chol);
+    if (previous_volume.is_finite() && arma::all(previous_volume > 0.0)) volume = previous_volume;
+  }
+  arma::mat common, upper, inverse;
+  for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
+    const arma::vec old_volume = volume;
+    const arma::mat old_common = common;
+    common.zeros(d, d);
+    for (std::size_t c = 0; c < k; ++c) common += scatter.slice(c) / volume(c);
+    common = arma::symmatu(common);
+    if (!common.is_finite() || !arma::chol(upper, common) ||
+        !arma::inv(inverse, arma::trimatu(upper))) {
+      throw error(
+          "the common shape and orientation of the covariance matrices is not positive definite "
+          "(singular or nearly so)");
+    }
+    const double log_root = 2.0 * arma::accu(arma::log(upper.diag())) / dd;
+    common /= std::exp(log_root);
+    // inverse(C) = U U' with U = inverse(R) for the unscaled sum R'R.
+    const arma::mat common_inverse = inverse * inverse.t() * std::exp(log_root);
+    for (std::size_t c = 0; c < k; ++c) {
+      volume(c) = arma::accu(scatter.slice(c) % common_inverse) / (dd * weight(c));
+    }
+    if (iteration > 0 &&
+        !(std::max(relative_change(old_volume, volume),
+                   arma::abs(common - old_common).max() / arma::abs(common).max()) > inner.tol)) {
+      break;
+    }
+  }
+  for (std::size_t c = 0; c < k; ++c) out.slice(c) = volume(c) * common;
+}
+
+// The orthogonal D that minimises tr(D' G): -U V' for G = U S V'.
+inline arma::mat minimise_trace_over_rotations(const arma::mat& gradient) {
+  arma::mat u, v;
+  arma::vec s;
+  if (!arma::svd(u, s, v, gradient)) {
+    throw error("the singular value decomposition of the orientation update failed");
+  }
+  return -u * v.t();
+}
+
+// One MM1 and one MM2 update (Browne and McNicholas 2014) of a common
+// orientation D for fixed diagonal weights M_k (columns of `weights`): each
+// cannot increase h(D) = sum_k tr(D' W_k D M_k) over orthogonal D.
+//   MM1: W_k - omega_k I (omega_k the largest eigenvalue of W_k) is negative
+//        semidefinite, so h is a constant plus a function concave in D,
+//        below its tangent plane at D0.
+//   MM2: likewise with M_k - m_k I, m_k the largest entry of M_k.
+// Minimising the tangent plane over rotations gives the update.
+inline void orientation_mm_step(const arma::cube& scatter, const arma::vec& largest_eigenvalue,
+                                const arma::mat& weights, arma::mat& orientation) {
+  const std::size_t d = scatter.n_rows, k = scatter.n_slices;
+  arma::mat gradient(d, d, arma::fill::zeros);
+  for (std::size_t c = 0; c < k; ++c) {
+    const arma::mat shifted = scatter.slice(c) * orientation - largest_eigenvalue(c) * orientation;
+    gradient += shifted.each_row() % weights.col(c).t();
+  }
+  orientation = minimise_trace_over_rotations(gradient);
+  gradient.zeros();
+  for (std::size_t c = 0; c < k; ++c) {
+    const arma::mat rotated = scatter.slice(c) * orientation;
+    gradient += rotated.each_row() % (weights.col(c) - weights.col(c).max()).t();
+  }
+  orientation = minimise_trace_over_rotations(gradient);
+}
+
+// A common orientation of previous covariances, as EVE and VVE fits have:
+// the eigenvectors of a combination of them with distinct weights, accepted
+// when they diagonalise every one. False when there is none to reuse.
+inline bool previous_orientation(const Params* previous, std::size_t d, std::size_t k,
+                                 arma::mat& orientation) {
+  if (previous == nullptr || previous->covariances.n_rows != d ||
+      previous->covariances.n_slices != k) {
+    return false;
+  }
+  arma::mat combination(d, d, arma::fill::zeros);
+  for (std::size_t c = 0; c < k; ++c) {
+    const arma::mat& sigma = previous->covariances.slice(c);
+    combination += (1.0 + 0.6180339887498949 * static_cast<double>(c)) / arma::trace(sigma) * sigma;
+  }
+  arma::vec values;
+  if (!combination.is_finite() || !arma::eig_sym(values, orientation, arma::symmatu(combination))) {
+    return false;
+  }
+  for (std::size_t c = 0; c < k; ++c) {
+    arma::mat rotated = orientation.t() * previous->covariances.slice(c) * orientation;
+    const double on_diagonal = arma::abs(rotated.diag()).max();
+    rotated.diag().zeros();
+    if (!(arma::abs(rotated).max() <= 1e-8 * on_diagonal)) return false;
+  }
+  return true;
+}
+
+// EVE (Sigma_k = lambda D A_k D') and VVE (Sigma_k = lambda_k D A_k D'), by
+// the MM algorithm of Browne and McNicholas (2014) as mclust uses it. Given
+// D, the rest is exact: with B_k = diag(D' W_k D),
+//   EVE: A_k = B_k / det(B_k)^(1/d), lambda = sum_k det(B_k)^(1/d) / N;
+//   VVE: lambda_k A_k = B_k / N_k.
+// D is then updated by orientation_mm_step() with M_k the inverse of the
+// current lambda_k A_k (for EVE, A_k^-1 up to the common 1 / lambda).
+// mclust uses the inverse of A_k for VVE too, whose fixed point is not the
+// maximum likelihood estimate when the volumes differ; with M_k taken from
+// the current Sigma_k, h majorises f = sum_k N_k log det Sigma_k +
+// tr(W_k Sigma_k^-1) up to a constant (log x <= log x0 + x / x0 - 1), so f
+// never increases. As in mclust, the iterations stop when f falls by at most
+// inner.tol relative to N d (mclust: to 1 + |f|, in the data's units): MM
+// steps can converge very slowly (tens of thousands of iterations on
+// ill-conditioned scatter matrices), so a criterion on the parameters,
+// which would make them exact to about inner.tol, is too costly. f then
+// ends within about 1e-7 of its minimum, relatively, but the estimates only
+// within about 1e-3. In EM each M step starts where the last one ended, so
+// the iterations continue until EM converges. D starts from the previous
+// orientation, or from the eigenvectors of the pooled scatter (EEE's).
+inline void covariances_common_orientation(const arma::cube& scatter, const arma::vec& weight,
+                                           bool equal_volume, const Params* previous,
+                                           const InnerControl& inner, arma::cube& out) {
+  const std::size_t d = scatter.n_rows, k = scatter.n_slices;
+  const double dd = static_cast<double>(d), total = arma::accu(weight);
+  arma::vec largest_eigenvalue(k), values;
+  arma::mat vectors;
+  for (std::size_t c = 0; c < k; ++c) {
+    mean_log_eigenvalue(scatter.slice(c), c);  // a singular W_k makes f unbounded
+    eigen_decreasing(scatter.slice(c), c, values, vectors);
+    largest_eigenvalue(c) = values(0);
+  }
+  arma::mat orientation;
+  if (!previous_orientation(previous, d, k, orientation)) {
+    eigen_decreasing(arma::sum(scatter, 2), 0, values, orientation);
+  }
+  arma::mat diagonal(d, k);
+  arma::vec volume(k);
+  // Sets `diagonal` to the d x K diagonals of lambda_k A_k, the entries of
+  // Sigma_k in the basis D, and returns f less its constant N d.
+  const auto estimate_given_orientation = [&]() {
+    for (std::size_t c = 0; c < k; ++c) {
+      diagonal.col(c) = arma::sum(orientation % (scatter.slice(c) * orientation), 0).t();
+      volume(c) = geometric_mean(diagonal.col(c));
+    }
+    if (equal_volume) {
+      const double lambda = arma::accu(volume) / total;
+      diagonal.each_row() %= (lambda / volume).t();
+      return total * dd * std::log(lambda);
+    }
+    diagonal.each_row() /= weight.t();
+    return dd * arma::accu(weight % arma::log(volume / weight));
+  };
+  double objective = estimate_given_orientation();
+  for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
+    orientation_mm_step(scatter, largest_eigenvalue, 1.0 / diagonal, orientation);
+    const double previous_objective = objective;
+    objective = estimate_given_orientation();
+    if (!(std::abs(previous_objective - objective) > inner.tol * total * dd)) break;
+  }
+  for (std::size_t c = 0; c < k; ++c) out.slice(c) = from_eigen(orientation, diagonal.col(c));
+}
+
 // Weighted MLE of each model from the moments; `ridge` (length d) is added
-// to the diagonal of every covariance, its mean to a spherical variance.
-inline Params params_from_moments(const Moments& m, Model model, const arma::vec& ridge) {
+// to the diagonal of every covariance, its mean to a spherical variance. For
+// the models of the second switch, whose estimates are not linear in the
+// scatter, the ridge is N_k ridge added to the diagonal of each W_k before
+// the estimate, which is what the first switch amounts to for its models.
+// `previous` (the parameters of the last iteration, or null) is where the
+// inner iterations of VEI, VEV, VEE, EVE and VVE start, so an M step never
+// lowers the expected complete-data log-likelihood of those parameters.
+inline Params params_from_moments(const Moments& m, Model model, const arma::vec& ridge,
+                                  const Params* previous = nullptr,
+                                  const InnerControl& inner = InnerControl()) {
   const std::size_t d = m.means.n_rows, k = m.means.n_cols;
   const double total = arma::accu(m.weight);
   Params p;
@@ -114,46 +486,80 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
   p.covariances.zeros(d, d, k);
   const double dd = static_cast<double>(d);
   const double mean_ridge = arma::mean(ridge);
-  switch (model) {
-    case Model::VVV:
-      for (std::size_t c = 0; c < k; ++c) {
-        p.covariances.slice(c) = m.scatter.slice(c) / m.weight(c);
-        p.covariances.slice(c).diag() += ridge;
-      }
-      break;
-    case Model::EEE: {
-      arma::mat pooled = arma::sum(m.scatter, 2) / total;
-      pooled.diag() += ridge;
-      p.covariances.each_slice() = pooled;
-      break;
-    }
-    case Model::VVI:
-      for (std::size_t c = 0; c < k; ++c) {
-        p.covariances.slice(c).diag() = arma::vec(m.scatter.slice(c).diag()) / m.weight(c) + ridge;
-      }
-      break;
-    case Model::EEI: {
-      arma::vec pooled(d, arma::fill::zeros);
-      for (std::size_t c = 0; c < k; ++c) pooled += m.scatter.slice(c).diag();
-      pooled = pooled / total + ridge;
-      for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag() = pooled;
-      break;
-    }
-    case Model::VII:
-      for (std::size_t c = 0; c < k; ++c) {
-        const double variance = arma::trace(m.scatter.slice(c)) / (dd * m.weight(c)) + mean_ridge;
-        p.covariances.slice(c).diag().fill(variance);
-      }
-      break;
-    case Model::EII: {
-      double trace = 0.0;
-      for (std::size_t c = 0; c < k; ++c) trace += arma::trace(m.scatter.slice(c));
-      const double variance = trace / (dd * total) + mean_ridge;
-      for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag().fill(variance);
-      break;
-    }
-  }
   try {
+    switch (model) {
+      case Model::VVV:
+        for (std::size_t c = 0; c < k; ++c) {
+          p.covariances.slice(c) = m.scatter.slice(c) / m.weight(c);
+          p.covariances.slice(c).diag() += ridge;
+        }
+        break;
+      case Model::EEE: {
+        arma::mat pooled = arma::sum(m.scatter, 2) / total;
+        pooled.diag() += ridge;
+        p.covariances.each_slice() = pooled;
+        break;
+      }
+      case Model::VVI:
+        for (std::size_t c = 0; c < k; ++c) {
+          p.covariances.slice(c).diag() =
+              arma::vec(m.scatter.slice(c).diag()) / m.weight(c) + ridge;
+        }
+        break;
+      case Model::EEI: {
+        arma::vec pooled(d, arma::fill::zeros);
+        for (std::size_t c = 0; c < k; ++c) pooled += m.scatter.slice(c).diag();
+        pooled = pooled / total + ridge;
+        for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag() = pooled;
+        break;
+      }
+      case Model::VII:
+        for (std::size_t c = 0; c < k; ++c) {
+          const double variance = arma::trace(m.scatter.slice(c)) / (dd * m.weight(c)) + mean_ridge;
+          p.covariances.slice(c).diag().fill(variance);
+        }
+        break;
+      case Model::EII: {
+        double trace = 0.0;
+        for (std::size_t c = 0; c < k; ++c) trace += arma::trace(m.scatter.slice(c));
+        const double variance = trace / (dd * total) + mean_ridge;
+        for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag().fill(variance);
+        break;
+      }
+      default: {
+        arma::cube scatter = m.scatter;
+        for (std::size_t c = 0; c < k; ++c) scatter.slice(c).diag() += m.weight(c) * ridge;
+        switch (model) {
+          case Model::EVI:
+            covariances_evi(scatter, m.weight, p.covariances);
+            break;
+          case Model::VEI:
+            covariances_vei(scatter, m.weight, previous, inner, p.covariances);
+            break;
+          case Model::EEV:
+            covariances_eev(scatter, m.weight, p.covariances);
+            break;
+          case Model::VEV:
+            covariances_vev(scatter, m.weight, previous, inner, p.covariances);
+            break;
+          case Model::EVV:
+            covariances_evv(scatter, m.weight, p.covariances);
+            break;
+          case Model::VEE:
+            covariances_vee(scatter, m.weight, previous, inner, p.covariances);
+            break;
+          case Model::EVE:
+            covariances_common_orientation(scatter, m.weight, true, previous, inner, p.covariances);
+            break;
+          case Model::VVE:
+            covariances_common_orientation(scatter, m.weight, false, previous, inner,
+                                           p.covariances);
+            break;
+          default:
+            break;
+        }
+      }
+    }
     factorize(p, is_shared(model));
   } catch (const error& e) {
     throw error(std::string(e.what()) +
