@@ -54,6 +54,7 @@
 #' @export
 #'
 #' @examples
+#' set.seed(1)
 #' fit <- softmix(faithful, k = 2, n_threads = 1)
 #' plot(fit)
 #' plot(fit, what = "uncertainty")

@@ -185,6 +185,8 @@ nobs.softmix <- function(object, ...) {
 #' @param ... Unused.
 #' @return An integer vector (`"class"`), an n x K matrix (`"posterior"`) or
 #'   a numeric vector with one value per observation.
+#' @seealso [e_step()] and [dmixture()], which compute the same from any
+#'   parameters.
 #' @family softmix methods
 #' @export
 #' @examples

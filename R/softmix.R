@@ -233,11 +233,11 @@
 #' @references
 #' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
 #' from incomplete data via the EM algorithm. *Journal of the Royal
-#' Statistical Society B*, 39(1), 1-38.
+#' Statistical Society B*, 39(1), 1-38. \doi{10.1111/j.2517-6161.1977.tb01600.x}
 #'
 #' Fraley, C. and Raftery, A. E. (2002). Model-based clustering, discriminant
 #' analysis, and density estimation. *Journal of the American Statistical
-#' Association*, 97(458), 611-631.
+#' Association*, 97(458), 611-631. \doi{10.1198/016214502760047131}
 #'
 #' Schwarz, G. (1978). Estimating the dimension of a model. *The Annals of
 #' Statistics*, 6(2), 461-464.
@@ -248,7 +248,7 @@
 #' 719-725.
 #'
 #' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
-#' *Pattern Recognition*, 28(5), 781-793.
+#' *Pattern Recognition*, 28(5), 781-793. \doi{10.1016/0031-3203(94)00125-6}
 #'
 #' Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of
 #' careful seeding. *Proceedings of the 18th ACM-SIAM Symposium on Discrete
@@ -259,7 +259,11 @@
 #'
 #' Fraley, C. (1998). Algorithms for model-based Gaussian hierarchical
 #' clustering. *SIAM Journal on Scientific Computing*, 20(1), 270-281.
-#' @seealso [softmix_hc()] for the hierarchical clustering behind `init = "hc"`.
+#' @seealso [softmix_hc()] for the hierarchical clustering behind `init = "hc"`;
+#'   [e_step()] and [m_step()] for the two steps of EM; the vignettes
+#'   `vignette("softmix", package = "softmix")` (soft clustering and EM from
+#'   the start) and `vignette("speed", package = "softmix")` (threads and
+#'   speed).
 #' @family fitting
 #' @export
 #' @examples
@@ -441,7 +445,7 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
       converged = core$converged,
       df = df,
       bic = bic,
-      icl = bic - 2 * sum_log_max_posterior(posterior, core$classification),
+      icl = bic - 2 * core$log_max_posterior_sum,
       data = data,
       control = control,
       init = init,
@@ -449,13 +453,6 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
     ),
     class = "softmix"
   )
-}
-
-#' Sum over observations of the log of the largest posterior probability,
-#' the entropy term of ICL computed with the hard classification
-#' @noRd
-sum_log_max_posterior <- function(posterior, classification) {
-  sum(log(posterior[cbind(seq_len(nrow(posterior)), classification)]))
 }
 
 #' Fit every (k, model) pair and keep the lowest criterion ("bic" or "icl")

@@ -19,13 +19,15 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
   const int n = posterior.nrow();
   Rcpp::IntegerVector classification(n);
   Rcpp::NumericVector uncertainty(n);
-  softmix::classify(posterior_view, classification.begin(), uncertainty.begin());
+  const double log_max_posterior_sum =
+      softmix::classify(posterior_view, classification.begin(), uncertainty.begin());
   return Rcpp::List::create(
       Rcpp::Named("parameters") = params_to_list(fit.params), Rcpp::Named("posterior") = posterior,
       Rcpp::Named("classification") = classification, Rcpp::Named("uncertainty") = uncertainty,
       Rcpp::Named("loglik") = fit.loglik,
       Rcpp::Named("loglik_trace") = Rcpp::wrap(fit.loglik_trace),
-      Rcpp::Named("iterations") = fit.iterations, Rcpp::Named("converged") = fit.converged);
+      Rcpp::Named("iterations") = fit.iterations, Rcpp::Named("converged") = fit.converged,
+      Rcpp::Named("log_max_posterior_sum") = log_max_posterior_sum);
 }
 
 }  // namespace

@@ -210,8 +210,11 @@ inline double e_step(const arma::mat& matrix, const Params& params, int n_thread
 
 // The hard assignment of each row of an n x K posterior (the first
 // component of highest probability, 1-based) and its uncertainty, one minus
-// that probability.
-inline void classify(const arma::mat& posterior, int* classification, double* uncertainty) {
+// that probability. Returns the sum over rows of the log of that largest
+// probability, the classification term of ICL, so that R need not index
+// the n x K matrix to get it.
+inline double classify(const arma::mat& posterior, int* classification, double* uncertainty) {
+  long double log_max_sum = 0.0L;
   for (arma::uword i = 0; i < posterior.n_rows; ++i) {
     arma::uword best = 0;
     for (arma::uword c = 1; c < posterior.n_cols; ++c) {
@@ -219,7 +222,9 @@ inline void classify(const arma::mat& posterior, int* classification, double* un
     }
     classification[i] = static_cast<int>(best + 1);
     uncertainty[i] = 1.0 - posterior(i, best);
+    log_max_sum += std::log(posterior(i, best));
   }
+  return static_cast<double>(log_max_sum);
 }
 
 }  // namespace softmix
