@@ -666,6 +666,19 @@ std::vector<HcMerge> pooled(const arma::mat& data, Host& host) {
   std::vector<HcMerge> merges;
   merges.reserve(n - 1);
   enum class Phase { trace, blend, determinant };
+  // Every phase scans the pairs i < j < count in mclust's order, each with
+  // the weights si, sj of the merged cluster and out = sj x_i - si x_j, the
+  // scaled difference of the two clusters' sums.
+  auto scan_pairs = [&](std::size_t count, double* out, auto&& visit) {
+    for (std::size_t j = 1; j < count; ++j) {
+      for (std::size_t i = 0; i < j; ++i) {
+        const double rij = size[i] + size[j];
+        const double si = std::sqrt(size[i] / rij), sj = std::sqrt(size[j] / rij);
+        difference(sums.colptr(i), sj, sums.colptr(j), si, out, p);
+        visit(i, j, si, sj);
+      }
+    }
+  };
   for (std::size_t count = n; count > 1; --count) {
     host.check_interrupt();
     Phase phase = pooled_factor.rows() + 1 < p
@@ -675,22 +688,17 @@ std::vector<HcMerge> pooled(const arma::mat& data, Host& host) {
     double wi = 0.0, wj = 0.0;
     if (phase == Phase::trace) {
       double dopt = flmax;
-      for (std::size_t j = 1; j < count; ++j) {
-        for (std::size_t i = 0; i < j; ++i) {
-          const double rij = size[i] + size[j];
-          const double si = std::sqrt(size[i] / rij), sj = std::sqrt(size[j] / rij);
-          difference(sums.colptr(i), sj, sums.colptr(j), si, s.data(), p);
-          const double zij = std::max(trace + dot(s.data(), s.data(), p), epsmin);
-          if (zij <= dopt) {
-            dopt = zij;
-            iopt = i;
-            jopt = j;
-            wi = si;
-            wj = sj;
-            v = s;
-          }
+      scan_pairs(count, s.data(), [&](std::size_t i, std::size_t j, double si, double sj) {
+        const double zij = std::max(trace + dot(s.data(), s.data(), p), epsmin);
+        if (zij <= dopt) {
+          dopt = zij;
+          iopt = i;
+          jopt = j;
+          wi = si;
+          wj = sj;
+          v = s;
         }
-      }
+      });
       trace = dopt;
       pooled_factor.add_row(v.data());
     } else if (phase == Phase::blend) {
@@ -698,48 +706,43 @@ std::vector<HcMerge> pooled(const arma::mat& data, Host& host) {
              blend_det = 0.0;
       std::size_t idet = 0, jdet = 0;
       double wi_det = 0.0, wj_det = 0.0;
-      for (std::size_t j = 1; j < count; ++j) {
-        for (std::size_t i = 0; i < j; ++i) {
-          const double rij = size[i] + size[j];
-          const double si = std::sqrt(size[i] / rij), sj = std::sqrt(size[j] / rij);
-          difference(sums.colptr(i), sj, sums.colptr(j), si, v.data(), p);
-          const double tij = trace + dot(v.data(), v.data(), p);
-          candidate = pooled_factor;
-          candidate.add_row(v.data());
-          const double dij = candidate.log_det(1.0);
-          if (dij <= det_opt) {
-            det_opt = dij;
-            det_trace = tij;
-            idet = i;
-            jdet = j;
-            wi_det = si;
-            wj_det = sj;
-          }
-          double zij;
-          if (tij == 0.0) {
-            zij = -flmax;
+      scan_pairs(count, v.data(), [&](std::size_t i, std::size_t j, double si, double sj) {
+        const double tij = trace + dot(v.data(), v.data(), p);
+        candidate = pooled_factor;
+        candidate.add_row(v.data());
+        const double dij = candidate.log_det(1.0);
+        if (dij <= det_opt) {
+          det_opt = dij;
+          det_trace = tij;
+          idet = i;
+          jdet = j;
+          wi_det = si;
+          wj_det = sj;
+        }
+        double zij;
+        if (tij == 0.0) {
+          zij = -flmax;
+        } else {
+          zij = std::max(tij, epsmin);
+          if (dij == -flmax) {
+            zij = std::log(zij);
+          } else if (dij <= 0.0) {
+            zij = std::log(std::exp(dij) + zij);
           } else {
-            zij = std::max(tij, epsmin);
-            if (dij == -flmax) {
-              zij = std::log(zij);
-            } else if (dij <= 0.0) {
-              zij = std::log(std::exp(dij) + zij);
-            } else {
-              zij = std::log(1.0 + zij * std::exp(-dij)) + dij;
-            }
-          }
-          if (zij <= blend_opt) {
-            blend_opt = zij;
-            blend_det = dij;
-            blend_trace = tij;
-            iopt = i;
-            jopt = j;
-            wi = si;
-            wj = sj;
-            std::swap(best_factor, candidate);
+            zij = std::log(1.0 + zij * std::exp(-dij)) + dij;
           }
         }
-      }
+        if (zij <= blend_opt) {
+          blend_opt = zij;
+          blend_det = dij;
+          blend_trace = tij;
+          iopt = i;
+          jopt = j;
+          wi = si;
+          wj = sj;
+          std::swap(best_factor, candidate);
+        }
+      });
       if (det_opt < log_total) {
         trace = blend_trace;
         log_det = blend_det;
@@ -756,24 +759,19 @@ std::vector<HcMerge> pooled(const arma::mat& data, Host& host) {
       }
     } else {
       log_det = flmax;
-      for (std::size_t j = 1; j < count; ++j) {
-        for (std::size_t i = 0; i < j; ++i) {
-          const double rij = size[i] + size[j];
-          const double si = std::sqrt(size[i] / rij), sj = std::sqrt(size[j] / rij);
-          difference(sums.colptr(i), sj, sums.colptr(j), si, v.data(), p);
-          candidate = pooled_factor;
-          candidate.add_row(v.data());
-          const double dij = candidate.log_det(1.0);
-          if (dij <= log_det) {
-            log_det = dij;
-            iopt = i;
-            jopt = j;
-            wi = si;
-            wj = sj;
-            std::swap(best_factor, candidate);
-          }
+      scan_pairs(count, v.data(), [&](std::size_t i, std::size_t j, double si, double sj) {
+        candidate = pooled_factor;
+        candidate.add_row(v.data());
+        const double dij = candidate.log_det(1.0);
+        if (dij <= log_det) {
+          log_det = dij;
+          iopt = i;
+          jopt = j;
+          wi = si;
+          wj = sj;
+          std::swap(best_factor, candidate);
         }
-      }
+      });
       difference(sums.colptr(iopt), wj, sums.colptr(jopt), wi, v.data(), p);
       trace = trace + dot(v.data(), v.data(), p);
       std::swap(pooled_factor, best_factor);
