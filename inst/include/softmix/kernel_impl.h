@@ -32,14 +32,22 @@ inline double horizontal_sum(vec_t v) {
 // a degree-13 Taylor polynomial (truncation error below 1e-17 relative) and
 // the exponent built from bits. exp of anything below -708.39 is 0, which
 // only ever happens to terms that vanish next to the largest.
+// Adding 1.5 * 2^52 rounds a double of magnitude below 2^51 to an integer,
+// which then sits in the low bits of the sum. log(2) is split into a high
+// part and the small remainder, so that n log(2) keeps its low bits.
+constexpr double round_shifter = 6755399441055744.0;
+constexpr long long round_shifter_bits = 0x4338000000000000LL;
+constexpr double log2_high = 0.693147180559890330187;
+constexpr double log2_low = 5.49792301870850242e-14;
+
 inline vec_t exp_lanes(vec_t x) {
   const vec_t lowest = splat(-708.39);
   const vec_t clamped = x < lowest ? lowest : x;
-  const vec_t shifter = splat(6755399441055744.0);  // 1.5 * 2^52 rounds to integers
+  const vec_t shifter = splat(round_shifter);
   const vec_t shifted = clamped * 1.4426950408889634074 + shifter;
   const vec_t n = shifted - shifter;
-  vec_t r = clamped - n * 0.693147180559890330187;  // log(2) split hi + lo
-  r = r - n * 5.49792301870850242e-14;
+  vec_t r = clamped - n * log2_high;
+  r = r - n * log2_low;
   vec_t p = splat(1.0 / 6227020800.0);
   p = p * r + 1.0 / 479001600.0;
   p = p * r + 1.0 / 39916800.0;
@@ -57,7 +65,7 @@ inline vec_t exp_lanes(vec_t x) {
   // The low bits of `shifted` hold n; 2^n is (n + 1023) << 52.
   ivec_t bits;
   std::memcpy(&bits, &shifted, sizeof bits);
-  bits = (bits - ivec_t{} - 0x4338000000000000LL + 1023) << 52;
+  bits = (bits - ivec_t{} - round_shifter_bits + 1023) << 52;
   vec_t scale;
   std::memcpy(&scale, &bits, sizeof scale);
   const vec_t result = p * scale;
@@ -75,11 +83,11 @@ inline vec_t log_lanes(vec_t x) {
   bits = (bits & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL;
   vec_t m;
   std::memcpy(&m, &bits, sizeof m);
-  // The exponent as a double: e + 1.5 * 2^52 has e in its low bits.
-  ivec_t shifted_bits = exponent_bits - 1023 + 0x4338000000000000LL;
+  // The exponent as a double, from e + 1.5 * 2^52 whose low bits hold e.
+  ivec_t shifted_bits = exponent_bits - 1023 + round_shifter_bits;
   vec_t e;
   std::memcpy(&e, &shifted_bits, sizeof e);
-  e = e - 6755399441055744.0;
+  e = e - round_shifter;
   const auto large = m > splat(1.4142135623730950488);
   m = large ? m * 0.5 : m;
   e = large ? e + 1.0 : e;
@@ -97,8 +105,7 @@ inline vec_t log_lanes(vec_t x) {
   series = series * z + 1.0 / 5.0;
   series = series * z + 1.0 / 3.0;
   series = series * z + 1.0;
-  // log(2) split hi + lo, as in exp_lanes().
-  return e * 0.693147180559890330187 + (e * 5.49792301870850242e-14 + 2.0 * s * series);
+  return e * log2_high + (e * log2_low + 2.0 * s * series);
 }
 
 inline void exp_in_place(double* values, std::size_t count) {
@@ -366,6 +373,7 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
   // on as its log mixture density: the log-likelihood becomes -Inf or NaN
   // and the caller reports it.
   const vec_t infinity = splat(std::numeric_limits<double>::infinity());
+  double* log_mixture = sum;  // each point's log-sum-exp, over its sum
   for (std::size_t p = 0; p < block_size; p += lanes) {
     const vec_t t = load(top + p);
     const vec_t s = load(sum + p);
@@ -375,12 +383,7 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
       double* row = resp + c * block_size + p;
       store(row, finite ? load(row) * inverse : splat(0.0));
     }
-  }
-  double* log_mixture = sum;  // each point's log-sum-exp, over its sum
-  for (std::size_t p = 0; p < block_size; p += lanes) {
-    const vec_t t = load(top + p);
-    const auto finite = (t > -infinity) & (t < infinity);
-    store(log_mixture + p, finite ? t + log_lanes(finite ? load(sum + p) : splat(1.0)) : t);
+    store(log_mixture + p, finite ? t + log_lanes(finite ? s : splat(1.0)) : t);
   }
   double loglik = 0.0;
   for (std::size_t b = 0; b < rows; ++b) loglik += log_mixture[b];
