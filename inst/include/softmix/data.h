@@ -13,6 +13,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "model.h"
 
 namespace softmix {
 
@@ -48,8 +51,17 @@ struct Data {
     for (std::size_t i = 0; i < end - begin; ++i) out[i] = column[i] * factor;
   }
 
-  // Row i, scaled.
-  arma::vec point(arma::uword i) const { return x.row(i).t() % inverse_scale; }
+  // Row i, scaled, into out.
+  void load_point(arma::uword i, double* out) const {
+    for (arma::uword j = 0; j < n_cols; ++j) out[j] = x(i, j) * inverse_scale(j);
+  }
+
+  // The factors that bring scaled values back to the data's units.
+  arma::vec scale() const {
+    arma::vec out(n_cols);
+    for (arma::uword j = 0; j < n_cols; ++j) out(j) = 1.0 / inverse_scale(j);
+    return out;
+  }
 };
 
 // The ridge in scaled units: reg times each column's variance. A constant
@@ -74,10 +86,14 @@ inline arma::vec scaled_ridge(const Data& data, double reg) {
     }
     variance(j) = sum_squares / (n - 1.0);
   }
-  const arma::uvec positive = arma::find(variance > 0.0);
-  const double fallback = positive.n_elem > 0 ? arma::mean(variance(positive)) : 1.0;
-  variance.elem(arma::find(variance <= 0.0)).fill(fallback);
-  return reg * variance;
+  std::vector<double> positive;
+  for (const double value : variance) {
+    if (value > 0.0) positive.push_back(value);
+  }
+  const double fallback =
+      positive.empty() ? 1.0 : sum_of(positive.data(), positive.size()) / positive.size();
+  for (double& value : variance) value = reg * (value <= 0.0 ? fallback : value);
+  return variance;
 }
 
 }  // namespace softmix

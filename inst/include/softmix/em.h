@@ -112,7 +112,7 @@ Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& r
   if (!have_best) throw error("every start failed; the last: " + last_error);
   posterior.set_size(x.n_rows, k);
   e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
-  best.params = rescale(best.params, 1.0 / x.inverse_scale);
+  best.params = rescale(best.params, x.scale());
   factorize(best.params, is_shared(model));
   return best;
 }

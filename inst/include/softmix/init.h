@@ -51,7 +51,7 @@ template <typename Host>
 arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Host& host) {
   const std::size_t n = x.n_rows, d = x.n_cols;
   arma::mat centres(d, k);
-  centres.col(0) = x.point(uniform_index(host.uniform(), n));
+  x.load_point(uniform_index(host.uniform(), n), centres.colptr(0));
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
   std::vector<double> distance_scratch(static_cast<std::size_t>(n_threads) * block_size);
   for (std::size_t c = 1; c < k; ++c) {
@@ -85,7 +85,7 @@ arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Host& hos
     } else {
       chosen = uniform_index(target, n);  // every point coincides with a centre
     }
-    centres.col(c) = x.point(chosen);
+    x.load_point(chosen, centres.colptr(c));
   }
   return centres;
 }
@@ -151,7 +151,9 @@ std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int iteration
                    });
     for (std::size_t c = 0; c < k; ++c) {
       const double count = stats[layout.weight + c];
-      if (count > 0.0) centres.col(c) = arma::vec(&stats[layout.sum + c * d], d) / count;
+      if (count > 0.0) {
+        for (std::size_t j = 0; j < d; ++j) centres(j, c) = stats[layout.sum + c * d + j] / count;
+      }
     }
     previous = labels;
     assign_nearest(x, centres, n_threads, labels);

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace softmix {
 
@@ -141,6 +143,79 @@ struct Params {
   std::size_t d() const { return means.n_rows; }
 };
 
+// Small dense helpers. Every distinct Armadillo expression is a template
+// instantiation of its own, with its own code and debug information, so the
+// model code works on plain matrices through these few functions and
+// explicit loops; that keeps the shared library small.
+
+// The sum of n values, added in the order of arma::accu() (two interleaved
+// partial sums), so that rewriting an accu() as a loop changes nothing.
+inline double sum_of(const double* values, std::size_t n) {
+  double even = 0.0, odd = 0.0;
+  std::size_t j = 1;
+  for (; j < n; j += 2) {
+    even += values[j - 1];
+    odd += values[j];
+  }
+  if (j - 1 < n) even += values[j - 1];
+  return even + odd;
+}
+
+inline double sum_of(const arma::vec& values) {
+  return sum_of(values.memptr(), values.n_elem);
+}
+
+// The largest of n values, ignoring NaN as arma's max() does (-Inf if all
+// are NaN).
+inline double largest_of(const double* values, std::size_t n) {
+  double largest = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (values[i] > largest) largest = values[i];
+  }
+  return largest;
+}
+
+// The upper triangle of a square matrix mirrored into the lower, as
+// arma::symmatu().
+inline arma::mat symmetric_upper(const arma::mat& a) {
+  arma::mat out = a;
+  for (arma::uword j = 0; j < a.n_cols; ++j) {
+    for (arma::uword i = j + 1; i < a.n_rows; ++i) out(i, j) = a(j, i);
+  }
+  return out;
+}
+
+inline arma::mat transposed(const arma::mat& a) {
+  return a.t();
+}
+
+inline arma::mat product(const arma::mat& a, const arma::mat& b) {
+  return a * b;
+}
+
+// a b' (a symmetric rank-k update when a and b are the same matrix).
+inline arma::mat product_transposed(const arma::mat& a, const arma::mat& b) {
+  return a * b.t();
+}
+
+// a' b.
+inline arma::mat transposed_product(const arma::mat& a, const arma::mat& b) {
+  return a.t() * b;
+}
+
+// The inverse of the upper triangle of r, itself upper triangular.
+inline bool inverse_upper(arma::mat& out, const arma::mat& r) {
+  return arma::inv(out, arma::trimatu(r));
+}
+
+// sum_j log a[j, j].
+inline double sum_log_diagonal(const arma::mat& a) {
+  const arma::uword n = std::min(a.n_rows, a.n_cols);
+  std::vector<double> logs(n);
+  for (arma::uword j = 0; j < n; ++j) logs[j] = std::log(a(j, j));
+  return sum_of(logs.data(), n);
+}
+
 // Rows of U' (columns of U) that the full Mahalanobis kernel computes at once.
 constexpr std::size_t factor_group = 4;
 
@@ -181,26 +256,28 @@ inline void factorize(Params& params, bool shared = false) {
   params.packed_chol.assign(params.packed_length * k, 0.0);
   params.precision_diag.set_size(d, k);
   params.diagonal = true;
-  arma::mat upper_chol;
+  arma::mat upper_chol, precision_chol;
+  std::vector<double> logs(d);
   for (std::size_t c = 0; c < k; ++c) {
     const arma::mat& sigma = params.covariances.slice(c);
     params.diagonal = params.diagonal && sigma.is_diagmat();
     bool ok = sigma.is_finite() && arma::chol(upper_chol, sigma);  // sigma = R'R
+    // U = inverse(R) is upper triangular and U U' = inverse(R'R).
+    if (ok) ok = inverse_upper(precision_chol, upper_chol);
     if (ok) {
-      // U = inverse(R) is upper triangular and U U' = inverse(R'R).
-      arma::mat precision_chol;
-      ok = arma::inv(precision_chol, arma::trimatu(upper_chol));
-      if (ok) {
-        params.precision_chol.slice(c) = arma::trimatu(precision_chol);
-        const arma::vec diagonal = precision_chol.diag();
-        ok = diagonal.is_finite() && arma::all(diagonal > 0.0);
-        if (ok) {
-          params.log_det_chol(c) = arma::accu(arma::log(diagonal));
-          params.precision_diag.col(c) = diagonal;
-          pack_factor(params.precision_chol.slice(c),
-                      params.packed_chol.data() + c * params.packed_length);
-        }
+      arma::mat& upper = params.precision_chol.slice(c);
+      for (std::size_t j = 0; j < d; ++j) {
+        for (std::size_t i = 0; i < d; ++i) upper(i, j) = i <= j ? precision_chol(i, j) : 0.0;
+        const double diagonal = upper(j, j);
+        ok = ok && std::isfinite(diagonal) && diagonal > 0.0;
+        params.precision_diag(j, c) = diagonal;
+        logs[j] = std::log(diagonal);
       }
+    }
+    if (ok) {
+      params.log_det_chol(c) = sum_of(logs.data(), d);
+      pack_factor(params.precision_chol.slice(c),
+                  params.packed_chol.data() + c * params.packed_length);
     }
     if (!ok) {
       const std::string which = shared
@@ -215,12 +292,17 @@ inline void factorize(Params& params, bool shared = false) {
 // times the factors, covariances times factor(i) factor(j). Exact for powers
 // of two. The result still needs factorize().
 inline Params rescale(const Params& params, const arma::vec& factor) {
+  const std::size_t d = params.d();
   Params out;
   out.proportions = params.proportions;
-  out.means = params.means.each_col() % factor;
-  const arma::mat outer = factor * factor.t();
+  out.means = params.means;
   out.covariances = params.covariances;
-  out.covariances.each_slice([&](arma::mat& sigma) { sigma %= outer; });
+  for (std::size_t c = 0; c < params.k(); ++c) {
+    for (std::size_t j = 0; j < d; ++j) {
+      out.means(j, c) *= factor(j);
+      for (std::size_t i = 0; i < d; ++i) out.covariances(i, j, c) *= factor(i) * factor(j);
+    }
+  }
   return out;
 }
 

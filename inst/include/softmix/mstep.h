@@ -82,9 +82,9 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
   Moments m;
   m.weight = arma::vec(&stats[layout.weight], k);
   m.means = centres;
-  const bool full = layout.scatter == Scatter::full;
   m.scatter.zeros(d, d, k);
-  const double total = arma::accu(m.weight);
+  const double total = sum_of(m.weight);
+  std::vector<double> shift(d);
   for (std::size_t c = 0; c < k; ++c) {
     const double nk = m.weight(c);
     if (!(nk > total * 1e-12) || !std::isfinite(nk)) {
@@ -93,15 +93,24 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
           << "); fit fewer components or start from other parameters";
       throw error(msg.str());
     }
-    const arma::vec shift = arma::vec(&stats[layout.sum + c * d], d) / nk;
-    m.means.col(c) += shift;
-    if (full) {
-      arma::mat s(&stats[layout.moment + c * d * d], d, d);
-      s = arma::symmatu(s);
-      m.scatter.slice(c) = s - nk * shift * shift.t();
+    const double* sums = &stats[layout.sum + c * d];
+    for (std::size_t j = 0; j < d; ++j) {
+      shift[j] = sums[j] / nk;
+      m.means(j, c) += shift[j];
+    }
+    arma::mat& scatter = m.scatter.slice(c);
+    if (layout.scatter == Scatter::full) {
+      // The statistics hold the upper triangle.
+      const double* s = &stats[layout.moment + c * d * d];
+      for (std::size_t j = 0; j < d; ++j) {
+        for (std::size_t i = 0; i < d; ++i) {
+          const double upper = i <= j ? s[i + j * d] : s[j + i * d];
+          scatter(i, j) = upper - nk * (shift[i] * shift[j]);
+        }
+      }
     } else if (layout.scatter == Scatter::diagonal) {
-      m.scatter.slice(c).diag() =
-          arma::vec(&stats[layout.moment + c * d], d) - nk * arma::square(shift);
+      const double* s = &stats[layout.moment + c * d];
+      for (std::size_t j = 0; j < d; ++j) scatter(j, j) = s[j] - nk * (shift[j] * shift[j]);
     }
   }
   return m;
@@ -120,14 +129,32 @@ struct InnerControl {
               " is not positive definite (singular or nearly so)");
 }
 
+inline double geometric_mean(const double* values, std::size_t n) {
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) sum += std::log(values[i]);
+  return std::exp(sum / static_cast<double>(n));
+}
+
 inline double geometric_mean(const arma::vec& values) {
-  return std::exp(arma::mean(arma::log(values)));
+  return geometric_mean(values.memptr(), values.n_elem);
 }
 
 // Largest |new - old| / |new| over the entries: a change that does not
 // depend on the units of the data.
 inline double relative_change(const arma::vec& old_values, const arma::vec& new_values) {
-  return arma::max(arma::abs(new_values - old_values) / arma::abs(new_values));
+  double largest = -std::numeric_limits<double>::infinity();
+  for (arma::uword i = 0; i < new_values.n_elem; ++i) {
+    const double change = std::abs(new_values(i) - old_values(i)) / std::abs(new_values(i));
+    if (change > largest) largest = change;
+  }
+  return largest;
+}
+
+// The sum of the slices of a cube.
+inline arma::mat sum_slices(const arma::cube& cube) {
+  arma::mat total(cube.n_rows, cube.n_cols, arma::fill::zeros);
+  for (arma::uword c = 0; c < cube.n_slices; ++c) total += cube.slice(c);
+  return total;
 }
 
 // Eigenvalues of the symmetric scatter of component c in decreasing order
@@ -137,40 +164,54 @@ inline void eigen_decreasing(const arma::mat& scatter, std::size_t c, arma::vec&
                              arma::mat& vectors) {
   arma::vec ascending;
   arma::mat ascending_vectors;
-  if (!arma::eig_sym(ascending, ascending_vectors, arma::symmatu(scatter))) {
+  if (!arma::eig_sym(ascending, ascending_vectors, symmetric_upper(scatter))) {
     throw_singular_component(c);
   }
-  values = arma::clamp(arma::flipud(ascending), 0.0, arma::datum::inf);
-  vectors = arma::fliplr(ascending_vectors);
+  const arma::uword d = ascending.n_elem, rows = ascending_vectors.n_rows;
+  values.set_size(d);
+  vectors.set_size(rows, d);
+  for (arma::uword j = 0; j < d; ++j) {
+    const double value = ascending(d - 1 - j);
+    values(j) = value < 0.0 ? 0.0 : value;
+    std::copy(ascending_vectors.colptr(d - 1 - j), ascending_vectors.colptr(d - 1 - j) + rows,
+              vectors.colptr(j));
+  }
 }
 
 // log det(scatter) / d for a positive definite scatter of component c.
 inline double mean_log_eigenvalue(const arma::mat& scatter, std::size_t c) {
   arma::mat upper;
-  if (!scatter.is_finite() || !arma::chol(upper, arma::symmatu(scatter))) {
+  if (!scatter.is_finite() || !arma::chol(upper, symmetric_upper(scatter))) {
     throw_singular_component(c);
   }
-  return 2.0 * arma::accu(arma::log(upper.diag())) / static_cast<double>(scatter.n_rows);
+  return 2.0 * sum_log_diagonal(upper) / static_cast<double>(scatter.n_rows);
 }
 
 // D diag(values) D', exactly symmetric.
-inline arma::mat from_eigen(const arma::mat& vectors, const arma::vec& values) {
-  const arma::mat half = vectors.each_row() % arma::sqrt(values).t();
-  return arma::symmatu(arma::mat(half * half.t()));
+inline arma::mat from_eigen(const arma::mat& vectors, const double* values) {
+  arma::mat half = vectors;
+  for (arma::uword j = 0; j < half.n_cols; ++j) {
+    const double root = std::sqrt(values[j]);
+    for (arma::uword i = 0; i < half.n_rows; ++i) half(i, j) *= root;
+  }
+  return symmetric_upper(product_transposed(half, half));
 }
 
 // EVI: Sigma_k = lambda A_k, diagonal. Given lambda, A_k is diag(W_k)
 // scaled to determinant 1; then lambda = sum_k det(diag(W_k))^(1/d) / N.
 inline void covariances_evi(const arma::cube& scatter, const arma::vec& weight, arma::cube& out) {
-  const std::size_t k = scatter.n_slices;
-  arma::mat diagonal(scatter.n_rows, k);
+  const std::size_t d = scatter.n_rows, k = scatter.n_slices;
+  arma::mat diagonal(d, k);
   arma::vec volume(k);
   for (std::size_t c = 0; c < k; ++c) {
-    diagonal.col(c) = scatter.slice(c).diag();
-    volume(c) = geometric_mean(diagonal.col(c));
+    for (std::size_t j = 0; j < d; ++j) diagonal(j, c) = scatter(j, j, c);
+    volume(c) = geometric_mean(diagonal.colptr(c), d);
   }
-  const double lambda = arma::accu(volume) / arma::accu(weight);
-  for (std::size_t c = 0; c < k; ++c) out.slice(c).diag() = lambda / volume(c) * diagonal.col(c);
+  const double lambda = sum_of(volume) / sum_of(weight);
+  for (std::size_t c = 0; c < k; ++c) {
+    const double factor = lambda / volume(c);
+    for (std::size_t j = 0; j < d; ++j) out(j, j, c) = diagonal(j, c) * factor;
+  }
 }
 
 // EEV: Sigma_k = lambda D_k A D_k'. With W_k = D_k Omega_k D_k' (eigenvalues
@@ -184,8 +225,8 @@ inline void covariances_eev(const arma::cube& scatter, const arma::vec& weight, 
     eigen_decreasing(scatter.slice(c), c, values, vectors.slice(c));
     total += values;
   }
-  total /= arma::accu(weight);
-  for (std::size_t c = 0; c < k; ++c) out.slice(c) = from_eigen(vectors.slice(c), total);
+  total /= sum_of(weight);
+  for (std::size_t c = 0; c < k; ++c) out.slice(c) = from_eigen(vectors.slice(c), total.memptr());
 }
 
 // EVV: Sigma_k = lambda C_k with det C_k = 1: C_k = W_k / det(W_k)^(1/d) and
@@ -196,9 +237,10 @@ inline void covariances_evv(const arma::cube& scatter, const arma::vec& weight, 
   for (std::size_t c = 0; c < k; ++c) {
     volume(c) = std::exp(mean_log_eigenvalue(scatter.slice(c), c));
   }
-  const double lambda = arma::accu(volume) / arma::accu(weight);
+  const double lambda = sum_of(volume) / sum_of(weight);
   for (std::size_t c = 0; c < k; ++c) {
-    out.slice(c) = arma::symmatu(scatter.slice(c)) * (lambda / volume(c));
+    out.slice(c) = symmetric_upper(scatter.slice(c));
+    out.slice(c) *= lambda / volume(c);
   }
 }
 
@@ -215,19 +257,35 @@ inline arma::vec previous_shape(const Params* previous, std::size_t d, std::size
     return shape;
   }
   shape.zeros(d);
-  arma::vec values;
+  arma::vec values(d);
   arma::mat vectors;
   for (std::size_t c = 0; c < k; ++c) {
     const arma::mat& sigma = previous->covariances.slice(c);
     if (diagonal) {
-      values = sigma.diag();
+      for (std::size_t j = 0; j < d; ++j) values(j) = sigma(j, j);
     } else {
       eigen_decreasing(sigma, c, values, vectors);
     }
-    shape += values / geometric_mean(values);
+    const double mean = geometric_mean(values);
+    for (std::size_t j = 0; j < d; ++j) shape(j) += values(j) / mean;
   }
   shape /= geometric_mean(shape);
-  if (!shape.is_finite() || !arma::all(shape > 0.0)) shape.reset();
+  for (std::size_t j = 0; j < d; ++j) {
+    if (!std::isfinite(shape(j)) || !(shape(j) > 0.0)) {
+      shape.reset();
+      break;
+    }
+  }
+  return shape;
+}
+
+// The shape of the pooled omega_k (its row sums scaled to determinant 1).
+inline arma::vec pooled_shape(const arma::mat& omega) {
+  arma::vec shape(omega.n_rows, arma::fill::zeros);
+  for (arma::uword c = 0; c < omega.n_cols; ++c) {
+    for (arma::uword j = 0; j < omega.n_rows; ++j) shape(j) += omega(j, c);
+  }
+  shape /= geometric_mean(shape);
   return shape;
 }
 
@@ -242,13 +300,17 @@ inline void common_shape_volumes(const arma::mat& omega, const arma::vec& weight
                                  arma::vec& volume, const InnerControl& inner) {
   const std::size_t d = omega.n_rows, k = omega.n_cols;
   volume.zeros(k);
+  std::vector<double> ratio(d);
   for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
     const arma::vec old_volume = volume, old_shape = shape;
     for (std::size_t c = 0; c < k; ++c) {
-      volume(c) = arma::accu(omega.col(c) / shape) / (static_cast<double>(d) * weight(c));
+      for (std::size_t j = 0; j < d; ++j) ratio[j] = omega(j, c) / shape(j);
+      volume(c) = sum_of(ratio.data(), d) / (static_cast<double>(d) * weight(c));
     }
     shape.zeros();
-    for (std::size_t c = 0; c < k; ++c) shape += omega.col(c) / volume(c);
+    for (std::size_t c = 0; c < k; ++c) {
+      for (std::size_t j = 0; j < d; ++j) shape(j) += omega(j, c) / volume(c);
+    }
     shape /= geometric_mean(shape);
     if (iteration > 0 && !(std::max(relative_change(old_volume, volume),
                                     relative_change(old_shape, shape)) > inner.tol)) {
@@ -263,12 +325,16 @@ inline void covariances_vei(const arma::cube& scatter, const arma::vec& weight,
                             const Params* previous, const InnerControl& inner, arma::cube& out) {
   const std::size_t d = scatter.n_rows, k = scatter.n_slices;
   arma::mat omega(d, k);
-  for (std::size_t c = 0; c < k; ++c) omega.col(c) = scatter.slice(c).diag();
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) omega(j, c) = scatter(j, j, c);
+  }
   arma::vec shape = previous_shape(previous, d, k, true);
-  if (shape.is_empty()) shape = arma::sum(omega, 1) / geometric_mean(arma::sum(omega, 1));
+  if (shape.is_empty()) shape = pooled_shape(omega);
   arma::vec volume;
   common_shape_volumes(omega, weight, shape, volume, inner);
-  for (std::size_t c = 0; c < k; ++c) out.slice(c).diag() = volume(c) * shape;
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) out(j, j, c) = shape(j) * volume(c);
+  }
 }
 
 // VEV: Sigma_k = lambda_k D_k A D_k' with D_k the eigenvectors of W_k (the
@@ -282,14 +348,16 @@ inline void covariances_vev(const arma::cube& scatter, const arma::vec& weight,
   arma::vec values;
   for (std::size_t c = 0; c < k; ++c) {
     eigen_decreasing(scatter.slice(c), c, values, vectors.slice(c));
-    omega.col(c) = values;
+    std::copy(values.begin(), values.end(), omega.colptr(c));
   }
   arma::vec shape = previous_shape(previous, d, k, false);
-  if (shape.is_empty()) shape = arma::sum(omega, 1) / geometric_mean(arma::sum(omega, 1));
+  if (shape.is_empty()) shape = pooled_shape(omega);
   arma::vec volume;
   common_shape_volumes(omega, weight, shape, volume, inner);
-  for (std::size_t c = 0; c < k; ++c)
-    out.slice(c) = from_eigen(vectors.slice(c), volume(c) * shape);
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) values(j) = shape(j) * volume(c);
+    out.slice(c) = from_eigen(vectors.slice(c), values.memptr());
+  }
 }
 
 // VEE: Sigma_k = lambda_k C with det C = 1, alternating
@@ -310,36 +378,54 @@ inline void covariances_vee(const arma::cube& scatter, const arma::vec& weight,
   if (previous != nullptr && previous->log_det_chol.n_elem == k &&
       previous->covariances.n_rows == d) {
     // log_det_chol = -log det(Sigma_k) / 2.
-    const arma::vec previous_volume = arma::exp(-2.0 / dd * previous->log_det_chol);
-    if (previous_volume.is_finite() && arma::all(previous_volume > 0.0)) volume = previous_volume;
+    arma::vec previous_volume(k);
+    bool usable = true;
+    for (std::size_t c = 0; c < k; ++c) {
+      previous_volume(c) = std::exp(previous->log_det_chol(c) * (-2.0 / dd));
+      usable = usable && std::isfinite(previous_volume(c)) && previous_volume(c) > 0.0;
+    }
+    if (usable) volume = previous_volume;
   }
   arma::mat common, upper, inverse;
+  std::vector<double> terms(d * d), changes(d * d), magnitudes(d * d);
   for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
     const arma::vec old_volume = volume;
     const arma::mat old_common = common;
     common.zeros(d, d);
-    for (std::size_t c = 0; c < k; ++c) common += scatter.slice(c) / volume(c);
-    common = arma::symmatu(common);
-    if (!common.is_finite() || !arma::chol(upper, common) ||
-        !arma::inv(inverse, arma::trimatu(upper))) {
+    for (std::size_t c = 0; c < k; ++c) {
+      const double* w = scatter.slice_memptr(c);
+      for (std::size_t i = 0; i < d * d; ++i) common[i] += w[i] / volume(c);
+    }
+    common = symmetric_upper(common);
+    if (!common.is_finite() || !arma::chol(upper, common) || !inverse_upper(inverse, upper)) {
       throw error(
           "the common shape and orientation of the covariance matrices is not positive definite "
           "(singular or nearly so)");
     }
-    const double log_root = 2.0 * arma::accu(arma::log(upper.diag())) / dd;
+    const double log_root = 2.0 * sum_log_diagonal(upper) / dd;
     common /= std::exp(log_root);
     // inverse(C) = U U' with U = inverse(R) for the unscaled sum R'R.
-    const arma::mat common_inverse = inverse * inverse.t() * std::exp(log_root);
+    arma::mat common_inverse = product_transposed(inverse, inverse);
+    common_inverse *= std::exp(log_root);
     for (std::size_t c = 0; c < k; ++c) {
-      volume(c) = arma::accu(scatter.slice(c) % common_inverse) / (dd * weight(c));
+      const double* w = scatter.slice_memptr(c);
+      for (std::size_t i = 0; i < d * d; ++i) terms[i] = w[i] * common_inverse[i];
+      volume(c) = sum_of(terms.data(), d * d) / (dd * weight(c));
     }
-    if (iteration > 0 &&
-        !(std::max(relative_change(old_volume, volume),
-                   arma::abs(common - old_common).max() / arma::abs(common).max()) > inner.tol)) {
-      break;
+    if (iteration > 0) {
+      for (std::size_t i = 0; i < d * d; ++i) {
+        changes[i] = std::abs(common[i] - old_common[i]);
+        magnitudes[i] = std::abs(common[i]);
+      }
+      const double common_change =
+          largest_of(changes.data(), d * d) / largest_of(magnitudes.data(), d * d);
+      if (!(std::max(relative_change(old_volume, volume), common_change) > inner.tol)) break;
     }
   }
-  for (std::size_t c = 0; c < k; ++c) out.slice(c) = volume(c) * common;
+  for (std::size_t c = 0; c < k; ++c) {
+    out.slice(c) = common;
+    out.slice(c) *= volume(c);
+  }
 }
 
 // The orthogonal D that minimises tr(D' G): -U V' for G = U S V'.
@@ -349,7 +435,9 @@ inline arma::mat minimise_trace_over_rotations(const arma::mat& gradient) {
   if (!arma::svd(u, s, v, gradient)) {
     throw error("the singular value decomposition of the orientation update failed");
   }
-  return -u * v.t();
+  arma::mat rotation = product_transposed(u, v);
+  rotation *= -1.0;
+  return rotation;
 }
 
 // One MM1 and one MM2 update (Browne and McNicholas 2014) of a common
@@ -365,14 +453,23 @@ inline void orientation_mm_step(const arma::cube& scatter, const arma::vec& larg
   const std::size_t d = scatter.n_rows, k = scatter.n_slices;
   arma::mat gradient(d, d, arma::fill::zeros);
   for (std::size_t c = 0; c < k; ++c) {
-    const arma::mat shifted = scatter.slice(c) * orientation - largest_eigenvalue(c) * orientation;
-    gradient += shifted.each_row() % weights.col(c).t();
+    const arma::mat rotated = product(scatter.slice(c), orientation);
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i < d; ++i) {
+        const double shifted = rotated(i, j) - orientation(i, j) * largest_eigenvalue(c);
+        gradient(i, j) += shifted * weights(j, c);
+      }
+    }
   }
   orientation = minimise_trace_over_rotations(gradient);
   gradient.zeros();
   for (std::size_t c = 0; c < k; ++c) {
-    const arma::mat rotated = scatter.slice(c) * orientation;
-    gradient += rotated.each_row() % (weights.col(c) - weights.col(c).max()).t();
+    const arma::mat rotated = product(scatter.slice(c), orientation);
+    const double largest = largest_of(weights.colptr(c), d);
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i < d; ++i)
+        gradient(i, j) += rotated(i, j) * (weights(j, c) - largest);
+    }
   }
   orientation = minimise_trace_over_rotations(gradient);
 }
@@ -389,17 +486,27 @@ inline bool previous_orientation(const Params* previous, std::size_t d, std::siz
   arma::mat combination(d, d, arma::fill::zeros);
   for (std::size_t c = 0; c < k; ++c) {
     const arma::mat& sigma = previous->covariances.slice(c);
-    combination += (1.0 + 0.6180339887498949 * static_cast<double>(c)) / arma::trace(sigma) * sigma;
+    const double factor = (1.0 + 0.6180339887498949 * static_cast<double>(c)) / arma::trace(sigma);
+    for (std::size_t i = 0; i < d * d; ++i) combination[i] += sigma[i] * factor;
   }
   arma::vec values;
-  if (!combination.is_finite() || !arma::eig_sym(values, orientation, arma::symmatu(combination))) {
+  if (!combination.is_finite() ||
+      !arma::eig_sym(values, orientation, symmetric_upper(combination))) {
     return false;
   }
+  std::vector<double> magnitudes(d * d);
   for (std::size_t c = 0; c < k; ++c) {
-    arma::mat rotated = orientation.t() * previous->covariances.slice(c) * orientation;
-    const double on_diagonal = arma::abs(rotated.diag()).max();
-    rotated.diag().zeros();
-    if (!(arma::abs(rotated).max() <= 1e-8 * on_diagonal)) return false;
+    const arma::mat rotated =
+        product(transposed_product(orientation, previous->covariances.slice(c)), orientation);
+    double on_diagonal = -std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i < d; ++i) {
+        const double magnitude = std::abs(rotated(i, j));
+        magnitudes[i + j * d] = i == j ? 0.0 : magnitude;
+        if (i == j && magnitude > on_diagonal) on_diagonal = magnitude;
+      }
+    }
+    if (!(largest_of(magnitudes.data(), d * d) <= 1e-8 * on_diagonal)) return false;
   }
   return true;
 }
@@ -428,7 +535,7 @@ inline void covariances_common_orientation(const arma::cube& scatter, const arma
                                            bool equal_volume, const Params* previous,
                                            const InnerControl& inner, arma::cube& out) {
   const std::size_t d = scatter.n_rows, k = scatter.n_slices;
-  const double dd = static_cast<double>(d), total = arma::accu(weight);
+  const double dd = static_cast<double>(d), total = sum_of(weight);
   arma::vec largest_eigenvalue(k), values;
   arma::mat vectors;
   for (std::size_t c = 0; c < k; ++c) {
@@ -438,33 +545,45 @@ inline void covariances_common_orientation(const arma::cube& scatter, const arma
   }
   arma::mat orientation;
   if (!previous_orientation(previous, d, k, orientation)) {
-    eigen_decreasing(arma::sum(scatter, 2), 0, values, orientation);
+    eigen_decreasing(sum_slices(scatter), 0, values, orientation);
   }
-  arma::mat diagonal(d, k);
+  arma::mat diagonal(d, k), inverse_diagonal(d, k);
   arma::vec volume(k);
+  std::vector<double> terms(std::max(d, k));
   // Sets `diagonal` to the d x K diagonals of lambda_k A_k, the entries of
   // Sigma_k in the basis D, and returns f less its constant N d.
   const auto estimate_given_orientation = [&]() {
     for (std::size_t c = 0; c < k; ++c) {
-      diagonal.col(c) = arma::sum(orientation % (scatter.slice(c) * orientation), 0).t();
-      volume(c) = geometric_mean(diagonal.col(c));
+      const arma::mat rotated = product(scatter.slice(c), orientation);
+      for (std::size_t j = 0; j < d; ++j) {
+        for (std::size_t i = 0; i < d; ++i) terms[i] = orientation(i, j) * rotated(i, j);
+        diagonal(j, c) = sum_of(terms.data(), d);
+      }
+      volume(c) = geometric_mean(diagonal.colptr(c), d);
     }
     if (equal_volume) {
-      const double lambda = arma::accu(volume) / total;
-      diagonal.each_row() %= (lambda / volume).t();
+      const double lambda = sum_of(volume) / total;
+      for (std::size_t c = 0; c < k; ++c) {
+        const double factor = lambda / volume(c);
+        for (std::size_t j = 0; j < d; ++j) diagonal(j, c) *= factor;
+      }
       return total * dd * std::log(lambda);
     }
-    diagonal.each_row() /= weight.t();
-    return dd * arma::accu(weight % arma::log(volume / weight));
+    for (std::size_t c = 0; c < k; ++c) {
+      for (std::size_t j = 0; j < d; ++j) diagonal(j, c) /= weight(c);
+      terms[c] = weight(c) * std::log(volume(c) / weight(c));
+    }
+    return dd * sum_of(terms.data(), k);
   };
   double objective = estimate_given_orientation();
   for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
-    orientation_mm_step(scatter, largest_eigenvalue, 1.0 / diagonal, orientation);
+    for (std::size_t i = 0; i < d * k; ++i) inverse_diagonal[i] = 1.0 / diagonal[i];
+    orientation_mm_step(scatter, largest_eigenvalue, inverse_diagonal, orientation);
     const double previous_objective = objective;
     objective = estimate_given_orientation();
     if (!(std::abs(previous_objective - objective) > inner.tol * total * dd)) break;
   }
-  for (std::size_t c = 0; c < k; ++c) out.slice(c) = from_eigen(orientation, diagonal.col(c));
+  for (std::size_t c = 0; c < k; ++c) out.slice(c) = from_eigen(orientation, diagonal.colptr(c));
 }
 
 // Weighted MLE of each model from the moments; `ridge` (length d) is added
@@ -479,56 +598,68 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
                                   const Params* previous = nullptr,
                                   const InnerControl& inner = InnerControl()) {
   const std::size_t d = m.means.n_rows, k = m.means.n_cols;
-  const double total = arma::accu(m.weight);
+  const double total = sum_of(m.weight);
   Params p;
-  p.proportions = m.weight / total;
+  p.proportions = m.weight;
+  p.proportions /= total;
   p.means = m.means;
   p.covariances.zeros(d, d, k);
   const double dd = static_cast<double>(d);
-  const double mean_ridge = arma::mean(ridge);
+  const double mean_ridge = sum_of(ridge) / dd;
   try {
     switch (model) {
       case Model::VVV:
         for (std::size_t c = 0; c < k; ++c) {
-          p.covariances.slice(c) = m.scatter.slice(c) / m.weight(c);
-          p.covariances.slice(c).diag() += ridge;
+          arma::mat& sigma = p.covariances.slice(c);
+          sigma = m.scatter.slice(c);
+          sigma /= m.weight(c);
+          for (std::size_t j = 0; j < d; ++j) sigma(j, j) += ridge(j);
         }
         break;
       case Model::EEE: {
-        arma::mat pooled = arma::sum(m.scatter, 2) / total;
-        pooled.diag() += ridge;
-        p.covariances.each_slice() = pooled;
+        arma::mat pooled = sum_slices(m.scatter);
+        pooled /= total;
+        for (std::size_t j = 0; j < d; ++j) pooled(j, j) += ridge(j);
+        for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c) = pooled;
         break;
       }
       case Model::VVI:
         for (std::size_t c = 0; c < k; ++c) {
-          p.covariances.slice(c).diag() =
-              arma::vec(m.scatter.slice(c).diag()) / m.weight(c) + ridge;
+          for (std::size_t j = 0; j < d; ++j) {
+            p.covariances(j, j, c) = m.scatter(j, j, c) / m.weight(c) + ridge(j);
+          }
         }
         break;
       case Model::EEI: {
         arma::vec pooled(d, arma::fill::zeros);
-        for (std::size_t c = 0; c < k; ++c) pooled += m.scatter.slice(c).diag();
-        pooled = pooled / total + ridge;
-        for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag() = pooled;
+        for (std::size_t c = 0; c < k; ++c) {
+          for (std::size_t j = 0; j < d; ++j) pooled(j) += m.scatter(j, j, c);
+        }
+        for (std::size_t c = 0; c < k; ++c) {
+          for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = pooled(j) / total + ridge(j);
+        }
         break;
       }
       case Model::VII:
         for (std::size_t c = 0; c < k; ++c) {
           const double variance = arma::trace(m.scatter.slice(c)) / (dd * m.weight(c)) + mean_ridge;
-          p.covariances.slice(c).diag().fill(variance);
+          for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = variance;
         }
         break;
       case Model::EII: {
         double trace = 0.0;
         for (std::size_t c = 0; c < k; ++c) trace += arma::trace(m.scatter.slice(c));
         const double variance = trace / (dd * total) + mean_ridge;
-        for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c).diag().fill(variance);
+        for (std::size_t c = 0; c < k; ++c) {
+          for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = variance;
+        }
         break;
       }
       default: {
         arma::cube scatter = m.scatter;
-        for (std::size_t c = 0; c < k; ++c) scatter.slice(c).diag() += m.weight(c) * ridge;
+        for (std::size_t c = 0; c < k; ++c) {
+          for (std::size_t j = 0; j < d; ++j) scatter(j, j, c) += ridge(j) * m.weight(c);
+        }
         switch (model) {
           case Model::EVI:
             covariances_evi(scatter, m.weight, p.covariances);
@@ -625,8 +756,8 @@ inline Params m_step_scaled(const Data& x, const double* weights, std::size_t k,
 inline Params m_step(const arma::mat& matrix, const double* weights, std::size_t k, Model model,
                      double reg, int n_threads) {
   const Data x(matrix);
-  Params params = rescale(m_step_scaled(x, weights, k, model, scaled_ridge(x, reg), n_threads),
-                          1.0 / x.inverse_scale);
+  Params params =
+      rescale(m_step_scaled(x, weights, k, model, scaled_ridge(x, reg), n_threads), x.scale());
   factorize(params, is_shared(model));
   return params;
 }
