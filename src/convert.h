@@ -4,6 +4,9 @@
 
 #include <RcppArmadillo.h>
 
+#include <initializer_list>
+#include <utility>
+
 #include <softmix/softmix.h>
 
 // A read-only view of an R numeric matrix, without a copy.
@@ -11,15 +14,37 @@ inline arma::mat matrix_view(const Rcpp::NumericMatrix& x) {
   return arma::mat(const_cast<double*>(x.begin()), x.nrow(), x.ncol(), false, true);
 }
 
+// A named list from (name, value) pairs. One function serves every list the
+// glue returns, where each Rcpp::List::create() with its own number and
+// types of arguments would be a template instantiation of its own.
+inline Rcpp::List named_list(std::initializer_list<std::pair<const char*, Rcpp::RObject>> items) {
+  Rcpp::List out(items.size());
+  Rcpp::CharacterVector names(items.size());
+  R_xlen_t i = 0;
+  for (const auto& item : items) {
+    out[i] = item.second;
+    names[i] = item.first;
+    ++i;
+  }
+  out.attr("names") = names;
+  return out;
+}
+
 // An R mixture_params list (means K x d, covariances d x d x K) as Params.
 inline softmix::Params params_from_list(const Rcpp::List& parameters, bool shared) {
-  softmix::Params params;
-  params.proportions = Rcpp::as<arma::vec>(parameters["proportions"]);
-  params.means = Rcpp::as<arma::mat>(parameters["means"]).t();
+  const Rcpp::NumericVector proportions = parameters["proportions"];
+  const Rcpp::NumericMatrix means = parameters["means"];
   const Rcpp::NumericVector covariances = parameters["covariances"];
-  const std::size_t d = params.means.n_rows, k = params.means.n_cols;
-  if (params.proportions.n_elem != k || static_cast<std::size_t>(covariances.size()) != d * d * k) {
+  const std::size_t d = means.ncol(), k = means.nrow();
+  if (static_cast<std::size_t>(proportions.size()) != k ||
+      static_cast<std::size_t>(covariances.size()) != d * d * k) {
     Rcpp::stop("`parameters` has inconsistent dimensions");
+  }
+  softmix::Params params;
+  params.proportions = arma::vec(proportions.begin(), k);
+  params.means.set_size(d, k);
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) params.means(j, c) = means(c, j);
   }
   params.covariances = arma::cube(covariances.begin(), d, d, k);
   softmix::factorize(params, shared);
@@ -28,12 +53,16 @@ inline softmix::Params params_from_list(const Rcpp::List& parameters, bool share
 
 inline Rcpp::List params_to_list(const softmix::Params& params) {
   const std::size_t d = params.d(), k = params.k();
+  Rcpp::NumericMatrix means(k, d);
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) means(c, j) = params.means(j, c);
+  }
   Rcpp::NumericVector covariances(params.covariances.begin(), params.covariances.end());
   covariances.attr("dim") = Rcpp::IntegerVector::create(d, d, k);
-  return Rcpp::List::create(Rcpp::Named("proportions") = Rcpp::NumericVector(
-                                params.proportions.begin(), params.proportions.end()),
-                            Rcpp::Named("means") = Rcpp::wrap(arma::mat(params.means.t())),
-                            Rcpp::Named("covariances") = covariances);
+  return named_list(
+      {{"proportions", Rcpp::NumericVector(params.proportions.begin(), params.proportions.end())},
+       {"means", means},
+       {"covariances", covariances}});
 }
 
 #endif  // SOFTMIX_CONVERT_H

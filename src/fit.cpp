@@ -21,13 +21,16 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
   Rcpp::NumericVector uncertainty(n);
   const double log_max_posterior_sum =
       softmix::classify(posterior_view, classification.begin(), uncertainty.begin());
-  return Rcpp::List::create(
-      Rcpp::Named("parameters") = params_to_list(fit.params), Rcpp::Named("posterior") = posterior,
-      Rcpp::Named("classification") = classification, Rcpp::Named("uncertainty") = uncertainty,
-      Rcpp::Named("loglik") = fit.loglik,
-      Rcpp::Named("loglik_trace") = Rcpp::wrap(fit.loglik_trace),
-      Rcpp::Named("iterations") = fit.iterations, Rcpp::Named("converged") = fit.converged,
-      Rcpp::Named("log_max_posterior_sum") = log_max_posterior_sum);
+  return named_list(
+      {{"parameters", params_to_list(fit.params)},
+       {"posterior", posterior},
+       {"classification", classification},
+       {"uncertainty", uncertainty},
+       {"loglik", Rcpp::wrap(fit.loglik)},
+       {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
+       {"iterations", Rcpp::wrap(fit.iterations)},
+       {"converged", Rcpp::wrap(fit.converged)},
+       {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}});
 }
 
 }  // namespace

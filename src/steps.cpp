@@ -13,9 +13,8 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
   const double loglik = softmix::e_step(data, params, softmix::cap_threads(n_threads),
                                         want_posterior ? posterior.begin() : nullptr,
                                         want_density ? log_density.begin() : nullptr);
-  return Rcpp::List::create(Rcpp::Named("posterior") = posterior,
-                            Rcpp::Named("log_density") = log_density,
-                            Rcpp::Named("loglik") = loglik);
+  return named_list(
+      {{"posterior", posterior}, {"log_density", log_density}, {"loglik", Rcpp::wrap(loglik)}});
 }
 
 // [[Rcpp::export(rng = false)]]
