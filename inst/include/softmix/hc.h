@@ -301,7 +301,7 @@ inline double scaled_trace(const arma::mat& x) {
 template <typename Host>
 std::vector<HcMerge> ward(const arma::mat& x, Host& host) {
   const std::size_t n = x.n_rows, p = x.n_cols;
-  const arma::mat rows = x.t();  // one column per point
+  const arma::mat rows = transposed(x);  // one column per point
   Dissimilarities d(n);
   std::vector<double> v(p);
   const double half = std::sqrt(1.0 / 2.0);
@@ -370,7 +370,7 @@ struct Cluster {
 template <typename Host>
 std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
   const std::size_t n = x.n_rows, p = x.n_cols;
-  arma::mat sums = x.t();
+  arma::mat sums = transposed(x);
   alpha = std::max(alpha, std::numeric_limits<double>::epsilon());
   const double singleton_term = std::log(alpha);
   std::vector<Cluster> slot(n);
@@ -427,7 +427,7 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
     slot[iopt].term = tmop;
     if (jopt != last) {
       d.move_last(jopt, last);
-      sums.col(jopt) = sums.col(last);
+      std::copy(sums.colptr(last), sums.colptr(last) + p, sums.colptr(jopt));
       slot[jopt] = slot[last];
     }
     const std::size_t merged = iopt;
@@ -470,7 +470,7 @@ std::vector<HcMerge> spherical(const arma::mat& x, double alpha, Host& host) {
 template <typename Host>
 std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta, Host& host) {
   const std::size_t n = x.n_rows, p = x.n_cols;
-  arma::mat sums = x.t();
+  arma::mat sums = transposed(x);
   alpha = std::max(alpha, std::numeric_limits<double>::epsilon());
   const double singleton_term = std::log(beta * alpha);
   const double root_half = 0.7071067811865476;
@@ -585,7 +585,7 @@ std::vector<HcMerge> unconstrained(const arma::mat& x, double alpha, double beta
     slot[iopt].factor = std::move(chosen.factor);
     if (jopt != last) {
       d.move_last(jopt, last);
-      sums.col(jopt) = sums.col(last);
+      std::copy(sums.colptr(last), sums.colptr(last) + p, sums.colptr(jopt));
       slot[jopt] = std::move(slot[last]);
     }
     slot[last] = Cluster();
@@ -641,7 +641,7 @@ template <typename Host>
 std::vector<HcMerge> pooled(const arma::mat& data, Host& host) {
   const std::size_t n = data.n_rows, p = data.n_cols;
   const double epsmin = std::numeric_limits<double>::epsilon() / 2.0;
-  arma::mat sums = data.t();
+  arma::mat sums = transposed(data);
   sums *= 1.0 / std::sqrt(static_cast<double>(n));
   std::vector<double> v(p), s(p), size(n, 1.0);
   // log tr of the data's scatter / (n p): past it, log det W alone decides.
@@ -783,7 +783,7 @@ std::vector<HcMerge> pooled(const arma::mat& data, Host& host) {
     }
     size[iopt] += size[jopt];
     if (jopt != last) {
-      sums.col(jopt) = sums.col(last);
+      std::copy(sums.colptr(last), sums.colptr(last) + p, sums.colptr(jopt));
       size[jopt] = size[last];
     }
   }
@@ -799,25 +799,22 @@ std::vector<HcMerge> pooled(const arma::mat& data, Host& host) {
 inline arma::mat hc_transform(const arma::mat& x, HcUse use) {
   if (use == HcUse::vars || x.n_rows < 2) return x;
   const std::size_t n = x.n_rows;
-  std::vector<arma::uword> kept;
-  arma::mat standard(n, x.n_cols);
+  std::vector<double> kept, column(n);  // the standardised columns kept
   for (arma::uword j = 0; j < x.n_cols; ++j) {
     long double sum = 0.0L;
     for (std::size_t i = 0; i < n; ++i) sum += x(i, j);
     const double mean = static_cast<double>(sum / static_cast<long double>(n));
     long double squares = 0.0L;
     for (std::size_t i = 0; i < n; ++i) {
-      const double centred = x(i, j) - mean;
-      standard(i, j) = centred;
-      squares += centred * centred;
+      column[i] = x(i, j) - mean;
+      squares += column[i] * column[i];
     }
     const double sd = std::sqrt(static_cast<double>(squares) / static_cast<double>(n - 1));
     if (!(sd > 0.0) || !std::isfinite(sd)) continue;
-    standard.col(j) /= sd;
-    kept.push_back(j);
+    for (std::size_t i = 0; i < n; ++i) kept.push_back(column[i] / sd);
   }
   if (kept.empty()) return arma::mat(n, 1, arma::fill::zeros);  // every point the same
-  const arma::mat centred = standard.cols(arma::uvec(kept));
+  const arma::mat centred(kept.data(), n, kept.size() / n);
   arma::mat u, v;
   arma::vec singular;
   if (!arma::svd_econ(u, singular, v, centred, "both", "dc")) {
