@@ -27,7 +27,16 @@ struct Fit {
   std::vector<double> loglik_trace;  // log-likelihood of each parameter set visited
   int iterations = 0;                // M steps taken
   bool converged = false;
+  bool posterior_written = false;  // run_em() filled the posterior it was given
 };
+
+inline void check_finite_loglik(double loglik, int iterations) {
+  if (std::isfinite(loglik)) return;
+  std::ostringstream msg;
+  msg << "the log-likelihood is not finite after " << iterations
+      << " iterations: some observations have zero density under every component";
+  throw error(msg.str());
+}
 
 // What only the host (R) can do. The default does nothing and draws from a
 // seeded std::mt19937_64; the R glue supplies R's RNG and interrupt check.
@@ -41,15 +50,27 @@ struct NoHost {
 // |l_t - l_{t-1}| / (1 + |l_t|), falls below tol, or max_iter M steps. The
 // returned log-likelihood is that of the returned parameters: with
 // max_iter = t, exactly t E+M rounds and one last E step. Parameters and
-// ridge are in scaled units, log-likelihoods in the data's own.
+// ridge are in scaled units, log-likelihoods in the data's own. The last E
+// step after max_iter M steps needs no statistics; it writes the n x K
+// posterior if `posterior` is not null.
 template <typename Host>
 Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
-           const Control& control, int n_threads, Host& host) {
+           const Control& control, int n_threads, Host& host, double* posterior = nullptr) {
   const std::size_t k = params.k();
   const StatsLayout layout(x.n_cols, k, scatter_for(model));
   Fit fit;
   double previous = 0.0;
   for (;;) {
+    if (fit.iterations >= control.max_iter) {
+      const double loglik = e_step_scaled(x, params, n_threads, posterior, nullptr) +
+                            static_cast<double>(x.n_rows) * x.log_jacobian;
+      check_finite_loglik(loglik, fit.iterations);
+      fit.loglik_trace.push_back(loglik);
+      fit.converged = fit.iterations > 0 &&
+                      std::abs(loglik - previous) / (1.0 + std::abs(loglik)) < control.tol;
+      fit.posterior_written = posterior != nullptr;
+      break;
+    }
     const std::vector<double> stats = accumulate(
         x, layout, params.means, n_threads,
         [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
@@ -57,19 +78,13 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
           return block_responsibilities(kernels, params, end - begin, ws, nullptr);
         });
     const double loglik = stats[0] + static_cast<double>(x.n_rows) * x.log_jacobian;
-    if (!std::isfinite(loglik)) {
-      std::ostringstream msg;
-      msg << "the log-likelihood is not finite after " << fit.iterations
-          << " iterations: some observations have zero density under every component";
-      throw error(msg.str());
-    }
+    check_finite_loglik(loglik, fit.iterations);
     fit.loglik_trace.push_back(loglik);
     if (fit.iterations > 0 &&
         std::abs(loglik - previous) / (1.0 + std::abs(loglik)) < control.tol) {
       fit.converged = true;
       break;
     }
-    if (fit.iterations >= control.max_iter) break;
     host.check_interrupt();
     // The previous parameters start the inner iterations of the M steps
     // without closed form, so that no M step lowers the expected
@@ -96,9 +111,12 @@ Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& r
   Fit best;
   bool have_best = false;
   std::string last_error;
+  posterior.set_size(x.n_rows, k);
   for (int run = 0; run < runs; ++run) {
     try {
-      Fit candidate = run_em(x, start(run), model, ridge, control, n_threads, host);
+      // A single run may write the posterior in its last E step.
+      Fit candidate = run_em(x, start(run), model, ridge, control, n_threads, host,
+                             runs == 1 ? posterior.memptr() : nullptr);
       if (!have_best || candidate.loglik > best.loglik) {
         best = std::move(candidate);
         have_best = true;
@@ -110,8 +128,9 @@ Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& r
     host.check_interrupt();
   }
   if (!have_best) throw error("every start failed; the last: " + last_error);
-  posterior.set_size(x.n_rows, k);
-  e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
+  if (!best.posterior_written) {
+    e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
+  }
   best.params = rescale(best.params, x.scale());
   factorize(best.params, is_shared(model));
   return best;

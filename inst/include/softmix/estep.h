@@ -67,6 +67,12 @@ struct BlockWorkspace {
   AlignedBuffer log_density;     // K x block_size, log pi_k + log N(x | k)
   AlignedBuffer responsibility;  // K x block_size
   AlignedBuffer zero_row;        // block_size zeros
+  // For the full scatter of larger d (scatter_rows()): the block's points
+  // as rows of padded_dim(d), a tile of them centred and weighted, scratch.
+  AlignedBuffer rows;
+  AlignedBuffer weighted_rows;
+  AlignedBuffer row_scratch;
+  AlignedBuffer block_weight;  // K, each component's weight in the block
 
   BlockWorkspace(std::size_t d, std::size_t k)
       : panel(block_size * d, 0),
@@ -74,7 +80,11 @@ struct BlockWorkspace {
         point(d, 128),
         log_density(block_size * k, 192),
         responsibility(block_size * k, 320),
-        zero_row(block_size, 448) {}
+        zero_row(block_size, 448),
+        rows(d >= row_scatter_min_dim ? block_size * padded_dim(d) : 0, 72),
+        weighted_rows(d >= row_scatter_min_dim ? scatter_tile_points(d) * padded_dim(d) : 0, 200),
+        row_scratch(2 * k * padded_dim(d), 264),
+        block_weight(k, 328) {}
 };
 
 inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d, std::size_t k) {
@@ -82,12 +92,25 @@ inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d,
 }
 
 // Copies rows [begin, end) of the data, scaled, into the panel and
-// zero-pads the rest of the block.
+// zero-pads the rest of the block. Column by column, it asks for the same
+// column of the next block to be fetched into the L2 cache, so that it
+// arrives while this block is worked on: the d columns are d separate
+// streams, more than the hardware prefetchers follow.
 inline void load_panel(const Data& x, std::size_t begin, std::size_t end, double* panel) {
   const std::size_t rows = end - begin;
+  const std::size_t next_end = std::min<std::size_t>(x.n_rows, end + block_size);
   for (std::size_t j = 0; j < x.n_cols; ++j) {
-    x.load_column(j, begin, end, panel + j * block_size);
-    std::fill(panel + j * block_size + rows, panel + (j + 1) * block_size, 0.0);
+    const double* column = x.x.colptr(j);
+    const double factor = x.inverse_scale(j);
+    double* out = panel + j * block_size;
+    for (std::size_t i = 0; i < rows; ++i) {
+#if defined(__GNUC__) || defined(__clang__)
+      // one prefetch per cache line of the next block's column
+      if (i % 8 == 0 && end + i < next_end) __builtin_prefetch(column + end + i, 0, 2);
+#endif
+      out[i] = column[begin + i] * factor;
+    }
+    std::fill(out + rows, out + block_size, 0.0);
   }
 }
 
@@ -99,17 +122,16 @@ inline void block_log_density(const Kernels& kernels, const Params& params, Bloc
   const double base = -0.5 * static_cast<double>(d) * log_two_pi;
   for (std::size_t c = 0; c < params.k(); ++c) {
     double* out = ws.log_density.data() + c * block_size;
+    // log(0) = -Inf for a component of zero weight is legal: it gets none.
+    const double offset = std::log(params.proportions(c)) + base + params.log_det_chol(c);
     if (params.diagonal) {
       kernels.mahalanobis_diagonal(ws.panel.data(), d, params.means.colptr(c),
-                                   params.precision_diag.colptr(c), out);
+                                   params.precision_diag.colptr(c), offset, out);
     } else {
       kernels.mahalanobis_full(ws.panel.data(), d, params.means.colptr(c),
                                params.packed_chol.data() + c * params.packed_length,
-                               ws.centred_tile.data(), out);
+                               ws.centred_tile.data(), offset, out);
     }
-    // log(0) = -Inf for a component of zero weight is legal: it gets none.
-    const double constant = std::log(params.proportions(c)) + base + params.log_det_chol(c);
-    for (std::size_t b = 0; b < block_size; ++b) out[b] = constant - 0.5 * out[b];
   }
 }
 

@@ -112,48 +112,48 @@ inline void exp_in_place(double* values, std::size_t count) {
   for (std::size_t i = 0; i < count; i += lanes) store(values + i, exp_lanes(load(values + i)));
 }
 
-// distance[b] = ||U' c_b||^2 for the `vectors` vectors of centred points
-// c in `tile` (rows of tile_width points): four rows of U' c at a time, kept
-// in registers. `packed` is the factor of pack_factor(): for each group of
+// out[b] = offset - ||U' c_b||^2 / 2 for the `vectors` vectors of centred
+// points c in `tile` (rows of tile_width points): factor_rows rows of U' c at
+// a time, kept in registers. `packed` is the factor of pack_factor(): for each group of
 // four columns of U, the entries U[j, i0..i0+3] for every j up to the
 // group's end.
 template <std::size_t vectors>
-inline void mahalanobis_tile(const double* tile, std::size_t d, const double* packed,
-                             double* distance) {
+inline void mahalanobis_tile(const double* tile, std::size_t d, const double* packed, double offset,
+                             double* out) {
   constexpr std::size_t tile_width = vectors * lanes;
   vec_t q[vectors] = {};
   const double* factor = packed;
   for (std::size_t i0 = 0; i0 < d; i0 += factor_rows) {
     const std::size_t j_end = std::min(d, i0 + factor_rows);
-    vec_t a0[vectors] = {}, a1[vectors] = {}, a2[vectors] = {}, a3[vectors] = {};
+    vec_t acc[factor_rows][vectors] = {};
     for (std::size_t j = 0; j < j_end; ++j) {
       const double* u = factor + j * factor_rows;
       const double* row = tile + j * tile_width;
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < vectors; ++v) {
         const vec_t x = load(row + v * lanes);
-        a0[v] += u[0] * x;
-        a1[v] += u[1] * x;
-        a2[v] += u[2] * x;
-        a3[v] += u[3] * x;
+#pragma GCC unroll 8
+        for (std::size_t r = 0; r < factor_rows; ++r) acc[r][v] += u[r] * x;
       }
     }
     factor += j_end * factor_rows;
 #pragma GCC unroll 4
     for (std::size_t v = 0; v < vectors; ++v) {
-      q[v] += a0[v] * a0[v] + a1[v] * a1[v] + a2[v] * a2[v] + a3[v] * a3[v];
+#pragma GCC unroll 8
+      for (std::size_t r = 0; r < factor_rows; ++r) q[v] += acc[r][v] * acc[r][v];
     }
   }
 #pragma GCC unroll 4
-  for (std::size_t v = 0; v < vectors; ++v) store(distance + v * lanes, q[v]);
+  for (std::size_t v = 0; v < vectors; ++v) store(out + v * lanes, offset - 0.5 * q[v]);
 }
 
-// distance[b] = ||U' (x_b - mean)||^2 for every point of the panel. Each
+// out[b] = offset - ||U' (x_b - mean)||^2 / 2 for every point of the panel:
+// the log-density up to the offset log pi + log det U - d log(2 pi) / 2. Each
 // tile of points is centred into `scratch` (d x max_tile_width) first:
 // small enough to stay in the L1 cache while the triangular product reads
 // it d / 4 times, where a centred copy of the whole block would not.
 inline void mahalanobis_full(const double* panel, std::size_t d, const double* mean,
-                             const double* packed, double* scratch, double* distance) {
+                             const double* packed, double* scratch, double offset, double* out) {
   // Four vectors of points with 32 registers, two with 16.
   constexpr std::size_t vectors = wide_tiles ? 4 : 2;
   constexpr std::size_t tile_width = vectors * lanes;
@@ -167,7 +167,7 @@ inline void mahalanobis_full(const double* panel, std::size_t d, const double* m
         store(out + v * lanes, load(in + v * lanes) - mean[j]);
       }
     }
-    mahalanobis_tile<vectors>(scratch, d, packed, distance + p0);
+    mahalanobis_tile<vectors>(scratch, d, packed, offset, out + p0);
   }
 }
 
@@ -175,47 +175,46 @@ inline void mahalanobis_full(const double* panel, std::size_t d, const double* m
 // the panel: O(d), and no centred copy, which would cost more memory traffic
 // than the arithmetic it saves.
 inline void mahalanobis_diagonal(const double* panel, std::size_t d, const double* mean,
-                                 const double* root_precision, double* distance) {
+                                 const double* root_precision, double offset, double* out) {
   for (std::size_t p0 = 0; p0 < block_size; p0 += lanes) {
     vec_t q{};
     for (std::size_t j = 0; j < d; ++j) {
       const vec_t z = (load(panel + j * block_size + p0) - mean[j]) * root_precision[j];
       q += z * z;
     }
-    store(distance + p0, q);
+    store(out + p0, offset - 0.5 * q);
   }
 }
 
-// One tile of the scatter: acc(t, s) = sum_b r[b] (x_t[b] - m_t) (x_s[b] - m_s)
-// for four rows t and four (or, with fewer vector registers, two) rows s of
-// the panel, centred and weighted on the fly and kept in named registers
-// across the block's points: the block's rows are then read from the cache
-// and no centred or weighted copy is ever written. The arithmetic this adds
-// is cheaper than the memory traffic it saves. With `with_sums` (the tiles
-// on the diagonal), row_sums[t] = sum_b r[b] (x_t[b] - m_t) as well.
+// One tile of the scatter: acc(t, s) = sum_b x_t[b] r[b] (x_s[b] - m_s) for
+// four rows t and four (or, with fewer vector registers, two) columns s of
+// the panel, the columns centred and weighted on the fly, all kept in named
+// registers across the block's points: the block's rows are then read from
+// the cache and no centred or weighted copy is ever written. Only the
+// second factor is centred (see moments_from_stats()). With `with_sums`
+// (the tiles on the diagonal), col_sums[s] = sum_b r[b] (x_s[b] - m_s) too.
 template <bool with_sums>
-inline void scatter_tile_4x4(const double* const* x_row, const double* mean_row,
-                             const double* const* x_col, const double* mean_col, const double* r,
-                             double out[4][4], double row_sums[4]) {
+inline void scatter_tile_4x4(const double* const* x_row, const double* const* x_col,
+                             const double* mean_col, const double* r, double out[4][4],
+                             double col_sums[4]) {
   vec_t a00{}, a01{}, a02{}, a03{}, a10{}, a11{}, a12{}, a13{};
   vec_t a20{}, a21{}, a22{}, a23{}, a30{}, a31{}, a32{}, a33{};
   vec_t s0{}, s1{}, s2{}, s3{};
   for (std::size_t p = 0; p < block_size; p += lanes) {
-    const vec_t c0 = load(x_col[0] + p) - mean_col[0], c1 = load(x_col[1] + p) - mean_col[1];
-    const vec_t c2 = load(x_col[2] + p) - mean_col[2], c3 = load(x_col[3] + p) - mean_col[3];
     const vec_t weight = load(r + p);
-    vec_t w = (load(x_row[0] + p) - mean_row[0]) * weight;
-    a00 += w * c0, a01 += w * c1, a02 += w * c2, a03 += w * c3;
-    if (with_sums) s0 += w;
-    w = (load(x_row[1] + p) - mean_row[1]) * weight;
-    a10 += w * c0, a11 += w * c1, a12 += w * c2, a13 += w * c3;
-    if (with_sums) s1 += w;
-    w = (load(x_row[2] + p) - mean_row[2]) * weight;
-    a20 += w * c0, a21 += w * c1, a22 += w * c2, a23 += w * c3;
-    if (with_sums) s2 += w;
-    w = (load(x_row[3] + p) - mean_row[3]) * weight;
-    a30 += w * c0, a31 += w * c1, a32 += w * c2, a33 += w * c3;
-    if (with_sums) s3 += w;
+    const vec_t c0 = (load(x_col[0] + p) - mean_col[0]) * weight;
+    const vec_t c1 = (load(x_col[1] + p) - mean_col[1]) * weight;
+    const vec_t c2 = (load(x_col[2] + p) - mean_col[2]) * weight;
+    const vec_t c3 = (load(x_col[3] + p) - mean_col[3]) * weight;
+    if (with_sums) s0 += c0, s1 += c1, s2 += c2, s3 += c3;
+    vec_t x = load(x_row[0] + p);
+    a00 += x * c0, a01 += x * c1, a02 += x * c2, a03 += x * c3;
+    x = load(x_row[1] + p);
+    a10 += x * c0, a11 += x * c1, a12 += x * c2, a13 += x * c3;
+    x = load(x_row[2] + p);
+    a20 += x * c0, a21 += x * c1, a22 += x * c2, a23 += x * c3;
+    x = load(x_row[3] + p);
+    a30 += x * c0, a31 += x * c1, a32 += x * c2, a33 += x * c3;
   }
   const vec_t acc[4][4] = {
       {a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
@@ -223,67 +222,59 @@ inline void scatter_tile_4x4(const double* const* x_row, const double* mean_row,
     for (std::size_t s = 0; s < 4; ++s) out[t][s] = horizontal_sum(acc[t][s]);
   }
   if (with_sums) {
-    row_sums[0] = horizontal_sum(s0), row_sums[1] = horizontal_sum(s1);
-    row_sums[2] = horizontal_sum(s2), row_sums[3] = horizontal_sum(s3);
+    col_sums[0] = horizontal_sum(s0), col_sums[1] = horizontal_sum(s1);
+    col_sums[2] = horizontal_sum(s2), col_sums[3] = horizontal_sum(s3);
   }
 }
 
 template <bool with_sums>
-inline void scatter_tile_4x2(const double* const* x_row, const double* mean_row,
-                             const double* const* x_col, const double* mean_col, const double* r,
-                             double out[4][4], double row_sums[4]) {
+inline void scatter_tile_4x2(const double* const* x_row, const double* const* x_col,
+                             const double* mean_col, const double* r, double out[4][4],
+                             double col_sums[4]) {
   for (std::size_t half = 0; half < 4; half += 2) {
-    const bool sums_now = with_sums && half == 0;
     vec_t a00{}, a01{}, a10{}, a11{}, a20{}, a21{}, a30{}, a31{};
-    vec_t s0{}, s1{}, s2{}, s3{};
+    vec_t s0{}, s1{};
     for (std::size_t p = 0; p < block_size; p += lanes) {
-      const vec_t c0 = load(x_col[half] + p) - mean_col[half];
-      const vec_t c1 = load(x_col[half + 1] + p) - mean_col[half + 1];
       const vec_t weight = load(r + p);
-      vec_t w = (load(x_row[0] + p) - mean_row[0]) * weight;
-      a00 += w * c0, a01 += w * c1;
-      if (sums_now) s0 += w;
-      w = (load(x_row[1] + p) - mean_row[1]) * weight;
-      a10 += w * c0, a11 += w * c1;
-      if (sums_now) s1 += w;
-      w = (load(x_row[2] + p) - mean_row[2]) * weight;
-      a20 += w * c0, a21 += w * c1;
-      if (sums_now) s2 += w;
-      w = (load(x_row[3] + p) - mean_row[3]) * weight;
-      a30 += w * c0, a31 += w * c1;
-      if (sums_now) s3 += w;
+      const vec_t c0 = (load(x_col[half] + p) - mean_col[half]) * weight;
+      const vec_t c1 = (load(x_col[half + 1] + p) - mean_col[half + 1]) * weight;
+      if (with_sums) s0 += c0, s1 += c1;
+      vec_t x = load(x_row[0] + p);
+      a00 += x * c0, a01 += x * c1;
+      x = load(x_row[1] + p);
+      a10 += x * c0, a11 += x * c1;
+      x = load(x_row[2] + p);
+      a20 += x * c0, a21 += x * c1;
+      x = load(x_row[3] + p);
+      a30 += x * c0, a31 += x * c1;
     }
     out[0][half] = horizontal_sum(a00), out[0][half + 1] = horizontal_sum(a01);
     out[1][half] = horizontal_sum(a10), out[1][half + 1] = horizontal_sum(a11);
     out[2][half] = horizontal_sum(a20), out[2][half + 1] = horizontal_sum(a21);
     out[3][half] = horizontal_sum(a30), out[3][half + 1] = horizontal_sum(a31);
-    if (sums_now) {
-      row_sums[0] = horizontal_sum(s0), row_sums[1] = horizontal_sum(s1);
-      row_sums[2] = horizontal_sum(s2), row_sums[3] = horizontal_sum(s3);
-    }
+    if (with_sums) col_sums[half] = horizontal_sum(s0), col_sums[half + 1] = horizontal_sum(s1);
   }
 }
 
 template <bool with_sums>
-inline void scatter_tile(const double* const* x_row, const double* mean_row,
-                         const double* const* x_col, const double* mean_col, const double* r,
-                         double out[4][4], double row_sums[4]) {
+inline void scatter_tile(const double* const* x_row, const double* const* x_col,
+                         const double* mean_col, const double* r, double out[4][4],
+                         double col_sums[4]) {
   if (wide_tiles) {
-    scatter_tile_4x4<with_sums>(x_row, mean_row, x_col, mean_col, r, out, row_sums);
+    scatter_tile_4x4<with_sums>(x_row, x_col, mean_col, r, out, col_sums);
   } else {
-    scatter_tile_4x2<with_sums>(x_row, mean_row, x_col, mean_col, r, out, row_sums);
+    scatter_tile_4x2<with_sums>(x_row, x_col, mean_col, r, out, col_sums);
   }
 }
 
-// sums[i] += sum_b r[b] (x[i, b] - centre[i]) and
-// moment[i, j] += sum_b r[b] (x[i, b] - centre[i]) (x[j, b] - centre[j]) for
-// i <= j (the upper triangle of the column-major d x d moment), tile by
-// tile. `zero_row` (block_size zeros) with a zero centre stands in for rows
-// past d.
+// sums[j] += sum_b r[b] (x[j, b] - centre[j]) and
+// moment[i, j] += sum_b x[i, b] r[b] (x[j, b] - centre[j]) for i <= j (the
+// upper triangle, packed as packed_moment_index() says), tile by tile.
+// `zero_row` (block_size zeros) with a zero centre stands in for rows past d.
 inline void scatter_full(const double* panel, std::size_t d, const double* centre, const double* r,
                          const double* zero_row, double* sums, double* moment) {
   double tile[4][4];
-  double row_sums[4];
+  double col_sums[4];
   for (std::size_t j0 = 0; j0 < d; j0 += 4) {
     const double* x_col[4];
     double mean_col[4];
@@ -297,23 +288,183 @@ inline void scatter_full(const double* panel, std::size_t d, const double* centr
     for (std::size_t step = 0; step <= j0; step += 4) {
       const std::size_t i0 = downwards ? j0 - step : step;
       const double* x_row[4];
-      double mean_row[4];
       for (std::size_t t = 0; t < 4; ++t) {
         x_row[t] = i0 + t < d ? panel + (i0 + t) * block_size : zero_row;
-        mean_row[t] = i0 + t < d ? centre[i0 + t] : 0.0;
       }
       if (i0 == j0) {
-        scatter_tile<true>(x_row, mean_row, x_col, mean_col, r, tile, row_sums);
-        for (std::size_t t = 0; t < 4 && i0 + t < d; ++t) sums[i0 + t] += row_sums[t];
+        scatter_tile<true>(x_row, x_col, mean_col, r, tile, col_sums);
+        for (std::size_t t = 0; t < 4 && j0 + t < d; ++t) sums[j0 + t] += col_sums[t];
       } else {
-        scatter_tile<false>(x_row, mean_row, x_col, mean_col, r, tile, row_sums);
+        scatter_tile<false>(x_row, x_col, mean_col, r, tile, col_sums);
       }
       for (std::size_t s = 0; s < 4 && j0 + s < d; ++s) {
         for (std::size_t t = 0; t < 4 && i0 + t <= j0 + s; ++t) {
-          moment[(j0 + s) * d + i0 + t] += tile[t][s];
+          moment[packed_moment_index(d, i0 + t, j0 + s)] += tile[t][s];
         }
       }
     }
+  }
+}
+
+// The panel's points as rows: rows[b * padded_dim(d) + j] = panel[j, b],
+// zero for j >= d.
+inline void transpose_panel(const double* panel, std::size_t d, double* rows) {
+  const std::size_t stride = padded_dim(d);
+  for (std::size_t b0 = 0; b0 < block_size; b0 += 8) {
+    for (std::size_t j = 0; j < d; ++j) {
+      const double* in = panel + j * block_size + b0;
+      double* out = rows + b0 * stride + j;
+      for (std::size_t b = 0; b < 8; ++b) out[b * stride] = in[b];
+    }
+    for (std::size_t b = b0; b < b0 + 8; ++b) {
+      std::fill(rows + b * stride + d, rows + (b + 1) * stride, 0.0);
+    }
+  }
+}
+
+// Vectors per panel row block of the packed moment, columns per register
+// tile (as many accumulators as the registers allow, leaving room for the
+// row vectors) and the step between the tile widths a panel can need.
+constexpr std::size_t row_vectors = moment_rows / lanes;
+constexpr std::size_t scatter_columns = lanes == 8 ? 24 : (lanes == 4 ? 6 : 2);
+constexpr std::size_t scatter_column_step = lanes == 8 ? 8 : 2;
+static_assert(moment_rows % lanes == 0, "a panel row block is whole vectors");
+
+// One register tile of the moment: moment_rows rows from `first_row` times
+// `columns` columns from `first_column`, updated over `points` points:
+// acc[., b] += x[i, rows] * weighted[i, b]. The row vectors are loaded
+// once per point and each weighted entry is broadcast into its column's
+// FMAs, as in a GEMM micro-kernel; nothing else runs in the loop (centring
+// the rows here, one subtraction per 24 FMAs, cost 20%).
+template <std::size_t columns>
+inline void scatter_register_tile(const double* x_rows, const double* weighted, std::size_t stride,
+                                  std::size_t points, std::size_t first_row,
+                                  std::size_t first_column, double* tile) {
+  vec_t acc[columns][row_vectors];
+#pragma GCC unroll 32
+  for (std::size_t b = 0; b < columns; ++b) {
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < row_vectors; ++v)
+      acc[b][v] = load(tile + b * moment_rows + v * lanes);
+  }
+  for (std::size_t i = 0; i < points; ++i) {
+    const double* x = x_rows + i * stride + first_row;
+    const double* w = weighted + i * stride + first_column;
+    vec_t y[row_vectors];
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < row_vectors; ++v) y[v] = load(x + v * lanes);
+#pragma GCC unroll 32
+    for (std::size_t b = 0; b < columns; ++b) {
+#pragma GCC unroll 8
+      for (std::size_t v = 0; v < row_vectors; ++v) acc[b][v] += y[v] * w[b];
+    }
+  }
+#pragma GCC unroll 32
+  for (std::size_t b = 0; b < columns; ++b) {
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < row_vectors; ++v)
+      store(tile + b * moment_rows + v * lanes, acc[b][v]);
+  }
+}
+
+// The last, narrower register tile of a panel: `count` columns, a multiple
+// of scatter_column_step below scatter_columns.
+template <std::size_t columns>
+inline void scatter_narrow_tile(std::size_t count, const double* x_rows, const double* weighted,
+                                std::size_t stride, std::size_t points, std::size_t first_row,
+                                std::size_t first_column, double* tile);
+
+template <>
+inline void scatter_narrow_tile<0>(std::size_t, const double*, const double*, std::size_t,
+                                   std::size_t, std::size_t, std::size_t, double*) {}
+
+template <std::size_t columns>
+inline void scatter_narrow_tile(std::size_t count, const double* x_rows, const double* weighted,
+                                std::size_t stride, std::size_t points, std::size_t first_row,
+                                std::size_t first_column, double* tile) {
+  if (count == columns) {
+    scatter_register_tile<columns>(x_rows, weighted, stride, points, first_row, first_column, tile);
+  } else {
+    scatter_narrow_tile<columns - scatter_column_step>(count, x_rows, weighted, stride, points,
+                                                       first_row, first_column, tile);
+  }
+}
+
+// For every component c with block_weight[c] != 0: sums_c[j] +=
+// sum_b r_c[b] (x_b[j] - m_c[j]) and the packed moment of c (see
+// packed_moment_index()) += sum_b x_b (r_c[b] (x_b - m_c))', over the
+// block's points as rows (transpose_panel()). Only the second factor is
+// centred: see moments_from_stats() for the correction, which is small
+// because the sums are. `centres` holds the m_c (d each), `r` the weights
+// (block_size each), `sums` and `moment` the components' sums (d each) and
+// packed moments. Tile by tile of points, and within a tile component by
+// component, the weighted centred rows are written to `weighted`
+// (scatter_tile_points(d) rows) and every register tile of the moment is
+// updated from them and the tile's rows while both are in the L1 cache.
+// `scratch` holds 2 K padded_dim(d) doubles.
+inline void scatter_rows(const double* rows, std::size_t d, std::size_t k, const double* centres,
+                         const double* r, const double* block_weight, double* weighted,
+                         double* scratch, double* sums, double* moment) {
+  const std::size_t stride = padded_dim(d);
+  const std::size_t tile_points = scatter_tile_points(d);
+  const std::size_t moment_length = packed_moment_length(d);
+  double* centre_rows = scratch;
+  double* sum_rows = scratch + k * stride;
+  for (std::size_t c = 0; c < k; ++c) {
+    std::copy(centres + c * d, centres + (c + 1) * d, centre_rows + c * stride);
+    std::fill(centre_rows + c * stride + d, centre_rows + (c + 1) * stride, 0.0);
+  }
+  std::fill(sum_rows, sum_rows + k * stride, 0.0);
+  for (std::size_t first = 0; first < block_size; first += tile_points) {
+    const std::size_t points = std::min(tile_points, block_size - first);
+    const double* tile_rows = rows + first * stride;
+    for (std::size_t c = 0; c < k; ++c) {
+      if (block_weight[c] == 0.0) continue;
+      const double* centre_row = centre_rows + c * stride;
+      double* sum_row = sum_rows + c * stride;
+      const double* weights = r + c * block_size + first;
+      // Column by column, with four partial sums to keep the adds apart.
+      for (std::size_t j = 0; j < stride; j += lanes) {
+        const vec_t m = load(centre_row + j);
+        vec_t s0{}, s1{}, s2{}, s3{};
+        std::size_t i = 0;
+        for (; i + 4 <= points; i += 4) {
+          const vec_t w0 = (load(tile_rows + i * stride + j) - m) * weights[i];
+          const vec_t w1 = (load(tile_rows + (i + 1) * stride + j) - m) * weights[i + 1];
+          const vec_t w2 = (load(tile_rows + (i + 2) * stride + j) - m) * weights[i + 2];
+          const vec_t w3 = (load(tile_rows + (i + 3) * stride + j) - m) * weights[i + 3];
+          store(weighted + i * stride + j, w0);
+          store(weighted + (i + 1) * stride + j, w1);
+          store(weighted + (i + 2) * stride + j, w2);
+          store(weighted + (i + 3) * stride + j, w3);
+          s0 += w0, s1 += w1, s2 += w2, s3 += w3;
+        }
+        for (; i < points; ++i) {
+          const vec_t w = (load(tile_rows + i * stride + j) - m) * weights[i];
+          store(weighted + i * stride + j, w);
+          s0 += w;
+        }
+        store(sum_row + j, load(sum_row + j) + ((s0 + s1) + (s2 + s3)));
+      }
+      double* component_moment = moment + c * moment_length;
+      for (std::size_t first_row = 0; first_row < stride; first_row += moment_rows) {
+        double* panel = component_moment + moment_panel_offset(d, first_row / moment_rows);
+        std::size_t column = first_row;
+        for (; column + scatter_columns <= stride; column += scatter_columns) {
+          scatter_register_tile<scatter_columns>(tile_rows, weighted, stride, points, first_row,
+                                                 column,
+                                                 panel + (column - first_row) * moment_rows);
+        }
+        if (column < stride) {
+          scatter_narrow_tile<scatter_columns - scatter_column_step>(
+              stride - column, tile_rows, weighted, stride, points, first_row, column,
+              panel + (column - first_row) * moment_rows);
+        }
+      }
+    }
+  }
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) sums[c * d + j] += sum_rows[c * stride + j];
   }
 }
 

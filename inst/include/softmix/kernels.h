@@ -33,9 +33,47 @@ namespace softmix {
 
 // Rows of U' computed together by mahalanobis_full(), as packed in model.h.
 constexpr std::size_t factor_rows = factor_group;
-static_assert(factor_rows == 4, "mahalanobis_full() computes four rows at a time");
 // The most points mahalanobis_full() centres at once: four 512-bit vectors.
 constexpr std::size_t max_tile_width = 32;
+
+// The full scatter of the M step is accumulated in a packed layout that
+// does not depend on the instruction set: the upper triangle of the d x d
+// moment in panels of moment_rows rows; panel p holds, for each column b
+// from p * moment_rows to padded_dim(d) - 1, the rows p * moment_rows ..
+// (p + 1) * moment_rows - 1 of that column, contiguous. Columns and rows
+// past d are padding. A kernel tile then loads and stores whole vectors.
+constexpr std::size_t moment_rows = 8;
+
+inline std::size_t padded_dim(std::size_t d) {
+  return (d + moment_rows - 1) / moment_rows * moment_rows;
+}
+
+inline std::size_t moment_panel_offset(std::size_t d, std::size_t panel) {
+  return moment_rows * (panel * padded_dim(d) - moment_rows * panel * (panel - 1) / 2);
+}
+
+inline std::size_t packed_moment_length(std::size_t d) {
+  return moment_panel_offset(d, padded_dim(d) / moment_rows);
+}
+
+// Where entry (a, b), a <= b, of the moment lives in the packed layout.
+inline std::size_t packed_moment_index(std::size_t d, std::size_t a, std::size_t b) {
+  const std::size_t panel = a / moment_rows;
+  const std::size_t first = panel * moment_rows;
+  return moment_panel_offset(d, panel) + (b - first) * moment_rows + (a - first);
+}
+
+// Points per tile of the row-wise scatter: the tile's rows and their
+// weighted centred copy (2 x 8 x padded_dim(d) bytes a point) then take at
+// most 24 KiB, half the L1 data cache of current x86 cores, and stay there
+// while every panel of the moment is updated from them.
+inline std::size_t scatter_tile_points(std::size_t d) {
+  return std::min<std::size_t>(block_size, std::max<std::size_t>(8, 1536 / padded_dim(d)));
+}
+
+// From this dimension on, the moment is accumulated from point-major rows
+// (scatter_rows()); below it, with vectors along the points (scatter_full()).
+constexpr std::size_t row_scatter_min_dim = 8;
 
 namespace kernel_portable {
 #ifdef SOFTMIX_VECTOR_EXTENSIONS
@@ -92,20 +130,24 @@ constexpr bool wide_tiles = true;  // 32 AVX-512 registers
 struct Kernels {
   const char* name;
   void (*mahalanobis_full)(const double*, std::size_t, const double*, const double*, double*,
-                           double*);
-  void (*mahalanobis_diagonal)(const double*, std::size_t, const double*, const double*, double*);
+                           double, double*);
+  void (*mahalanobis_diagonal)(const double*, std::size_t, const double*, const double*, double,
+                               double*);
   void (*scatter_full)(const double*, std::size_t, const double*, const double*, const double*,
                        double*, double*);
+  void (*transpose_panel)(const double*, std::size_t, double*);
+  void (*scatter_rows)(const double*, std::size_t, std::size_t, const double*, const double*,
+                       const double*, double*, double*, double*, double*);
   void (*moments_diagonal)(const double*, std::size_t, const double*, const double*, double*,
                            double*);
   double (*responsibilities)(const double*, std::size_t, std::size_t, double*, double*);
   double (*block_sum)(const double*);
 };
 
-#define SOFTMIX_KERNEL_SET(ns, label)                                                              \
-  Kernels {                                                                                        \
-    label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::scatter_full, ns::moments_diagonal, \
-        ns::responsibilities, ns::block_sum                                                        \
+#define SOFTMIX_KERNEL_SET(ns, label)                                                             \
+  Kernels {                                                                                       \
+    label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::scatter_full, ns::transpose_panel, \
+        ns::scatter_rows, ns::moments_diagonal, ns::responsibilities, ns::block_sum               \
   }
 
 // The instruction sets this machine can run, best last.

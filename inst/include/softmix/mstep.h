@@ -35,8 +35,9 @@ struct StatsLayout {
 
   StatsLayout(std::size_t d_, std::size_t k_, Scatter scatter_)
       : d(d_), k(k_), scatter(scatter_), weight(1), sum(1 + k_), moment(1 + k_ + d_ * k_) {
-    const std::size_t moment_length =
-        scatter == Scatter::full ? d * d * k : (scatter == Scatter::diagonal ? d * k : 0);
+    const std::size_t moment_length = scatter == Scatter::full
+                                          ? packed_moment_length(d) * k
+                                          : (scatter == Scatter::diagonal ? d * k : 0);
     length = moment + moment_length;
   }
 };
@@ -49,16 +50,26 @@ struct StatsLayout {
 inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
                              const arma::mat& centres, BlockWorkspace& ws, double* partial) {
   const std::size_t d = layout.d;
+  double* block_weight = ws.block_weight.data();
+  for (std::size_t c = 0; c < layout.k; ++c) {
+    block_weight[c] = kernels.block_sum(ws.responsibility.data() + c * block_size);
+    partial[layout.weight + c] += block_weight[c];
+  }
+  if (layout.scatter == Scatter::full && d >= row_scatter_min_dim) {
+    kernels.transpose_panel(ws.panel.data(), d, ws.rows.data());
+    kernels.scatter_rows(ws.rows.data(), d, layout.k, centres.memptr(), ws.responsibility.data(),
+                         block_weight, ws.weighted_rows.data(), ws.row_scratch.data(),
+                         partial + layout.sum, partial + layout.moment);
+    return;
+  }
   for (std::size_t c = 0; c < layout.k; ++c) {
     const double* r = ws.responsibility.data() + c * block_size;
-    const double weight = kernels.block_sum(r);
-    if (weight == 0.0) continue;  // one-hot starts leave most blocks empty
-    partial[layout.weight + c] += weight;
+    if (block_weight[c] == 0.0) continue;  // one-hot starts leave most blocks empty
     double* sums = partial + layout.sum + c * d;
     const double* centre = centres.colptr(c);
     if (layout.scatter == Scatter::full) {
       kernels.scatter_full(ws.panel.data(), d, centre, r, ws.zero_row.data(), sums,
-                           partial + layout.moment + c * d * d);
+                           partial + layout.moment + c * packed_moment_length(d));
     } else {
       double* moment =
           layout.scatter == Scatter::diagonal ? partial + layout.moment + c * d : nullptr;
@@ -68,8 +79,12 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
 }
 
 // Means and the within-component scatter W_k = sum_i r_ik (x_i - m_k)(x_i - m_k)'
-// recovered from statistics centred on c_k: m_k = c_k + s_k / N_k and
-// W_k = S_k - N_k (m_k - c_k)(m_k - c_k)'.
+// recovered from statistics centred on c_k: m_k = c_k + s_k / N_k with
+// s_k = sum_i r_ik (x_i - c_k). The full scatter kernels accumulate
+// A_k = sum_i x_i (r_ik (x_i - c_k))', centred in the second factor only,
+// and W_k = A_k - m_k s_k': the subtracted term is small next to W_k unless
+// the means move by many standard deviations, because s_k is. (Expanding
+// A_k - m_k s_k' gives sum r (x - c)(x - c)' - N (m - c)(m - c)'.)
 struct Moments {
   arma::vec weight;    // N_k
   arma::mat means;     // d x K
@@ -100,12 +115,12 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
     }
     arma::mat& scatter = m.scatter.slice(c);
     if (layout.scatter == Scatter::full) {
-      // The statistics hold the upper triangle.
-      const double* s = &stats[layout.moment + c * d * d];
+      // The statistics hold A_k's upper triangle, packed.
+      const double* packed = &stats[layout.moment + c * packed_moment_length(d)];
       for (std::size_t j = 0; j < d; ++j) {
-        for (std::size_t i = 0; i < d; ++i) {
-          const double upper = i <= j ? s[i + j * d] : s[j + i * d];
-          scatter(i, j) = upper - nk * (shift[i] * shift[j]);
+        for (std::size_t i = 0; i <= j; ++i) {
+          scatter(i, j) = packed[packed_moment_index(d, i, j)] - m.means(i, c) * sums[j];
+          scatter(j, i) = scatter(i, j);
         }
       }
     } else if (layout.scatter == Scatter::diagonal) {

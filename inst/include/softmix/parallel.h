@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #if defined(__SSE2__) || defined(_M_X64)
@@ -138,11 +139,12 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
   // parallel regions, whose barriers cost most on a busy machine.
   const std::size_t budget = (std::size_t(1) << 20) / std::max<std::size_t>(buffer_length, 1);
   const std::size_t wave = std::min(n_chunks, std::max<std::size_t>(16, budget));
-  std::vector<double> partials(wave * buffer_length);
+  // Not zero-initialised here: each chunk zeroes its own buffer.
+  std::unique_ptr<double[]> partials(new double[wave * buffer_length]);
   const long long length = static_cast<long long>(buffer_length);
   for (std::size_t first = 0; first < n_chunks; first += wave) {
     const long long in_wave = static_cast<long long>(std::min(wave, n_chunks - first));
-    double* partial_data = partials.data();
+    double* partial_data = partials.get();
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads) \
     schedule(dynamic, 1) if (n_threads > 1 && in_wave > 1)

@@ -3,8 +3,8 @@
 #define SOFTMIX_SOFTMIX_H
 
 #include "em.h"
-#include "hc.h"
 #include "estep.h"
+#include "hc.h"
 #include "init.h"
 #include "model.h"
 #include "mstep.h"
