@@ -142,3 +142,38 @@ test_that("constrained models are the documented reductions of VVV and EEE", {
   expect_max_diff(fits$VII[1, 1, ], traces / 4, 1e-12, relative = TRUE)
   expect_max_diff(fits$EII[1, 1, 3], sum(n_k * traces) / (sum(n_k) * 4), 1e-12, relative = TRUE)
 })
+
+test_that("VVV covariances match cov.wt where the scatter runs on point-major rows", {
+  # From d = 8 on the scatter takes the row-wise kernel; 13 and 27 are not
+  # multiples of its panel height, so the padding is exercised too.
+  for (d in c(8, 13, 27)) {
+    data <- with_seed(100 + d, matrix(rnorm(700 * d), 700, d) %*% matrix(rnorm(d * d), d, d) + 3)
+    w <- random_weights(nrow(data), 3, seed = d)
+    fit <- m_step(data, w, model = "VVV", n_threads = 2)
+    for (j in 1:3) {
+      reference <- cov.wt(data, wt = w[, j], method = "ML")
+      # Tolerance 1e-11 relative to the largest entry.
+      expect_max_diff(fit$means[j, ], reference$center, 1e-11, relative = TRUE)
+      expect_max_diff(fit$covariances[, , j], reference$cov, 1e-11, relative = TRUE)
+    }
+  }
+})
+
+test_that("covariances of clusters far from the origin keep their accuracy", {
+  # Clusters of standard deviation 0.01 around 1e4: one part in 1e6 of the
+  # data's magnitude. The scatter is centred on the component means in one
+  # factor, so rounding grows with that ratio, to about 1e-10 here.
+  for (d in c(3, 12)) {
+    data <- with_seed(200 + d, {
+      centres <- 1e4 + matrix(rnorm(2 * d, sd = 0.05), 2, d)
+      centres[rep(1:2, 300), ] + matrix(rnorm(600 * d, sd = 0.01), 600, d)
+    })
+    w <- random_weights(nrow(data), 2, seed = d)
+    fit <- m_step(data, w, model = "VVV", n_threads = 1)
+    for (j in 1:2) {
+      reference <- cov.wt(data, wt = w[, j], method = "ML")$cov
+      # Tolerance 1e-8 relative to the largest entry.
+      expect_max_diff(fit$covariances[, , j], reference, 1e-8, relative = TRUE)
+    }
+  }
+})
