@@ -144,9 +144,10 @@ test_that("constrained models are the documented reductions of VVV and EEE", {
 })
 
 test_that("VVV covariances match cov.wt where the scatter runs on point-major rows", {
-  # From d = 8 on the scatter takes the row-wise kernel; 13 and 27 are not
-  # multiples of its panel height, so the padding is exercised too.
-  for (d in c(8, 13, 27)) {
+  # These dimensions take the row-wise kernel (see uses_row_scatter() in
+  # kernels.h); 13 and 27 are not multiples of its panel height of 8, so the
+  # padding is exercised too.
+  for (d in c(13, 24, 27)) {
     data <- with_seed(100 + d, matrix(rnorm(700 * d), 700, d) %*% matrix(rnorm(d * d), d, d) + 3)
     w <- random_weights(nrow(data), 3, seed = d)
     fit <- m_step(data, w, model = "VVV", n_threads = 2)

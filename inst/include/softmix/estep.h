@@ -81,8 +81,8 @@ struct BlockWorkspace {
         log_density(block_size * k, 192),
         responsibility(block_size * k, 320),
         zero_row(block_size, 448),
-        rows(d >= row_scatter_min_dim ? block_size * padded_dim(d) : 0, 72),
-        weighted_rows(d >= row_scatter_min_dim ? scatter_tile_points(d) * padded_dim(d) : 0, 200),
+        rows(uses_row_scatter(d) ? block_size * padded_dim(d) : 0, 72),
+        weighted_rows(uses_row_scatter(d) ? scatter_tile_points(d) * padded_dim(d) : 0, 200),
         row_scratch(2 * k * padded_dim(d), 264),
         block_weight(k, 328) {}
 };

@@ -71,9 +71,17 @@ inline std::size_t scatter_tile_points(std::size_t d) {
   return std::min<std::size_t>(block_size, std::max<std::size_t>(8, 1536 / padded_dim(d)));
 }
 
-// From this dimension on, the moment is accumulated from point-major rows
-// (scatter_rows()); below it, with vectors along the points (scatter_full()).
-constexpr std::size_t row_scatter_min_dim = 8;
+// Whether the moment is accumulated from point-major rows (scatter_rows())
+// rather than with vectors along the points (scatter_full()). The row
+// kernel computes whole panels of 8 rows, 32 q (q + 1) entries for
+// q = ceil(d / 8), against 8 t (t + 1) in 4 x 4 tiles for t = ceil(d / 4);
+// it computes an entry about 1.5 times as fast, so it is used where it
+// computes at most 1.5 times as many, and not for d <= 8, where building
+// its weighted rows costs more than the products.
+inline bool uses_row_scatter(std::size_t d) {
+  const std::size_t q = (d + 7) / 8, t = (d + 3) / 4;
+  return d > 8 && 2 * 32 * q * (q + 1) <= 3 * 8 * t * (t + 1);
+}
 
 namespace kernel_portable {
 #ifdef SOFTMIX_VECTOR_EXTENSIONS

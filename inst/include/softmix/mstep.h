@@ -55,7 +55,7 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
     block_weight[c] = kernels.block_sum(ws.responsibility.data() + c * block_size);
     partial[layout.weight + c] += block_weight[c];
   }
-  if (layout.scatter == Scatter::full && d >= row_scatter_min_dim) {
+  if (layout.scatter == Scatter::full && uses_row_scatter(d)) {
     kernels.transpose_panel(ws.panel.data(), d, ws.rows.data());
     kernels.scatter_rows(ws.rows.data(), d, layout.k, centres.memptr(), ws.responsibility.data(),
                          block_weight, ws.weighted_rows.data(), ws.row_scratch.data(),
