@@ -61,30 +61,30 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
   Fit fit;
   double previous = 0.0;
   for (;;) {
-    if (fit.iterations >= control.max_iter) {
-      const double loglik = e_step_scaled(x, params, n_threads, posterior, nullptr) +
-                            static_cast<double>(x.n_rows) * x.log_jacobian;
-      check_finite_loglik(loglik, fit.iterations);
-      fit.loglik_trace.push_back(loglik);
-      fit.converged = fit.iterations > 0 &&
-                      std::abs(loglik - previous) / (1.0 + std::abs(loglik)) < control.tol;
-      fit.posterior_written = posterior != nullptr;
-      break;
+    // After max_iter M steps, the last E step needs no statistics.
+    const bool last = fit.iterations >= control.max_iter;
+    std::vector<double> stats;
+    double loglik = 0.0;
+    if (last) {
+      loglik = e_step_scaled(x, params, n_threads, posterior, nullptr);
+    } else {
+      stats = accumulate(
+          x, layout, params.means, n_threads,
+          [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+            block_log_density(kernels, params, ws);
+            return block_responsibilities(kernels, params, end - begin, ws, nullptr);
+          });
+      loglik = stats[0];
     }
-    const std::vector<double> stats = accumulate(
-        x, layout, params.means, n_threads,
-        [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-          block_log_density(kernels, params, ws);
-          return block_responsibilities(kernels, params, end - begin, ws, nullptr);
-        });
-    const double loglik = stats[0] + static_cast<double>(x.n_rows) * x.log_jacobian;
+    loglik += static_cast<double>(x.n_rows) * x.log_jacobian;
     check_finite_loglik(loglik, fit.iterations);
     fit.loglik_trace.push_back(loglik);
     if (fit.iterations > 0 &&
         std::abs(loglik - previous) / (1.0 + std::abs(loglik)) < control.tol) {
       fit.converged = true;
-      break;
     }
+    if (last) fit.posterior_written = posterior != nullptr;
+    if (fit.converged || last) break;
     host.check_interrupt();
     // The previous parameters start the inner iterations of the M steps
     // without closed form, so that no M step lowers the expected

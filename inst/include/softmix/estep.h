@@ -67,8 +67,8 @@ struct BlockWorkspace {
   AlignedBuffer log_density;     // K x block_size, log pi_k + log N(x | k)
   AlignedBuffer responsibility;  // K x block_size
   AlignedBuffer zero_row;        // block_size zeros
-  // For the full scatter of larger d (scatter_rows()): the block's points
-  // as rows of padded_dim(d), a tile of them centred and weighted, scratch.
+  // For the row-wise full scatter (scatter_rows()): the block's points as
+  // rows of padded_dim(d), a tile of them centred and weighted, scratch.
   AlignedBuffer rows;
   AlignedBuffer weighted_rows;
   AlignedBuffer row_scratch;
@@ -83,7 +83,7 @@ struct BlockWorkspace {
         zero_row(block_size, 448),
         rows(uses_row_scatter(d) ? block_size * padded_dim(d) : 0, 72),
         weighted_rows(uses_row_scatter(d) ? scatter_tile_points(d) * padded_dim(d) : 0, 200),
-        row_scratch(2 * k * padded_dim(d), 264),
+        row_scratch(uses_row_scatter(d) ? 2 * k * padded_dim(d) : 0, 264),
         block_weight(k, 328) {}
 };
 
@@ -100,17 +100,13 @@ inline void load_panel(const Data& x, std::size_t begin, std::size_t end, double
   const std::size_t rows = end - begin;
   const std::size_t next_end = std::min<std::size_t>(x.n_rows, end + block_size);
   for (std::size_t j = 0; j < x.n_cols; ++j) {
-    const double* column = x.x.colptr(j);
-    const double factor = x.inverse_scale(j);
-    double* out = panel + j * block_size;
-    for (std::size_t i = 0; i < rows; ++i) {
+    x.load_column(j, begin, end, panel + j * block_size);
+    std::fill(panel + j * block_size + rows, panel + (j + 1) * block_size, 0.0);
 #if defined(__GNUC__) || defined(__clang__)
-      // one prefetch per cache line of the next block's column
-      if (i % 8 == 0 && end + i < next_end) __builtin_prefetch(column + end + i, 0, 2);
+    const double* column = x.x.colptr(j);
+    constexpr std::size_t per_line = 64 / sizeof(double);
+    for (std::size_t i = end; i < next_end; i += per_line) __builtin_prefetch(column + i, 0, 2);
 #endif
-      out[i] = column[begin + i] * factor;
-    }
-    std::fill(out + rows, out + block_size, 0.0);
   }
 }
 
