@@ -50,7 +50,8 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
   } else {
     given = params_from_list(Rcpp::List(start), softmix::is_shared(code));
   }
-  Rcpp::NumericMatrix posterior(x.nrow(), k);
+  // Every entry is written by the final E step.
+  Rcpp::NumericMatrix posterior(Rcpp::no_init(x.nrow(), k));
   arma::mat posterior_view(posterior.begin(), x.nrow(), k, false, true);
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture(
@@ -80,7 +81,7 @@ Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::st
           label == NA_INTEGER ? softmix::unlabelled : static_cast<std::uint32_t>(label - 1);
     }
   }
-  Rcpp::NumericMatrix posterior(n, k);
+  Rcpp::NumericMatrix posterior(Rcpp::no_init(n, k));
   arma::mat posterior_view(posterior.begin(), n, k, false, true);
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture_from_partitions(

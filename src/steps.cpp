@@ -8,7 +8,9 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
                       bool want_posterior, bool want_density, int n_threads) {
   const arma::mat data = matrix_view(x);
   const softmix::Params params = params_from_list(parameters, false);
-  Rcpp::NumericMatrix posterior(want_posterior ? x.nrow() : 0, want_posterior ? params.k() : 0);
+  // The E step writes every entry.
+  Rcpp::NumericMatrix posterior(
+      Rcpp::no_init(want_posterior ? x.nrow() : 0, want_posterior ? params.k() : 0));
   Rcpp::NumericVector log_density(want_density ? x.nrow() : 0);
   const double loglik = softmix::e_step(data, params, softmix::cap_threads(n_threads),
                                         want_posterior ? posterior.begin() : nullptr,
@@ -56,6 +58,9 @@ bool set_kernel_cpp(const std::string& name) {
 // [[Rcpp::export(rng = false)]]
 Rcpp::IntegerVector nonfinite_rows_cpp(const Rcpp::NumericMatrix& x) {
   const R_xlen_t n = x.nrow(), d = x.ncol();
+  if (softmix::all_finite(x.begin(), static_cast<std::size_t>(n) * d)) {
+    return Rcpp::IntegerVector::create(0, 0, 0, 0);
+  }
   std::vector<unsigned char> missing(n, 0), infinite(n, 0);
   for (R_xlen_t j = 0; j < d; ++j) {
     const double* column = x.begin() + j * n;

@@ -13,11 +13,40 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "model.h"
 
 namespace softmix {
+
+// max |values[i]|, NaN skipped, over eight running maxima: one would wait
+// on each comparison's latency.
+inline double largest_magnitude(const double* values, std::size_t count) {
+  double largest[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    for (std::size_t l = 0; l < 8; ++l) largest[l] = std::max(largest[l], std::abs(values[i + l]));
+  }
+  for (; i < count; ++i) largest[0] = std::max(largest[0], std::abs(values[i]));
+  return *std::max_element(largest, largest + 8);
+}
+
+// Whether no value is NaN or infinite: a value is either exactly when its
+// exponent bits are all ones. Integer tests in four independent lanes.
+inline bool all_finite(const double* values, std::size_t count) {
+  constexpr std::uint64_t exponent_mask = 0x7FF0000000000000ULL;
+  std::uint64_t bits[4];
+  bool finite[4] = {true, true, true, true};
+  std::size_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    std::memcpy(bits, values + i, sizeof bits);
+    for (std::size_t l = 0; l < 4; ++l) finite[l] &= (bits[l] & exponent_mask) != exponent_mask;
+  }
+  for (; i < count; ++i) finite[0] &= std::isfinite(values[i]);
+  return finite[0] && finite[1] && finite[2] && finite[3];
+}
 
 struct Data {
   const arma::mat& x;
@@ -32,9 +61,7 @@ struct Data {
   explicit Data(const arma::mat& matrix, bool rescale = true)
       : x(matrix), n_rows(matrix.n_rows), n_cols(matrix.n_cols) {
     double largest = 0.0;
-    if (rescale) {
-      for (const double value : matrix) largest = std::max(largest, std::abs(value));
-    }
+    if (rescale) largest = largest_magnitude(matrix.memptr(), matrix.n_elem);
     int exponent = 0;
     if (largest > 0.0 && std::isfinite(largest)) std::frexp(largest, &exponent);
     // Keep the factor itself a finite, normal double even for subnormal data.
@@ -42,13 +69,6 @@ struct Data {
     inverse_scale.set_size(n_cols);
     inverse_scale.fill(factor);
     log_jacobian = static_cast<double>(n_cols) * std::log(factor);
-  }
-
-  // Column j of rows [begin, end), scaled, into out.
-  void load_column(arma::uword j, std::size_t begin, std::size_t end, double* out) const {
-    const double* column = x.colptr(j) + begin;
-    const double factor = inverse_scale(j);
-    for (std::size_t i = 0; i < end - begin; ++i) out[i] = column[i] * factor;
   }
 
   // Row i, scaled, into out.

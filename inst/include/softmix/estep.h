@@ -96,14 +96,15 @@ inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d,
 // column of the next block to be fetched into the L2 cache, so that it
 // arrives while this block is worked on: the d columns are d separate
 // streams, more than the hardware prefetchers follow.
-inline void load_panel(const Data& x, std::size_t begin, std::size_t end, double* panel) {
+inline void load_panel(const Kernels& kernels, const Data& x, std::size_t begin, std::size_t end,
+                       double* panel) {
   const std::size_t rows = end - begin;
   const std::size_t next_end = std::min<std::size_t>(x.n_rows, end + block_size);
   for (std::size_t j = 0; j < x.n_cols; ++j) {
-    x.load_column(j, begin, end, panel + j * block_size);
+    const double* column = x.x.colptr(j);
+    kernels.scaled_copy(column + begin, x.inverse_scale(j), rows, panel + j * block_size);
     std::fill(panel + j * block_size + rows, panel + (j + 1) * block_size, 0.0);
 #if defined(__GNUC__) || defined(__clang__)
-    const double* column = x.x.colptr(j);
     constexpr std::size_t per_line = 64 / sizeof(double);
     for (std::size_t i = end; i < next_end; i += per_line) __builtin_prefetch(column + i, 0, 2);
 #endif
@@ -200,7 +201,7 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   const std::size_t rows = end - begin;
-                  load_panel(x, begin, end, ws.panel.data());
+                  load_panel(kernels, x, begin, end, ws.panel.data());
                   block_log_density(kernels, params, ws);
                   partial[0] += block_responsibilities(
                       kernels, params, rows, ws,
@@ -230,18 +231,45 @@ inline double e_step(const arma::mat& matrix, const Params& params, int n_thread
 // component of highest probability, 1-based) and its uncertainty, one minus
 // that probability. Returns the sum over rows of the log of that largest
 // probability, the classification term of ICL, so that R need not index
-// the n x K matrix to get it.
+// the n x K matrix to get it. Works through chunks of rows column by
+// column, so that every read is contiguous, and takes one log of a product
+// of many largest probabilities rather than one log per row: each is at
+// least about 1/K, and the product is handed to log() before it could
+// underflow.
 inline double classify(const arma::mat& posterior, int* classification, double* uncertainty) {
+  constexpr std::size_t chunk = 256;
+  constexpr double smallest_product = 1e-280;
+  const std::size_t n = posterior.n_rows, k = posterior.n_cols;
+  double best[chunk];
   long double log_max_sum = 0.0L;
-  for (arma::uword i = 0; i < posterior.n_rows; ++i) {
-    arma::uword best = 0;
-    for (arma::uword c = 1; c < posterior.n_cols; ++c) {
-      if (posterior(i, c) > posterior(i, best)) best = c;
+  double product = 1.0;
+  for (std::size_t first = 0; first < n; first += chunk) {
+    const std::size_t rows = std::min(chunk, n - first);
+    int* label = classification + first;
+    const double* column = posterior.colptr(0) + first;
+    for (std::size_t i = 0; i < rows; ++i) {
+      best[i] = column[i];
+      label[i] = 1;
     }
-    classification[i] = static_cast<int>(best + 1);
-    uncertainty[i] = 1.0 - posterior(i, best);
-    log_max_sum += std::log(posterior(i, best));
+    for (std::size_t c = 1; c < k; ++c) {
+      column = posterior.colptr(c) + first;
+      // Selects rather than branches: which component wins is unpredictable.
+      for (std::size_t i = 0; i < rows; ++i) {
+        const bool larger = column[i] > best[i];
+        best[i] = larger ? column[i] : best[i];
+        label[i] = larger ? static_cast<int>(c + 1) : label[i];
+      }
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
+      uncertainty[first + i] = 1.0 - best[i];
+      product *= best[i];
+      if (!(product >= smallest_product)) {
+        log_max_sum += std::log(product);
+        product = 1.0;
+      }
+    }
   }
+  log_max_sum += std::log(product);
   return static_cast<double>(log_max_sum);
 }
 

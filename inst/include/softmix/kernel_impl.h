@@ -28,6 +28,14 @@ inline double horizontal_sum(vec_t v) {
   return sum;
 }
 
+// out[i] = in[i] * factor for i < count: a column of the data, scaled, into
+// a row of the panel. Neither array need be aligned.
+inline void scaled_copy(const double* in, double factor, std::size_t count, double* out) {
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) store(out + i, load(in + i) * factor);
+  for (; i < count; ++i) out[i] = in[i] * factor;
+}
+
 // exp() on every lane: Cody-Waite reduction x = n log 2 + r, |r| <= log(2)/2,
 // a degree-13 Taylor polynomial (truncation error below 1e-17 relative) and
 // the exponent built from bits. exp of anything below -708.39 is 0, which
@@ -307,8 +315,10 @@ inline void scatter_full(const double* panel, std::size_t d, const double* centr
 }
 
 // The panel's points as rows: rows[b * padded_dim(d) + j] = panel[j, b],
-// zero for j >= d.
-inline void transpose_panel(const double* panel, std::size_t d, double* rows) {
+// zero for j >= d. Element by element where a vector holds fewer than 8
+// doubles; with 8, in 8 x 8 blocks by the shuffles of
+// transpose_8x8_block().
+inline void transpose_panel_elements(const double* panel, std::size_t d, double* rows) {
   const std::size_t stride = padded_dim(d);
   for (std::size_t b0 = 0; b0 < block_size; b0 += 8) {
     for (std::size_t j = 0; j < d; ++j) {
@@ -321,6 +331,89 @@ inline void transpose_panel(const double* panel, std::size_t d, double* rows) {
     }
   }
 }
+
+#ifdef SOFTMIX_VECTOR_EXTENSIONS
+// Eight doubles and a shuffle mask for them, whatever vec_t holds here: the
+// block transpose below is only called where vec_t is vec8_t.
+typedef double vec8_t __attribute__((vector_size(64)));
+typedef long long mask8_t __attribute__((vector_size(64)));
+
+// One stage of an 8 x 8 transpose held in rows p and q = p + step of a
+// block: swaps bit `step` of the row and the column index, so that after
+// the stages for steps 1, 2 and 4 the block is transposed.
+template <std::size_t step>
+inline void transpose_stage(vec8_t& p, vec8_t& q) {
+  const vec8_t old_p = p;
+#if defined(__clang__)
+  if (step == 1) {
+    p = __builtin_shufflevector(old_p, q, 0, 8, 2, 10, 4, 12, 6, 14);
+    q = __builtin_shufflevector(old_p, q, 1, 9, 3, 11, 5, 13, 7, 15);
+  } else if (step == 2) {
+    p = __builtin_shufflevector(old_p, q, 0, 1, 8, 9, 4, 5, 12, 13);
+    q = __builtin_shufflevector(old_p, q, 2, 3, 10, 11, 6, 7, 14, 15);
+  } else {
+    p = __builtin_shufflevector(old_p, q, 0, 1, 2, 3, 8, 9, 10, 11);
+    q = __builtin_shufflevector(old_p, q, 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+#else
+  if (step == 1) {
+    p = __builtin_shuffle(old_p, q, mask8_t{0, 8, 2, 10, 4, 12, 6, 14});
+    q = __builtin_shuffle(old_p, q, mask8_t{1, 9, 3, 11, 5, 13, 7, 15});
+  } else if (step == 2) {
+    p = __builtin_shuffle(old_p, q, mask8_t{0, 1, 8, 9, 4, 5, 12, 13});
+    q = __builtin_shuffle(old_p, q, mask8_t{2, 3, 10, 11, 6, 7, 14, 15});
+  } else {
+    p = __builtin_shuffle(old_p, q, mask8_t{0, 1, 2, 3, 8, 9, 10, 11});
+    q = __builtin_shuffle(old_p, q, mask8_t{4, 5, 6, 7, 12, 13, 14, 15});
+  }
+#endif
+}
+
+// Rows j0..j0+7 (zero past d) of points b0..b0+7 of the panel into those
+// points' rows, columns j0..j0+7.
+inline void transpose_8x8_block(const double* panel, std::size_t d, std::size_t j0, std::size_t b0,
+                                std::size_t stride, double* rows) {
+  vec8_t v[8];
+  for (std::size_t t = 0; t < 8; ++t) {
+    if (j0 + t < d) {
+      std::memcpy(&v[t], panel + (j0 + t) * block_size + b0, sizeof(vec8_t));
+    } else {
+      v[t] = vec8_t{};
+    }
+  }
+  transpose_stage<1>(v[0], v[1]), transpose_stage<1>(v[2], v[3]);
+  transpose_stage<1>(v[4], v[5]), transpose_stage<1>(v[6], v[7]);
+  transpose_stage<2>(v[0], v[2]), transpose_stage<2>(v[1], v[3]);
+  transpose_stage<2>(v[4], v[6]), transpose_stage<2>(v[5], v[7]);
+  transpose_stage<4>(v[0], v[4]), transpose_stage<4>(v[1], v[5]);
+  transpose_stage<4>(v[2], v[6]), transpose_stage<4>(v[3], v[7]);
+  for (std::size_t t = 0; t < 8; ++t) {
+    std::memcpy(rows + (b0 + t) * stride + j0, &v[t], sizeof(vec8_t));
+  }
+}
+
+inline void transpose_panel_by_lanes(const double* panel, std::size_t d, double* rows,
+                                     std::false_type) {
+  transpose_panel_elements(panel, d, rows);
+}
+
+inline void transpose_panel_by_lanes(const double* panel, std::size_t d, double* rows,
+                                     std::true_type) {
+  const std::size_t stride = padded_dim(d);
+  for (std::size_t b0 = 0; b0 < block_size; b0 += 8) {
+    for (std::size_t j0 = 0; j0 < stride; j0 += 8)
+      transpose_8x8_block(panel, d, j0, b0, stride, rows);
+  }
+}
+
+inline void transpose_panel(const double* panel, std::size_t d, double* rows) {
+  transpose_panel_by_lanes(panel, d, rows, std::integral_constant<bool, lanes == 8>{});
+}
+#else
+inline void transpose_panel(const double* panel, std::size_t d, double* rows) {
+  transpose_panel_elements(panel, d, rows);
+}
+#endif
 
 // Vectors per panel row block of the packed moment, columns per register
 // tile (as many accumulators as the registers allow, leaving room for the

@@ -726,7 +726,7 @@ std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const a
   reduce_blocks(x.n_rows, layout.length, n_threads, total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
-                  load_panel(x, begin, end, ws.panel.data());
+                  load_panel(kernels, x, begin, end, ws.panel.data());
                   partial[0] += fill(kernels, begin, end, ws);
                   accumulate_block(kernels, layout, centres, ws, partial);
                 });

@@ -161,17 +161,25 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
       }
     }
     double* total_data = total.data();
-    // Adding up to 2^21 partial sums (16 MB, a millisecond or two) costs
-    // less on one thread than a second parallel region, whose barrier waits
-    // a whole scheduler time slice whenever another process holds a core.
+    // Strip by strip of the buffer, chunk by chunk within a strip: each
+    // element gets the same additions in the same order as summing it over
+    // the chunks on its own, but every partial buffer is read contiguously
+    // and the strip of totals stays in the L1 cache. Adding up to 2^21
+    // partial sums (16 MB, a millisecond or two) costs less on one thread
+    // than a second parallel region, whose barrier waits a whole scheduler
+    // time slice whenever another process holds a core.
+    constexpr long long strip = 512;
+    const long long n_strips = (length + strip - 1) / strip;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads) \
     schedule(static) if (n_threads > 1 && length * in_wave > (1LL << 21))
 #endif
-    for (long long e = 0; e < length; ++e) {
-      double sum = total_data[e];
-      for (long long c = 0; c < in_wave; ++c) sum += partial_data[c * length + e];
-      total_data[e] = sum;
+    for (long long s = 0; s < n_strips; ++s) {
+      const long long strip_end = std::min(length, (s + 1) * strip);
+      for (long long c = 0; c < in_wave; ++c) {
+        const double* partial = partial_data + c * length;
+        for (long long e = s * strip; e < strip_end; ++e) total_data[e] += partial[e];
+      }
     }
   }
 }
