@@ -402,8 +402,8 @@ names(peak) <- thread_counts
 
 # iter: EM iterations timed per repetition: enough that the one-off work of
 # a fitting call (checking the data, the final E step, building the result)
-# weighs little in the time per iteration; fewer for the diagonal case, where
-# the slowest peers would otherwise push `make bench` well past 25 minutes.
+# weighs little in the time per iteration; 5 for the diagonal case, whose
+# slowest peers take seconds per iteration on a million points.
 case_specs <- list(
   list(model = "VVV", n = 200000, d = 10, k = 8, iter = 10),
   list(model = "VVV", n = 100000, d = 32, k = 16, iter = 10),
