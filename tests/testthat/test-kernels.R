@@ -43,18 +43,45 @@ test_that("every supported kernel gives the portable kernel's fit", {
 test_that("every supported kernel gives the same densities and responsibilities", {
   old <- softmix:::softmix_kernel()
   on.exit(softmix:::softmix_kernel(old))
-  params <- random_params(4, 3, seed = 11)
-  x <- points_with_tails(params, n = 300, seed = 11)
-  softmix:::softmix_kernel("portable")
-  reference <- e_step(x, params, n_threads = 1)
-  reference_density <- dmixture(x, params, log = TRUE, n_threads = 1)
-  for (kernel in softmix:::supported_kernels()) {
-    softmix:::softmix_kernel(kernel)
-    result <- e_step(x, params, n_threads = 1)
-    # Responsibilities to 1e-12 absolute; log-densities to 1e-12 relative.
-    expect_max_diff(result$posterior, reference$posterior, 1e-12)
-    expect_max_diff(result$loglik, reference$loglik, 1e-12, relative = TRUE)
-    expect_max_diff(dmixture(x, params, log = TRUE, n_threads = 1), reference_density, 1e-12,
-                    relative = TRUE)
+  # 13 and 32 dimensions take several groups of rows of the triangular
+  # product, the last one partial for 13.
+  for (d in c(3, 13, 32)) {
+    params <- random_params(4, d, seed = 11)
+    x <- points_with_tails(params, n = 300, seed = 11)
+    softmix:::softmix_kernel("portable")
+    reference <- e_step(x, params, n_threads = 1)
+    reference_density <- dmixture(x, params, log = TRUE, n_threads = 1)
+    for (kernel in softmix:::supported_kernels()) {
+      softmix:::softmix_kernel(kernel)
+      result <- e_step(x, params, n_threads = 1)
+      # Responsibilities to 1e-12 absolute; log-densities to 1e-12 relative.
+      expect_max_diff(result$posterior, reference$posterior, 1e-12)
+      expect_max_diff(result$loglik, reference$loglik, 1e-12, relative = TRUE)
+      expect_max_diff(dmixture(x, params, log = TRUE, n_threads = 1), reference_density, 1e-12,
+                      relative = TRUE)
+    }
+  }
+})
+
+test_that("every supported kernel gives cov.wt's moments on point-major rows", {
+  old <- softmix:::softmix_kernel()
+  on.exit(softmix:::softmix_kernel(old))
+  # These dimensions take the row-wise scatter (uses_row_scatter() in
+  # kernels.h). Its weighted rows are built in registers for short rows
+  # (up to 64 doubles with AVX-512, 16 with AVX2) and column by column for
+  # longer ones, so 13, 24 and 72 take both ways on every vector width.
+  for (d in c(13, 24, 72)) {
+    data <- with_seed(300 + d, matrix(rnorm(600 * d), 600, d) %*% matrix(rnorm(d * d), d, d) - 2)
+    w <- random_weights(nrow(data), 3, seed = d)
+    references <- lapply(1:3, function(j) cov.wt(data, wt = w[, j], method = "ML"))
+    for (kernel in softmix:::supported_kernels()) {
+      softmix:::softmix_kernel(kernel)
+      fit <- m_step(data, w, model = "VVV", n_threads = 2)
+      for (j in 1:3) {
+        # Tolerance 1e-11 relative to the largest entry.
+        expect_max_diff(fit$means[j, ], references[[j]]$center, 1e-11, relative = TRUE)
+        expect_max_diff(fit$covariances[, , j], references[[j]]$cov, 1e-11, relative = TRUE)
+      }
+    }
   }
 })

@@ -73,6 +73,7 @@ struct BlockWorkspace {
   AlignedBuffer weighted_rows;
   AlignedBuffer row_scratch;
   AlignedBuffer block_weight;  // K, each component's weight in the block
+  AlignedBuffer offsets;       // K, each component's log pi + log det U - d log(2 pi) / 2
 
   BlockWorkspace(std::size_t d, std::size_t k)
       : panel(block_size * d, 0),
@@ -84,7 +85,8 @@ struct BlockWorkspace {
         rows(uses_row_scatter(d) ? block_size * padded_dim(d) : 0, 72),
         weighted_rows(uses_row_scatter(d) ? scatter_tile_points(d) * padded_dim(d) : 0, 200),
         row_scratch(uses_row_scatter(d) ? 2 * k * padded_dim(d) : 0, 264),
-        block_weight(k, 328) {}
+        block_weight(k, 328),
+        offsets(k, 392) {}
 };
 
 inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d, std::size_t k) {
@@ -118,17 +120,19 @@ inline void block_log_density(const Kernels& kernels, const Params& params, Bloc
   const std::size_t d = params.d();
   const double base = -0.5 * static_cast<double>(d) * log_two_pi;
   for (std::size_t c = 0; c < params.k(); ++c) {
-    double* out = ws.log_density.data() + c * block_size;
     // log(0) = -Inf for a component of zero weight is legal: it gets none.
-    const double offset = std::log(params.proportions(c)) + base + params.log_det_chol(c);
-    if (params.diagonal) {
-      kernels.mahalanobis_diagonal(ws.panel.data(), d, params.means.colptr(c),
-                                   params.precision_diag.colptr(c), offset, out);
-    } else {
-      kernels.mahalanobis_full(ws.panel.data(), d, params.means.colptr(c),
-                               params.packed_chol.data() + c * params.packed_length,
-                               ws.centred_tile.data(), offset, out);
-    }
+    ws.offsets[c] = std::log(params.proportions(c)) + base + params.log_det_chol(c);
+  }
+  if (!params.diagonal) {
+    kernels.mahalanobis_full(ws.panel.data(), d, params.k(), params.means.memptr(),
+                             params.packed_chol.data(), params.packed_length, ws.offsets.data(),
+                             ws.centred_tile.data(), ws.log_density.data());
+    return;
+  }
+  for (std::size_t c = 0; c < params.k(); ++c) {
+    kernels.mahalanobis_diagonal(ws.panel.data(), d, params.means.colptr(c),
+                                 params.precision_diag.colptr(c), ws.offsets[c],
+                                 ws.log_density.data() + c * block_size);
   }
 }
 

@@ -120,23 +120,54 @@ inline void exp_in_place(double* values, std::size_t count) {
   for (std::size_t i = 0; i < count; i += lanes) store(values + i, exp_lanes(load(values + i)));
 }
 
-// out[b] = offset - ||U' c_b||^2 / 2 for the `vectors` vectors of centred
-// points c in `tile` (rows of tile_width points): factor_rows rows of U' c at
-// a time, kept in registers. `packed` is the factor of pack_factor(): for each group of
-// four columns of U, the entries U[j, i0..i0+3] for every j up to the
-// group's end.
+// Adds acc[r][v]^2 to q[v] over the factor_rows rows of U' c in `acc`.
 template <std::size_t vectors>
-inline void mahalanobis_tile(const double* tile, std::size_t d, const double* packed, double offset,
-                             double* out) {
+inline void add_squares(const vec_t (&acc)[factor_rows][vectors], vec_t (&q)[vectors]) {
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < vectors; ++v) {
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < factor_rows; ++r) q[v] += acc[r][v] * acc[r][v];
+  }
+}
+
+// out[b] = offset - ||U' (x_b - mean)||^2 / 2 for the `vectors` vectors of
+// points starting at `points` (rows block_size apart): factor_rows rows of
+// U' c at a time, kept in registers. `packed` is the factor of
+// pack_factor(): for each group of four columns of U, the entries
+// U[j, i0..i0+3] for every j up to the group's end. The last group reads
+// every coordinate, so it runs first and centres the points as it goes,
+// leaving them in `centred` (rows of tile_width points) for the other
+// groups: small enough to stay in the L1 cache while they read it.
+template <std::size_t vectors>
+inline void mahalanobis_tile(const double* points, const double* mean, std::size_t d,
+                             const double* packed, std::size_t packed_length, double offset,
+                             double* centred, double* out) {
   constexpr std::size_t tile_width = vectors * lanes;
   vec_t q[vectors] = {};
+  {
+    const double* factor = packed + packed_length - d * factor_rows;
+    vec_t acc[factor_rows][vectors] = {};
+    for (std::size_t j = 0; j < d; ++j) {
+      const double* u = factor + j * factor_rows;
+      const double* row = points + j * block_size;
+      double* centred_row = centred + j * tile_width;
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < vectors; ++v) {
+        const vec_t x = load(row + v * lanes) - mean[j];
+        store(centred_row + v * lanes, x);
+#pragma GCC unroll 8
+        for (std::size_t r = 0; r < factor_rows; ++r) acc[r][v] += u[r] * x;
+      }
+    }
+    add_squares(acc, q);
+  }
   const double* factor = packed;
-  for (std::size_t i0 = 0; i0 < d; i0 += factor_rows) {
-    const std::size_t j_end = std::min(d, i0 + factor_rows);
+  for (std::size_t i0 = 0; i0 + factor_rows < d; i0 += factor_rows) {
+    const std::size_t j_end = i0 + factor_rows;
     vec_t acc[factor_rows][vectors] = {};
     for (std::size_t j = 0; j < j_end; ++j) {
       const double* u = factor + j * factor_rows;
-      const double* row = tile + j * tile_width;
+      const double* row = centred + j * tile_width;
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < vectors; ++v) {
         const vec_t x = load(row + v * lanes);
@@ -145,37 +176,32 @@ inline void mahalanobis_tile(const double* tile, std::size_t d, const double* pa
       }
     }
     factor += j_end * factor_rows;
-#pragma GCC unroll 4
-    for (std::size_t v = 0; v < vectors; ++v) {
-#pragma GCC unroll 8
-      for (std::size_t r = 0; r < factor_rows; ++r) q[v] += acc[r][v] * acc[r][v];
-    }
+    add_squares(acc, q);
   }
 #pragma GCC unroll 4
   for (std::size_t v = 0; v < vectors; ++v) store(out + v * lanes, offset - 0.5 * q[v]);
 }
 
-// out[b] = offset - ||U' (x_b - mean)||^2 / 2 for every point of the panel:
-// the log-density up to the offset log pi + log det U - d log(2 pi) / 2. Each
-// tile of points is centred into `scratch` (d x max_tile_width) first:
-// small enough to stay in the L1 cache while the triangular product reads
-// it d / 4 times, where a centred copy of the whole block would not.
-inline void mahalanobis_full(const double* panel, std::size_t d, const double* mean,
-                             const double* packed, double* scratch, double offset, double* out) {
+// log_density[c * block_size + b] = offsets[c] - ||U_c' (x_b - mean_c)||^2 / 2
+// for every component c and every point b of the panel: the log-density up
+// to the offset log pi + log det U - d log(2 pi) / 2. `means` holds the K
+// means (d each), `packed` the K factors (packed_length each), `scratch`
+// d x max_tile_width doubles. Tile by tile of points, every component in
+// turn: the tile's rows of the panel stay in the L1 cache for all K.
+inline void mahalanobis_full(const double* panel, std::size_t d, std::size_t k, const double* means,
+                             const double* packed, std::size_t packed_length, const double* offsets,
+                             double* scratch, double* log_density) {
   // Four vectors of points with 32 registers, two with 16.
   constexpr std::size_t vectors = wide_tiles ? 4 : 2;
   constexpr std::size_t tile_width = vectors * lanes;
   static_assert(block_size % tile_width == 0, "tiles must cover the block");
   static_assert(tile_width <= max_tile_width, "the workspace holds max_tile_width points");
   for (std::size_t p0 = 0; p0 < block_size; p0 += tile_width) {
-    for (std::size_t j = 0; j < d; ++j) {
-      const double* in = panel + j * block_size + p0;
-      double* out = scratch + j * tile_width;
-      for (std::size_t v = 0; v < vectors; ++v) {
-        store(out + v * lanes, load(in + v * lanes) - mean[j]);
-      }
+    for (std::size_t c = 0; c < k; ++c) {
+      mahalanobis_tile<vectors>(panel + p0, means + c * d, d, packed + c * packed_length,
+                                packed_length, offsets[c], scratch,
+                                log_density + c * block_size + p0);
     }
-    mahalanobis_tile<vectors>(scratch, d, packed, offset, out + p0);
   }
 }
 
@@ -483,6 +509,105 @@ inline void scatter_narrow_tile(std::size_t count, const double* x_rows, const d
   }
 }
 
+// weighted[i] = r[i] (x[i] - centre) for `points` rows x[i] of `stride`
+// doubles, and sum_row += the sum of those rows. Column by column, with four
+// partial sums to keep the adds apart: for rows too long for registers.
+inline void weight_rows_by_column(std::size_t stride, const double* rows, const double* centre,
+                                  const double* r, std::size_t points, double* weighted,
+                                  double* sum_row) {
+  for (std::size_t j = 0; j < stride; j += lanes) {
+    const vec_t m = load(centre + j);
+    vec_t s0{}, s1{}, s2{}, s3{};
+    std::size_t i = 0;
+    for (; i + 4 <= points; i += 4) {
+      const vec_t w0 = (load(rows + i * stride + j) - m) * r[i];
+      const vec_t w1 = (load(rows + (i + 1) * stride + j) - m) * r[i + 1];
+      const vec_t w2 = (load(rows + (i + 2) * stride + j) - m) * r[i + 2];
+      const vec_t w3 = (load(rows + (i + 3) * stride + j) - m) * r[i + 3];
+      store(weighted + i * stride + j, w0);
+      store(weighted + (i + 1) * stride + j, w1);
+      store(weighted + (i + 2) * stride + j, w2);
+      store(weighted + (i + 3) * stride + j, w3);
+      s0 += w0, s1 += w1, s2 += w2, s3 += w3;
+    }
+    for (; i < points; ++i) {
+      const vec_t w = (load(rows + i * stride + j) - m) * r[i];
+      store(weighted + i * stride + j, w);
+      s0 += w;
+    }
+    store(sum_row + j, load(sum_row + j) + ((s0 + s1) + (s2 + s3)));
+  }
+}
+
+// The same for rows of exactly `vectors` vectors, point by point with the
+// centre and two sets of partial sums in registers: each point's weight is
+// broadcast once and nothing but the row is loaded, where the column order
+// loads every weight once per vector.
+template <std::size_t vectors>
+inline void weight_rows_in_registers(const double* rows, const double* centre, const double* r,
+                                     std::size_t points, double* weighted, double* sum_row) {
+  constexpr std::size_t stride = vectors * lanes;
+  vec_t m[vectors], even[vectors], odd[vectors];
+#pragma GCC unroll 8
+  for (std::size_t v = 0; v < vectors; ++v) {
+    m[v] = load(centre + v * lanes);
+    even[v] = splat(0.0);
+    odd[v] = splat(0.0);
+  }
+  std::size_t i = 0;
+  for (; i + 2 <= points; i += 2) {
+    const vec_t w0 = splat(r[i]), w1 = splat(r[i + 1]);
+    const double* x0 = rows + i * stride;
+    double* out0 = weighted + i * stride;
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < vectors; ++v) {
+      const vec_t a = (load(x0 + v * lanes) - m[v]) * w0;
+      const vec_t b = (load(x0 + stride + v * lanes) - m[v]) * w1;
+      store(out0 + v * lanes, a);
+      store(out0 + stride + v * lanes, b);
+      even[v] += a;
+      odd[v] += b;
+    }
+  }
+  if (i < points) {
+    const vec_t w0 = splat(r[i]);
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < vectors; ++v) {
+      const vec_t a = (load(rows + i * stride + v * lanes) - m[v]) * w0;
+      store(weighted + i * stride + v * lanes, a);
+      even[v] += a;
+    }
+  }
+#pragma GCC unroll 8
+  for (std::size_t v = 0; v < vectors; ++v) {
+    store(sum_row + v * lanes, load(sum_row + v * lanes) + (even[v] + odd[v]));
+  }
+}
+
+// Rows of `count` vectors: in registers up to `vectors` (the most that fit
+// beside the partial sums), by column beyond.
+constexpr std::size_t max_weight_vectors = wide_tiles ? 8 : 4;
+
+template <std::size_t vectors>
+inline void weight_rows(std::size_t count, const double* rows, const double* centre,
+                        const double* r, std::size_t points, double* weighted, double* sum_row);
+
+template <>
+inline void weight_rows<0>(std::size_t count, const double* rows, const double* centre,
+                           const double* r, std::size_t points, double* weighted, double* sum_row) {
+  weight_rows_by_column(count * lanes, rows, centre, r, points, weighted, sum_row);
+}
+
+template <std::size_t vectors>
+inline void weight_rows(std::size_t count, const double* rows, const double* centre,
+                        const double* r, std::size_t points, double* weighted, double* sum_row) {
+  if (count == vectors) {
+    weight_rows_in_registers<vectors>(rows, centre, r, points, weighted, sum_row);
+  } else {
+    weight_rows<vectors - 1>(count, rows, centre, r, points, weighted, sum_row);
+  }
+}
+
 // For every component c with block_weight[c] != 0: sums_c[j] +=
 // sum_b r_c[b] (x_b[j] - m_c[j]) and the packed moment of c (see
 // packed_moment_index()) += sum_b x_b (r_c[b] (x_b - m_c))', over the
@@ -516,29 +641,8 @@ inline void scatter_rows(const double* rows, std::size_t d, std::size_t k, const
       const double* centre_row = centre_rows + c * stride;
       double* sum_row = sum_rows + c * stride;
       const double* weights = r + c * block_size + first;
-      // Column by column, with four partial sums to keep the adds apart.
-      for (std::size_t j = 0; j < stride; j += lanes) {
-        const vec_t m = load(centre_row + j);
-        vec_t s0{}, s1{}, s2{}, s3{};
-        std::size_t i = 0;
-        for (; i + 4 <= points; i += 4) {
-          const vec_t w0 = (load(tile_rows + i * stride + j) - m) * weights[i];
-          const vec_t w1 = (load(tile_rows + (i + 1) * stride + j) - m) * weights[i + 1];
-          const vec_t w2 = (load(tile_rows + (i + 2) * stride + j) - m) * weights[i + 2];
-          const vec_t w3 = (load(tile_rows + (i + 3) * stride + j) - m) * weights[i + 3];
-          store(weighted + i * stride + j, w0);
-          store(weighted + (i + 1) * stride + j, w1);
-          store(weighted + (i + 2) * stride + j, w2);
-          store(weighted + (i + 3) * stride + j, w3);
-          s0 += w0, s1 += w1, s2 += w2, s3 += w3;
-        }
-        for (; i < points; ++i) {
-          const vec_t w = (load(tile_rows + i * stride + j) - m) * weights[i];
-          store(weighted + i * stride + j, w);
-          s0 += w;
-        }
-        store(sum_row + j, load(sum_row + j) + ((s0 + s1) + (s2 + s3)));
-      }
+      weight_rows<max_weight_vectors>(stride / lanes, tile_rows, centre_row, weights, points,
+                                      weighted, sum_row);
       double* component_moment = moment + c * moment_length;
       for (std::size_t first_row = 0; first_row < stride; first_row += moment_rows) {
         double* panel = component_moment + moment_panel_offset(d, first_row / moment_rows);

@@ -138,8 +138,8 @@ constexpr bool wide_tiles = true;  // 32 AVX-512 registers
 // One instruction set's kernels.
 struct Kernels {
   const char* name;
-  void (*mahalanobis_full)(const double*, std::size_t, const double*, const double*, double*,
-                           double, double*);
+  void (*mahalanobis_full)(const double*, std::size_t, std::size_t, const double*, const double*,
+                           std::size_t, const double*, double*, double*);
   void (*mahalanobis_diagonal)(const double*, std::size_t, const double*, const double*, double,
                                double*);
   void (*scatter_full)(const double*, std::size_t, const double*, const double*, const double*,
