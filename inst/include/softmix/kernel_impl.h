@@ -120,9 +120,31 @@ inline void exp_in_place(double* values, std::size_t count) {
   for (std::size_t i = 0; i < count; i += lanes) store(values + i, exp_lanes(load(values + i)));
 }
 
-// Adds acc[r][v]^2 to q[v] over the factor_rows rows of U' c in `acc`.
-template <std::size_t vectors>
-inline void add_squares(const vec_t (&acc)[factor_rows][vectors], vec_t (&q)[vectors]) {
+// One group of factor_rows rows of U' c for the `vectors` vectors of points
+// in `rows` (row j at rows + j * row_stride), over the group's `length`
+// coordinates, kept in registers; adds their squares to q. With `centre`,
+// the points are centred on `mean` as they are read and the centred values
+// stored to `centred` (rows of vectors * lanes points).
+template <std::size_t vectors, bool centre>
+inline void add_group_squares(const double* factor, std::size_t length, const double* rows,
+                              std::size_t row_stride, const double* mean, double* centred,
+                              vec_t (&q)[vectors]) {
+  constexpr std::size_t tile_width = vectors * lanes;
+  vec_t acc[factor_rows][vectors] = {};
+  for (std::size_t j = 0; j < length; ++j) {
+    const double* u = factor + j * factor_rows;
+    const double* row = rows + j * row_stride;
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < vectors; ++v) {
+      vec_t x = load(row + v * lanes);
+      if (centre) {
+        x = x - mean[j];
+        store(centred + j * tile_width + v * lanes, x);
+      }
+#pragma GCC unroll 8
+      for (std::size_t r = 0; r < factor_rows; ++r) acc[r][v] += u[r] * x;
+    }
+  }
 #pragma GCC unroll 4
   for (std::size_t v = 0; v < vectors; ++v) {
 #pragma GCC unroll 8
@@ -131,52 +153,26 @@ inline void add_squares(const vec_t (&acc)[factor_rows][vectors], vec_t (&q)[vec
 }
 
 // out[b] = offset - ||U' (x_b - mean)||^2 / 2 for the `vectors` vectors of
-// points starting at `points` (rows block_size apart): factor_rows rows of
-// U' c at a time, kept in registers. `packed` is the factor of
-// pack_factor(): for each group of four columns of U, the entries
-// U[j, i0..i0+3] for every j up to the group's end. The last group reads
-// every coordinate, so it runs first and centres the points as it goes,
-// leaving them in `centred` (rows of tile_width points) for the other
-// groups: small enough to stay in the L1 cache while they read it.
+// points starting at `points` (rows block_size apart), a group of rows of
+// U' at a time. `packed` is the factor of pack_factor(): for each group of
+// four columns of U, the entries U[j, i0..i0+3] for every j up to the
+// group's end. The last group reads every coordinate, so it runs first and
+// centres the points as it goes, leaving them in `centred` (rows of
+// tile_width points) for the other groups: small enough to stay in the L1
+// cache while they read it.
 template <std::size_t vectors>
 inline void mahalanobis_tile(const double* points, const double* mean, std::size_t d,
                              const double* packed, std::size_t packed_length, double offset,
                              double* centred, double* out) {
   constexpr std::size_t tile_width = vectors * lanes;
   vec_t q[vectors] = {};
-  {
-    const double* factor = packed + packed_length - d * factor_rows;
-    vec_t acc[factor_rows][vectors] = {};
-    for (std::size_t j = 0; j < d; ++j) {
-      const double* u = factor + j * factor_rows;
-      const double* row = points + j * block_size;
-      double* centred_row = centred + j * tile_width;
-#pragma GCC unroll 4
-      for (std::size_t v = 0; v < vectors; ++v) {
-        const vec_t x = load(row + v * lanes) - mean[j];
-        store(centred_row + v * lanes, x);
-#pragma GCC unroll 8
-        for (std::size_t r = 0; r < factor_rows; ++r) acc[r][v] += u[r] * x;
-      }
-    }
-    add_squares(acc, q);
-  }
+  add_group_squares<vectors, true>(packed + packed_length - d * factor_rows, d, points, block_size,
+                                   mean, centred, q);
   const double* factor = packed;
   for (std::size_t i0 = 0; i0 + factor_rows < d; i0 += factor_rows) {
-    const std::size_t j_end = i0 + factor_rows;
-    vec_t acc[factor_rows][vectors] = {};
-    for (std::size_t j = 0; j < j_end; ++j) {
-      const double* u = factor + j * factor_rows;
-      const double* row = centred + j * tile_width;
-#pragma GCC unroll 4
-      for (std::size_t v = 0; v < vectors; ++v) {
-        const vec_t x = load(row + v * lanes);
-#pragma GCC unroll 8
-        for (std::size_t r = 0; r < factor_rows; ++r) acc[r][v] += u[r] * x;
-      }
-    }
-    factor += j_end * factor_rows;
-    add_squares(acc, q);
+    const std::size_t length = i0 + factor_rows;
+    add_group_squares<vectors, false>(factor, length, centred, tile_width, nullptr, nullptr, q);
+    factor += length * factor_rows;
   }
 #pragma GCC unroll 4
   for (std::size_t v = 0; v < vectors; ++v) store(out + v * lanes, offset - 0.5 * q[v]);
