@@ -62,26 +62,3 @@ test_that("every supported kernel gives the same densities and responsibilities"
     }
   }
 })
-
-test_that("every supported kernel gives cov.wt's moments on point-major rows", {
-  old <- softmix:::softmix_kernel()
-  on.exit(softmix:::softmix_kernel(old))
-  # These dimensions take the row-wise scatter (uses_row_scatter() in
-  # kernels.h). Its weighted rows are built in registers for short rows
-  # (up to 64 doubles with AVX-512, 16 with AVX2) and column by column for
-  # longer ones, so 13, 24 and 72 take both ways on every vector width.
-  for (d in c(13, 24, 72)) {
-    data <- with_seed(300 + d, matrix(rnorm(600 * d), 600, d) %*% matrix(rnorm(d * d), d, d) - 2)
-    w <- random_weights(nrow(data), 3, seed = d)
-    references <- lapply(1:3, function(j) cov.wt(data, wt = w[, j], method = "ML"))
-    for (kernel in softmix:::supported_kernels()) {
-      softmix:::softmix_kernel(kernel)
-      fit <- m_step(data, w, model = "VVV", n_threads = 2)
-      for (j in 1:3) {
-        # Tolerance 1e-11 relative to the largest entry.
-        expect_max_diff(fit$means[j, ], references[[j]]$center, 1e-11, relative = TRUE)
-        expect_max_diff(fit$covariances[, , j], references[[j]]$cov, 1e-11, relative = TRUE)
-      }
-    }
-  }
-})
