@@ -120,30 +120,58 @@ inline void exp_in_place(double* values, std::size_t count) {
   for (std::size_t i = 0; i < count; i += lanes) store(values + i, exp_lanes(load(values + i)));
 }
 
-// One group of factor_rows rows of U' c for the `vectors` vectors of points
-// in `rows` (row j at rows + j * row_stride), over the group's `length`
-// coordinates, kept in registers; adds their squares to q. With `centre`,
-// the points are centred on `mean` as they are read and the centred values
-// stored to `centred` (rows of vectors * lanes points).
+// Coordinate j of a group: acc[r] += U[j, i0 + r] x_j for the rows r from
+// first_row on; the rows before it are known zeros (below the diagonal).
+// With `centre`, x_j is centred on mean[j] as it is read and stored to
+// `centred`.
+template <std::size_t first_row, std::size_t vectors, bool centre>
+inline void add_group_coordinate(std::size_t j, const double* factor, const double* rows,
+                                 std::size_t row_stride, const double* mean, double* centred,
+                                 vec_t (&acc)[factor_rows][vectors]) {
+  constexpr std::size_t tile_width = vectors * lanes;
+  const double* u = factor + j * factor_rows;
+  const double* row = rows + j * row_stride;
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < vectors; ++v) {
+    vec_t x = load(row + v * lanes);
+    if (centre) {
+      x = x - mean[j];
+      store(centred + j * tile_width + v * lanes, x);
+    }
+#pragma GCC unroll 8
+    for (std::size_t r = first_row; r < factor_rows; ++r) acc[r][v] += u[r] * x;
+  }
+}
+
+// One group of factor_rows rows i0.. of U' c for the `vectors` vectors of
+// points in `rows` (row j at rows + j * row_stride), over the group's
+// `length` coordinates, kept in registers; adds their squares to q. The
+// coordinates from i0 on meet U's diagonal block, a triangle: only its
+// nonzero entries are multiplied (10 of 16 products per point, the same
+// sums bit for bit). With `centre`, the points are centred on `mean` as
+// they are read and the centred values stored to `centred` (rows of
+// vectors * lanes points).
 template <std::size_t vectors, bool centre>
 inline void add_group_squares(const double* factor, std::size_t length, const double* rows,
                               std::size_t row_stride, const double* mean, double* centred,
                               vec_t (&q)[vectors]) {
-  constexpr std::size_t tile_width = vectors * lanes;
+  static_assert(factor_rows == 4, "the diagonal block is written out for groups of four");
+  const std::size_t i0 = (length - 1) / factor_rows * factor_rows;
   vec_t acc[factor_rows][vectors] = {};
-  for (std::size_t j = 0; j < length; ++j) {
-    const double* u = factor + j * factor_rows;
-    const double* row = rows + j * row_stride;
-#pragma GCC unroll 4
-    for (std::size_t v = 0; v < vectors; ++v) {
-      vec_t x = load(row + v * lanes);
-      if (centre) {
-        x = x - mean[j];
-        store(centred + j * tile_width + v * lanes, x);
-      }
-#pragma GCC unroll 8
-      for (std::size_t r = 0; r < factor_rows; ++r) acc[r][v] += u[r] * x;
-    }
+  for (std::size_t j = 0; j < i0; ++j) {
+    add_group_coordinate<0, vectors, centre>(j, factor, rows, row_stride, mean, centred, acc);
+  }
+  // The last group of a d that is not a multiple of four is shorter.
+  const std::size_t tail = length - i0;
+  add_group_coordinate<0, vectors, centre>(i0, factor, rows, row_stride, mean, centred, acc);
+  if (tail > 1) {
+    add_group_coordinate<1, vectors, centre>(i0 + 1, factor, rows, row_stride, mean, centred, acc);
+  }
+  if (tail > 2) {
+    add_group_coordinate<2, vectors, centre>(i0 + 2, factor, rows, row_stride, mean, centred, acc);
+  }
+  if (tail > 3) {
+    add_group_coordinate<3, vectors, centre>(i0 + 3, factor, rows, row_stride, mean, centred, acc);
   }
 #pragma GCC unroll 4
   for (std::size_t v = 0; v < vectors; ++v) {
