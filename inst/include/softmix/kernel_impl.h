@@ -474,7 +474,7 @@ constexpr std::size_t scatter_column_step = lanes == 8 ? 8 : 2;
 static_assert(moment_rows % lanes == 0, "a panel row block is whole vectors");
 
 // One register tile of the moment: moment_rows rows from `first_row` times
-// `columns` columns from `first_column`, updated over `points` points:
+// `columns` columns from `first_column`, updated over `points` (at least one) points:
 // acc[., b] += x[i, rows] * weighted[i, b]. The row vectors are loaded
 // once per point and each weighted entry is broadcast into its column's
 // FMAs, as in a GEMM micro-kernel; nothing else runs in the loop (centring
@@ -490,7 +490,10 @@ inline void scatter_register_tile(const double* x_rows, const double* weighted, 
     for (std::size_t v = 0; v < row_vectors; ++v)
       acc[b][v] = load(tile + b * moment_rows + v * lanes);
   }
-  for (std::size_t i = 0; i < points; ++i) {
+  // At least one point: a loop that may run zero times makes GCC copy the
+  // accumulators through the stack on the way in and out.
+  std::size_t i = 0;
+  do {
     const double* x = x_rows + i * stride + first_row;
     const double* w = weighted + i * stride + first_column;
     vec_t y[row_vectors];
@@ -501,7 +504,7 @@ inline void scatter_register_tile(const double* x_rows, const double* weighted, 
 #pragma GCC unroll 8
       for (std::size_t v = 0; v < row_vectors; ++v) acc[b][v] += y[v] * w[b];
     }
-  }
+  } while (++i < points);
 #pragma GCC unroll 32
   for (std::size_t b = 0; b < columns; ++b) {
 #pragma GCC unroll 8
