@@ -145,40 +145,44 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
   for (std::size_t first = 0; first < n_chunks; first += wave) {
     const long long in_wave = static_cast<long long>(std::min(wave, n_chunks - first));
     double* partial_data = partials.get();
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(n_threads) \
-    schedule(dynamic, 1) if (n_threads > 1 && in_wave > 1)
-#endif
-    for (long long c = 0; c < in_wave; ++c) {
-      const SubnormalsAsZero fast_arithmetic;
-      double* partial = partial_data + c * length;
-      std::fill(partial, partial + length, 0.0);
-      const std::size_t chunk = first + static_cast<std::size_t>(c);
-      const std::size_t last_block = std::min(n_blocks, (chunk + 1) * chunk_blocks);
-      for (std::size_t block = chunk * chunk_blocks; block < last_block; ++block) {
-        const std::size_t begin = block * block_size;
-        body(block, begin, std::min(n, begin + block_size), thread_index(), partial);
-      }
-    }
     double* total_data = total.data();
     // Strip by strip of the buffer, chunk by chunk within a strip: each
     // element gets the same additions in the same order as summing it over
     // the chunks on its own, but every partial buffer is read contiguously
-    // and the strip of totals stays in the L1 cache. Adding up to 2^21
-    // partial sums (16 MB, a millisecond or two) costs less on one thread
-    // than a second parallel region, whose barrier waits a whole scheduler
-    // time slice whenever another process holds a core.
+    // and the strip of totals stays in the L1 cache. The strips are shared
+    // out in the same parallel region as the chunks, after the barrier that
+    // ends the chunk loop: a second region would add a second fork and join,
+    // whose wait costs a whole scheduler time slice whenever another process
+    // holds a core.
     constexpr long long strip = 512;
     const long long n_strips = (length + strip - 1) / strip;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(n_threads) \
-    schedule(static) if (n_threads > 1 && length * in_wave > (1LL << 21))
+#pragma omp parallel num_threads(n_threads) if (n_threads > 1 && in_wave > 1)
 #endif
-    for (long long s = 0; s < n_strips; ++s) {
-      const long long strip_end = std::min(length, (s + 1) * strip);
+    {
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
       for (long long c = 0; c < in_wave; ++c) {
-        const double* partial = partial_data + c * length;
-        for (long long e = s * strip; e < strip_end; ++e) total_data[e] += partial[e];
+        const SubnormalsAsZero fast_arithmetic;
+        double* partial = partial_data + c * length;
+        std::fill(partial, partial + length, 0.0);
+        const std::size_t chunk = first + static_cast<std::size_t>(c);
+        const std::size_t last_block = std::min(n_blocks, (chunk + 1) * chunk_blocks);
+        for (std::size_t block = chunk * chunk_blocks; block < last_block; ++block) {
+          const std::size_t begin = block * block_size;
+          body(block, begin, std::min(n, begin + block_size), thread_index(), partial);
+        }
+      }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+      for (long long s = 0; s < n_strips; ++s) {
+        const long long strip_end = std::min(length, (s + 1) * strip);
+        for (long long c = 0; c < in_wave; ++c) {
+          const double* partial = partial_data + c * length;
+          for (long long e = s * strip; e < strip_end; ++e) total_data[e] += partial[e];
+        }
       }
     }
   }
