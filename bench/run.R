@@ -327,7 +327,7 @@ run_case <- function(spec, seed) {
         if (threads > 1L && !peer_is_parallel[[peer]]) next
         key <- paste(peer, threads)
         # What the machine delivers right now: one FMA burst just before
-        # softmix's fit, on as many threads (see pct_adjacent below).
+        # softmix's fit, on as many threads (see pct_burst below).
         if (peer == "softmix") {
           runs[[key]]$burst <- c(runs[[key]]$burst, peak_gflops(threads))
         }
@@ -371,7 +371,7 @@ run_case <- function(spec, seed) {
     # median over repetitions: its efficiency against the FMA rate the
     # machine offered at that moment, which on a shared machine varies.
     own <- runs[[paste("softmix", threads)]]
-    row$pct_adjacent <- if (length(own$burst) == length(own$seconds)) {
+    row$pct_burst <- if (length(own$burst) == length(own$seconds)) {
       stats::median(100 * flops_per_iter(case$model, case$n, case$d, case$k) /
                       (own$seconds / n_iter) / 1e9 / own$burst)
     } else {
@@ -520,7 +520,7 @@ main_table <- with(results, data.frame(
   `vs sklearn` = fmt_x(sklearn_s / softmix_s),
   GFLOPs = fmt_f(gflops),
   `% peak` = fmt_f(pct_peak),
-  `% burst` = fmt_f(pct_adjacent),
+  `% burst` = fmt_f(pct_burst),
   `mem ratio` = fmt_f(mem_ratio, 2),
   `dll mclust` = fmt_e(dll_mclust),
   `dll gmm` = fmt_e(dll_gmm),
