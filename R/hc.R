@@ -154,21 +154,23 @@ hc_partitions <- function(data, ks, call = sys.call(-1)) {
   out
 }
 
-#' The starting partitions of every k for a method whose starts do not
-#' depend on the model ("kmeans++", "hc"), to be shared by all models: a
-#' list named by k of n x n_init integer matrices, or NULL for other
-#' methods. Drawn in the order of `ks`, before any fit.
+#' The starting partitions of every k for the methods whose starts do not
+#' depend on the model ("hc", "kmeans++" or both), to be shared by all
+#' models: a list named by k of n x starts integer matrices, the hc
+#' partition first, then the n_init k-means++ partitions. The tree is built
+#' (its subset drawn) first, then the k-means++ partitions are drawn in the
+#' order of `ks`, before any fit.
 #' @noRd
 shared_partitions <- function(data, ks, method, n_init, n_threads, call = sys.call(-1)) {
-  if (method == "hc") {
+  starts <- rep(list(matrix(integer(0), nrow(data), 0L)), length(ks))
+  if ("hc" %in% method) {
     labels <- hc_partitions(data, ks, call)
-    starts <- lapply(seq_along(ks), function(i) labels[, i, drop = FALSE])
-  } else if (method == "kmeans++") {
-    starts <- lapply(ks, function(k) {
-      call_core(kmeans_pp_partitions_cpp(data, k, n_init, n_threads), call)
-    })
-  } else {
-    return(NULL)
+    starts <- lapply(seq_along(ks), function(i) cbind(starts[[i]], labels[, i]))
+  }
+  if ("kmeans++" %in% method) {
+    starts <- Map(function(start, k) {
+      cbind(start, call_core(kmeans_pp_partitions_cpp(data, k, n_init, n_threads), call))
+    }, starts, ks)
   }
   names(starts) <- ks
   starts

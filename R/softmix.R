@@ -167,7 +167,9 @@
 #' @param model Covariance model code(s); see the section below. `"all"`
 #'   selects among every implemented model.
 #' @param init How to start EM (see the section on starting values):
-#'   * `"kmeans++"` (default): k-means++ seeding (Arthur and Vassilvitskii
+#'   * `c("hc", "kmeans++")` (default): both starts below, EM from each, the
+#'     fit with the highest log-likelihood kept.
+#'   * `"kmeans++"`: k-means++ seeding (Arthur and Vassilvitskii
 #'     2007) refined by up to 10 Lloyd iterations, then one M step from that
 #'     partition. Draws from R's random number generator, so `set.seed()`
 #'     reproduces the fit.
@@ -189,12 +191,12 @@
 #'   * a vector of n labels in `1:k`: a hard partition, used as a one-hot
 #'     posterior.
 #' @param n_init Number of starts, the fit with the highest log-likelihood
-#'   being kept: for `"kmeans++"`, `n_init` seedings, each refined by Lloyd's
+#'   being kept: for `"kmeans++"` (alone or with `"hc"`), `n_init` seedings, each refined by Lloyd's
 #'   iterations; for `"random"`, `n_init` draws of responsibilities. `"hc"`
 #'   makes one start whatever `n_init` is (the tree is deterministic given
 #'   its rows), as does an explicit start.
 #' @param control Settings from [softmix_control()]: `tol`, `max_iter`,
-#'   `reg`.
+#'   `reg`, `accelerate`, `stopping`.
 #' @param n_threads Number of threads; `NULL` uses [softmix_threads()].
 #'   Results are identical for any number of threads.
 #' @param criterion The criterion that chooses among several (k, model)
@@ -288,7 +290,7 @@
 #' by_icl <- softmix(iris[, 1:4], k = 1:4, model = c("VVV", "EEE", "VVI"),
 #'                   criterion = "icl", n_threads = 1)
 #' c(by_icl$k, by_icl$model)
-softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
+softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                     control = softmix_control(), n_threads = NULL,
                     criterion = c("bic", "icl"), verbose = interactive()) {
   call <- match.call()
@@ -314,23 +316,33 @@ softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
                           paste(k, collapse = ", ")))
   }
   if (length(k) == 1L && length(models) == 1L) {
-    return(fit_one(data, k, models, start, n_init, control, n_threads, call))
+    fit <- fit_one(data, k, models, start, n_init, control, n_threads, call)
+    if (!fit$converged) {
+      softmix_warn(sprintf(
+        "EM stopped at max_iter = %d before converging (tol = %s). %s",
+        control$max_iter, format(control$tol),
+        "Increase `max_iter` in softmix_control() or loosen `tol`."
+      ), call)
+    }
+    return(fit)
   }
   select_fit(data, k, models, start, n_init, control, n_threads, call, criterion, verbose)
 }
 
-#' Validate `init` once for every (k, model) pair: the method name, or an
+#' Validate `init` once for every (k, model) pair: the method names, or an
 #' explicit start as parameters or as weights for a first M step, with the
-#' number of components it implies (NULL for a method name).
+#' number of components it implies (NULL for method names).
 #' @noRd
 resolve_init <- function(init, data, call = sys.call(-1)) {
   n <- nrow(data)
   if (is.character(init)) {
-    if (length(init) != 1L || !init %in% c("kmeans++", "random", "hc")) {
+    methods <- c("kmeans++", "random", "hc")
+    if (length(init) < 1L || anyNA(init) || !all(init %in% methods) || anyDuplicated(init) ||
+        ("random" %in% init && length(init) > 1L)) {
       softmix_abort(sprintf(
         paste(
-          "`init` must be \"kmeans++\", \"random\", \"hc\", a mixture_params object,",
-          "an n x k posterior matrix or a vector of n labels; got %s."
+          "`init` must be \"hc\", \"kmeans++\", both (the default), \"random\",",
+          "a mixture_params object, an n x k posterior matrix or a vector of n labels; got %s."
         ),
         format_value(init)
       ), call)
@@ -356,6 +368,19 @@ resolve_init <- function(init, data, call = sys.call(-1)) {
   ), call)
 }
 
+#' Whether a start is made of partitions that do not depend on the model
+#' (hierarchical clustering, k-means++), and so can be shared by every model
+#' @noRd
+partition_start <- function(start) {
+  all(start$method %in% c("hc", "kmeans++"))
+}
+
+#' A method name for the fit's `init` field: "hc+kmeans++" for the default set
+#' @noRd
+init_label <- function(start) {
+  paste(start$method, collapse = "+")
+}
+
 #' Validate a vector of labels 1..k covering every component
 #' @noRd
 check_labels <- function(labels, n, call = sys.call(-1)) {
@@ -377,19 +402,17 @@ check_labels <- function(labels, n, call = sys.call(-1)) {
 }
 
 #' Fit one (k, model) pair from a start made by resolve_init(), or from
-#' `partitions` (an n x n_init matrix of labels, NA for rows the first M step
+#' `partitions` (an n x starts matrix of labels, NA for rows the first M step
 #' leaves out) made by shared_partitions()
 #' @noRd
 fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
                     partitions = NULL) {
-  if (is.null(partitions) && start$method == "hc") {
-    partitions <- hc_partitions(data, k, call)
+  if (is.null(partitions) && partition_start(start) && !identical(start$method, "kmeans++")) {
+    partitions <- shared_partitions(data, k, start$method, n_init, n_threads, call)[[1L]]
   }
   if (!is.null(partitions)) {
-    core <- call_core(fit_partitions_cpp(
-      data, k, model, partitions, control$tol, control$max_iter, control$reg, n_threads
-    ), call)
-    return(new_softmix(core, data, model, k, control, init = start$method,
+    core <- call_core(fit_partitions_cpp(data, k, model, partitions, control, n_threads), call)
+    return(new_softmix(core, data, model, k, control, init = init_label(start),
                        n_threads = n_threads, call = call))
   }
   parameters <- start$parameters
@@ -397,10 +420,9 @@ fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
     parameters <- call_core(m_step_cpp(data, start$weights, model, control$reg, n_threads), call)
   }
   core <- call_core(fit_cpp(
-    data, k, model, start$method, parameters, n_init, control$tol, control$max_iter, control$reg,
-    n_threads
+    data, k, model, start$method, parameters, n_init, control, n_threads
   ), call)
-  new_softmix(core, data, model, k, control, init = start$method,
+  new_softmix(core, data, model, k, control, init = init_label(start),
               n_threads = n_threads, call = call)
 }
 
@@ -426,8 +448,7 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
   posterior <- core$posterior
   core$posterior <- NULL
   if (!is.null(rownames(data))) dimnames(posterior) <- list(rownames(data), NULL)
-  df <- model_df(model, d, k)
-  bic <- -2 * core$loglik + df * log(n)
+  criteria <- fit_criteria(core$loglik, core$log_max_posterior_sum, model, n, d, k)
   structure(
     list(
       call = call,
@@ -443,9 +464,9 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
       loglik_trace = core$loglik_trace,
       iterations = core$iterations,
       converged = core$converged,
-      df = df,
-      bic = bic,
-      icl = bic - 2 * core$log_max_posterior_sum,
+      df = criteria$df,
+      bic = criteria$bic,
+      icl = criteria$icl,
       data = data,
       control = control,
       init = init,
@@ -460,29 +481,26 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
 select_fit <- function(data, ks, models, start, n_init, control, n_threads, call,
                        criterion = "bic", verbose = FALSE) {
   pairs <- expand.grid(k = ks, model = models, stringsAsFactors = FALSE)
-  # Starts that do not depend on the model are made once per k and shared.
-  partitions <- shared_partitions(data, ks, start$method, n_init, n_threads, call)
   progress <- start_progress(nrow(pairs), verbose)
   # Closed on every exit, an interrupt included, so the console is left clean.
   on.exit(close_progress(progress), add = TRUE)
-  best <- NULL
-  rows <- vector("list", nrow(pairs))
-  for (i in seq_len(nrow(pairs))) {
-    fit <- tryCatch(
-      fit_one(data, pairs$k[i], pairs$model[i], start, n_init, control, n_threads, call,
-              partitions = partitions[[as.character(pairs$k[i])]]),
-      softmix_error = function(e) e
-    )
-    rows[[i]] <- selection_row(fit, pairs$k[i], pairs$model[i], ncol(data))
-    # Strictly lower, so ties keep the first pair, as which.min() on the table would.
-    if (!inherits(fit, "softmix_error") &&
-        (is.null(best) || fit[[criterion]] < best[[criterion]])) {
-      best <- fit
-    }
-    update_progress(progress, i)
+  if (partition_start(start)) {
+    # Starts that do not depend on the model are made once per k and shared.
+    partitions <- shared_partitions(data, ks, start$method, n_init, n_threads, call)
+    fits <- fit_pairs(data, pairs, partitions, control, n_threads, call, progress)
+  } else {
+    fits <- lapply(seq_len(nrow(pairs)), function(i) {
+      fit <- tryCatch(
+        fit_one(data, pairs$k[i], pairs$model[i], start, n_init, control, n_threads, call),
+        softmix_error = function(e) e
+      )
+      update_progress(progress, i)
+      fit
+    })
   }
-  selection <- do.call(rbind, rows)
-  if (is.null(best)) {
+  selection <- do.call(rbind, Map(selection_row, fits, pairs$k, pairs$model, ncol(data)))
+  values <- selection[[criterion]]
+  if (all(is.na(values))) {
     messages <- unique(selection$message)
     softmix_abort(sprintf(
       "every (k, model) pair failed, so there is no fit to return. %s: %s",
@@ -490,9 +508,72 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
       paste(utils::head(messages, 3), collapse = " | ")
     ), call)
   }
+  # The first of equal values, as which.min() gives it.
+  chosen <- which.min(values)
+  best <- fits[[chosen]]
+  if (!inherits(best, "softmix")) {
+    best <- complete_fit(best, data, pairs$model[chosen], pairs$k[chosen], control,
+                         init_label(start), n_threads, call)
+  }
+  warn_unconverged(selection, control, call)
   best$criterion <- criterion
   best$selection <- selection
   best
+}
+
+#' Fit the pairs from shared partitions in the core, side by side on the
+#' threads when the data are small: a list with, for each pair, a summary
+#' (the fit without its n x K matrices, see complete_fit()) or the
+#' softmix_error of a failed pair
+#' @noRd
+fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progress) {
+  report <- if (is.null(progress)) NULL else function(done) update_progress(progress, done)
+  cores <- call_core(fit_selection_cpp(
+    data, as.integer(pairs$k), pairs$model, partitions[as.character(pairs$k)], control,
+    n_threads, report
+  ), call)
+  n <- nrow(data)
+  d <- ncol(data)
+  Map(function(core, k, model) {
+    if (nzchar(core$message)) {
+      return(structure(class = c("softmix_error", "error", "condition"),
+                       list(message = core$message, call = call)))
+    }
+    c(core, fit_criteria(core$loglik, core$log_max_posterior_sum, model, n, d, k))
+  }, cores, pairs$k, pairs$model)
+}
+
+#' A softmix object from a summary of fit_pairs(), with the posterior,
+#' classification and uncertainty computed from its parameters as the fit
+#' computed them
+#' @noRd
+complete_fit <- function(summary, data, model, k, control, init, n_threads, call) {
+  core <- c(summary, call_core(fit_posterior_cpp(data, summary$parameters, model, n_threads),
+                               call))
+  new_softmix(core, data, model, k, control, init = init, n_threads = n_threads, call = call)
+}
+
+#' Number of free parameters, BIC and ICL of a fit
+#' @noRd
+fit_criteria <- function(loglik, log_max_posterior_sum, model, n, d, k) {
+  df <- model_df(model, d, k)
+  bic <- -2 * loglik + df * log(n)
+  list(df = df, bic = bic, icl = bic - 2 * log_max_posterior_sum)
+}
+
+#' Warn once about every pair whose EM stopped at max_iter before converging
+#' @noRd
+warn_unconverged <- function(selection, control, call) {
+  stopped <- which(!is.na(selection$converged) & !selection$converged)
+  if (length(stopped) == 0L) return(invisible())
+  pairs <- paste0(selection$model[stopped], ",", selection$k[stopped])
+  softmix_warn(sprintf(
+    paste("EM stopped at max_iter = %d before converging (tol = %s) for %d of %d (k, model)",
+          "pair%s: %s. Increase `max_iter` in softmix_control() or loosen `tol`."),
+    control$max_iter, format(control$tol), length(stopped), nrow(selection),
+    if (nrow(selection) == 1L) "" else "s",
+    paste(c(utils::head(pairs, 10), if (length(pairs) > 10) "..."), collapse = ", ")
+  ), call)
 }
 
 #' One row of the selection table: a fit's statistics, or the error of a failed pair

@@ -12,8 +12,8 @@ Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
 // fit_cpp
-Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init, double tol, int max_iter, double reg, int n_threads);
-RcppExport SEXP _softmix_fit_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP initSEXP, SEXP startSEXP, SEXP n_initSEXP, SEXP tolSEXP, SEXP max_iterSEXP, SEXP regSEXP, SEXP n_threadsSEXP) {
+Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init, const Rcpp::List& control, int n_threads);
+RcppExport SEXP _softmix_fit_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP initSEXP, SEXP startSEXP, SEXP n_initSEXP, SEXP controlSEXP, SEXP n_threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -23,28 +23,53 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const std::string& >::type init(initSEXP);
     Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::List> >::type start(startSEXP);
     Rcpp::traits::input_parameter< int >::type n_init(n_initSEXP);
-    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
-    Rcpp::traits::input_parameter< int >::type max_iter(max_iterSEXP);
-    Rcpp::traits::input_parameter< double >::type reg(regSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_cpp(x, k, model, init, start, n_init, tol, max_iter, reg, n_threads));
+    rcpp_result_gen = Rcpp::wrap(fit_cpp(x, k, model, init, start, n_init, control, n_threads));
     return rcpp_result_gen;
 END_RCPP
 }
 // fit_partitions_cpp
-Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const Rcpp::IntegerMatrix& partitions, double tol, int max_iter, double reg, int n_threads);
-RcppExport SEXP _softmix_fit_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP tolSEXP, SEXP max_iterSEXP, SEXP regSEXP, SEXP n_threadsSEXP) {
+Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control, int n_threads);
+RcppExport SEXP _softmix_fit_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP controlSEXP, SEXP n_threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
     Rcpp::traits::input_parameter< int >::type k(kSEXP);
     Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
     Rcpp::traits::input_parameter< const Rcpp::IntegerMatrix& >::type partitions(partitionsSEXP);
-    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
-    Rcpp::traits::input_parameter< int >::type max_iter(max_iterSEXP);
-    Rcpp::traits::input_parameter< double >::type reg(regSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_partitions_cpp(x, k, model, partitions, tol, max_iter, reg, n_threads));
+    rcpp_result_gen = Rcpp::wrap(fit_partitions_cpp(x, k, model, partitions, control, n_threads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// fit_selection_cpp
+Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVector& k, const Rcpp::CharacterVector& model, const Rcpp::List& partitions, const Rcpp::List& control, int n_threads, Rcpp::Nullable<Rcpp::Function> progress);
+RcppExport SEXP _softmix_fit_selection_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP controlSEXP, SEXP n_threadsSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type k(kSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::CharacterVector& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type partitions(partitionsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::Function> >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_selection_cpp(x, k, model, partitions, control, n_threads, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
+// fit_posterior_cpp
+Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters, const std::string& model, int n_threads);
+RcppExport SEXP _softmix_fit_posterior_cpp(SEXP xSEXP, SEXP parametersSEXP, SEXP modelSEXP, SEXP n_threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type parameters(parametersSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_posterior_cpp(x, parameters, model, n_threads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -173,8 +198,10 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
-    {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 10},
-    {"_softmix_fit_partitions_cpp", (DL_FUNC) &_softmix_fit_partitions_cpp, 8},
+    {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 8},
+    {"_softmix_fit_partitions_cpp", (DL_FUNC) &_softmix_fit_partitions_cpp, 6},
+    {"_softmix_fit_selection_cpp", (DL_FUNC) &_softmix_fit_selection_cpp, 7},
+    {"_softmix_fit_posterior_cpp", (DL_FUNC) &_softmix_fit_posterior_cpp, 4},
     {"_softmix_kmeans_pp_partitions_cpp", (DL_FUNC) &_softmix_kmeans_pp_partitions_cpp, 4},
     {"_softmix_hc_cpp", (DL_FUNC) &_softmix_hc_cpp, 3},
     {"_softmix_hc_partition_cpp", (DL_FUNC) &_softmix_hc_partition_cpp, 3},

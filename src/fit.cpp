@@ -7,11 +7,41 @@
 
 namespace {
 
-softmix::Control make_control(double tol, int max_iter) {
-  softmix::Control control;
-  control.tol = tol;
-  control.max_iter = max_iter;
-  return control;
+// The core's settings from a softmix_control() list.
+softmix::Control make_control(const Rcpp::List& control) {
+  softmix::Control out;
+  out.tol = Rcpp::as<double>(control["tol"]);
+  out.max_iter = Rcpp::as<int>(control["max_iter"]);
+  out.accelerate = Rcpp::as<bool>(control["accelerate"]);
+  out.stopping = Rcpp::as<std::string>(control["stopping"]) == "aitken"
+                     ? softmix::Stopping::aitken
+                     : softmix::Stopping::relative;
+  return out;
+}
+
+double control_reg(const Rcpp::List& control) {
+  return Rcpp::as<double>(control["reg"]);
+}
+
+// Starting partitions as the core takes them: one column per start of an
+// n x starts matrix of labels 1..k, NA for rows the first M step leaves out.
+std::vector<std::vector<std::uint32_t>> partitions_from_matrix(const Rcpp::IntegerMatrix& partitions,
+                                                               R_xlen_t n, int k) {
+  if (partitions.nrow() != n) Rcpp::stop("`partitions` needs one row per observation");
+  std::vector<std::vector<std::uint32_t>> starts(partitions.ncol());
+  for (int s = 0; s < partitions.ncol(); ++s) {
+    starts[s].resize(n);
+    const int* column = partitions.begin() + s * n;
+    for (R_xlen_t i = 0; i < n; ++i) {
+      const int label = column[i];
+      if (label != NA_INTEGER && (label < 1 || label > k)) {
+        Rcpp::stop("partition labels must lie in 1..k");
+      }
+      starts[s][i] =
+          label == NA_INTEGER ? softmix::unlabelled : static_cast<std::uint32_t>(label - 1);
+    }
+  }
+  return starts;
 }
 
 Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
@@ -38,7 +68,7 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
 // [[Rcpp::export(rng = true)]]
 Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model,
                    const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init,
-                   double tol, int max_iter, double reg, int n_threads) {
+                   const Rcpp::List& control, int n_threads) {
   const arma::mat data = matrix_view(x);
   const softmix::Model code = softmix::model_from_code(model);
   softmix::Start kind = softmix::Start::given;
@@ -55,8 +85,8 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
   arma::mat posterior_view(posterior.begin(), x.nrow(), k, false, true);
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture(
-      data, static_cast<std::size_t>(k), code, reg, make_control(tol, max_iter), kind, &given,
-      n_init, softmix::cap_threads(n_threads), host, posterior_view);
+      data, static_cast<std::size_t>(k), code, control_reg(control), make_control(control), kind,
+      &given, n_init, softmix::cap_threads(n_threads), host, posterior_view);
   return fit_to_list(fit, posterior, posterior_view);
 }
 
@@ -64,30 +94,99 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
 // step leaves out); the best log-likelihood is kept.
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model,
-                              const Rcpp::IntegerMatrix& partitions, double tol, int max_iter,
-                              double reg, int n_threads) {
+                              const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control,
+                              int n_threads) {
   const R_xlen_t n = x.nrow();
-  if (partitions.nrow() != n) Rcpp::stop("`partitions` needs one row per observation");
-  std::vector<std::vector<std::uint32_t>> starts(partitions.ncol());
-  for (int s = 0; s < partitions.ncol(); ++s) {
-    starts[s].resize(n);
-    const int* column = partitions.begin() + s * n;
-    for (R_xlen_t i = 0; i < n; ++i) {
-      const int label = column[i];
-      if (label != NA_INTEGER && (label < 1 || label > k)) {
-        Rcpp::stop("partition labels must lie in 1..k");
-      }
-      starts[s][i] =
-          label == NA_INTEGER ? softmix::unlabelled : static_cast<std::uint32_t>(label - 1);
-    }
-  }
+  const std::vector<std::vector<std::uint32_t>> starts = partitions_from_matrix(partitions, n, k);
   Rcpp::NumericMatrix posterior(Rcpp::no_init(n, k));
   arma::mat posterior_view(posterior.begin(), n, k, false, true);
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture_from_partitions(
-      matrix_view(x), static_cast<std::size_t>(k), softmix::model_from_code(model), reg,
-      make_control(tol, max_iter), starts, softmix::cap_threads(n_threads), host, posterior_view);
+      matrix_view(x), static_cast<std::size_t>(k), softmix::model_from_code(model),
+      control_reg(control), make_control(control), starts, softmix::cap_threads(n_threads), host,
+      posterior_view);
   return fit_to_list(fit, posterior, posterior_view);
+}
+
+// Every (k[j], model[j]) pair from the partitions of its k (partitions[j]),
+// side by side on the threads when the data are small (see
+// softmix::plan_selection()). Returns one list per pair: its statistics and
+// parameters, or `message` for a pair that failed; no n x K matrices.
+// progress(done), if not NULL, is called on this thread as pairs finish.
+// [[Rcpp::export(rng = false)]]
+Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVector& k,
+                             const Rcpp::CharacterVector& model, const Rcpp::List& partitions,
+                             const Rcpp::List& control, int n_threads,
+                             Rcpp::Nullable<Rcpp::Function> progress) {
+  const R_xlen_t n = x.nrow();
+  const std::size_t pairs = static_cast<std::size_t>(k.size());
+  std::vector<std::vector<std::vector<std::uint32_t>>> starts(pairs);
+  std::vector<softmix::SelectionJob> jobs(pairs);
+  std::size_t largest_k = 1;
+  for (std::size_t j = 0; j < pairs; ++j) {
+    const Rcpp::IntegerMatrix columns = partitions[j];
+    starts[j] = partitions_from_matrix(columns, n, k[j]);
+    jobs[j] = softmix::SelectionJob{static_cast<std::size_t>(k[j]),
+                                    softmix::model_from_code(Rcpp::as<std::string>(model[j])),
+                                    &starts[j]};
+    largest_k = std::max(largest_k, static_cast<std::size_t>(k[j]));
+  }
+  const softmix::SelectionPlan plan = softmix::plan_selection(
+      n, x.ncol(), largest_k, pairs, softmix::cap_threads(n_threads));
+  RHost host;
+  const auto report = [&](int done) {
+    if (progress.isNotNull()) Rcpp::Function(progress.get())(done);
+  };
+  const std::vector<softmix::SelectionResult> results =
+      softmix::fit_selection(matrix_view(x), jobs, control_reg(control), make_control(control),
+                             plan, host, report);
+  Rcpp::List out(pairs);
+  for (std::size_t j = 0; j < pairs; ++j) {
+    const softmix::SelectionResult& result = results[j];
+    if (!result.ok) {
+      out[j] = named_list({{"message", Rcpp::wrap(result.message)}});
+      continue;
+    }
+    const softmix::Fit& fit = result.fit;
+    out[j] = named_list(
+        {{"parameters", params_to_list(fit.params)},
+         {"loglik", Rcpp::wrap(fit.loglik)},
+         {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
+         {"iterations", Rcpp::wrap(fit.iterations)},
+         {"converged", Rcpp::wrap(fit.converged)},
+         {"log_max_posterior_sum", Rcpp::wrap(result.log_max_posterior_sum)},
+         {"message", Rcpp::wrap(std::string())}});
+  }
+  return out;
+}
+
+// The posterior, classification and uncertainty of fitted parameters (in
+// the data's units, as a fit returns them), computed as the fit computed
+// them: on the scaled data, so a fit from fit_selection_cpp() gets the
+// posterior that fit_partitions_cpp() would have returned, bit for bit.
+// [[Rcpp::export(rng = false)]]
+Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
+                             const std::string& model, int n_threads) {
+  const arma::mat data = matrix_view(x);
+  const softmix::Data scaled(data);
+  const softmix::Model code = softmix::model_from_code(model);
+  // Powers of two: the scaled parameters are those the fit ended with.
+  softmix::Params params =
+      softmix::rescale(params_from_list(parameters, softmix::is_shared(code)), scaled.inverse_scale);
+  softmix::factorize(params, softmix::is_shared(code));
+  const std::size_t k = params.k();
+  Rcpp::NumericMatrix posterior(Rcpp::no_init(x.nrow(), k));
+  arma::mat posterior_view(posterior.begin(), x.nrow(), k, false, true);
+  softmix::e_step_scaled(scaled, params, softmix::cap_threads(n_threads), posterior.begin(),
+                         nullptr);
+  Rcpp::IntegerVector classification(x.nrow());
+  Rcpp::NumericVector uncertainty(x.nrow());
+  const double log_max_posterior_sum =
+      softmix::classify(posterior_view, classification.begin(), uncertainty.begin());
+  return named_list({{"posterior", posterior},
+                     {"classification", classification},
+                     {"uncertainty", uncertainty},
+                     {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}});
 }
 
 // n_init k-means++ partitions (labels 1..k), one per column, drawn from R's

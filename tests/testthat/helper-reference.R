@@ -67,6 +67,13 @@ sim_1d <- with_seed(3, c(rnorm(150, 0, 1), rnorm(100, 4, 0.5)))
 
 multivariate_models <- c("EII", "VII", "EEI", "VVI", "EEE", "VVV")
 
+# Plain EM, without the default SQUAREM acceleration: for tests of the exact
+# sequence of E and M steps, whose path acceleration changes.
+plain_control <- function(...) softmix_control(..., accelerate = FALSE)
+
+# Runs a fit that is meant to stop at max_iter, without its warning.
+to_max_iter <- function(expr) suppressWarnings(expr, classes = "softmix_warning")
+
 # A hard partition from stats::kmeans() with a fixed seed.
 kmeans_labels <- function(x, k, seed = 1) {
   with_seed(seed, stats::kmeans(x, k, nstart = 5)$cluster)
@@ -230,4 +237,11 @@ expect_params_match <- function(parameters, reference, tolerance) {
   expect_max_diff(parameters$proportions, reference$proportions, tolerance)
   expect_max_diff(parameters$means, reference$means, tolerance, relative = TRUE)
   expect_max_diff(parameters$covariances, reference$covariances, tolerance, relative = TRUE)
+}
+
+# Largest relative fall of a log-likelihood trace, 0 if it never falls.
+max_relative_drop <- function(trace) {
+  if (length(trace) < 2L) return(0)
+  drops <- -diff(trace) / abs(trace[-1])
+  max(0, drops)
 }

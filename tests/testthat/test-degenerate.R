@@ -185,10 +185,11 @@ test_that("with the same number of iterations a scaled fit is the scaled fit", {
   labels <- kmeans_labels(faithful_x, 2)
   # tol = 0: both fits run exactly 30 iterations, so only the scale differs.
   for (reg in c(0, 1e-6)) {
-    control <- softmix_control(reg = reg, tol = 0, max_iter = 30)
-    reference <- softmix(faithful_x, init = labels, control = control, n_threads = 1)
+    control <- plain_control(reg = reg, tol = 0, max_iter = 30)
+    reference <- to_max_iter(softmix(faithful_x, init = labels, control = control, n_threads = 1))
     for (c in c(1e150, 1e-150, 1e3)) {
-      scaled <- softmix(faithful_x * c, init = labels, control = control, n_threads = 1)
+      scaled <- to_max_iter(softmix(faithful_x * c, init = labels, control = control,
+                                    n_threads = 1))
       # Rounding only: posteriors to 1e-12 absolute, means and covariances
       # to 1e-12 relative after undoing the scale. The scaled
       # log-likelihoods are about 2e5 in size, so their rounding is about
@@ -228,8 +229,8 @@ test_that("a component that empties during EM stops the fit with an error naming
   # Component 3 starts with weight 3e-11 on every point (total 1.2e-8, above
   # the 1e-12 relative threshold) and loses weight each iteration.
   start <- cbind(as.numeric(y < 4), as.numeric(y >= 4), 3e-11)
-  early <- softmix(y, init = start, model = "E",
-                   control = softmix_control(tol = 0, max_iter = 5), n_threads = 1)
+  early <- to_max_iter(softmix(y, init = start, model = "E",
+                               control = softmix_control(tol = 0, max_iter = 5), n_threads = 1))
   expect_finite_fit(early)
   expect_gt(early$parameters$proportions[3], 0)
   err <- expect_error(

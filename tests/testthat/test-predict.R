@@ -60,8 +60,9 @@ test_that("entropy is -sum z log z, 0 when certain and at most log K", {
 
 test_that("an equal two-way split has entropy log 2 and uncertainty 1/2", {
   parameters <- mixture_params(c(0.5, 0.5), matrix(c(-1, 1), 2, 1), array(1, c(1, 1, 2)))
-  fit <- with_seed(1, softmix(c(-1, 0, 1), init = parameters, model = "E",
-                              control = softmix_control(max_iter = 0), n_threads = 1))
+  # One EM step keeps the start's symmetry about 0.
+  fit <- to_max_iter(softmix(c(-1, 0, 1), init = parameters, model = "E",
+                             control = plain_control(max_iter = 1), n_threads = 1))
   # The midpoint 0 is shared equally: exact up to rounding, 1e-15.
   expect_max_diff(predict(fit, 0, type = "entropy"), log(2), 1e-15)
   expect_max_diff(predict(fit, 0, type = "uncertainty"), 0.5, 1e-15)

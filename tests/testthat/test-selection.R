@@ -222,3 +222,52 @@ test_that("summary lists the best pairs by the criterion, failures left out", {
   expect_output(print(fit), "ICL = ")
   expect_output(print(fit), "Chosen by ICL")
 })
+
+test_that("pairs fitted side by side on two threads equal the pairs fitted in turn", {
+  for (init in list(c("hc", "kmeans++"), "kmeans++", "hc")) {
+    one <- with_seed(8, softmix(iris_x, k = 1:4, model = c("VVV", "EEE", "VEV", "EVE"),
+                                init = init, n_threads = 1))
+    two <- with_seed(8, softmix(iris_x, k = 1:4, model = c("VVV", "EEE", "VEV", "EVE"),
+                                init = init, n_threads = 2))
+    expect_identical(two$selection, one$selection)
+    expect_identical(two$parameters, one$parameters)
+    expect_identical(two$posterior, one$posterior)
+    expect_identical(two$loglik_trace, one$loglik_trace)
+  }
+})
+
+test_that("the chosen pair of a selection is the fit of that pair alone", {
+  best <- with_seed(9, softmix(faithful_x, k = 2:3, model = c("VVV", "EEE"), n_threads = 2))
+  alone <- with_seed(9, {
+    # The selection's starts: the hc tree, then the k-means++ partitions of
+    # each k in turn; the chosen pair's are those of its k.
+    partitions <- softmix:::shared_partitions(faithful_x, 2:3, c("hc", "kmeans++"), 1, 1)
+    softmix:::fit_one(faithful_x, best$k, best$model, list(method = c("hc", "kmeans++")), 1,
+                      softmix_control(), 1, quote(softmix()),
+                      partitions = partitions[[as.character(best$k)]])
+  })
+  expect_identical(best$parameters, alone$parameters)
+  expect_identical(best$posterior, alone$posterior)
+  expect_identical(best$classification, alone$classification)
+  expect_identical(best$icl, alone$icl)
+})
+
+test_that("pairs that stop at max_iter give one warning naming them", {
+  control <- softmix_control(max_iter = 2, accelerate = FALSE)
+  warnings <- testthat::capture_warnings(
+    fit <- with_seed(1, softmix(iris_x, k = 2:3, model = c("VVV", "EEE"), control = control,
+                                n_threads = 1))
+  )
+  expect_length(warnings, 1L)
+  expect_match(warnings, "EM stopped at max_iter = 2")
+  expect_match(warnings, "VVV,2")
+  expect_identical(sum(!fit$selection$converged), 4L)
+})
+
+test_that("a single fit that stops at max_iter warns with class softmix_warning", {
+  expect_warning(
+    with_seed(1, softmix(iris_x, k = 3, control = softmix_control(max_iter = 1),
+                         n_threads = 1)),
+    "Increase `max_iter`", class = "softmix_warning"
+  )
+})

@@ -2,12 +2,25 @@
 # brute-force M step of helper-reference.R, and the scale equivariance that
 # the relative ridge promises.
 
-test_that("the defaults are tol = 1e-8, max_iter = 1000, reg = 1e-6", {
+test_that("the defaults are tol = 1e-8, max_iter = 1000, reg = 1e-6, accelerated", {
   control <- softmix_control()
   expect_s3_class(control, "softmix_control")
   expect_identical(control$tol, 1e-8)
   expect_identical(control$max_iter, 1000L)
   expect_identical(control$reg, 1e-6)
+  expect_identical(control$accelerate, TRUE)
+  expect_identical(control$stopping, "relative")
+})
+
+test_that("max_iter below 1, a negative tol and unknown settings are errors naming them", {
+  expect_error(softmix_control(max_iter = 0), "`max_iter` must be at least 1",
+               class = "softmix_error")
+  expect_error(softmix_control(tol = -1e-8), "`tol` must be non-negative",
+               class = "softmix_error")
+  expect_error(softmix_control(accelerate = NA), "`accelerate` must be TRUE or FALSE",
+               class = "softmix_error")
+  expect_error(softmix_control(stopping = "absolute"), "`stopping` must be one of",
+               class = "softmix_error")
 })
 
 test_that("settings are stored as given", {
@@ -18,12 +31,19 @@ test_that("settings are stored as given", {
   expect_output(print(control), "max_iter = 7")
 })
 
-test_that("tol = 0 runs until max_iter without converging", {
-  fit <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1,
-                              control = softmix_control(tol = 0, max_iter = 25)))
-  expect_identical(fit$iterations, 25L)
-  expect_length(fit$loglik_trace, 26)
-  expect_false(fit$converged)
+test_that("tol = 0 runs until max_iter without converging, and warns", {
+  for (accelerate in c(FALSE, TRUE)) {
+    control <- softmix_control(tol = 0, max_iter = 25, accelerate = accelerate)
+    expect_warning(
+      fit <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1, control = control)),
+      "EM stopped at max_iter = 25 before converging", class = "softmix_warning"
+    )
+    expect_identical(fit$iterations, 25L)
+    expect_false(fit$converged)
+    # Plain EM accepts every step; SQUAREM's rejected or intermediate
+    # passes leave no trace entry.
+    if (accelerate) expect_lte(length(fit$loglik_trace), 26) else expect_length(fit$loglik_trace, 26)
+  }
 })
 
 test_that("a fit stored control is the one passed", {
@@ -35,11 +55,14 @@ test_that("a fit stored control is the one passed", {
 test_that("reg adds reg * var(x[, j]) to the starting covariances", {
   labels <- kmeans_labels(faithful_x, 2)
   for (model in c("VVV", "VVI", "EII")) {
-    fit <- softmix(faithful_x, model = model, init = labels, n_threads = 1,
-                   control = softmix_control(max_iter = 0, reg = 0.02))
-    # Reference M step with the same relative ridge, to 1e-12.
-    expect_params_match(fit$parameters, ref_m_step(faithful_x, one_hot(labels), model, 0.02),
-                        1e-12)
+    fit <- to_max_iter(softmix(faithful_x, model = model, init = labels, n_threads = 1,
+                               control = plain_control(max_iter = 1, reg = 0.02)))
+    # The first trace entry is the log-likelihood of the start: the
+    # reference M step with the same relative ridge, to 1e-12.
+    start <- with(ref_m_step(faithful_x, one_hot(labels), model, 0.02),
+                  mixture_params(proportions, means, covariances))
+    expect_max_diff(fit$loglik_trace[1], e_step(faithful_x, start, n_threads = 1)$loglik,
+                    1e-12, relative = TRUE)
   }
 })
 
@@ -47,11 +70,12 @@ test_that("with a relative reg, rescaling the variables rescales the fit", {
   labels <- kmeans_labels(iris_x, 3)
   scale <- c(1000, 1, 0.001, 10)
   scaled <- sweep(iris_x, 2, scale, `*`)
-  control <- softmix_control(reg = 0.01, tol = 0, max_iter = 50)
+  control <- plain_control(reg = 0.01, tol = 0, max_iter = 50)
   for (model in c("VVV", "EEI")) {
-    fit <- softmix(iris_x, model = model, init = labels, control = control, n_threads = 1)
-    fit_scaled <- softmix(scaled, model = model, init = labels, control = control,
-                          n_threads = 1)
+    fit <- to_max_iter(softmix(iris_x, model = model, init = labels, control = control,
+                               n_threads = 1))
+    fit_scaled <- to_max_iter(softmix(scaled, model = model, init = labels, control = control,
+                                      n_threads = 1))
     # Posterior to 1e-8 absolute; the means scale with the variables (1e-8
     # relative per column).
     expect_max_diff(fit_scaled$posterior, fit$posterior, 1e-8)

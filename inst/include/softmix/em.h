@@ -5,6 +5,7 @@
 #define SOFTMIX_EM_H
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,16 +17,24 @@
 
 namespace softmix {
 
+// How EM decides it has converged: by the relative change of the
+// log-likelihood between accepted parameters, or by Aitken's estimate of
+// the distance to its limit.
+enum class Stopping { relative, aitken };
+
 struct Control {
   double tol = 1e-8;
   int max_iter = 1000;
+  // SQUAREM extrapolation (see run_em()).
+  bool accelerate = true;
+  Stopping stopping = Stopping::relative;
 };
 
 struct Fit {
   Params params;
   double loglik = 0.0;
-  std::vector<double> loglik_trace;  // log-likelihood of each parameter set visited
-  int iterations = 0;                // M steps taken
+  std::vector<double> loglik_trace;  // log-likelihood of each accepted parameter set
+  int iterations = 0;                // E and M passes over the data
   bool converged = false;
   bool posterior_written = false;  // run_em() filled the posterior it was given
 };
@@ -46,57 +55,260 @@ struct NoHost {
   double uniform() { return random.uniform(); }
 };
 
-// EM from `params` until the relative change of the log-likelihood,
-// |l_t - l_{t-1}| / (1 + |l_t|), falls below tol, or max_iter M steps. The
-// returned log-likelihood is that of the returned parameters: with
-// max_iter = t, exactly t E+M rounds and one last E step. Parameters and
-// ridge are in scaled units, log-likelihoods in the data's own. The last E
-// step after max_iter M steps needs no statistics; it writes the n x K
-// posterior if `posterior` is not null.
+// The stopping rule applied to the log-likelihoods of the accepted
+// parameters, which it appends to `trace`.
+class ConvergenceTest {
+ public:
+  ConvergenceTest(const Control& control, std::vector<double>& trace)
+      : control_(control), trace_(trace) {}
+
+  // Records the log-likelihood of newly accepted parameters; true when EM
+  // has converged there.
+  bool accept(double loglik) {
+    trace_.push_back(loglik);
+    const std::size_t t = trace_.size();
+    if (t < 2) return false;
+    const double change = loglik - trace_[t - 2];
+    const double scale = 1.0 + std::abs(loglik);
+    if (control_.stopping == Stopping::aitken && t >= 3) {
+      // The sequence approaches its limit linearly, at rate `rate`, so the
+      // limit is about loglik + change * rate / (1 - rate). Away from that
+      // regime (rate outside [0, 1)) only a vanishing change stops EM.
+      const double before = trace_[t - 2] - trace_[t - 3];
+      const double rate = before != 0.0 ? change / before : 0.0;
+      if (rate >= 0.0 && rate < 1.0) {
+        return std::abs(change * rate / (1.0 - rate)) / scale < control_.tol &&
+               std::abs(change) / scale < std::sqrt(control_.tol);
+      }
+      return change == 0.0;
+    }
+    return std::abs(change) / scale < control_.tol;
+  }
+
+ private:
+  const Control& control_;
+  std::vector<double>& trace_;
+};
+
+// The parameters that EM moves, as one vector: proportions, means and the
+// upper triangles of the covariances. SQUAREM extrapolates along it.
+inline std::vector<double> parameter_vector(const Params& p) {
+  const std::size_t d = p.d(), k = p.k();
+  std::vector<double> out(p.proportions.begin(), p.proportions.end());
+  out.insert(out.end(), p.means.begin(), p.means.end());
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i <= j; ++i) out.push_back(p.covariances(i, j, c));
+    }
+  }
+  return out;
+}
+
+// The mixture whose parameter vector is `v` (shaped like `like`), factorized;
+// false when it is none: a proportion that is not positive, or a covariance
+// that is not positive definite.
+inline bool params_from_vector(const std::vector<double>& v, const Params& like, bool shared,
+                               Params& out) {
+  const std::size_t d = like.d(), k = like.k();
+  out.proportions.set_size(k);
+  out.means.set_size(d, k);
+  out.covariances.set_size(d, d, k);
+  std::size_t e = 0;
+  for (std::size_t c = 0; c < k; ++c) {
+    out.proportions(c) = v[e++];
+    if (!(out.proportions(c) > 0.0)) return false;
+  }
+  // Combinations of proportions sum to one only up to rounding, which long
+  // steps magnify; a sum above one would inflate the log-likelihood.
+  out.proportions /= sum_of(out.proportions);
+  for (std::size_t i = 0; i < d * k; ++i) out.means[i] = v[e++];
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i <= j; ++i) {
+        out.covariances(i, j, c) = v[e];
+        out.covariances(j, i, c) = v[e++];
+      }
+    }
+  }
+  try {
+    factorize(out, shared);
+  } catch (const error&) {
+    return false;
+  }
+  return true;
+}
+
+// EM from `params` until the stopping rule of `control` holds for the
+// log-likelihoods of the accepted parameters (see ConvergenceTest), or
+// until max_iter passes over the data. Each pass computes, at once, the
+// responsibilities and log-likelihood of a parameter set and the statistics
+// of its M step.
+//
+// With control.accelerate, EM is accelerated by SQUAREM (Varadhan and
+// Roland 2008, scheme S3 with the step bounds of their SQUAREM package):
+// from accepted theta0 and two EM steps theta1 = M(theta0), theta2 =
+// M(theta1), with r = theta1 - theta0 and v = theta2 - 2 theta1 + theta0,
+// the point theta0 + 2 a r + a^2 v with a = |r| / |v| (a = 1 gives theta2).
+// The plain step theta1 is always accepted. The extrapolated point is
+// accepted only if it is a mixture of the model (otherwise one EM step from
+// it brings it back into the model's space, and that point is the
+// candidate) and its log-likelihood is at least theta1's; else EM goes on
+// from theta2, as plain EM would. So the trace of accepted log-likelihoods
+// never falls where plain EM's would not (with reg = 0).
+//
+// The returned log-likelihood is that of the returned parameters: with
+// max_iter = t and no acceleration, exactly t E+M rounds and one last E
+// step, which writes the n x K posterior if `posterior` is not null.
+// Parameters and ridge are in scaled units, log-likelihoods in the data's
+// own.
 template <typename Host>
 Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
            const Control& control, int n_threads, Host& host, double* posterior = nullptr) {
-  const std::size_t k = params.k();
-  const StatsLayout layout(x.n_cols, k, scatter_for(model));
+  const StatsLayout layout(x.n_cols, params.k(), scatter_for(model));
+  const double log_jacobian = static_cast<double>(x.n_rows) * x.log_jacobian;
+  // The inner iterations of the M steps without closed form check for an
+  // interrupt now and then.
+  InnerControl inner;
+  inner.check_interrupt = [&host] { host.check_interrupt(); };
   Fit fit;
-  double previous = 0.0;
-  for (;;) {
-    // After max_iter M steps, the last E step needs no statistics.
-    const bool last = fit.iterations >= control.max_iter;
-    std::vector<double> stats;
-    double loglik = 0.0;
-    if (last) {
-      loglik = e_step_scaled(x, params, n_threads, posterior, nullptr);
-    } else {
-      stats = accumulate(
-          x, layout, params.means, n_threads,
-          [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-            block_log_density(kernels, params, ws);
-            return block_responsibilities(kernels, params, end - begin, ws, nullptr);
-          });
-      loglik = stats[0];
-    }
-    loglik += static_cast<double>(x.n_rows) * x.log_jacobian;
-    check_finite_loglik(loglik, fit.iterations);
-    fit.loglik_trace.push_back(loglik);
-    if (fit.iterations > 0 &&
-        std::abs(loglik - previous) / (1.0 + std::abs(loglik)) < control.tol) {
-      fit.converged = true;
-    }
-    if (last) fit.posterior_written = posterior != nullptr;
-    if (fit.converged || last) break;
+  ConvergenceTest test(control, fit.loglik_trace);
+
+  // One pass: the log-likelihood of p and the statistics of its M step.
+  const auto evaluate = [&](const Params& p, std::vector<double>& out) {
     host.check_interrupt();
-    // The previous parameters start the inner iterations of the M steps
-    // without closed form, so that no M step lowers the expected
-    // complete-data log-likelihood.
-    params =
-        params_from_moments(moments_from_stats(stats, layout, params.means), model, ridge, &params);
-    previous = loglik;
+    out = accumulate(
+        x, layout, p.means, n_threads,
+        [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+          block_log_density(kernels, p, ws);
+          return block_responsibilities(kernels, p, end - begin, ws, nullptr);
+        });
     ++fit.iterations;
+    return out[0] + log_jacobian;
+  };
+  // The M step from statistics of p. The inner iterations of the M steps
+  // without closed form start at p, so that no M step lowers the expected
+  // complete-data log-likelihood.
+  const auto m_step_from = [&](const std::vector<double>& s, const Params& p) {
+    return params_from_moments(moments_from_stats(s, layout, p.means), model, ridge, &p, inner);
+  };
+  // The end at max_iter: one last E step at `last`, which writes the posterior.
+  const auto finish = [&](Params last) {
+    host.check_interrupt();
+    const double loglik = e_step_scaled(x, last, n_threads, posterior, nullptr) + log_jacobian;
+    check_finite_loglik(loglik, fit.iterations);
+    fit.converged = test.accept(loglik);
+    fit.posterior_written = posterior != nullptr;
+    fit.loglik = loglik;
+    fit.params = std::move(last);
+    return fit;
+  };
+  const auto converged_at = [&](Params at) {
+    fit.converged = true;
+    fit.loglik = fit.loglik_trace.back();
+    fit.params = std::move(at);
+    return fit;
+  };
+
+  if (control.max_iter <= 0) return finish(std::move(params));
+  // theta0: the last accepted parameters, with its statistics; next0 its M
+  // step once computed.
+  Params theta0 = std::move(params);
+  std::vector<double> stats0;
+  double loglik0 = evaluate(theta0, stats0);
+  check_finite_loglik(loglik0, 0);
+  test.accept(loglik0);
+  Params next0;
+  bool have_next0 = false;
+  const bool closed = is_affine_closed(model);
+  double step_max = 1.0;
+  constexpr double step_factor = 4.0;
+  for (;;) {
+    Params theta1 = have_next0 ? std::move(next0) : m_step_from(stats0, theta0);
+    have_next0 = false;
+    if (fit.iterations >= control.max_iter) return finish(std::move(theta1));
+    std::vector<double> stats1;
+    const double loglik1 = evaluate(theta1, stats1);
+    check_finite_loglik(loglik1, fit.iterations);
+    if (test.accept(loglik1)) {
+      --fit.iterations;  // the M step of that pass is not taken
+      return converged_at(std::move(theta1));
+    }
+    if (!control.accelerate) {
+      theta0 = std::move(theta1);
+      stats0 = std::move(stats1);
+      continue;
+    }
+    Params theta2 = m_step_from(stats1, theta1);
+    const std::vector<double> p0 = parameter_vector(theta0), p1 = parameter_vector(theta1),
+                              p2 = parameter_vector(theta2);
+    std::vector<double> r(p0.size()), v(p0.size());
+    double r_norm = 0.0, v_norm = 0.0;
+    for (std::size_t i = 0; i < p0.size(); ++i) {
+      r[i] = p1[i] - p0[i];
+      v[i] = p2[i] - 2.0 * p1[i] + p0[i];
+      r_norm += r[i] * r[i];
+      v_norm += v[i] * v[i];
+    }
+    double step = v_norm > 0.0 ? std::sqrt(r_norm / v_norm) : 1.0;
+    step = std::max(1.0, std::min(step_max, step));
+    const bool at_max = step == step_max;
+    // The plain EM step, theta1 to theta2, with theta2's M step to follow.
+    const auto plain = [&]() {
+      theta0 = std::move(theta1);
+      stats0 = std::move(stats1);
+      next0 = std::move(theta2);
+      have_next0 = true;
+    };
+    if (step == 1.0 || fit.iterations >= control.max_iter) {
+      if (at_max) step_max *= step_factor;  // held to plain EM by the bound
+      plain();
+      continue;
+    }
+    // Shorten a step that leaves the mixtures, halfway towards theta2 each
+    // time, a few times before falling back to theta2.
+    Params candidate;
+    std::vector<double> point(p0.size());
+    bool valid = false;
+    for (int halving = 0; halving < 4 && !valid; ++halving) {
+      for (std::size_t i = 0; i < p0.size(); ++i) {
+        point[i] = p0[i] + 2.0 * step * r[i] + step * step * v[i];
+      }
+      valid = params_from_vector(point, theta0, is_shared(model), candidate);
+      if (!valid) step = 0.5 * (step + 1.0);
+    }
+    if (!valid) {
+      if (at_max) step_max = std::max(1.0, step_max / step_factor);
+      plain();
+      continue;
+    }
+    // The extrapolated point, or one EM step from it when it may lie
+    // outside the model's space; its log-likelihood, its statistics.
+    std::vector<double> candidate_stats;
+    double candidate_loglik = -std::numeric_limits<double>::infinity();
+    try {
+      candidate_loglik = evaluate(candidate, candidate_stats);
+      if (!closed && std::isfinite(candidate_loglik)) {
+        candidate = m_step_from(candidate_stats, candidate);
+        candidate_loglik = fit.iterations < control.max_iter
+                               ? evaluate(candidate, candidate_stats)
+                               : -std::numeric_limits<double>::infinity();
+      }
+    } catch (const error&) {
+      candidate_loglik = -std::numeric_limits<double>::infinity();
+    }
+    if (!(std::isfinite(candidate_loglik) && candidate_loglik >= loglik1)) {
+      if (at_max) step_max = std::max(1.0, step_max / step_factor);
+      plain();
+      continue;
+    }
+    if (at_max) step_max *= step_factor;
+    if (test.accept(candidate_loglik)) {
+      --fit.iterations;
+      return converged_at(std::move(candidate));
+    }
+    theta0 = std::move(candidate);
+    stats0 = std::move(candidate_stats);
   }
-  fit.loglik = fit.loglik_trace.back();
-  fit.params = std::move(params);
-  return fit;
 }
 
 enum class Start { kmeans_pp, random, given };

@@ -201,7 +201,7 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, params.d(), k);
   std::vector<double> total;
-  reduce_blocks(n, 1, n_threads, total,
+  reduce_blocks(n, 1, n_threads, pass_row_work(params.d(), k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   const std::size_t rows = end - begin;

@@ -59,7 +59,7 @@ arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Host& hos
     const double* centre = centres.colptr(c - 1);
     std::vector<double> total;
     reduce_blocks(
-        n, 1, n_threads, total,
+        n, 1, n_threads, 3.0 * static_cast<double>(x.n_cols), total,
         [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
           double* dist = distance_scratch.data() + thread * block_size;
           squared_distances(x, begin, end, centre, dist);
@@ -96,7 +96,7 @@ inline void assign_nearest(const Data& x, const arma::mat& centres, int n_thread
   const std::size_t k = centres.n_cols;
   std::vector<double> scratch(static_cast<std::size_t>(n_threads) * 2 * block_size);
   labels.resize(x.n_rows);
-  for_each_block(x.n_rows, n_threads, [&](std::size_t begin, std::size_t end, int thread) {
+  for_each_block(x.n_rows, n_threads, 3.0 * static_cast<double>(x.n_cols * k), [&](std::size_t begin, std::size_t end, int thread) {
     double* dist = scratch.data() + thread * 2 * block_size;
     double* best = dist + block_size;
     const std::size_t rows = end - begin;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -137,6 +138,8 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
 struct InnerControl {
   double tol = 1.4901161193847656e-08;  // sqrt(DBL_EPSILON)
   int max_iter = std::numeric_limits<int>::max();
+  // Called now and then by the inner iterations, when set (it may throw).
+  std::function<void()> check_interrupt;
 };
 
 [[noreturn]] inline void throw_singular_component(std::size_t c) {
@@ -723,7 +726,7 @@ std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const a
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, layout.d, layout.k);
   std::vector<double> total;
-  reduce_blocks(x.n_rows, layout.length, n_threads, total,
+  reduce_blocks(x.n_rows, layout.length, n_threads, pass_row_work(layout.d, layout.k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   load_panel(kernels, x, begin, end, ws.panel.data());

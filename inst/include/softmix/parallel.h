@@ -4,6 +4,7 @@
 #define SOFTMIX_PARALLEL_H
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -112,6 +113,32 @@ class SubnormalsAsZero {
   SubnormalsAsZero& operator=(const SubnormalsAsZero&) = delete;
 };
 
+// Work, in multiply-adds, below which a second thread is not worth waking:
+// about a millisecond of arithmetic. On a busy machine a thread of a
+// parallel region can be descheduled, and the others then wait a whole
+// scheduler time slice at the region's barrier; work shares shorter than
+// that cost more than they save. Work that small runs on the calling thread
+// without entering a parallel region.
+constexpr double min_thread_work = 2.0 * 1024 * 1024;
+
+// The threads worth using for `work` multiply-adds: at most n_threads, and
+// one per min_thread_work.
+inline int threads_for_work(int n_threads, double work) {
+  const double useful = std::floor(work / min_thread_work);
+  if (!(useful >= 2.0)) return 1;
+  return std::max(1, std::min(n_threads, static_cast<int>(std::min(useful, 1e6))));
+}
+
+// The work of one fused E and M pass over n rows with K components in d
+// dimensions, per row: the triangular product and the scatter (about d^2
+// multiply-adds for each component) plus the exp, the log-sum-exp share and
+// the sums (a few dozen). The same measure throttles every pass over the
+// data, each with its own per-row work.
+inline double pass_row_work(std::size_t d, std::size_t k) {
+  const double dd = static_cast<double>(d);
+  return static_cast<double>(k) * (dd * dd + 2.0 * dd + 24.0);
+}
+
 // Blocks whose partial sums share one buffer: enough points that zeroing
 // and adding the buffer (K (1 + d + d^2) doubles for the M step) costs little
 // next to the arithmetic, at most 8 blocks. Depends only on the buffer size.
@@ -125,15 +152,40 @@ inline std::size_t blocks_per_chunk(std::size_t buffer_length) {
 // chunk buffers are added into `total` in chunk order. Chunks and waves have
 // sizes that depend only on buffer_length, so the floating-point summation
 // order, and with it every bit of the result, is the same for any thread
-// count. The body must not throw and must not touch the R API.
+// count. `row_work` is the work of one row, in multiply-adds: a pass too
+// small to share (see threads_for_work()) runs on the calling thread, with
+// the same additions in the same order, without a parallel region. The body
+// must not throw and must not touch the R API.
 template <typename Body>
-void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
+void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads, double row_work,
                    std::vector<double>& total, Body&& body) {
   total.assign(buffer_length, 0.0);
   const std::size_t n_blocks = block_count(n);
   if (n_blocks == 0) return;
   const std::size_t chunk_blocks = blocks_per_chunk(buffer_length);
   const std::size_t n_chunks = (n_blocks + chunk_blocks - 1) / chunk_blocks;
+  const long long length = static_cast<long long>(buffer_length);
+  const auto run_chunk = [&](std::size_t chunk, int thread, double* partial) {
+    const SubnormalsAsZero fast_arithmetic;
+    std::fill(partial, partial + length, 0.0);
+    const std::size_t last_block = std::min(n_blocks, (chunk + 1) * chunk_blocks);
+    for (std::size_t block = chunk * chunk_blocks; block < last_block; ++block) {
+      const std::size_t begin = block * block_size;
+      body(block, begin, std::min(n, begin + block_size), thread, partial);
+    }
+  };
+  n_threads = threads_for_work(n_threads, static_cast<double>(n) * row_work);
+  if (n_threads == 1 || n_chunks == 1) {
+    // Each total gets the chunks' partial sums added one by one in chunk
+    // order, as in the parallel code below.
+    std::unique_ptr<double[]> partial(new double[buffer_length]);
+    double* total_data = total.data();
+    for (std::size_t chunk = 0; chunk < n_chunks; ++chunk) {
+      run_chunk(chunk, 0, partial.get());
+      for (long long e = 0; e < length; ++e) total_data[e] += partial[e];
+    }
+    return;
+  }
   // About 8 MB of partial sums per wave, but at least 16 chunks so that up
   // to 16 threads have work. Small buffers make few waves, and so few
   // parallel regions, whose barriers cost most on a busy machine.
@@ -141,7 +193,6 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
   const std::size_t wave = std::min(n_chunks, std::max<std::size_t>(16, budget));
   // Not zero-initialised here: each chunk zeroes its own buffer.
   std::unique_ptr<double[]> partials(new double[wave * buffer_length]);
-  const long long length = static_cast<long long>(buffer_length);
   for (std::size_t first = 0; first < n_chunks; first += wave) {
     const long long in_wave = static_cast<long long>(std::min(wave, n_chunks - first));
     double* partial_data = partials.get();
@@ -151,28 +202,18 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
     // the chunks on its own, but every partial buffer is read contiguously
     // and the strip of totals stays in the L1 cache. The strips are shared
     // out in the same parallel region as the chunks, after the barrier that
-    // ends the chunk loop: a second region would add a second fork and join,
-    // whose wait costs a whole scheduler time slice whenever another process
-    // holds a core.
+    // ends the chunk loop: a second region would add a second fork and join.
     constexpr long long strip = 512;
     const long long n_strips = (length + strip - 1) / strip;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(n_threads) if (n_threads > 1 && in_wave > 1)
+#pragma omp parallel num_threads(n_threads) if (in_wave > 1)
 #endif
     {
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
       for (long long c = 0; c < in_wave; ++c) {
-        const SubnormalsAsZero fast_arithmetic;
-        double* partial = partial_data + c * length;
-        std::fill(partial, partial + length, 0.0);
-        const std::size_t chunk = first + static_cast<std::size_t>(c);
-        const std::size_t last_block = std::min(n_blocks, (chunk + 1) * chunk_blocks);
-        for (std::size_t block = chunk * chunk_blocks; block < last_block; ++block) {
-          const std::size_t begin = block * block_size;
-          body(block, begin, std::min(n, begin + block_size), thread_index(), partial);
-        }
+        run_chunk(first + static_cast<std::size_t>(c), thread_index(), partial_data + c * length);
       }
 #ifdef _OPENMP
 #pragma omp for schedule(static)
@@ -188,19 +229,25 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads,
   }
 }
 
-// Runs body(begin, end, thread) over all blocks when no sums are needed.
+// Runs body(begin, end, thread) over all blocks when no sums are needed;
+// `row_work` throttles the threads as in reduce_blocks().
 template <typename Body>
-void for_each_block(std::size_t n, int n_threads, Body&& body) {
+void for_each_block(std::size_t n, int n_threads, double row_work, Body&& body) {
   const long long n_blocks = static_cast<long long>(block_count(n));
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(n_threads) \
-    schedule(dynamic, 1) if (n_threads > 1 && n_blocks > 1)
-#endif
-  for (long long b = 0; b < n_blocks; ++b) {
+  n_threads = threads_for_work(n_threads, static_cast<double>(n) * row_work);
+  const auto run_block = [&](long long b, int thread) {
     const SubnormalsAsZero fast_arithmetic;
     const std::size_t begin = static_cast<std::size_t>(b) * block_size;
-    body(begin, std::min(n, begin + block_size), thread_index());
+    body(begin, std::min(n, begin + block_size), thread);
+  };
+  if (n_threads == 1 || n_blocks < 2) {
+    for (long long b = 0; b < n_blocks; ++b) run_block(b, 0);
+    return;
   }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+#endif
+  for (long long b = 0; b < n_blocks; ++b) run_block(b, thread_index());
 }
 
 }  // namespace softmix

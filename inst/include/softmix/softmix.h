@@ -9,5 +9,6 @@
 #include "model.h"
 #include "mstep.h"
 #include "parallel.h"
+#include "selection.h"
 
 #endif  // SOFTMIX_SOFTMIX_H
