@@ -89,8 +89,8 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
     // The previous parameters start the inner iterations of the M steps
     // without closed form, so that no M step lowers the expected
     // complete-data log-likelihood.
-    params =
-        params_from_moments(moments_from_stats(stats, layout, params.means), model, ridge, &params);
+    params = params_from_moments(moments_from_stats(stats, layout, params.means), model, ridge,
+                                 &params, interruptible_inner(host));
     previous = loglik;
     ++fit.iterations;
   }
@@ -157,7 +157,7 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
     if (start == Start::kmeans_pp) {
       return kmeans_pp_start(x, k, model, ridge, n_threads, host);
     }
-    return random_start(x, k, model, ridge, n_threads, host, posterior);
+    return random_start(x, k, model, ridge, n_threads, host, posterior, interruptible_inner(host));
   });
 }
 
@@ -174,9 +174,11 @@ Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model mo
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = static_cast<int>(partitions.size());
   if (runs == 0) throw error("no starting partition");
-  return best_of_starts(
-      x, k, model, ridge, control, runs, n_threads, host, posterior,
-      [&](int run) { return params_from_labels(x, partitions[run], k, model, ridge, n_threads); });
+  return best_of_starts(x, k, model, ridge, control, runs, n_threads, host, posterior,
+                        [&](int run) {
+                          return params_from_labels(x, partitions[run], k, model, ridge, n_threads,
+                                                    interruptible_inner(host));
+                        });
 }
 
 // n_init k-means++ partitions (seeding and Lloyd's rounds), drawn in the
