@@ -52,8 +52,10 @@
 #' the previous EM iteration's parameters, so that no M step lowers the
 #' expected complete-data log-likelihood, and use mclust's default inner
 #' tolerance, \eqn{\sqrt{\epsilon} \approx 1.5 \times 10^{-8}}
-#' (`emControl()$tol[2]`), with no limit on their number (as
-#' `emControl()$itmax[2]`). For `"VEI"`, `"VEV"` and `"VEE"` they stop when
+#' (`emControl()$tol[2]`), for at most 1,000 iterations per M step (mclust
+#' sets no limit, `emControl()$itmax[2]`); stopping early keeps that
+#' guarantee, and the next M step continues from where this one stopped.
+#' For `"VEI"`, `"VEV"` and `"VEE"` they stop when
 #' no volume or shape parameter changes by more than this, relatively, so one
 #' M step is exact to about \eqn{10^{-9}}. The MM steps can need tens of
 #' thousands of iterations on ill-conditioned data, so for `"EVE"` and

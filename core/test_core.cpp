@@ -298,6 +298,99 @@ void test_inner_start(softmix::Model model) {
          name + ": warm and cold starts reach the same minimum");
 }
 
+// Moments of K components in d dimensions whose scatter matrices are
+// ill-conditioned (eigenvalues from 1 down to 1e-6) and differently
+// oriented, on which the MM steps of EVE and VVE need hundreds of
+// iterations.
+softmix::Moments ill_conditioned_moments(std::size_t d, std::size_t k, int seed) {
+  arma::arma_rng::set_seed(seed);
+  softmix::Moments m;
+  m.weight = 10.0 + 20.0 * arma::vec(k, arma::fill::randu);
+  m.means = arma::mat(d, k, arma::fill::randn);
+  m.scatter.set_size(d, d, k);
+  for (std::size_t c = 0; c < k; ++c) {
+    arma::mat q, r;
+    arma::qr(q, r, arma::mat(d, d, arma::fill::randn));
+    arma::vec values = arma::logspace(0.0, -6.0, d);
+    values %= 0.5 + arma::vec(d, arma::fill::randu);
+    m.scatter.slice(c) = m.weight(c) * (q * arma::diagmat(values) * q.t());
+    m.scatter.slice(c) = arma::symmatu(m.scatter.slice(c));
+  }
+  return m;
+}
+
+// Stopped after any number of inner iterations, the M step does not raise
+// its objective above that of the previous parameters, where the iterations
+// start, and more iterations do not raise it either.
+void test_inner_cap(softmix::Model model) {
+  const std::string name = softmix::model_code(model) + " capped inner iterations";
+  const arma::vec no_ridge = arma::zeros(4);
+  const softmix::Moments before = ill_conditioned_moments(4, 3, 11);
+  const softmix::Moments after = ill_conditioned_moments(4, 3, 12);
+  const softmix::Params previous = softmix::params_from_moments(before, model, no_ridge);
+  const double at_previous = m_objective(after, previous.covariances);
+  double last = at_previous;
+  for (int cap : {1, 2, 3, 10, 100, softmix::InnerControl().max_iter}) {
+    softmix::InnerControl inner;
+    inner.max_iter = cap;
+    const softmix::Params p =
+        softmix::params_from_moments(after, model, no_ridge, &previous, inner);
+    const double at_cap = m_objective(after, p.covariances);
+    const std::string which = name + " (" + std::to_string(cap) + ")";
+    expect(std::isfinite(at_cap) && at_cap <= at_previous + 1e-12 * std::abs(at_previous),
+           which + ": not above the objective of the previous parameters");
+    expect(at_cap <= last + 1e-12 * std::abs(last), which + ": not above fewer iterations'");
+    last = at_cap;
+  }
+}
+
+struct Interrupted {};
+
+// The inner iterations call the interrupt check (every iteration from 16
+// dimensions on, every 16th below), and what it throws ends the M step.
+void test_inner_interrupt(softmix::Model model) {
+  const std::string name = softmix::model_code(model) + " interrupt";
+  int calls = 0;
+  softmix::InnerControl inner;
+  inner.check_interrupt = [&calls]() {
+    ++calls;
+    throw Interrupted();
+  };
+  const softmix::Moments wide = random_moments(simulated_data(16), 3, 9);
+  bool stopped = false;
+  try {
+    softmix::params_from_moments(wide, model, arma::zeros(16), nullptr, inner);
+  } catch (const Interrupted&) {
+    stopped = true;
+  }
+  expect(stopped && calls == 1, name + ": a throwing check ends the M step at d = 16");
+  // In 4 dimensions, at most one call per 16 iterations.
+  calls = 0;
+  inner.max_iter = 64;
+  inner.check_interrupt = [&calls]() { ++calls; };
+  const softmix::Moments m = ill_conditioned_moments(4, 3, 12);
+  softmix::params_from_moments(m, model, arma::zeros(4), nullptr, inner);
+  const bool mm = model == softmix::Model::EVE || model == softmix::Model::VVE;
+  expect(calls <= 4 && (!mm || calls == 4), name + ": checked every 16 iterations at d = 4");
+}
+
+// A scatter matrix singular to rounding (a component on d points) leaves the
+// objective of EVE and VVE unbounded below: an error, not endless MM steps.
+void test_collapsed_component(softmix::Model model) {
+  softmix::Moments m = ill_conditioned_moments(3, 3, 13);
+  arma::mat q, r;
+  arma::qr(q, r, arma::mat(3, 3, arma::fill::randn));
+  const arma::vec values = {0.02, 0.003, 1e-21};
+  m.scatter.slice(1) = arma::symmatu(q * arma::diagmat(values) * q.t());
+  bool reported = false;
+  try {
+    softmix::params_from_moments(m, model, arma::zeros(3));
+  } catch (const softmix::error& e) {
+    reported = std::string(e.what()).find("component 2") != std::string::npos;
+  }
+  expect(reported, softmix::model_code(model) + ": a collapsed component is an error");
+}
+
 }  // namespace
 
 int main() {
@@ -314,6 +407,12 @@ int main() {
     test_structure(model);
     test_inner_start(model);
   }
+  for (Model model : {Model::VEI, Model::VEV, Model::VEE, Model::EVE, Model::VVE}) {
+    test_inner_cap(model);
+    test_inner_interrupt(model);
+  }
+  test_collapsed_component(Model::EVE);
+  test_collapsed_component(Model::VVE);
   test_m_step_one_hot();
   test_hierarchical();
   std::printf("core: %d passed, %d failed\n", passed, failed);

@@ -2,6 +2,7 @@
 #include <RcppArmadillo.h>
 
 #include "convert.h"
+#include "r_host.h"
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
@@ -22,9 +23,10 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
 // [[Rcpp::export(rng = false)]]
 Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior,
                       const std::string& model, double reg, int n_threads) {
-  const softmix::Params params =
-      softmix::m_step(matrix_view(x), posterior.begin(), posterior.ncol(),
-                      softmix::model_from_code(model), reg, softmix::cap_threads(n_threads));
+  RHost host;
+  const softmix::Params params = softmix::m_step(
+      matrix_view(x), posterior.begin(), posterior.ncol(), softmix::model_from_code(model), reg,
+      softmix::cap_threads(n_threads), softmix::interruptible_inner(host));
   return params_to_list(params);
 }
 

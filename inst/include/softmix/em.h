@@ -168,8 +168,7 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
   const double log_jacobian = static_cast<double>(x.n_rows) * x.log_jacobian;
   // The inner iterations of the M steps without closed form check for an
   // interrupt now and then.
-  InnerControl inner;
-  inner.check_interrupt = [&host] { host.check_interrupt(); };
+  const InnerControl inner = interruptible_inner(host);
   Fit fit;
   ConvergenceTest test(control, fit.loglik_trace);
 
@@ -369,7 +368,7 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
     if (start == Start::kmeans_pp) {
       return kmeans_pp_start(x, k, model, ridge, n_threads, host);
     }
-    return random_start(x, k, model, ridge, n_threads, host, posterior);
+    return random_start(x, k, model, ridge, n_threads, host, posterior, interruptible_inner(host));
   });
 }
 
@@ -386,9 +385,11 @@ Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model mo
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = static_cast<int>(partitions.size());
   if (runs == 0) throw error("no starting partition");
-  return best_of_starts(
-      x, k, model, ridge, control, runs, n_threads, host, posterior,
-      [&](int run) { return params_from_labels(x, partitions[run], k, model, ridge, n_threads); });
+  return best_of_starts(x, k, model, ridge, control, runs, n_threads, host, posterior,
+                        [&](int run) {
+                          return params_from_labels(x, partitions[run], k, model, ridge, n_threads,
+                                                    interruptible_inner(host));
+                        });
 }
 
 // n_init k-means++ partitions (seeding and Lloyd's rounds), drawn in the

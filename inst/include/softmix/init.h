@@ -163,12 +163,14 @@ std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int iteration
 
 // Weighted MLE from hard labels, without an n x K matrix.
 inline Params params_from_labels(const Data& x, const std::vector<std::uint32_t>& labels,
-                                 std::size_t k, Model model, const arma::vec& ridge,
-                                 int n_threads) {
-  return weighted_mle(x, k, model, ridge, n_threads,
-                      [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-                        return fill_one_hot(labels, k, begin, end, ws);
-                      });
+                                 std::size_t k, Model model, const arma::vec& ridge, int n_threads,
+                                 const InnerControl& inner = InnerControl()) {
+  return weighted_mle(
+      x, k, model, ridge, n_threads,
+      [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+        return fill_one_hot(labels, k, begin, end, ws);
+      },
+      inner);
 }
 
 // Rounds of Lloyd's algorithm after k-means++ seeding.
@@ -187,14 +189,16 @@ template <typename Host>
 Params kmeans_pp_start(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
                        int n_threads, Host& host) {
   return params_from_labels(x, kmeans_pp_partition(x, k, n_threads, host), k, model, ridge,
-                            n_threads);
+                            n_threads, interruptible_inner(host));
 }
 
 // Responsibilities drawn uniformly and normalised by row, as scikit-learn's
-// "random" start; `scratch` (n x K) receives them.
+// "random" start; `scratch` (n x K) receives them. `inner` governs the
+// inner iterations of the M step.
 template <typename Random>
 Params random_start(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
-                    int n_threads, Random& rng, arma::mat& scratch) {
+                    int n_threads, Random& rng, arma::mat& scratch,
+                    const InnerControl& inner = InnerControl()) {
   const std::size_t n = x.n_rows;
   scratch.set_size(n, k);
   for (std::size_t i = 0; i < n; ++i) {
@@ -205,7 +209,7 @@ Params random_start(const Data& x, std::size_t k, Model model, const arma::vec& 
     }
     for (std::size_t c = 0; c < k; ++c) scratch(i, c) /= sum;
   }
-  return m_step_scaled(x, scratch.memptr(), k, model, ridge, n_threads);
+  return m_step_scaled(x, scratch.memptr(), k, model, ridge, n_threads, inner);
 }
 
 }  // namespace softmix

@@ -133,14 +133,47 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
 }
 
 // Settings of the inner iterations of the M steps that have no closed form
-// (VEI, VEV, VEE, EVE, VVE). The defaults are mclust's, emControl()$tol[2]
-// and $itmax[2]: the iterations run until the change falls below tol.
+// (VEI, VEV, VEE, EVE, VVE). The tolerance is mclust's, emControl()$tol[2].
+// mclust sets no limit on their number (emControl()$itmax[2]); softmix
+// stops after max_iter. Each inner iteration starts from the last and none
+// raises the objective, so stopping at any iteration keeps the M step's
+// guarantee (no M step lowers the expected complete-data log-likelihood),
+// and EM continues the iterations in its next M step, which starts where
+// this one ended. 1,000 is ten times the most any M step takes in the
+// package's tests (83, EVE) and above the 937 that VVE takes on scatter
+// matrices with condition number 1e6 (core/test_core.cpp), while it keeps
+// a single M step of VVE, the costliest, short. `check_interrupt`,
+// when set, is called every few iterations (see poll_interrupt()) and may
+// throw to end the fit; nothing in the M step catches what it throws.
 struct InnerControl {
   double tol = 1.4901161193847656e-08;  // sqrt(DBL_EPSILON)
-  int max_iter = std::numeric_limits<int>::max();
-  // Called now and then by the inner iterations, when set (it may throw).
+  int max_iter = 1000;
   std::function<void()> check_interrupt;
 };
+
+// An InnerControl whose interrupt check is the host's.
+template <typename Host>
+InnerControl interruptible_inner(Host& host) {
+  InnerControl inner;
+  inner.check_interrupt = [&host]() { host.check_interrupt(); };
+  return inner;
+}
+
+// Calls inner.check_interrupt, if set, after every 16th inner iteration in
+// fewer than 16 dimensions (an iteration then costs microseconds) and after
+// every one in more (an iteration of EVE or VVE costs O(K d^3), tens of
+// milliseconds at d = 100), so an interrupt is seen well within a second.
+inline void poll_interrupt(const InnerControl& inner, int iteration, std::size_t d) {
+  if (!inner.check_interrupt) return;
+  if (d >= 16 || iteration % 16 == 15) inner.check_interrupt();
+}
+
+// How much an inner objective may rise in one iteration before the
+// iteration counts as a failure rather than rounding: the objectives are
+// sums of about N d terms of order 1 and |f|.
+inline double objective_slack(double objective, double count) {
+  return 1e-12 * (std::abs(objective) + count);
+}
 
 [[noreturn]] inline void throw_singular_component(std::size_t c) {
   throw error("the covariance matrix of component " + std::to_string(c + 1) +
@@ -310,26 +343,49 @@ inline arma::vec pooled_shape(const arma::mat& omega) {
 // lambda_k and the common shape A of VEI (omega_k = diag(W_k)) and VEV
 // (omega_k = eigenvalues of W_k, in decreasing order) by alternating their
 // exact conditional estimates, as mclust does:
-//   lambda_k = sum_j omega_kj / A_j / (d N_k),  A ~ sum_k omega_k / lambda_k.
-// The objective is convex in (log lambda, log A), so the iterations reach
-// its minimum from any start. They stop when no volume or shape entry
-// changes by more than inner.tol relatively.
+//   lambda_k = sum_j omega_kj / A_j / (d N_k),  A ~ sum_k omega_k / lambda_k,
+// each the minimiser of f = sum_k N_k d log lambda_k + sum_j omega_kj /
+// (lambda_k A_j) (det A = 1) given the other. The objective is convex in
+// (log lambda, log A), so the iterations reach its minimum from any start.
+// They stop when no volume or shape entry changes by more than inner.tol
+// relatively, or after inner.max_iter iterations. An iteration whose f is
+// not finite or rises beyond rounding ends them with the best iterate.
 inline void common_shape_volumes(const arma::mat& omega, const arma::vec& weight, arma::vec& shape,
                                  arma::vec& volume, const InnerControl& inner) {
   const std::size_t d = omega.n_rows, k = omega.n_cols;
+  const double dd = static_cast<double>(d), total = sum_of(weight);
   volume.zeros(k);
-  std::vector<double> ratio(d);
+  std::vector<double> ratio(d), terms(k);
+  arma::vec best_shape, best_volume;
+  double best = std::numeric_limits<double>::infinity();
   for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
+    poll_interrupt(inner, iteration, d);
     const arma::vec old_volume = volume, old_shape = shape;
     for (std::size_t c = 0; c < k; ++c) {
       for (std::size_t j = 0; j < d; ++j) ratio[j] = omega(j, c) / shape(j);
-      volume(c) = sum_of(ratio.data(), d) / (static_cast<double>(d) * weight(c));
+      volume(c) = sum_of(ratio.data(), d) / (dd * weight(c));
     }
     shape.zeros();
     for (std::size_t c = 0; c < k; ++c) {
       for (std::size_t j = 0; j < d; ++j) shape(j) += omega(j, c) / volume(c);
     }
     shape /= geometric_mean(shape);
+    for (std::size_t c = 0; c < k; ++c) {
+      for (std::size_t j = 0; j < d; ++j) ratio[j] = omega(j, c) / shape(j);
+      terms[c] = weight(c) * dd * std::log(volume(c)) + sum_of(ratio.data(), d) / volume(c);
+    }
+    const double objective = sum_of(terms.data(), k);
+    if (iteration > 0 &&
+        !(std::isfinite(objective) && objective <= best + objective_slack(best, total * dd))) {
+      shape = best_shape;
+      volume = best_volume;
+      break;
+    }
+    if (iteration == 0 || objective < best) {
+      best = objective;
+      best_shape = shape;
+      best_volume = volume;
+    }
     if (iteration > 0 && !(std::max(relative_change(old_volume, volume),
                                     relative_change(old_shape, shape)) > inner.tol)) {
       break;  // also when a NaN appears; factorize() then reports it
@@ -383,7 +439,10 @@ inline void covariances_vev(const arma::cube& scatter, const arma::vec& weight,
 // (Celeux and Govaert 1995), each the exact minimiser of
 //   f = sum_k N_k log det Sigma_k + tr(W_k Sigma_k^-1)
 // given the other, until no volume changes by more than inner.tol
-// relatively and no entry of C by more than inner.tol times its largest.
+// relatively and no entry of C by more than inner.tol times its largest, or
+// for inner.max_iter iterations. After the volume update the trace terms sum
+// to d N, so f = d sum_k N_k log lambda_k + d N; an iteration whose f is not
+// finite or rises beyond rounding ends them with the best iterate.
 // (mclust stops on the change of f, which leaves errors of the order of the
 // square root of its tolerance in the estimates.) Starts from the previous
 // volumes, or from equal ones (mclust's start, which makes the first C the
@@ -404,9 +463,13 @@ inline void covariances_vee(const arma::cube& scatter, const arma::vec& weight,
     }
     if (usable) volume = previous_volume;
   }
-  arma::mat common, upper, inverse;
-  std::vector<double> terms(d * d), changes(d * d), magnitudes(d * d);
+  const double total = sum_of(weight);
+  arma::mat common, upper, inverse, best_common;
+  arma::vec best_volume;
+  double best = std::numeric_limits<double>::infinity();
+  std::vector<double> terms(d * d), changes(d * d), magnitudes(d * d), logs(k);
   for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
+    poll_interrupt(inner, iteration, d);
     const arma::vec old_volume = volume;
     const arma::mat old_common = common;
     common.zeros(d, d);
@@ -429,6 +492,19 @@ inline void covariances_vee(const arma::cube& scatter, const arma::vec& weight,
       const double* w = scatter.slice_memptr(c);
       for (std::size_t i = 0; i < d * d; ++i) terms[i] = w[i] * common_inverse[i];
       volume(c) = sum_of(terms.data(), d * d) / (dd * weight(c));
+      logs[c] = weight(c) * dd * std::log(volume(c));
+    }
+    const double objective = sum_of(logs.data(), k);
+    if (iteration > 0 &&
+        !(std::isfinite(objective) && objective <= best + objective_slack(best, total * dd))) {
+      common = best_common;
+      volume = best_volume;
+      break;
+    }
+    if (iteration == 0 || objective < best) {
+      best = objective;
+      best_common = common;
+      best_volume = volume;
     }
     if (iteration > 0) {
       for (std::size_t i = 0; i < d * d; ++i) {
@@ -547,8 +623,15 @@ inline bool previous_orientation(const Params* previous, std::size_t d, std::siz
 // which would make them exact to about inner.tol, is too costly. f then
 // ends within about 1e-7 of its minimum, relatively, but the estimates only
 // within about 1e-3. In EM each M step starts where the last one ended, so
-// the iterations continue until EM converges. D starts from the previous
-// orientation, or from the eigenvectors of the pooled scatter (EEE's).
+// the iterations continue until EM converges; that also makes the cap of
+// inner.max_iter iterations harmless. An iteration whose f is not finite or
+// rises beyond rounding ends them with the previous iterate. A W_k whose
+// smallest eigenvalue is at the rounding level of its largest (a component
+// on d points or fewer, in effect) leaves f unbounded below: the MM steps
+// then turn D towards its null space for ever, each lowering f by more than
+// the tolerance, so that is an error, as a singular W_k is. D starts from
+// the previous orientation, or from the eigenvectors of the pooled scatter
+// (EEE's).
 inline void covariances_common_orientation(const arma::cube& scatter, const arma::vec& weight,
                                            bool equal_volume, const Params* previous,
                                            const InnerControl& inner, arma::cube& out) {
@@ -560,6 +643,9 @@ inline void covariances_common_orientation(const arma::cube& scatter, const arma
     mean_log_eigenvalue(scatter.slice(c), c);  // a singular W_k makes f unbounded
     eigen_decreasing(scatter.slice(c), c, values, vectors);
     largest_eigenvalue(c) = values(0);
+    if (!(values(d - 1) > values(0) * dd * std::numeric_limits<double>::epsilon())) {
+      throw_singular_component(c);
+    }
   }
   arma::mat orientation;
   if (!previous_orientation(previous, d, k, orientation)) {
@@ -594,12 +680,23 @@ inline void covariances_common_orientation(const arma::cube& scatter, const arma
     return dd * sum_of(terms.data(), k);
   };
   double objective = estimate_given_orientation();
+  arma::mat kept_orientation = orientation, kept_diagonal = diagonal;
   for (int iteration = 0; iteration < std::max(1, inner.max_iter); ++iteration) {
+    poll_interrupt(inner, iteration, d);
     for (std::size_t i = 0; i < d * k; ++i) inverse_diagonal[i] = 1.0 / diagonal[i];
     orientation_mm_step(scatter, largest_eigenvalue, inverse_diagonal, orientation);
     const double previous_objective = objective;
     objective = estimate_given_orientation();
+    if (!(std::isfinite(objective) &&
+          objective <= previous_objective + objective_slack(previous_objective, total * dd))) {
+      orientation = kept_orientation;
+      diagonal = kept_diagonal;
+      break;
+    }
+    // A rise within rounding is below the tolerance and ends the iterations.
     if (!(std::abs(previous_objective - objective) > inner.tol * total * dd)) break;
+    kept_orientation = orientation;
+    kept_diagonal = diagonal;
   }
   for (std::size_t c = 0; c < k; ++c) out.slice(c) = from_eigen(orientation, diagonal.colptr(c));
 }
@@ -738,10 +835,11 @@ std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const a
 
 // Weighted MLE in scaled units for weights given by fill() (as for
 // accumulate()), in two passes: the means first, then the scatter centred on
-// them, free of cancellation. `ridge` is in scaled units.
+// them, free of cancellation. `ridge` is in scaled units; `inner` governs
+// the inner iterations of the models without closed form.
 template <typename FillWeights>
 Params weighted_mle(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
-                    int n_threads, FillWeights&& fill) {
+                    int n_threads, FillWeights&& fill, const InnerControl& inner = InnerControl()) {
   const std::size_t d = x.n_cols;
   const StatsLayout first(d, k, Scatter::none);
   const arma::mat origin(d, k, arma::fill::zeros);
@@ -750,32 +848,35 @@ Params weighted_mle(const Data& x, std::size_t k, Model model, const arma::vec& 
   const StatsLayout second(d, k, scatter_for(model));
   const Moments moments = moments_from_stats(accumulate(x, second, location.means, n_threads, fill),
                                              second, location.means);
-  return params_from_moments(moments, model, ridge);
+  return params_from_moments(moments, model, ridge, nullptr, inner);
 }
 
 // weighted_mle() from a column-major n x K matrix of non-negative weights.
 inline Params m_step_scaled(const Data& x, const double* weights, std::size_t k, Model model,
-                            const arma::vec& ridge, int n_threads) {
+                            const arma::vec& ridge, int n_threads,
+                            const InnerControl& inner = InnerControl()) {
   const std::size_t n = x.n_rows;
-  return weighted_mle(x, k, model, ridge, n_threads,
-                      [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-                        const std::size_t rows = end - begin;
-                        for (std::size_t c = 0; c < k; ++c) {
-                          double* out = ws.responsibility.data() + c * block_size;
-                          std::memcpy(out, weights + c * n + begin, rows * sizeof(double));
-                          std::fill(out + rows, out + block_size, 0.0);
-                        }
-                        return 0.0;
-                      });
+  return weighted_mle(
+      x, k, model, ridge, n_threads,
+      [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+        const std::size_t rows = end - begin;
+        for (std::size_t c = 0; c < k; ++c) {
+          double* out = ws.responsibility.data() + c * block_size;
+          std::memcpy(out, weights + c * n + begin, rows * sizeof(double));
+          std::fill(out + rows, out + block_size, 0.0);
+        }
+        return 0.0;
+      },
+      inner);
 }
 
 // Weighted MLE in the data's own units, with the ridge reg times each
 // column's variance (see scaled_ridge()).
 inline Params m_step(const arma::mat& matrix, const double* weights, std::size_t k, Model model,
-                     double reg, int n_threads) {
+                     double reg, int n_threads, const InnerControl& inner = InnerControl()) {
   const Data x(matrix);
-  Params params =
-      rescale(m_step_scaled(x, weights, k, model, scaled_ridge(x, reg), n_threads), x.scale());
+  Params params = rescale(
+      m_step_scaled(x, weights, k, model, scaled_ridge(x, reg), n_threads, inner), x.scale());
   factorize(params, is_shared(model));
   return params;
 }

@@ -87,7 +87,8 @@ SelectionResult fit_selection_job(const Data& x, const arma::vec& ridge, const S
     result.fit = best_of_starts(
         x, job.k, job.model, ridge, control, static_cast<int>(partitions.size()), n_threads, host,
         scratch, [&](int run) {
-          return params_from_labels(x, partitions[run], job.k, job.model, ridge, n_threads);
+          return params_from_labels(x, partitions[run], job.k, job.model, ridge, n_threads,
+                                    interruptible_inner(host));
         });
     std::vector<int> classification(x.n_rows);
     std::vector<double> uncertainty(x.n_rows);
