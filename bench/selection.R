@@ -105,10 +105,12 @@ compare <- function(name) {
   )
 }
 
+failed <- character()  # data sets whose run stopped with an error, and why
 compare_all <- function(names) {
   do.call(rbind, lapply(names, function(name) {
     tryCatch(compare(name), error = function(e) {
       message(sprintf("  %s failed: %s", name, conditionMessage(e)))
+      failed <<- c(failed, sprintf("%s: %s", name, conditionMessage(e)))
       NULL
     })
   }))
@@ -230,7 +232,9 @@ report <- c(
   sprintf(paste("The same softmix call with `n_threads = 1` and `n_threads = 2`, alternately, median",
                 "of %d runs each. Target: the 2-thread time at most 1.5 times the 1-thread time."), n_reps),
   "",
-  markdown(threads)
+  markdown(threads),
+  if (length(failed)) c("", "## Data sets that failed (left out of the tables)", "",
+                        paste("-", unique(failed))) else NULL
 )
 writeLines(report, file.path("bench", "selection.md"))
 writeLines(report)
