@@ -5,11 +5,16 @@
 # GaussianMixture, all in this one R process and from identical starting
 # parameters; checks that every peer ends at the same log-likelihood;
 # relates softmix's speed to the machine's measured FMA peak; measures
-# softmix's peak memory; and writes everything to bench/results.md.
+# softmix's peak memory; and writes everything to bench/results.md. Then
+# runs bench/selection.R (whole model selections against Mclust(), idle and
+# under load) and bench/acceleration.R (accelerated against plain EM) and
+# appends their reports (see the end of this file).
 #
 # Environment variables (for quick trials, not for the published numbers):
 #   SOFTMIX_BENCH_SCALE  multiplies every n (default 1)
 #   SOFTMIX_BENCH_REPS   repetitions per timing, median reported (default 3)
+#   SOFTMIX_BENCH_QUICK  1: selection and acceleration on tiny subsets
+#   SOFTMIX_BENCH_SKIP   selection and/or acceleration (comma-separated): not run
 
 bench_started <- Sys.time()
 # The machine may be shared: the load average before and after goes into the
@@ -731,3 +736,31 @@ cat("\nScaling in n and K\n")
 print(scaling_table, row.names = FALSE)
 cat("\n", paste(notes, collapse = "\n"), "\n", sep = "")
 cat(sprintf("\nWrote %s (%.1f minutes)\n", file.path(bench_dir, "results.md"), minutes))
+
+# Model selection and accelerated EM ------------------------------------------------
+# bench/selection.R (softmix(k = 1:9, model = "all") against Mclust(), idle and
+# under load) and bench/acceleration.R (SQUAREM against plain EM, Aitken's
+# stopping rule) each run in their own R process, so that neither shares
+# this one's state, and write their own markdown, appended here to
+# results.md with their headings one level down. SOFTMIX_BENCH_QUICK=1
+# reaches them through the environment; SOFTMIX_BENCH_SKIP=selection (or
+# acceleration, or both, comma-separated) leaves them out.
+
+skip_sections <- trimws(strsplit(Sys.getenv("SOFTMIX_BENCH_SKIP", ""), ",", fixed = TRUE)[[1]])
+results_path <- file.path(bench_dir, "results.md")
+for (section in setdiff(c("selection", "acceleration"), skip_sections)) {
+  script <- file.path(bench_dir, paste0(section, ".R"))
+  section_md <- file.path(bench_dir, paste0(section, ".md"))
+  message(sprintf("Running %s", script))
+  unlink(section_md)
+  status <- system2(file.path(R.home("bin"), "Rscript"), script)
+  lines <- if (identical(as.integer(status), 0L) && file.exists(section_md)) {
+    sub("^(#+) ", "\\1# ", readLines(section_md))
+  } else {
+    c(sprintf("## %s", section), "",
+      sprintf("`Rscript %s` failed (exit status %s); see its output.", script, status))
+  }
+  cat(c("", lines), file = results_path, sep = "\n", append = TRUE)
+}
+cat(sprintf("\nWrote %s (%.1f minutes in all)\n", results_path,
+            as.numeric(difftime(Sys.time(), bench_started, units = "mins"))))
