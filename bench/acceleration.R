@@ -245,7 +245,8 @@ report <- c(
     "parameter sets, several EM passes apart."), reach_tol),
   sprintf(paste(
     "- acc lower / higher: accelerated EM ends lower / higher than plain EM by more than %g",
-    "relative (a higher end is a different, better optimum). Target: no fit lower: %s (%d)."),
+    "relative (higher: plain EM stopped short of its limit, which crawls, or accelerated EM",
+    "reached another optimum; the gaps below tell which). Target: no fit lower: %s (%d)."),
     lower_tol, if (n_lower == 0L) "met" else "NOT MET", n_lower),
   sprintf(paste(
     "- reg0 trace falls: fits with `reg = 0` (where EM cannot lower the log-likelihood) whose",
