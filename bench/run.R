@@ -243,9 +243,10 @@ from_sklearn <- function(fit, model) {
 # ridge. prep() does the one-off conversions outside the timed region.
 
 run_softmix <- function(case, n_iter, threads, prep) {
-  fit <- softmix(case$x, case$k, case$model, init = case$start,
-                 control = plain_control(max_iter = n_iter, tol = 0, reg = 0),
-                 n_threads = threads)
+  # tol = 0: it stops at max_iter by design, so its warning says nothing
+  fit <- suppressWarnings(softmix(case$x, case$k, case$model, init = case$start,
+                                  control = plain_control(max_iter = n_iter, tol = 0, reg = 0),
+                                  n_threads = threads))
   list(params = fit$parameters, iterations = fit$iterations, trace = fit$loglik_trace)
 }
 
