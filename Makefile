@@ -39,7 +39,9 @@ install: deps
 demo: install
 	$(RSCRIPT) tools/demo.R
 
-# Times softmix against mclust, Armadillo and scikit-learn; writes bench/results.md.
+# Times softmix against mclust, Armadillo and scikit-learn, then whole model
+# selections against Mclust() and accelerated EM; writes bench/results.md.
+# The selection part takes hours (Mclust on 200,000 rows); see bench/selection.R.
 bench: install
 	$(RSCRIPT) bench/run.R
 

@@ -14,6 +14,8 @@
 #             log-likelihood: does any trace fall?
 # All but the reg0 fits use the default ridge (reg = 1e-6).
 #
+# Full run (770 cases): about a minute on a 2-core machine; quick mode: seconds.
+#
 # Environment variables:
 #   SOFTMIX_BENCH_QUICK=1   smoke test: faithful, acidity and one simulation;
 #                           k = 2:3; VVV and EEE
@@ -24,6 +26,7 @@
 source(file.path("bench", "common.R"))
 suppressPackageStartupMessages(library(softmix))
 started <- Sys.time()
+command <- bench_command("bench/acceleration.R")
 quick <- bench_quick()
 
 ks <- eval(parse(text = Sys.getenv("SOFTMIX_BENCH_K", if (quick) "2:3" else "2:6")))
@@ -214,7 +217,6 @@ slowest_table <- with(slowest, data.frame(
 
 median_ratio <- med(ratio_iter)
 n_lower <- sum(fits$acc_lower)
-command <- "Rscript bench/acceleration.R"
 report <- c(
   bench_header("Accelerated and plain EM", command, started),
   if (!new_api) c("**The installed softmix has no `accelerate` or `stopping` control: every variant ran plain EM with the relative rule. Numbers below do not measure acceleration.**", "") else NULL,
@@ -230,7 +232,7 @@ report <- c(
     nrow(fits), if (length(failures)) sprintf(" (%d cases failed, listed below)", length(failures)) else "",
     tol, max_iter, tol_limit, max_iter_limit, sum(fits$limit_converged), nrow(fits)),
   "",
-  sprintf("## Iterations, accelerated against plain EM (%s)", bench_cpu()),
+  table_heading(2, "Iterations, accelerated against plain EM", command),
   "",
   markdown(per_data),
   "",
@@ -252,7 +254,7 @@ report <- c(
     "- reg0 trace falls: fits with `reg = 0` (where EM cannot lower the log-likelihood) whose",
     "trace falls by more than %g relative in one step, plain / accelerated."), fall_tol),
   "",
-  sprintf("## Stopping rules: relative change against Aitken (%s)", bench_cpu()),
+  table_heading(2, "Stopping rules: relative change against Aitken", command),
   "",
   markdown(stopping),
   "",
@@ -262,11 +264,11 @@ report <- c(
     "Gap: (limit - final log-likelihood) / |limit|, the limit being the tol = %g plain fit;",
     "a negative gap is a fit that ended above it (another optimum)."), tol, tol_limit),
   "",
-  "## Fits where accelerated EM ends lower or a reg = 0 trace falls",
+  table_heading(2, "Fits where accelerated EM ends lower or a reg = 0 trace falls", command),
   "",
   if (is.null(exception_table)) "None." else markdown(exception_table),
   "",
-  "## Highest accelerated / plain iteration ratios",
+  table_heading(2, "Highest accelerated / plain iteration ratios", command),
   "",
   markdown(slowest_table),
   "",

@@ -44,6 +44,22 @@ bench_header <- function(title, command, started) {
   )
 }
 
+# The command that reproduces this run: the script, after the SOFTMIX_BENCH_
+# variables that are set.
+bench_command <- function(script) {
+  vars <- Sys.getenv()
+  vars <- vars[grepl("^SOFTMIX_BENCH_", names(vars)) & nzchar(vars)]
+  values <- ifelse(grepl("^[A-Za-z0-9_.,:+-]+$", vars), vars, shQuote(vars))
+  paste(c(sprintf("%s=%s", names(vars), values), "Rscript", script), collapse = " ")
+}
+
+# A table's heading: its title, then the CPU, the date and the command that
+# reproduces it, so that a table pasted elsewhere still says where it came from.
+table_heading <- function(level, title, command) {
+  sprintf("%s %s (%s, %s; `%s`)", strrep("#", level), title, bench_cpu(),
+          format(Sys.Date()), command)
+}
+
 markdown <- function(df) {
   df[] <- lapply(df, function(v) ifelse(is.na(v), "NA", as.character(v)))
   header <- paste0("| ", paste(names(df), collapse = " | "), " |")

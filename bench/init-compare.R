@@ -17,6 +17,8 @@
 # that chose the earlier default, over 13 data sets, k = 2:6, 4 models,
 # 3 seeds.
 #
+# Full run: about a minute on a 2-core machine; quick mode: seconds.
+#
 # Environment variables:
 #   SOFTMIX_BENCH_QUICK=1   smoke test: faithful, iris, acidity; k = 1:2;
 #                           VVV and EEE; no part 2; writes
@@ -30,6 +32,7 @@ suppressPackageStartupMessages({
   library(mclust)
 })
 started <- Sys.time()
+command <- bench_command("bench/init-compare.R")
 quick <- bench_quick()
 
 # Part 1: the default start against mclust's --------------------------------------
@@ -151,7 +154,7 @@ na_table <- if (nrow(na_pairs)) with(na_pairs, data.frame(
 ))
 
 part1 <- c(
-  sprintf("## The default start against mclust's (%s)", bench_cpu()),
+  table_heading(2, "The default start against mclust's", command),
   "",
   sprintf(paste(
     "For each data set, `softmix(x, k = %s, model = %s)` (default start and control) and",
@@ -345,7 +348,7 @@ compare_starts <- function() {
     c(header, rule, body)
   }
   c(
-    "## Starting values compared",
+    table_heading(2, "Starting values compared", command),
     "",
     sprintf(paste(
       "Part 2, %s (softmix %s, mclust %s, R %s), %.0f s. %d data sets x k = %s x %d models x %d seeds; each trial compares",
@@ -376,7 +379,7 @@ part2 <- if (run_starts) compare_starts() else
   c("## Starting values compared", "", "Not run (quick mode or SOFTMIX_BENCH_STARTS=0).")
 
 report <- c(
-  bench_header("Starting values", "Rscript bench/init-compare.R", started),
+  bench_header("Starting values", command, started),
   part1,
   "",
   part2

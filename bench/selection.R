@@ -10,6 +10,11 @@
 # (started and stopped here) and compares softmix on 2 threads against
 # 1 thread under that load.
 #
+# Full run: about 1.5 to 2 hours on a 2-core machine, most of it Mclust() on
+# sim200k (10 to 30 s per (k, model) pair at k = 8, 126 pairs, idle and
+# again under load); SOFTMIX_BENCH_LOADED_DATA without sim200k saves about
+# half. Quick mode: under a minute.
+#
 # Environment variables:
 #   SOFTMIX_BENCH_QUICK=1        smoke test: faithful, iris, acidity and a
 #                                2,000-row simulation; k = 1:2; VVV and EEE
@@ -24,6 +29,7 @@ suppressPackageStartupMessages(library(softmix))
 # Mclust() calls mclustBIC() by name from the caller's frame: it must be attached.
 suppressPackageStartupMessages(library(mclust))
 started <- Sys.time()
+command <- bench_command("bench/selection.R")
 quick <- bench_quick()
 
 ks <- if (quick) 1:2 else 1:9
@@ -184,7 +190,6 @@ with_busy(2L, {
 })
 
 new_api <- has_arg(softmix_control, "accelerate")
-command <- "Rscript bench/selection.R"
 report <- c(
   bench_header("Model selection: softmix against mclust", command, started),
   sprintf(paste(
@@ -208,7 +213,7 @@ report <- c(
     if (quick) "; sim2k n = 2,000, d = 5, K = 4, seed 2000" else ""),
   if (!new_api) c("", "Note: the installed softmix has no `accelerate` control: an older version, run with its own defaults.") else NULL,
   "",
-  sprintf("## Idle machine (%s)", bench_cpu()),
+  table_heading(2, "Idle machine", command),
   "",
   markdown(format_table(idle)),
   "",
@@ -216,7 +221,7 @@ report <- c(
   "",
   targets(idle),
   "",
-  sprintf("## Under load: two busy processes running (%s)", bench_cpu()),
+  table_heading(2, "Under load: two busy processes running", command),
   "",
   paste("Two `Rscript` processes spinning in a loop, started by the bench before these fits",
         "and stopped after them, take the machine's cores while both peers run."),
@@ -227,7 +232,7 @@ report <- c(
   "",
   targets(loaded),
   "",
-  sprintf("### softmix on 2 threads against 1 thread, same load (%s)", bench_cpu()),
+  table_heading(3, "softmix on 2 threads against 1 thread, same load", command),
   "",
   sprintf(paste("The same softmix call with `n_threads = 1` and `n_threads = 2`, alternately, median",
                 "of %d runs each. Target: the 2-thread time at most 1.5 times the 1-thread time."), n_reps),
