@@ -74,8 +74,10 @@ steps_to <- function(trace, target) {
   hit <- which(trace >= target - reach_tol * abs(target))
   if (length(hit)) hit[1] - 1L else NA_integer_
 }
-# Largest one-step fall of a trace, relative to the log-likelihood (0 if none).
+# Largest one-step fall of a trace, relative to the log-likelihood (0 if
+# none; NA when the fit failed).
 max_fall <- function(trace) {
+  if (is.null(trace)) return(NA_real_)
   if (length(trace) < 2L) return(0)
   max(0, -diff(trace) / abs(trace[-1]))
 }
@@ -97,10 +99,14 @@ run_case <- function(name, x, k, model) {
                             accelerate = FALSE, stopping = "aitken"),
     acc_aitken = fit_from(x, k, model, start, tol = tol, max_iter = max_iter,
                           accelerate = TRUE, stopping = "aitken"),
-    plain_reg0 = fit_from(x, k, model, start, tol = tol, max_iter = max_iter, reg = 0,
-                          accelerate = FALSE, stopping = "relative"),
-    acc_reg0 = fit_from(x, k, model, start, tol = tol, max_iter = max_iter, reg = 0,
-                        accelerate = TRUE, stopping = "relative")
+    # Without the ridge a component can become singular: such a fit fails
+    # alone (its fall reads NA) and the case stays in.
+    plain_reg0 = tryCatch(fit_from(x, k, model, start, tol = tol, max_iter = max_iter, reg = 0,
+                                   accelerate = FALSE, stopping = "relative"),
+                          error = function(e) NULL),
+    acc_reg0 = tryCatch(fit_from(x, k, model, start, tol = tol, max_iter = max_iter, reg = 0,
+                                 accelerate = TRUE, stopping = "relative"),
+                        error = function(e) NULL)
   )
   target <- fits$plain$loglik
   limit <- fits$limit$loglik
@@ -159,6 +165,7 @@ fmt_e <- function(v) ifelse(is.na(v), "NA", formatC(v, format = "e", digits = 1)
 ratio_iter <- fits$acc_iter / fits$plain_iter
 ratio_target <- fits$acc_passes_to_target / fits$plain_to_target
 fall_any <- fits$plain_reg0_fall > fall_tol | fits$acc_reg0_fall > fall_tol
+fall_any[is.na(fall_any)] <- FALSE
 
 summarise <- function(rows, label) {
   r_iter <- rows$acc_iter / rows$plain_iter
@@ -171,8 +178,10 @@ summarise <- function(rows, label) {
     `plain unconverged` = sum(!rows$plain_converged),
     `acc unconverged` = sum(!rows$acc_converged),
     `acc lower` = sum(rows$acc_lower), `acc higher` = sum(rows$acc_higher),
-    `reg0 trace falls (plain / acc)` = sprintf("%d / %d", sum(rows$plain_reg0_fall > fall_tol),
-                                               sum(rows$acc_reg0_fall > fall_tol)),
+    `reg0 trace falls (plain / acc)` = sprintf("%d / %d", sum(rows$plain_reg0_fall > fall_tol, na.rm = TRUE),
+                                               sum(rows$acc_reg0_fall > fall_tol, na.rm = TRUE)),
+    `reg0 failed (plain / acc)` = sprintf("%d / %d", sum(is.na(rows$plain_reg0_fall)),
+                                          sum(is.na(rows$acc_reg0_fall))),
     check.names = FALSE
   )
 }
@@ -252,7 +261,8 @@ report <- c(
     lower_tol, if (n_lower == 0L) "met" else "NOT MET", n_lower),
   sprintf(paste(
     "- reg0 trace falls: fits with `reg = 0` (where EM cannot lower the log-likelihood) whose",
-    "trace falls by more than %g relative in one step, plain / accelerated."), fall_tol),
+    "trace falls by more than %g relative in one step, plain / accelerated; reg0 failed: those",
+    "fits that stopped with an error (a singular component without the ridge)."), fall_tol),
   "",
   table_heading(2, "Stopping rules: relative change against Aitken", command),
   "",
