@@ -8,6 +8,7 @@ RSCRIPT := Rscript
 CHECK_DIR := check
 
 .PHONY: all deps system-deps install demo build check core-test document clean bench sanitize valgrind \
+	bench-selection bench-acceleration bench-init \
 	readme-figures
 
 all: check
@@ -38,9 +39,23 @@ install: deps
 demo: install
 	$(RSCRIPT) tools/demo.R
 
-# Times softmix against mclust, Armadillo and scikit-learn; writes bench/results.md.
+# Times softmix against mclust, Armadillo and scikit-learn, then whole model
+# selections against Mclust() and accelerated EM; writes bench/results.md.
+# The selection part takes hours (Mclust on 200,000 rows); see bench/selection.R.
 bench: install
 	$(RSCRIPT) bench/run.R
+
+# Parts of the bench on their own (each writes bench/<name>.md; `make bench`
+# runs the first two too). SOFTMIX_BENCH_QUICK=1 for a smoke test.
+bench-selection: install
+	$(RSCRIPT) bench/selection.R
+
+bench-acceleration: install
+	$(RSCRIPT) bench/acceleration.R
+
+# Writes bench/init-compare.md, whose table goes into ?softmix.
+bench-init: install
+	$(RSCRIPT) bench/init-compare.R
 
 build: deps
 	rm -rf $(CHECK_DIR) && mkdir -p $(CHECK_DIR)

@@ -5,11 +5,16 @@
 # GaussianMixture, all in this one R process and from identical starting
 # parameters; checks that every peer ends at the same log-likelihood;
 # relates softmix's speed to the machine's measured FMA peak; measures
-# softmix's peak memory; and writes everything to bench/results.md.
+# softmix's peak memory; and writes everything to bench/results.md. Then
+# runs bench/selection.R (whole model selections against Mclust(), idle and
+# under load) and bench/acceleration.R (accelerated against plain EM) and
+# appends their reports (see the end of this file).
 #
 # Environment variables (for quick trials, not for the published numbers):
 #   SOFTMIX_BENCH_SCALE  multiplies every n (default 1)
 #   SOFTMIX_BENCH_REPS   repetitions per timing, median reported (default 3)
+#   SOFTMIX_BENCH_QUICK  1: selection and acceleration on tiny subsets
+#   SOFTMIX_BENCH_SKIP   selection and/or acceleration (comma-separated): not run
 
 bench_started <- Sys.time()
 # The machine may be shared: the load average before and after goes into the
@@ -163,9 +168,19 @@ make_params <- function(d, k, model) {
   mixture_params(proportions / sum(proportions), means, covariances)
 }
 
+# softmix_control() for the runs of a fixed number of iterations: plain EM,
+# without the extrapolation of softmix's default (`accelerate`, in versions
+# that have it), so that every peer does the same E+M rounds.
+plain_control <- function(...) {
+  args <- list(...)
+  if ("accelerate" %in% names(formals(softmix_control))) args$accelerate <- FALSE
+  do.call(softmix_control, args)
+}
+
 # A benchmark case: the data and the starting parameters every peer gets.
-# The start is softmix's own k-means++ initialisation (max_iter = 0: no EM),
-# so EM begins near a sensible solution, as it does in practice.
+# The start is softmix's own k-means++ initialisation and one plain EM
+# iteration (softmix_control() refuses max_iter = 0 now), so EM begins near a
+# sensible solution, as it does in practice.
 make_case <- function(model, n, d, k, seed) {
   # a scaled-down trial still needs enough points per covariance entry
   n <- max(as.integer(10 * k * d), 1000L, as.integer(round(n * scale_n)))
@@ -173,7 +188,9 @@ make_case <- function(model, n, d, k, seed) {
   x <- rmixture(n, make_params(d, k, model))
   attr(x, "component") <- NULL
   set.seed(seed + 1L)
-  start <- softmix(x, k, model, control = softmix_control(max_iter = 0))$parameters
+  start <- suppressWarnings(  # "stopped at max_iter = 1 before converging"
+    softmix(x, k, model, init = "kmeans++", control = plain_control(max_iter = 1))
+  )$parameters
   list(model = model, n = n, d = d, k = k, x = x, start = start)
 }
 
@@ -226,9 +243,10 @@ from_sklearn <- function(fit, model) {
 # ridge. prep() does the one-off conversions outside the timed region.
 
 run_softmix <- function(case, n_iter, threads, prep) {
-  fit <- softmix(case$x, case$k, case$model, init = case$start,
-                 control = softmix_control(max_iter = n_iter, tol = 0, reg = 0),
-                 n_threads = threads)
+  # tol = 0: it stops at max_iter by design, so its warning says nothing
+  fit <- suppressWarnings(softmix(case$x, case$k, case$model, init = case$start,
+                                  control = plain_control(max_iter = n_iter, tol = 0, reg = 0),
+                                  n_threads = threads))
   list(params = fit$parameters, iterations = fit$iterations, trace = fit$loglik_trace)
 }
 
@@ -449,17 +467,26 @@ results$agree <- ifelse(apply(dll, 1, function(v) any(v > loglik_tol, na.rm = TR
 message("Default fit to convergence (VVV, n=1e6, d=2, K=5)")
 conv_case <- make_case("VVV", 1000000, 2, 5, seed = 4000L)
 conv_start_mclust <- to_mclust(conv_case$start, "VVV")
+has_accelerate <- "accelerate" %in% names(formals(softmix_control))
+default_label <- if (has_accelerate) "tol 1e-8, reg 1e-6, accelerated" else "tol 1e-8, reg 1e-6"
 conv_runs <- list(
-  list(label = "softmix, default control (tol 1e-8, reg 1e-6), 1 thread",
+  list(label = sprintf("softmix, default control (%s), 1 thread", default_label),
        fit = function() {
          f <- softmix(conv_case$x, 5, model = "VVV", init = conv_case$start, n_threads = 1)
          list(iterations = f$iterations, loglik = f$loglik)
        }),
-  list(label = "softmix, default control (tol 1e-8, reg 1e-6), 2 threads (the default)",
+  list(label = sprintf("softmix, default control (%s), 2 threads (the default)", default_label),
        fit = function() {
          f <- softmix(conv_case$x, 5, model = "VVV", init = conv_case$start)
          list(iterations = f$iterations, loglik = f$loglik)
        }),
+  if (has_accelerate) list(
+    label = "softmix, plain EM (accelerate = FALSE, tol 1e-8, reg 1e-6), 2 threads",
+    fit = function() {
+      f <- softmix(conv_case$x, 5, model = "VVV", init = conv_case$start,
+                   control = softmix_control(accelerate = FALSE))
+      list(iterations = f$iterations, loglik = f$loglik)
+    }),
   list(label = "mclust estep + me, tol 1e-8 (softmix's criterion)",
        fit = function() {
          f <- mclust_em(conv_case$x, "VVV", conv_start_mclust, mclust::emControl(tol = 1e-8))
@@ -471,6 +498,7 @@ conv_runs <- list(
          list(iterations = f$iterations, loglik = f$loglik)
        })
 )
+conv_runs <- Filter(Negate(is.null), conv_runs)
 convergence <- do.call(rbind, lapply(conv_runs, function(run) {
   fits <- lapply(seq_len(n_reps), function(i) timed(run$fit))
   seconds <- vapply(fits, attr, numeric(1), "seconds")
@@ -622,12 +650,12 @@ report <- c(
   sprintf(paste(
     "Times are seconds per EM iteration: the median over %d repetitions of one fitting call",
     "doing `iters` iterations, divided by `iters`. Every peer starts from the same parameters",
-    "(softmix's k-means++ start, no EM), runs `iters` E+M rounds with the convergence test",
+    "(softmix's k-means++ start and one plain EM iteration), runs `iters` E+M rounds with the convergence test",
     "and any ridge turned off, and (except Armadillo, whose E step is fused with the next M",
     "step) one final E step. Only the fitting call is timed: data conversion (transposing",
     "for Armadillo, the C-ordered numpy array for scikit-learn) happens before."), n_reps),
   "",
-  "- softmix: `softmix(x, K, model, init = start, control = softmix_control(max_iter = iters, tol = 0, reg = 0), n_threads = threads)`.",
+  "- softmix: `softmix(x, K, model, init = start, control = softmix_control(max_iter = iters, tol = 0, reg = 0, accelerate = FALSE), n_threads = threads)`: plain EM, no extrapolation.",
   "- mclust: `estep()` then `me(control = emControl(itmax = iters, tol = 0))`, which is `em()` without its extra trailing M step (mclust 6's `em()` returns only that M step's result and no iteration count). mclust is serial Fortran, so its 2-thread column repeats the 1-thread time.",
   "- gmm: Armadillo `set_params()` then `learn(data, K, eucl_dist, keep_existing, 0, iters, 1e-10, false)`; threads set with `omp_set_num_threads()` inside the bench's compiled function (and restored after). Its EM does `iters` fused E+M passes and no final E step.",
   sprintf("- sklearn: `GaussianMixture(covariance_type = \"full\"/\"diag\", max_iter = iters, tol = 0, reg_covar = 0, warm_start = True)` with the fitted attributes (`weights_`, `means_`, `precisions_cholesky_`) set to the start, so that `fit()` skips its initialisation step (given `weights_init`/`means_init`/`precisions_init`, it would still run one full M step from random responsibilities before EM); only `fit()` is timed, in Python. Threads: %s", sklearn_threads_note),
@@ -709,3 +737,31 @@ cat("\nScaling in n and K\n")
 print(scaling_table, row.names = FALSE)
 cat("\n", paste(notes, collapse = "\n"), "\n", sep = "")
 cat(sprintf("\nWrote %s (%.1f minutes)\n", file.path(bench_dir, "results.md"), minutes))
+
+# Model selection and accelerated EM ------------------------------------------------
+# bench/selection.R (softmix(k = 1:9, model = "all") against Mclust(), idle and
+# under load) and bench/acceleration.R (SQUAREM against plain EM, Aitken's
+# stopping rule) each run in their own R process, so that neither shares
+# this one's state, and write their own markdown, appended here to
+# results.md with their headings one level down. SOFTMIX_BENCH_QUICK=1
+# reaches them through the environment; SOFTMIX_BENCH_SKIP=selection (or
+# acceleration, or both, comma-separated) leaves them out.
+
+skip_sections <- trimws(strsplit(Sys.getenv("SOFTMIX_BENCH_SKIP", ""), ",", fixed = TRUE)[[1]])
+results_path <- file.path(bench_dir, "results.md")
+for (section in setdiff(c("selection", "acceleration"), skip_sections)) {
+  script <- file.path(bench_dir, paste0(section, ".R"))
+  section_md <- file.path(bench_dir, paste0(section, ".md"))
+  message(sprintf("Running %s", script))
+  unlink(section_md)
+  status <- system2(file.path(R.home("bin"), "Rscript"), script)
+  lines <- if (identical(as.integer(status), 0L) && file.exists(section_md)) {
+    sub("^(#+) ", "\\1# ", readLines(section_md))
+  } else {
+    c(sprintf("## %s", section), "",
+      sprintf("`Rscript %s` failed (exit status %s); see its output.", script, status))
+  }
+  cat(c("", lines), file = results_path, sep = "\n", append = TRUE)
+}
+cat(sprintf("\nWrote %s (%.1f minutes in all)\n", results_path,
+            as.numeric(difftime(Sys.time(), bench_started, units = "mins"))))

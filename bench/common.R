@@ -1,0 +1,188 @@
+# Helpers shared by bench/selection.R, bench/acceleration.R and
+# bench/init-compare.R (sourced from the package root).
+
+if (!file.exists(file.path("bench", "common.R"))) {
+  stop("run the bench scripts from the softmix package root")
+}
+
+# SOFTMIX_BENCH_QUICK=1: a few small data sets, k = 1:2, two models; for
+# checking that a script runs, not for numbers.
+bench_quick <- function() nzchar(Sys.getenv("SOFTMIX_BENCH_QUICK")) &&
+  Sys.getenv("SOFTMIX_BENCH_QUICK") != "0"
+
+# A comma-separated environment variable, or `default` when it is unset.
+env_list <- function(name, default) {
+  value <- Sys.getenv(name, "")
+  if (!nzchar(value)) return(default)
+  trimws(strsplit(value, ",", fixed = TRUE)[[1]])
+}
+
+bench_cpu <- function() {
+  if (!file.exists("/proc/cpuinfo")) return(unname(Sys.info()[["machine"]]))
+  sub(".*:\\s*", "", grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)[1])
+}
+
+load_average <- function() {
+  if (!file.exists("/proc/loadavg")) return(NA_character_)
+  paste(strsplit(readLines("/proc/loadavg"), " ")[[1]][1:3], collapse = " ")
+}
+
+# The lines every report starts with: what ran, where, when, how to rerun it.
+bench_header <- function(title, command, started) {
+  c(
+    paste("#", title),
+    "",
+    sprintf("- Date: %s; run time %.1f minutes%s", format(started, "%Y-%m-%d %H:%M %Z"),
+            as.numeric(difftime(Sys.time(), started, units = "mins")),
+            if (bench_quick()) " (QUICK MODE: a smoke test, not results)" else ""),
+    sprintf("- Command: `%s` (from the package root, softmix installed)", command),
+    sprintf("- Machine: %s, %d cores; %s; load average (1, 5, 15 min) at the end %s",
+            bench_cpu(), parallel::detectCores(), R.version.string, load_average()),
+    sprintf("- softmix %s, mclust %s", utils::packageVersion("softmix"),
+            utils::packageVersion("mclust")),
+    ""
+  )
+}
+
+# The command that reproduces this run: the script, after the SOFTMIX_BENCH_
+# variables that are set.
+bench_command <- function(script) {
+  vars <- Sys.getenv()
+  vars <- vars[grepl("^SOFTMIX_BENCH_", names(vars)) & nzchar(vars)]
+  values <- ifelse(grepl("^[A-Za-z0-9_.,:+-]+$", vars), vars, shQuote(vars))
+  paste(c(sprintf("%s=%s", names(vars), values), "Rscript", script), collapse = " ")
+}
+
+# A table's heading: its title, then the CPU, the date and the command that
+# reproduces it, so that a table pasted elsewhere still says where it came from.
+table_heading <- function(level, title, command) {
+  sprintf("%s %s (%s, %s; `%s`)", strrep("#", level), title, bench_cpu(),
+          format(Sys.Date()), command)
+}
+
+markdown <- function(df) {
+  df[] <- lapply(df, function(v) ifelse(is.na(v), "NA", as.character(v)))
+  header <- paste0("| ", paste(names(df), collapse = " | "), " |")
+  rule <- paste0("|", paste(rep("---", ncol(df)), collapse = "|"), "|")
+  body <- if (nrow(df)) apply(df, 1, function(r) paste0("| ", paste(r, collapse = " | "), " |"))
+  c(header, rule, body)
+}
+
+# Whether the installed softmix has an argument; new arguments are passed
+# only when it does, so the scripts also run against older versions.
+has_arg <- function(fun, arg) arg %in% names(formals(fun))
+
+# softmix_control() with only the arguments this softmix knows; the others
+# are dropped (and noted by the caller where it matters).
+make_control <- function(...) {
+  args <- list(...)
+  known <- names(args) %in% names(formals(softmix::softmix_control))
+  do.call(softmix::softmix_control, args[known])
+}
+
+# Data ------------------------------------------------------------------------
+
+load_mclust <- function(name) {
+  env <- new.env()
+  utils::data(list = name, package = "mclust", envir = env)
+  get(name, envir = env)
+}
+
+# mclust's example data sets, as mclust's documentation fits them.
+mclust_data <- function(name) {
+  x <- switch(name,
+    faithful = datasets::faithful,
+    iris = datasets::iris[, 1:4],
+    diabetes = load_mclust("diabetes")[, 2:4],
+    banknote = load_mclust("banknote")[, 2:7],
+    thyroid = load_mclust("thyroid")[, 2:6],
+    wreath = load_mclust("wreath"),
+    chevron = load_mclust("chevron")[, 2:3],
+    acidity = load_mclust("acidity"),
+    GvHD.pos = {
+      env <- new.env()
+      utils::data(list = "GvHD", package = "mclust", envir = env)
+      env$GvHD.pos
+    },
+    stop("unknown data set ", name)
+  )
+  x <- as.matrix(x)
+  dimnames(x) <- list(NULL, colnames(x))
+  x
+}
+mclust_data_names <- c("faithful", "iris", "diabetes", "banknote", "thyroid", "wreath",
+                       "chevron", "acidity", "GvHD.pos")
+
+# Simulated mixture of k Gaussians in d dimensions, n points, under `seed`
+# (the generator of bench/run.R): means drawn N(0, sd^2) with
+# sd = separation / sqrt(2 d), so that two means lie about `separation`
+# (default 4) standard deviations apart whatever d is; covariance j is
+# v_j (A_j'A_j / d + I / 2) with A_j a d x d standard normal matrix and
+# volume v_j ~ U(0.5, 1.5): varied orientation, shape and volume; mixing
+# proportions proportional to U(1, 2) draws. Drawn with softmix::rmixture().
+simulate_mixture <- function(n, d, k, seed, separation = 4) {
+  set.seed(seed)
+  means <- matrix(stats::rnorm(k * d, sd = separation / sqrt(2 * d)), k, d)
+  covariances <- array(0, c(d, d, k))
+  for (j in seq_len(k)) {
+    a <- matrix(stats::rnorm(d * d), d, d)
+    covariances[, , j] <- stats::runif(1, 0.5, 1.5) * (crossprod(a) / d + diag(0.5, d))
+  }
+  proportions <- stats::runif(k, 1, 2)
+  params <- softmix::mixture_params(proportions / sum(proportions), means, covariances)
+  x <- softmix::rmixture(n, params)
+  attr(x, "component") <- NULL
+  x
+}
+
+# Background load -------------------------------------------------------------
+
+# Starts `count` busy processes (Rscript loops) and returns their process ids.
+# Each checks every fraction of a second that this R process still exists and
+# quits when it does not, so none outlives the benchmark even if it is killed
+# by a signal; stop_busy() ends them at once.
+start_busy <- function(count = 2L) {
+  script <- tempfile("busy", fileext = ".R")
+  writeLines(c(
+    "parent <- as.integer(commandArgs(TRUE)[1])",
+    "repeat {",
+    "  for (i in seq_len(2e6)) NULL",
+    "  if (!tools::pskill(parent, 0L)) q(\"no\")",
+    "}"
+  ), script)
+  rscript <- file.path(R.home("bin"), "Rscript")
+  pids <- vapply(seq_len(count), function(i) {
+    out <- system2("sh", c("-c", shQuote(sprintf("%s --vanilla %s %d >/dev/null 2>&1 & echo $!",
+                                                 shQuote(rscript), shQuote(script), Sys.getpid()))),
+                   stdout = TRUE)
+    as.integer(out[length(out)])
+  }, integer(1))
+  Sys.sleep(1)  # let them start spinning
+  pids
+}
+
+stop_busy <- function(pids) {
+  pids <- pids[!is.na(pids)]
+  if (length(pids)) tools::pskill(pids, tools::SIGTERM)
+  invisible()
+}
+
+# Evaluates `expr` with `count` busy processes running; they are stopped on the
+# way out, also when `expr` fails.
+with_busy <- function(count, expr) {
+  pids <- start_busy(count)
+  on.exit(stop_busy(pids), add = TRUE)
+  message(sprintf("Background load: %d busy processes (pids %s)", count,
+                  paste(pids, collapse = ", ")))
+  force(expr)
+}
+
+elapsed <- function() proc.time()[["elapsed"]]
+
+# Seconds `fit()` takes, garbage collected first; value in attribute "value".
+time_it <- function(fit) {
+  gc(verbose = FALSE)
+  start <- elapsed()
+  value <- fit()
+  structure(elapsed() - start, value = value)
+}
