@@ -83,7 +83,7 @@ check: build
 # come from the installed RcppArmadillo).
 ARMA_INCLUDE = $(shell $(RSCRIPT) -e 'cat(system.file("include", package = "RcppArmadillo"))')
 core-test: deps
-	$(CXX) -std=c++14 -O2 -fopenmp -DARMA_DONT_USE_WRAPPER -I inst/include -I $(ARMA_INCLUDE) \
+	$(CXX) -std=c++14 -O2 -fopenmp -DARMA_DONT_USE_WRAPPER -DARMA_DONT_USE_OPENMP -I inst/include -I $(ARMA_INCLUDE) \
 	  core/test_core.cpp -o core/test_core $$($(R) CMD config LAPACK_LIBS) $$($(R) CMD config BLAS_LIBS)
 	./core/test_core
 
