@@ -192,11 +192,15 @@
 #'     an M step from it, as mclust's `me()` does.
 #'   * a vector of n labels in `1:k`: a hard partition, used as a one-hot
 #'     posterior.
-#' @param n_init Number of starts, the fit with the highest log-likelihood
-#'   being kept: for `"kmeans++"` (alone or with `"hc"`), `n_init` seedings, each refined by Lloyd's
+#' @param n_init Number of k-means++ or random starts: for `"kmeans++"`
+#'   (alone or with `"hc"`), `n_init` seedings, each refined by Lloyd's
 #'   iterations; for `"random"`, `n_init` draws of responsibilities. `"hc"`
 #'   makes one start whatever `n_init` is (the tree is deterministic given
-#'   its rows), as does an explicit start.
+#'   its rows), as does an explicit start. With several starts, each runs
+#'   until the relative change of its log-likelihood falls below 1e-5
+#'   (mclust's default tolerance), and the one with the highest
+#'   log-likelihood there runs on to `control$tol` (the next one if it
+#'   fails); see the section on starting values.
 #' @param control Settings from [softmix_control()]: `tol`, `max_iter`,
 #'   `reg`, `accelerate`, `stopping`.
 #' @param n_threads Number of threads; `NULL` uses [softmix_threads()].

@@ -4,6 +4,7 @@
 #ifndef SOFTMIX_EM_H
 #define SOFTMIX_EM_H
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -312,31 +313,67 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
 
 enum class Start { kmeans_pp, random, given };
 
+// Several starts are first run to this tolerance, mclust's default
+// (emControl()$tol[1]); only the one that ranks best there is run on to the
+// fit's own tolerance. The ranking rarely changes between the two, and the
+// slow end of EM is paid once.
+constexpr double screening_tol = 1e-5;
+
 // EM from `runs` starts, start(run) giving each one's parameters in scaled
 // units; the best log-likelihood is kept and the final E step writes the
-// n x K posterior. A start that fails is skipped while another succeeds.
+// n x K posterior. With several starts and a tolerance below
+// screening_tol, each start runs to screening_tol, and the best is then
+// run on from where it stopped (the next best if that fails), its
+// iterations and trace continued. A start that fails is skipped while
+// another succeeds.
 template <typename Host, typename MakeStart>
 Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
                    const Control& control, int runs, int n_threads, Host& host,
                    arma::mat& posterior, MakeStart&& start) {
-  Fit best;
-  bool have_best = false;
+  const bool screen = runs > 1 && control.tol < screening_tol;
+  Control first = control;
+  if (screen) first.tol = screening_tol;
+  std::vector<Fit> candidates;
   std::string last_error;
   posterior.set_size(x.n_rows, k);
   for (int run = 0; run < runs; ++run) {
     try {
       // A single run may write the posterior in its last E step.
-      Fit candidate = run_em(x, start(run), model, ridge, control, n_threads, host,
-                             runs == 1 ? posterior.memptr() : nullptr);
-      if (!have_best || candidate.loglik > best.loglik) {
-        best = std::move(candidate);
-        have_best = true;
-      }
+      candidates.push_back(run_em(x, start(run), model, ridge, first, n_threads, host,
+                                  runs == 1 ? posterior.memptr() : nullptr));
     } catch (const error& e) {
       if (runs == 1) throw;
       last_error = e.what();
     }
     host.check_interrupt();
+  }
+  if (candidates.empty()) throw error("every start failed; the last: " + last_error);
+  // Best first; equal log-likelihoods keep the earlier start.
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Fit& a, const Fit& b) { return a.loglik > b.loglik; });
+  Fit best;
+  bool have_best = false;
+  for (Fit& candidate : candidates) {
+    if (!screen || !candidate.converged || candidate.iterations >= control.max_iter) {
+      best = std::move(candidate);
+      have_best = true;
+      break;
+    }
+    Control rest = control;
+    rest.max_iter = control.max_iter - candidate.iterations;
+    try {
+      Fit tail = run_em(x, candidate.params, model, ridge, rest, n_threads, host);
+      // The tail's trace starts with the log-likelihood the candidate ended at.
+      candidate.loglik_trace.insert(candidate.loglik_trace.end(), tail.loglik_trace.begin() + 1,
+                                    tail.loglik_trace.end());
+      tail.loglik_trace = std::move(candidate.loglik_trace);
+      tail.iterations += candidate.iterations;
+      best = std::move(tail);
+      have_best = true;
+      break;
+    } catch (const error& e) {
+      last_error = e.what();
+    }
   }
   if (!have_best) throw error("every start failed; the last: " + last_error);
   if (!best.posterior_written) {
