@@ -30,6 +30,7 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
        {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
        {"iterations", Rcpp::wrap(fit.iterations)},
        {"converged", Rcpp::wrap(fit.converged)},
+       {"degenerate", Rcpp::wrap(fit.degenerate)},
        {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}});
 }
 

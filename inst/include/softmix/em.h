@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data.h"
+#include "degenerate.h"
 #include "estep.h"
 #include "init.h"
 #include "mstep.h"
@@ -28,6 +29,7 @@ struct Fit {
   int iterations = 0;                // M steps taken
   bool converged = false;
   bool posterior_written = false;  // run_em() filled the posterior it was given
+  std::string degenerate;          // "" or why the fit is degenerate (see degeneracy())
 };
 
 inline void check_finite_loglik(double loglik, int iterations) {
@@ -131,6 +133,7 @@ Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& r
   if (!best.posterior_written) {
     e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
   }
+  best.degenerate = degeneracy(x, posterior, best.params, ridge, model, n_threads);
   best.params = rescale(best.params, x.scale());
   factorize(best.params, is_shared(model));
   return best;
