@@ -21,3 +21,15 @@ call_core <- function(expr, call = sys.call(-1)) {
     softmix_abort(conditionMessage(e), call = call)
   })
 }
+
+#' Signal a softmix warning
+#' @param message The message.
+#' @param call The call to report, by default the user-facing caller.
+#' @noRd
+softmix_warn <- function(message, call = sys.call(-1)) {
+  condition <- structure(
+    class = c("softmix_warning", "warning", "condition"),
+    list(message = message, call = call)
+  )
+  warning(condition)
+}

@@ -314,7 +314,14 @@ softmix <- function(x, k, model = "VVV", init = "kmeans++", n_init = 1,
                           paste(k, collapse = ", ")))
   }
   if (length(k) == 1L && length(models) == 1L) {
-    return(fit_one(data, k, models, start, n_init, control, n_threads, call))
+    fit <- fit_one(data, k, models, start, n_init, control, n_threads, call)
+    if (nzchar(fit$degenerate)) {
+      softmix_warn(sprintf(paste(
+        "The fit is degenerate: %s. Its log-likelihood and BIC reflect `reg` rather than the",
+        "data; fit fewer components or a simpler covariance model."
+      ), fit$degenerate), call)
+    }
+    return(fit)
   }
   select_fit(data, k, models, start, n_init, control, n_threads, call, criterion, verbose)
 }
@@ -443,6 +450,7 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
       loglik_trace = core$loglik_trace,
       iterations = core$iterations,
       converged = core$converged,
+      degenerate = core$degenerate,
       df = df,
       bic = bic,
       icl = bic - 2 * core$log_max_posterior_sum,
@@ -475,7 +483,7 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
     )
     rows[[i]] <- selection_row(fit, pairs$k[i], pairs$model[i], ncol(data))
     # Strictly lower, so ties keep the first pair, as which.min() on the table would.
-    if (!inherits(fit, "softmix_error") &&
+    if (!inherits(fit, "softmix_error") && !nzchar(fit$degenerate) &&
         (is.null(best) || fit[[criterion]] < best[[criterion]])) {
       best <- fit
     }
@@ -484,9 +492,19 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
   selection <- do.call(rbind, rows)
   if (is.null(best)) {
     messages <- unique(selection$message)
+    degenerate <- !is.na(selection$loglik)
+    summary <- if (!any(degenerate)) {
+      "every (k, model) pair failed, so there is no fit to return. %s: %s"
+    } else if (all(degenerate)) {
+      paste("every (k, model) pair gave a degenerate fit, held up by the ridge `reg` rather than",
+            "the data, so there is none to choose; try fewer components or simpler models. %s: %s")
+    } else {
+      paste("every (k, model) pair failed or gave a degenerate fit, so there is none to choose;",
+            "try fewer components or simpler models. %s: %s")
+    }
     softmix_abort(sprintf(
-      "every (k, model) pair failed, so there is no fit to return. %s: %s",
-      if (length(messages) == 1L) "The error" else "The errors",
+      summary,
+      if (length(messages) == 1L) "The reason" else "The reasons",
       paste(utils::head(messages, 3), collapse = " | ")
     ), call)
   }
@@ -495,20 +513,22 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
   best
 }
 
-#' One row of the selection table: a fit's statistics, or the error of a failed pair
+#' One row of the selection table: a fit's statistics (no criteria for a
+#' degenerate fit), or the error of a failed pair
 #' @noRd
 selection_row <- function(fit, k, model, d) {
   failed <- inherits(fit, "softmix_error")
+  degenerate <- !failed && nzchar(fit$degenerate)
   data.frame(
     k = as.integer(k),
     model = model,
     loglik = if (failed) NA_real_ else fit$loglik,
     df = model_df(model, d, k),
-    bic = if (failed) NA_real_ else fit$bic,
-    icl = if (failed) NA_real_ else fit$icl,
+    bic = if (failed || degenerate) NA_real_ else fit$bic,
+    icl = if (failed || degenerate) NA_real_ else fit$icl,
     converged = if (failed) NA else fit$converged,
     iterations = if (failed) NA_integer_ else as.integer(fit$iterations),
-    message = if (failed) conditionMessage(fit) else "",
+    message = if (failed) conditionMessage(fit) else fit$degenerate,
     stringsAsFactors = FALSE
   )
 }
