@@ -107,7 +107,12 @@
 #'   ridge supplies at least half of the fitted variance, that is, the
 #'   largest eigenvalue of \eqn{U_k^T R U_k} is at least 0.5, where
 #'   \eqn{U_k U_k^T = \Sigma_k^{-1}} and \eqn{R} is the diagonal matrix of
-#'   the ridge (its mean times the identity for EII and VII). For EVI, EVE
+#'   the ridge (its mean times the identity for EII and VII). For a `reg`
+#'   above the default 1e-6 the limit is `reg / (reg + 1e-6)` instead: the
+#'   component's own variance in that direction must also be at most a
+#'   millionth of the data's, since a larger ridge holds up sound but narrow
+#'   components too (with `reg = 0.01` it supplies 57% of a variance of
+#'   iris's setosa). For EVI, EVE
 #'   and EVV, whose shared volume can inflate a singular component in every
 #'   direction, \eqn{\Sigma_k} is first brought to the component's own
 #'   volume: multiplied by \eqn{tr(\Sigma_k^{-1} (W_k / N_k + R)) / d},

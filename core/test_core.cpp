@@ -347,6 +347,22 @@ void test_degeneracy() {
              "EVV: the shared volume hides the ridge's share of the fitted covariance");
     }
   }
+  // Up to the default reg, half; above it, the share that leaves the data
+  // at most a millionth of the columns' variance.
+  expect(softmix::ridge_share_threshold(1e-8) == 0.5 &&
+             softmix::ridge_share_threshold(1e-6) == 0.5 &&
+             close(softmix::ridge_share_threshold(0.01), 0.01 / (0.01 + 1e-6), 1e-15),
+         "ridge_share_threshold: one half up to reg = 1e-6, then reg / (reg + 1e-6)");
+  // A ridge a hundred times larger (reg = 1e-4) on the same fits: sound.
+  {
+    const arma::vec large = softmix::scaled_ridge(data, 1e-4);
+    for (Model model : {Model::VVV, Model::EVV}) {
+      const softmix::Params params = softmix::m_step_scaled(data, posterior.memptr(), k, model,
+                                                            large, 1);
+      expect(softmix::degeneracy(data, posterior, params, large, model, 1).empty(),
+             softmix::model_code(model) + ": a larger ridge leaves sound clusters sound");
+    }
+  }
   // Without a ridge, nothing is held up by it.
   expect(softmix::degeneracy(data, posterior, fit(data, posterior, Model::VVV), arma::zeros(3),
                              Model::VVV, 1)

@@ -431,3 +431,14 @@ test_that("iris and faithful selections keep mclust's choice and flag nothing ch
     expect_lt(sum(nzchar(fit$selection$message)), 10)
   }
 })
+
+test_that("a larger reg does not make a sound but narrow component degenerate", {
+  # With reg = 0.01 the ridge supplies 57% of setosa's variance in one
+  # direction, but its own variance there is far above a millionth of the
+  # data's; one point repeated is still degenerate.
+  labels <- kmeans_labels(iris_x, 3)
+  control <- softmix_control(reg = 0.01)
+  expect_identical(quiet_fit(softmix(iris_x, init = labels, control = control, n_threads = 1),
+                             FALSE)$degenerate, "")
+  quiet_fit(softmix(copies_cluster, init = copies_labels, control = control, n_threads = 1), TRUE)
+})

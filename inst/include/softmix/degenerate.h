@@ -31,6 +31,22 @@ namespace softmix {
 // 0.75); one half reads "the ridge supplies as much variance as the data".
 constexpr double ridge_share_limit = 0.5;
 
+// A larger reg than the default holds up sound but narrow components too
+// (iris with reg = 0.01: the ridge supplies 57% of a variance of setosa), so
+// the share must also say that the component's own variance in that
+// direction is at most this fraction of the data's: with R = reg V (V the
+// columns' variances) and Sigma = S + R, a share s means v'Sv / v'Vv =
+// reg (1 - s) / s. The limit on the share is then
+// max(1/2, reg / (reg + singular_variance_ratio)), one half up to the
+// default reg = 1e-6.
+constexpr double singular_variance_ratio = 1e-6;
+
+// The share of the ridge at and above which a component is singular but for
+// the ridge, for a ridge of reg times the columns' variances.
+inline double ridge_share_threshold(double reg) {
+  return std::max(ridge_share_limit, reg / (reg + singular_variance_ratio));
+}
+
 // A component "rests on" m points when its m largest responsibilities hold
 // all but this fraction of its weight N_k. The points beyond them set its
 // covariance off the affine hull of the m points only through stray weights,
@@ -93,7 +109,7 @@ inline bool has_free_covariances(Model model) {
 // units, as at the end of EM on `x`; `posterior` is the n x K posterior
 // under `params`. A fit is degenerate when
 // (a) for some component, in some direction the ridge supplies at least
-//     ridge_share_limit of the fitted variance (for EVI, EVE and EVV of the
+//     ridge_share_threshold(reg) of the fitted variance (for EVI, EVE and EVV of the
 //     component's own estimate, see shares_volume_only()); for EII, VII the
 //     ridge is the mean of `ridge`, as the M step adds it; or
 // (b) for VVV and EVV, some component rests on d or fewer points (see
@@ -114,6 +130,11 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
       }
     }
   }
+  // reg, from the ridge and the columns' variances it was made of.
+  const arma::vec variance = scaled_ridge(x, 1.0);
+  const double reg = sum_of(ridge) / sum_of(variance);
+  if (!(reg > 0.0)) return "";  // nothing is held up by a ridge of zero
+  const double threshold = ridge_share_threshold(reg);
   arma::vec model_ridge = ridge;
   if (model == Model::EII || model == Model::VII) {
     model_ridge.fill(sum_of(ridge) / static_cast<double>(d));
@@ -154,7 +175,7 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
   const std::size_t checked = is_shared(model) ? 1 : k;
   for (std::size_t c = 0; c < checked; ++c) {
     const double share = ridge_share(params.precision_chol.slice(c), model_ridge) / volume_factor(c);
-    if (share >= ridge_share_limit) {
+    if (share >= threshold) {
       if (is_shared(model)) {
         msg << "the common covariance matrix";
       } else {
