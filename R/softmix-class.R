@@ -50,6 +50,7 @@ print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   cat(sprintf("%s after %d iteration%s\n",
               if (x$converged) "Converged" else "Did not converge",
               x$iterations, if (x$iterations == 1) "" else "s"))
+  if (isTRUE(nzchar(x$degenerate))) cat("Degenerate: ", x$degenerate, "\n", sep = "")
   if (!is.null(x$selection)) {
     cat(selection_line(x$selection, x$criterion), "\n", sep = "")
   }

@@ -403,6 +403,7 @@ test_that("a single degenerate fit is returned with a softmix_warning naming the
   fit <- quiet_fit(with_seed(1, softmix(wide_normals, k = 2, model = "VVE", n_threads = 1)), TRUE)
   expect_s3_class(fit, "softmix")
   expect_true(is.finite(fit$bic))
+  expect_output(print(fit), "Degenerate: the covariance matrix of component", fixed = TRUE)
   # A sound fit does not warn.
   expect_no_warning(sound <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1)))
   expect_identical(sound$degenerate, "")
