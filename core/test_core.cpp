@@ -321,9 +321,9 @@ void test_degeneracy() {
   for (Model model : {Model::EII, Model::VII, Model::EEE, Model::VVI, Model::EVI, Model::VVE,
                       Model::EVE, Model::EVV, Model::VVV}) {
     const std::string code = softmix::model_code(model);
-    expect(softmix::degeneracy(data, posterior, fit(data, posterior, model), ridge, model, 1)
-               .empty(),
-           code + ": three sound clusters are not degenerate");
+    expect(
+        softmix::degeneracy(data, posterior, fit(data, posterior, model), ridge, model, 1).empty(),
+        code + ": three sound clusters are not degenerate");
   }
 
   // The third cluster flat in the third variable: singular but for the ridge.
@@ -334,8 +334,8 @@ void test_degeneracy() {
   for (Model model : {Model::VVI, Model::EVI, Model::VVE, Model::EVE, Model::EVV, Model::VVV}) {
     const softmix::Params params =
         softmix::m_step_scaled(flat_data, posterior.memptr(), k, model, flat_ridge, 1);
-    const std::string message = softmix::degeneracy(flat_data, posterior, params, flat_ridge,
-                                                    model, 1);
+    const std::string message =
+        softmix::degeneracy(flat_data, posterior, params, flat_ridge, model, 1);
     expect(says(message, "component 3 is singular but for the ridge"),
            softmix::model_code(model) + ": a flat cluster is singular but for the ridge (" +
                message + ")");
@@ -357,8 +357,8 @@ void test_degeneracy() {
   {
     const arma::vec large = softmix::scaled_ridge(data, 1e-4);
     for (Model model : {Model::VVV, Model::EVV}) {
-      const softmix::Params params = softmix::m_step_scaled(data, posterior.memptr(), k, model,
-                                                            large, 1);
+      const softmix::Params params =
+          softmix::m_step_scaled(data, posterior.memptr(), k, model, large, 1);
       expect(softmix::degeneracy(data, posterior, params, large, model, 1).empty(),
              softmix::model_code(model) + ": a larger ridge leaves sound clusters sound");
     }
@@ -394,16 +394,16 @@ void test_degeneracy() {
   collapsed.submat(703, 2, 999, 2).fill(1e-9);
   collapsed.submat(703, 1, 999, 1).fill(1.0 - 1e-9);
   for (Model model : {Model::VVV, Model::EVV}) {
-    const std::string message = softmix::degeneracy(data, collapsed, fit(data, collapsed, model),
-                                                    ridge, model, 1);
-    expect(says(message, "component 3 rests on 3 points"),
-           softmix::model_code(model) + ": a component on three points collapses (" + message +
-               ")");
+    const std::string message =
+        softmix::degeneracy(data, collapsed, fit(data, collapsed, model), ridge, model, 1);
+    expect(
+        says(message, "component 3 rests on 3 points"),
+        softmix::model_code(model) + ": a component on three points collapses (" + message + ")");
   }
-  expect(softmix::degeneracy(data, collapsed, fit(data, collapsed, Model::VVI), ridge, Model::VVI,
-                             1)
-             .empty(),
-         "VVI: three points in general position give a diagonal covariance");
+  expect(
+      softmix::degeneracy(data, collapsed, fit(data, collapsed, Model::VVI), ridge, Model::VVI, 1)
+          .empty(),
+      "VVI: three points in general position give a diagonal covariance");
   expect(softmix::points_holding_weight(collapsed.colptr(2), n, 3) == 3 &&
              softmix::points_holding_weight(posterior.colptr(2), n, 3) == 4,
          "points_holding_weight counts the points holding 99% of the weight, up to d + 1");

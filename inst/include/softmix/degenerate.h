@@ -123,8 +123,8 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
     for (std::size_t c = 0; c < k; ++c) {
       const std::size_t m = points_holding_weight(posterior.colptr(c), n, d);
       if (m <= d) {
-        msg << "component " << c + 1 << " rests on " << m << (m == 1 ? " point" : " points")
-            << " (" << 100.0 * (1.0 - collapse_weight_tolerance)
+        msg << "component " << c + 1 << " rests on " << m << (m == 1 ? " point" : " points") << " ("
+            << 100.0 * (1.0 - collapse_weight_tolerance)
             << "% of its weight), too few for a covariance in " << d << " dimensions";
         return msg.str();
       }
@@ -168,13 +168,14 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
       scatter /= moments.weight(c);
       for (std::size_t j = 0; j < d; ++j) scatter(j, j) += model_ridge(j);
       // tr(U' S U) = tr(inverse(Sigma) S).
-      volume_factor(c) = arma::trace(product(transposed_product(u, scatter), u)) /
-                         static_cast<double>(d);
+      volume_factor(c) =
+          arma::trace(product(transposed_product(u, scatter), u)) / static_cast<double>(d);
     }
   }
   const std::size_t checked = is_shared(model) ? 1 : k;
   for (std::size_t c = 0; c < checked; ++c) {
-    const double share = ridge_share(params.precision_chol.slice(c), model_ridge) / volume_factor(c);
+    const double share =
+        ridge_share(params.precision_chol.slice(c), model_ridge) / volume_factor(c);
     if (share >= threshold) {
       if (is_shared(model)) {
         msg << "the common covariance matrix";
