@@ -20,8 +20,9 @@
 #'   (`model`, `k`, `n`, `d`, `loglik`, `df`, `bic`, `icl`, `iterations`,
 #'   `converged`), `proportions`, `means` (K x d), `classification` (a table
 #'   of the hard classification), `mean_uncertainty` and, for a selection,
-#'   `criterion`, `n_pairs`, `n_failed` and `top_models` (the best
-#'   `n_models` rows of `$selection`, lowest criterion first);
+#'   `criterion`, `n_pairs`, `n_failed`, `n_degenerate` (pairs whose fit
+#'   failed, or was degenerate and so has no criterion) and `top_models`
+#'   (the best `n_models` rows of `$selection`, lowest criterion first);
 #'   `logLik()` an object of class `logLik`; `nobs()` an integer.
 #' @family softmix methods
 #' @name softmix-methods
@@ -49,6 +50,7 @@ print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   cat(sprintf("%s after %d iteration%s\n",
               if (x$converged) "Converged" else "Did not converge",
               x$iterations, if (x$iterations == 1) "" else "s"))
+  if (isTRUE(nzchar(x$degenerate))) cat("Degenerate: ", x$degenerate, "\n", sep = "")
   if (!is.null(x$selection)) {
     cat(selection_line(x$selection, x$criterion), "\n", sep = "")
   }
@@ -60,10 +62,12 @@ print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
 #' "Chosen by BIC (lower is better) among 12 (k, model) pairs; 2 failed."
 #' @noRd
 selection_line <- function(selection, criterion) {
-  failed <- sum(selection$message != "")
-  sprintf("Chosen by %s (lower is better) among %d (k, model) pair%s%s.",
+  failed <- sum(is.na(selection$loglik))
+  degenerate <- sum(!is.na(selection$loglik) & selection$message != "")
+  sprintf("Chosen by %s (lower is better) among %d (k, model) pair%s%s%s.",
           toupper(criterion), nrow(selection), if (nrow(selection) == 1) "" else "s",
-          if (failed > 0) sprintf("; %d failed", failed) else "")
+          if (failed > 0) sprintf("; %d failed", failed) else "",
+          if (degenerate > 0) sprintf("; %d degenerate", degenerate) else "")
 }
 
 #' @rdname softmix-methods
@@ -92,13 +96,15 @@ summary.softmix <- function(object, n_models = 5, ...) {
   selection <- object$selection
   if (!is.null(selection)) {
     criterion <- if (is.null(object$criterion)) "bic" else object$criterion
-    # Failed pairs (NA criterion) sort last and are dropped from the top list.
+    # Failed and degenerate pairs (NA criterion) sort last and are dropped
+    # from the top list.
     ranked <- selection[order(selection[[criterion]]), , drop = FALSE]
     ranked <- ranked[!is.na(ranked[[criterion]]), , drop = FALSE]
     rownames(ranked) <- NULL
     out$criterion <- criterion
     out$n_pairs <- nrow(selection)
-    out$n_failed <- sum(selection$message != "")
+    out$n_failed <- sum(is.na(selection$loglik))
+    out$n_degenerate <- sum(!is.na(selection$loglik) & selection$message != "")
     out$top_models <- utils::head(ranked, n_models)
     out$selection_line <- selection_line(selection, criterion)
   }

@@ -391,6 +391,117 @@ void test_collapsed_component(softmix::Model model) {
   expect(reported, softmix::model_code(model) + ": a collapsed component is an error");
 }
 
+// degeneracy(): sound fits pass; a covariance that only the ridge keeps
+// positive definite, a component on d or fewer points, and (for EVV) a
+// singular shape hidden by the shared volume are reported, naming the
+// component.
+void test_degeneracy() {
+  using softmix::Model;
+  const arma::mat x = simulated_data(3);  // clusters in rows 0-399, 400-699, 700-999
+  const std::size_t n = x.n_rows, k = 3;
+  arma::mat posterior(n, k, arma::fill::zeros);
+  posterior.submat(0, 0, 399, 0).fill(1.0);
+  posterior.submat(400, 1, 699, 1).fill(1.0);
+  posterior.submat(700, 2, 999, 2).fill(1.0);
+  const softmix::Data data(x);
+  const arma::vec ridge = softmix::scaled_ridge(data, 1e-6);
+  const auto fit = [&](const softmix::Data& on, const arma::mat& weights, Model model) {
+    return softmix::m_step_scaled(on, weights.memptr(), k, model, ridge, 1);
+  };
+  const auto says = [](const std::string& message, const std::string& part) {
+    return message.find(part) != std::string::npos;
+  };
+  for (Model model : {Model::EII, Model::VII, Model::EEE, Model::VVI, Model::EVI, Model::VVE,
+                      Model::EVE, Model::EVV, Model::VVV}) {
+    const std::string code = softmix::model_code(model);
+    expect(
+        softmix::degeneracy(data, posterior, fit(data, posterior, model), ridge, model, 1).empty(),
+        code + ": three sound clusters are not degenerate");
+  }
+
+  // The third cluster flat in the third variable: singular but for the ridge.
+  arma::mat flat = x;
+  flat.submat(700, 2, 999, 2).fill(0.5);
+  const softmix::Data flat_data(flat);
+  const arma::vec flat_ridge = softmix::scaled_ridge(flat_data, 1e-6);
+  for (Model model : {Model::VVI, Model::EVI, Model::VVE, Model::EVE, Model::EVV, Model::VVV}) {
+    const softmix::Params params =
+        softmix::m_step_scaled(flat_data, posterior.memptr(), k, model, flat_ridge, 1);
+    const std::string message =
+        softmix::degeneracy(flat_data, posterior, params, flat_ridge, model, 1);
+    expect(says(message, "component 3 is singular but for the ridge"),
+           softmix::model_code(model) + ": a flat cluster is singular but for the ridge (" +
+               message + ")");
+    if (model == Model::EVV) {
+      // The shared volume inflates the flat direction, so the ridge's share
+      // of the fitted covariance itself looks harmless.
+      expect(softmix::ridge_share(params.precision_chol.slice(2), flat_ridge) <
+                 softmix::ridge_share_limit,
+             "EVV: the shared volume hides the ridge's share of the fitted covariance");
+    }
+  }
+  // Up to the default reg, half; above it, the share that leaves the data
+  // at most a millionth of the columns' variance.
+  expect(softmix::ridge_share_threshold(1e-8) == 0.5 &&
+             softmix::ridge_share_threshold(1e-6) == 0.5 &&
+             close(softmix::ridge_share_threshold(0.01), 0.01 / (0.01 + 1e-6), 1e-15),
+         "ridge_share_threshold: one half up to reg = 1e-6, then reg / (reg + 1e-6)");
+  // A ridge a hundred times larger (reg = 1e-4) on the same fits: sound.
+  {
+    const arma::vec large = softmix::scaled_ridge(data, 1e-4);
+    for (Model model : {Model::VVV, Model::EVV}) {
+      const softmix::Params params =
+          softmix::m_step_scaled(data, posterior.memptr(), k, model, large, 1);
+      expect(softmix::degeneracy(data, posterior, params, large, model, 1).empty(),
+             softmix::model_code(model) + ": a larger ridge leaves sound clusters sound");
+    }
+  }
+  // Without a ridge, nothing is held up by it.
+  expect(softmix::degeneracy(data, posterior, fit(data, posterior, Model::VVV), arma::zeros(3),
+                             Model::VVV, 1)
+             .empty(),
+         "no ridge, no ridge share");
+
+  // A covariance constructed equal to the ridge in one direction.
+  softmix::Params constructed = fit(data, posterior, Model::VVV);
+  constructed.covariances.slice(1)(0, 0) = ridge(0);
+  constructed.covariances.slice(1)(0, 1) = constructed.covariances.slice(1)(1, 0) = 0.0;
+  constructed.covariances.slice(1)(0, 2) = constructed.covariances.slice(1)(2, 0) = 0.0;
+  softmix::factorize(constructed);
+  expect(softmix::ridge_share(constructed.precision_chol.slice(1), ridge) > 0.999,
+         "the ridge supplies all the variance of a covariance equal to it in one direction");
+  expect(says(softmix::degeneracy(data, posterior, constructed, ridge, Model::VVV, 1),
+              "component 2 is singular but for the ridge"),
+         "a constructed covariance held up by the ridge is degenerate");
+  // The shared covariance of EEE is reported as the common one.
+  softmix::Params common = fit(data, posterior, Model::EEE);
+  for (std::size_t c = 0; c < k; ++c) common.covariances.slice(c) = arma::diagmat(ridge);
+  softmix::factorize(common, true);
+  expect(says(softmix::degeneracy(data, posterior, common, ridge, Model::EEE, 1),
+              "the common covariance matrix is singular but for the ridge"),
+         "EEE: a ridge-only common covariance is degenerate");
+
+  // Component 3 on three points (and a trace of weight elsewhere) in three
+  // dimensions: collapsed for VVV and EVV, not for the diagonal VVI.
+  arma::mat collapsed = posterior;
+  collapsed.submat(703, 2, 999, 2).fill(1e-9);
+  collapsed.submat(703, 1, 999, 1).fill(1.0 - 1e-9);
+  for (Model model : {Model::VVV, Model::EVV}) {
+    const std::string message =
+        softmix::degeneracy(data, collapsed, fit(data, collapsed, model), ridge, model, 1);
+    expect(
+        says(message, "component 3 rests on 3 points"),
+        softmix::model_code(model) + ": a component on three points collapses (" + message + ")");
+  }
+  expect(
+      softmix::degeneracy(data, collapsed, fit(data, collapsed, Model::VVI), ridge, Model::VVI, 1)
+          .empty(),
+      "VVI: three points in general position give a diagonal covariance");
+  expect(softmix::points_holding_weight(collapsed.colptr(2), n, 3) == 3 &&
+             softmix::points_holding_weight(posterior.colptr(2), n, 3) == 4,
+         "points_holding_weight counts the points holding 99% of the weight, up to d + 1");
+}
+
 }  // namespace
 
 int main() {
@@ -415,6 +526,7 @@ int main() {
   test_collapsed_component(Model::VVE);
   test_m_step_one_hot();
   test_hierarchical();
+  test_degeneracy();
   std::printf("core: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

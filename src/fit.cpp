@@ -60,6 +60,7 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
        {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
        {"iterations", Rcpp::wrap(fit.iterations)},
        {"converged", Rcpp::wrap(fit.converged)},
+       {"degenerate", Rcpp::wrap(fit.degenerate)},
        {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}});
 }
 
@@ -155,6 +156,7 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
          {"iterations", Rcpp::wrap(fit.iterations)},
          {"converged", Rcpp::wrap(fit.converged)},
          {"log_max_posterior_sum", Rcpp::wrap(result.log_max_posterior_sum)},
+         {"degenerate", Rcpp::wrap(fit.degenerate)},
          {"message", Rcpp::wrap(std::string())}});
   }
   return out;

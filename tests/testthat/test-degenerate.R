@@ -37,6 +37,24 @@ expect_singular_component <- function(code, component) {
   invisible(err)
 }
 
+# Evaluates a single fit, muffling its warning of a degenerate fit, and
+# expects that warning (of class softmix_warning, quoting $degenerate) if and
+# only if the fit is degenerate; `degenerate` TRUE or FALSE also says which.
+quiet_fit <- function(code, degenerate = NA) {
+  warned <- NULL
+  fit <- withCallingHandlers(code, softmix_warning = function(w) {
+    warned <<- w
+    invokeRestart("muffleWarning")
+  })
+  flagged <- nzchar(fit$degenerate)
+  expect_identical(!is.null(warned), flagged)
+  if (flagged && !is.null(warned)) {
+    expect_match(conditionMessage(warned), fit$degenerate, fixed = TRUE)
+  }
+  if (!is.na(degenerate)) expect_identical(flagged, degenerate)
+  fit
+}
+
 no_reg <- softmix_control(reg = 0)
 
 # 100 standard normal points and 20 copies of the point (10, 10).
@@ -65,7 +83,8 @@ test_that("every row repeated three times gives the same fit and three times the
 })
 
 test_that("a cluster of one point repeated 20 times gets a ridge covariance by default", {
-  fit <- softmix(copies_cluster, init = copies_labels, n_threads = 1)
+  fit <- quiet_fit(softmix(copies_cluster, init = copies_labels, n_threads = 1), TRUE)
+  expect_match(fit$degenerate, "component 2 is singular but for the ridge")
   expect_finite_fit(fit)
   expect_identical(fit$classification, copies_labels)
   expect_identical(unname(fit$parameters$means[2, ]), c(10, 10))
@@ -73,7 +92,7 @@ test_that("a cluster of one point repeated 20 times gets a ridge covariance by d
   # reg * var(x[, j]) (1e-10 relative: rounding in the ridge).
   ridge <- 1e-6 * apply(copies_cluster, 2, var)
   expect_max_diff(fit$parameters$covariances[, , 2], diag(ridge), 1e-10, relative = TRUE)
-  expect_finite_fit(with_seed(2, softmix(copies_cluster, k = 2, n_threads = 1)))
+  expect_finite_fit(quiet_fit(with_seed(2, softmix(copies_cluster, k = 2, n_threads = 1)), TRUE))
 })
 
 test_that("a cluster of one point repeated 20 times is a singular component with reg = 0", {
@@ -95,7 +114,8 @@ test_that("the singular-covariance error gives its advice once", {
 
 test_that("a constant column borrows the mean variance of the others for its ridge", {
   with_constant <- cbind(faithful_x, constant = 5)
-  fit <- with_seed(1, softmix(with_constant, k = 2, n_threads = 1))
+  # The constant's variance is the ridge's alone: degenerate.
+  fit <- quiet_fit(with_seed(1, softmix(with_constant, k = 2, n_threads = 1)), TRUE)
   expect_finite_fit(fit)
   # A constant has no scatter: its variance in each component is the ridge,
   # reg times the mean variance of the other columns (rounding: 1e-10).
@@ -124,7 +144,10 @@ test_that("fewer points than dimensions fit every model with the default reg", {
   wide <- with_seed(6, matrix(rnorm(50), 5, 10))
   for (model in multivariate_models) {
     for (k in 1:2) {
-      expect_finite_fit(with_seed(1, softmix(wide, k = k, model = model, n_threads = 1)))
+      # Fits whose covariance needs more than five points are degenerate.
+      fit <- quiet_fit(with_seed(1, softmix(wide, k = k, model = model, n_threads = 1)))
+      expect_finite_fit(fit)
+      if (model %in% c("EEE", "VVV")) expect_match(fit$degenerate, "ridge|points")
     }
   }
   expect_singular_component(softmix(wide, k = 1, control = no_reg, n_threads = 1), 1)
@@ -133,18 +156,20 @@ test_that("fewer points than dimensions fit every model with the default reg", {
 test_that("a single point fits one component in every model", {
   point <- matrix(c(1.5, -2), 1, 2)
   for (model in multivariate_models) {
-    fit <- softmix(point, k = 1, model = model, n_threads = 1)
+    fit <- quiet_fit(softmix(point, k = 1, model = model, n_threads = 1), TRUE)
     expect_finite_fit(fit)
     expect_identical(unname(fit$parameters$means[1, ]), c(1.5, -2))
   }
-  for (model in c("E", "V")) expect_finite_fit(softmix(3, k = 1, model = model, n_threads = 1))
+  for (model in c("E", "V")) {
+    expect_finite_fit(quiet_fit(softmix(3, k = 1, model = model, n_threads = 1), TRUE))
+  }
   expect_singular_component(softmix(point, k = 1, control = no_reg, n_threads = 1), 1)
 })
 
 test_that("as many components as points fit every model with the default reg", {
   six <- faithful_x[1:6, ]
   for (model in multivariate_models) {
-    fit <- with_seed(1, softmix(six, k = 6, model = model, n_threads = 1))
+    fit <- quiet_fit(with_seed(1, softmix(six, k = 6, model = model, n_threads = 1)), TRUE)
     expect_finite_fit(fit)
     expect_setequal(fit$classification, 1:6)
   }
@@ -242,7 +267,7 @@ test_that("a component that empties during EM stops the fit with an error naming
 })
 
 test_that("a single point among thousands gets a component of its own by default", {
-  fit <- with_seed(1, softmix(lone_point, k = 2, n_threads = 1))
+  fit <- quiet_fit(with_seed(1, softmix(lone_point, k = 2, n_threads = 1)), TRUE)
   expect_finite_fit(fit)
   alone <- fit$classification[3001]
   expect_identical(sum(fit$classification == alone), 1L)
@@ -299,4 +324,124 @@ test_that("points too far for their density to be represented still get posterio
   # Rounding only: 1e-12.
   expect_max_diff(rowSums(posterior), rep(1, 3), 1e-12)
   expect_max_diff(rowSums(e_step(far, fit$parameters)$posterior), rep(1, 3), 1e-12)
+})
+
+# Degenerate fits in model selection -----------------------------------------------
+# References: mclust::Mclust() reports singular fits with an NA BIC and picks
+# among the others; ?softmix, section "Model selection", states the criteria.
+
+# mclust's choice by BIC among k = `ks` and every model: c(k, model).
+mclust_choice <- function(data, ks = 1:9) {
+  best <- names(summary(mclust::mclustBIC(data, G = ks, verbose = FALSE)))[1]
+  parts <- strsplit(best, ",", fixed = TRUE)[[1]]
+  c(as.integer(parts[2]), parts[1])
+}
+
+# The family of a covariance model: spherical (xII), diagonal (xxI) or
+# ellipsoidal.
+model_family <- function(model) {
+  ifelse(grepl("II$", model), "spherical", ifelse(grepl("I$", model), "diagonal", "ellipsoidal"))
+}
+
+# Ten points in 20 dimensions: no ellipsoidal covariance can be estimated.
+wide_normals <- with_seed(1, matrix(rnorm(200), 10, 20))
+# Every model but EVE and VVE, whose MM steps take a minute on these data
+# with two components (VVE, 2 was the pair chosen before degenerate fits were
+# told apart, with a log-likelihood of +737).
+wide_models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EEV", "VEV", "EVV",
+                 "VVV")
+
+test_that("independent normals, 10 x 20, select a sound pair as mclust does", {
+  fit <- with_seed(1, softmix(wide_normals, k = 1:2, model = wide_models, n_threads = 1,
+                              verbose = FALSE))
+  selection <- fit$selection
+  expect_identical(fit$degenerate, "")
+  expect_identical(c(fit$k, fit$model), c(1L, "EII"))
+  degenerate <- model_family(selection$model) == "ellipsoidal"
+  # Every ellipsoidal pair is degenerate: NA criteria and a reason, but its
+  # log-likelihood (VVV, 2 reaches +839 on the ridge) and run are kept.
+  expect_true(all(is.na(selection$bic[degenerate])))
+  expect_true(all(is.na(selection$icl[degenerate])))
+  expect_true(all(grepl("singular but for the ridge|too few for a covariance",
+                        selection$message[degenerate])))
+  expect_true(all(is.finite(selection$loglik)))
+  expect_true(all(!is.na(selection$converged)))
+  expect_true(selection$loglik[selection$k == 2 & selection$model == "VVV"] > 700)
+  expect_true(all(is.finite(selection$bic[!degenerate])))
+  expect_identical(selection$message[!degenerate], rep("", sum(!degenerate)))
+  expect_identical(fit$bic, min(selection$bic, na.rm = TRUE))
+  expect_identical(sum(degenerate), 12L)
+  expect_match(summary(fit)$selection_line, "; 12 degenerate.", fixed = TRUE)
+  skip_if_not_installed("mclust")
+  reference <- mclust_choice(wide_normals, 1:2)
+  expect_identical(fit$k, as.integer(reference[1]))
+  expect_identical(model_family(fit$model), model_family(reference[2]))
+  # mclust, too, has no BIC for an ellipsoidal model here (it leaves them
+  # out when n <= d).
+  bic <- mclust::mclustBIC(wide_normals, G = 1:2, verbose = FALSE)
+  ellipsoidal <- colnames(bic)[model_family(colnames(bic)) == "ellipsoidal"]
+  expect_true(all(is.na(bic[, ellipsoidal])))
+})
+
+test_that("a selection in which every pair is degenerate is one clear error", {
+  err <- expect_error(
+    with_seed(1, softmix(wide_normals, k = 1:2, model = c("VVV", "EEE"), n_threads = 1,
+                         verbose = FALSE)),
+    class = "softmix_error"
+  )
+  expect_match(conditionMessage(err), "every (k, model) pair gave a degenerate fit", fixed = TRUE)
+  expect_match(conditionMessage(err), "singular but for the ridge", fixed = TRUE)
+})
+
+test_that("a single degenerate fit is returned with a softmix_warning naming the component", {
+  warning <- expect_warning(
+    with_seed(1, softmix(wide_normals, k = 2, model = "VVE", n_threads = 1)),
+    class = "softmix_warning"
+  )
+  expect_match(conditionMessage(warning), "degenerate: the covariance matrix of component \\d")
+  expect_match(conditionMessage(warning), "fewer components or a simpler covariance model",
+               fixed = TRUE)
+  fit <- quiet_fit(with_seed(1, softmix(wide_normals, k = 2, model = "VVE", n_threads = 1)), TRUE)
+  expect_s3_class(fit, "softmix")
+  expect_true(is.finite(fit$bic))
+  expect_output(print(fit), "Degenerate: the covariance matrix of component", fixed = TRUE)
+  # A sound fit does not warn.
+  expect_no_warning(sound <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1)))
+  expect_identical(sound$degenerate, "")
+})
+
+test_that("a component on d or fewer points is collapsed for VVV, not for VVI", {
+  # Component 2 on three points (and traces of weight elsewhere) in 3-D.
+  x <- with_seed(3, matrix(rnorm(300), 100, 3))
+  weights <- cbind(c(rep(1 - 1e-9, 97), 0, 0, 0), c(rep(1e-9, 97), 1, 1, 1))
+  # One iteration: the start's M step, then one round of EM.
+  one_round <- function(model) {
+    suppressWarnings(softmix(x, init = weights, model = model,
+                             control = plain_control(max_iter = 1), n_threads = 1),
+                     classes = "softmix_warning")
+  }
+  expect_match(one_round("VVV")$degenerate, "component 2 rests on 3 points")
+  expect_identical(one_round("VVI")$degenerate, "")
+})
+
+test_that("iris and faithful selections keep mclust's choice and flag nothing chosen", {
+  skip_if_not_installed("mclust")
+  for (data in list(iris_x, faithful_x)) {
+    fit <- with_seed(1, softmix(data, k = 1:9, model = "all", n_threads = 1, verbose = FALSE))
+    expect_identical(c(fit$k, fit$model), mclust_choice(data))
+    expect_identical(fit$degenerate, "")
+    # Few pairs are degenerate, each with a component on a point or a tie.
+    expect_lt(sum(nzchar(fit$selection$message)), 10)
+  }
+})
+
+test_that("a larger reg does not make a sound but narrow component degenerate", {
+  # With reg = 0.01 the ridge supplies 57% of setosa's variance in one
+  # direction, but its own variance there is far above a millionth of the
+  # data's; one point repeated is still degenerate.
+  labels <- kmeans_labels(iris_x, 3)
+  control <- softmix_control(reg = 0.01)
+  expect_identical(quiet_fit(softmix(iris_x, init = labels, control = control, n_threads = 1),
+                             FALSE)$degenerate, "")
+  quiet_fit(softmix(copies_cluster, init = copies_labels, control = control, n_threads = 1), TRUE)
 })

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data.h"
+#include "degenerate.h"
 #include "estep.h"
 #include "init.h"
 #include "mstep.h"
@@ -38,6 +39,7 @@ struct Fit {
   int iterations = 0;                // E and M passes over the data
   bool converged = false;
   bool posterior_written = false;  // run_em() filled the posterior it was given
+  std::string degenerate;          // "" or why the fit is degenerate (see degeneracy())
 };
 
 inline void check_finite_loglik(double loglik, int iterations) {
@@ -379,6 +381,7 @@ Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& r
   if (!best.posterior_written) {
     e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
   }
+  best.degenerate = degeneracy(x, posterior, best.params, ridge, model, n_threads);
   best.params = rescale(best.params, x.scale());
   factorize(best.params, is_shared(model));
   return best;

@@ -2,6 +2,7 @@
 #ifndef SOFTMIX_SOFTMIX_H
 #define SOFTMIX_SOFTMIX_H
 
+#include "degenerate.h"
 #include "em.h"
 #include "estep.h"
 #include "hc.h"

@@ -1,0 +1,196 @@
+// Degenerate fits: a component whose covariance only the ridge keeps
+// positive definite, or that rests on too few points to have a covariance.
+// Their log-likelihood is set by `reg`, not by the data (with reg -> 0 it
+// grows without bound), so model selection reports them with no BIC, as
+// mclust reports its singular fits, and never chooses them.
+#ifndef SOFTMIX_DEGENERATE_H
+#define SOFTMIX_DEGENERATE_H
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "data.h"
+#include "model.h"
+#include "mstep.h"
+
+namespace softmix {
+
+// The ridge's share of a fitted variance at and above which a component is
+// "singular but for the ridge". Healthy fits give shares of the order of
+// reg (1e-6 by default) times the ratio of a column's variance to the
+// component's variance along it; singular ones give about 1 (or more for the
+// models whose estimate is not linear in the scatter, where the ridge enters
+// before the estimate). On iris, faithful and mclust's diabetes and banknote
+// (k = 1..9, every model, k-means++ and hc starts) the shares were below
+// 0.02 or near 1 but for a few components on about d + 1 points (0.06 to
+// 0.75); one half reads "the ridge supplies as much variance as the data".
+constexpr double ridge_share_limit = 0.5;
+
+// A larger reg than the default holds up sound but narrow components too
+// (iris with reg = 0.01: the ridge supplies 57% of a variance of setosa), so
+// the share must also say that the component's own variance in that
+// direction is at most this fraction of the data's: with R = reg V (V the
+// columns' variances) and Sigma = S + R, a share s means v'Sv / v'Vv =
+// reg (1 - s) / s. The limit on the share is then
+// max(1/2, reg / (reg + singular_variance_ratio)), one half up to the
+// default reg = 1e-6.
+constexpr double singular_variance_ratio = 1e-6;
+
+// The share of the ridge at and above which a component is singular but for
+// the ridge, for a ridge of reg times the columns' variances.
+inline double ridge_share_threshold(double reg) {
+  return std::max(ridge_share_limit, reg / (reg + singular_variance_ratio));
+}
+
+// A component "rests on" m points when its m largest responsibilities hold
+// all but this fraction of its weight N_k. The points beyond them set its
+// covariance off the affine hull of the m points only through stray weights,
+// which EM drives to zero as the component narrows.
+constexpr double collapse_weight_tolerance = 0.01;
+
+// The largest eigenvalue of U' R U for the precision Cholesky factor U of
+// a covariance Sigma (inverse(Sigma) = U U') and R = diag(ridge): the
+// largest share max_v v'Rv / v'Sigma v of the variance in any direction
+// that the ridge supplies.
+inline double ridge_share(const arma::mat& precision_chol, const arma::vec& ridge) {
+  const std::size_t d = precision_chol.n_rows;
+  arma::mat scaled = precision_chol;
+  for (std::size_t j = 0; j < d; ++j) {
+    const double root = std::sqrt(ridge(j));
+    for (std::size_t i = 0; i < d; ++i) scaled(j, i) *= root;  // row j of U times sqrt(r_j)
+  }
+  arma::vec values;
+  if (!arma::eig_sym(values, transposed_product(scaled, scaled))) return 0.0;
+  return values.is_empty() ? 0.0 : values(values.n_elem - 1);
+}
+
+// The fewest points whose responsibilities hold all but
+// collapse_weight_tolerance of a component's weight, if at most `limit`;
+// otherwise limit + 1.
+inline std::size_t points_holding_weight(const double* responsibility, std::size_t n,
+                                         std::size_t limit) {
+  const std::size_t m = std::min(limit, n);
+  std::vector<double> r(responsibility, responsibility + n);
+  std::partial_sort(r.begin(), r.begin() + m, r.end(), std::greater<double>());
+  const double total = sum_of(responsibility, n);
+  double held = 0.0;
+  for (std::size_t j = 0; j < m; ++j) {
+    held += r[j];
+    if (held >= (1.0 - collapse_weight_tolerance) * total) return j + 1;
+  }
+  return limit + 1;
+}
+
+// Models whose components have a free shape but share one volume (EVI, EVE,
+// EVV): Sigma_k = lambda C_k with C_k proportional to the component's own
+// estimate S_k (of the ridged scatter W_k / N_k + R, in the model's basis).
+// The shared lambda can inflate a singular S_k in every direction, hiding
+// the ridge's share; it is read on S_k = c_k Sigma_k instead, where
+// c_k = tr(inverse(Sigma_k) (W_k / N_k + R)) / d (the trace needs only the
+// diagonal in the basis that diagonalises Sigma_k).
+inline bool shares_volume_only(Model model) {
+  return model == Model::EVI || model == Model::EVE || model == Model::EVV;
+}
+
+// Models whose components have their own orientation and shape (VVV; EVV,
+// which shares only the volume): a component on d or fewer points has a
+// singular scatter there, whatever the ridge.
+inline bool has_free_covariances(Model model) {
+  return model == Model::VVV || model == Model::EVV;
+}
+
+// "" if the fit is sound, otherwise a message naming the first degenerate
+// component (1-based). `params` (factorized) and `ridge` are in scaled
+// units, as at the end of EM on `x`; `posterior` is the n x K posterior
+// under `params`. A fit is degenerate when
+// (a) for some component, in some direction the ridge supplies at least
+//     ridge_share_threshold(reg) of the fitted variance (for EVI, EVE and EVV of the
+//     component's own estimate, see shares_volume_only()); for EII, VII the
+//     ridge is the mean of `ridge`, as the M step adds it; or
+// (b) for VVV and EVV, some component rests on d or fewer points (see
+//     collapse_weight_tolerance).
+// A shared covariance (EII, EEI, EEE) is one check, reported as the common one.
+inline std::string degeneracy(const Data& x, const arma::mat& posterior, const Params& params,
+                              const arma::vec& ridge, Model model, int n_threads) {
+  const std::size_t d = params.d(), k = params.k(), n = posterior.n_rows;
+  std::ostringstream msg;
+  if (has_free_covariances(model)) {
+    for (std::size_t c = 0; c < k; ++c) {
+      const std::size_t m = points_holding_weight(posterior.colptr(c), n, d);
+      if (m <= d) {
+        msg << "component " << c + 1 << " rests on " << m << (m == 1 ? " point" : " points") << " ("
+            << 100.0 * (1.0 - collapse_weight_tolerance)
+            << "% of its weight), too few for a covariance in " << d << " dimensions";
+        return msg.str();
+      }
+    }
+  }
+  // reg, from the ridge and the columns' variances it was made of.
+  const arma::vec variance = scaled_ridge(x, 1.0);
+  const double reg = sum_of(ridge) / sum_of(variance);
+  if (!(reg > 0.0)) return "";  // nothing is held up by a ridge of zero
+  const double threshold = ridge_share_threshold(reg);
+  arma::vec model_ridge = ridge;
+  if (model == Model::EII || model == Model::VII) {
+    model_ridge.fill(sum_of(ridge) / static_cast<double>(d));
+  }
+  // Volume factors c_k of shares_volume_only(), from the scatter under the
+  // posterior (one pass over the data).
+  arma::vec volume_factor(k, arma::fill::ones);
+  if (shares_volume_only(model)) {
+    const StatsLayout layout(d, k, scatter_for(model));
+    Moments moments;
+    try {
+      moments = moments_from_stats(
+          accumulate(x, layout, params.means, n_threads,
+                     [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                       const std::size_t rows = end - begin;
+                       for (std::size_t c = 0; c < k; ++c) {
+                         double* out = ws.responsibility.data() + c * block_size;
+                         std::memcpy(out, posterior.colptr(c) + begin, rows * sizeof(double));
+                         std::fill(out + rows, out + block_size, 0.0);
+                       }
+                       return 0.0;
+                     }),
+          layout, params.means);
+    } catch (const error& e) {
+      return e.what();
+    }
+    for (std::size_t c = 0; c < k; ++c) {
+      const arma::mat& u = params.precision_chol.slice(c);
+      arma::mat scatter = moments.scatter.slice(c);
+      if (model == Model::EVI) scatter = arma::diagmat(scatter);
+      scatter /= moments.weight(c);
+      for (std::size_t j = 0; j < d; ++j) scatter(j, j) += model_ridge(j);
+      // tr(U' S U) = tr(inverse(Sigma) S).
+      volume_factor(c) =
+          arma::trace(product(transposed_product(u, scatter), u)) / static_cast<double>(d);
+    }
+  }
+  const std::size_t checked = is_shared(model) ? 1 : k;
+  for (std::size_t c = 0; c < checked; ++c) {
+    const double share =
+        ridge_share(params.precision_chol.slice(c), model_ridge) / volume_factor(c);
+    if (share >= threshold) {
+      if (is_shared(model)) {
+        msg << "the common covariance matrix";
+      } else {
+        msg << "the covariance matrix of component " << c + 1;
+      }
+      // Above 1 for the models whose estimate is not linear in the scatter.
+      msg << " is singular but for the ridge (`reg` supplies "
+          << std::min(100.0, std::round(100.0 * share)) << "% of its variance in some direction)";
+      return msg.str();
+    }
+  }
+  return "";
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_DEGENERATE_H
