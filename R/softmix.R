@@ -374,7 +374,7 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   }
   if (length(k) == 1L && length(models) == 1L) {
     fit <- fit_one(data, k, models, start, n_init, control, n_threads, call)
-    if (!fit$converged) {
+    if (!fit$converged && !nzchar(fit$degenerate)) {
       softmix_warn(sprintf(
         "EM stopped at max_iter = %d before converging (tol = %s). %s",
         control$max_iter, format(control$tol),
@@ -638,7 +638,8 @@ fit_criteria <- function(loglik, log_max_posterior_sum, model, n, d, k) {
 #' Warn once about every pair whose EM stopped at max_iter before converging
 #' @noRd
 warn_unconverged <- function(selection, control, call) {
-  stopped <- which(!is.na(selection$converged) & !selection$converged)
+  # Degenerate fits say why they stopped in their message.
+  stopped <- which(!is.na(selection$converged) & !selection$converged & !nzchar(selection$message))
   if (length(stopped) == 0L) return(invisible())
   pairs <- paste0(selection$model[stopped], ",", selection$k[stopped])
   softmix_warn(sprintf(

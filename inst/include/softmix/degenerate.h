@@ -69,6 +69,42 @@ inline double ridge_share(const arma::mat& precision_chol, const arma::vec& ridg
   return values.is_empty() ? 0.0 : values(values.n_elem - 1);
 }
 
+// "" or, for the first component whose own estimate W_k / N_k + R of an M
+// step's moments the ridge R holds up (its share of the variance in some
+// direction at least `threshold`, see ridge_share_threshold()), why. The
+// models fitted by MM steps (EVE, VVE) never settle while a component
+// collapses under the ridge, each M step running its inner iterations to
+// their cap, so EM stops there (see run_em()).
+inline std::string ridge_held_component(const Moments& m, const arma::vec& ridge,
+                                        double threshold) {
+  const std::size_t d = m.means.n_rows, k = m.means.n_cols;
+  arma::vec inverse_root(d);
+  for (std::size_t j = 0; j < d; ++j) {
+    if (!(ridge(j) > 0.0)) return "";
+    inverse_root(j) = 1.0 / std::sqrt(ridge(j));
+  }
+  arma::mat whitened(d, d);
+  arma::vec values;
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i < d; ++i) {
+        whitened(i, j) = m.scatter(i, j, c) * inverse_root(i) * inverse_root(j) / m.weight(c);
+      }
+    }
+    // The ridge's share along an eigenvector with eigenvalue e is 1 / (1 + e).
+    if (!arma::eig_sym(values, symmetric_upper(whitened)) || values.is_empty()) continue;
+    const double share = 1.0 / (1.0 + std::max(0.0, values(0)));
+    if (share >= threshold) {
+      std::ostringstream msg;
+      msg << "the covariance matrix of component " << c + 1
+          << " is singular but for the ridge (`reg` supplies "
+          << std::round(100.0 * share) << "% of its variance in some direction)";
+      return msg.str();
+    }
+  }
+  return "";
+}
+
 // The fewest points whose responsibilities hold all but
 // collapse_weight_tolerance of a component's weight, if at most `limit`;
 // otherwise limit + 1.

@@ -141,6 +141,12 @@ inline bool params_from_vector(const std::vector<double>& v, const Params& like,
   return true;
 }
 
+// Thrown by an M step of EVE or VVE whose moments the ridge holds up.
+class held_by_ridge : public error {
+ public:
+  using error::error;
+};
+
 // EM from `params` until the stopping rule of `control` holds for the
 // log-likelihoods of the accepted parameters (see ConvergenceTest), or
 // until max_iter passes over the data. Each pass computes, at once, the
@@ -158,6 +164,11 @@ inline bool params_from_vector(const std::vector<double>& v, const Params& like,
 // candidate) and its log-likelihood is at least theta1's; else EM goes on
 // from theta2, as plain EM would. So the trace of accepted log-likelihoods
 // never falls where plain EM's would not (with reg = 0).
+//
+// For EVE and VVE with a ridge, EM stops (unconverged, with the reason in
+// `degenerate`) at the first M step whose moments the ridge holds up: such
+// a fit is degenerate whatever EM does next, and its MM steps would run to
+// their cap at every iteration.
 //
 // The returned log-likelihood is that of the returned parameters: with
 // max_iter = t and no acceleration, exactly t E+M rounds and one last E
@@ -190,8 +201,25 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
   // The M step from statistics of p. The inner iterations of the M steps
   // without closed form start at p, so that no M step lowers the expected
   // complete-data log-likelihood.
+  // EVE and VVE: a component collapsing under the ridge ends EM there (see
+  // ridge_held_component()); m_step_from() throws held_by_ridge.
+  const bool watch_ridge = (model == Model::EVE || model == Model::VVE) && sum_of(ridge) > 0.0;
+  const double ridge_threshold =
+      watch_ridge ? ridge_share_threshold(sum_of(ridge) / sum_of(scaled_ridge(x, 1.0))) : 0.0;
   const auto m_step_from = [&](const std::vector<double>& s, const Params& p) {
-    return params_from_moments(moments_from_stats(s, layout, p.means), model, ridge, &p, inner);
+    const Moments moments = moments_from_stats(s, layout, p.means);
+    if (watch_ridge) {
+      const std::string why = ridge_held_component(moments, ridge, ridge_threshold);
+      if (!why.empty()) throw held_by_ridge(why);
+    }
+    return params_from_moments(moments, model, ridge, &p, inner);
+  };
+  // The end at a degenerate fit: the last accepted parameters, unconverged.
+  const auto degenerate_at = [&](Params at, const held_by_ridge& e) {
+    fit.degenerate = e.what();
+    fit.loglik = fit.loglik_trace.back();
+    fit.params = std::move(at);
+    return fit;
   };
   // The end at max_iter: one last E step at `last`, which writes the posterior.
   const auto finish = [&](Params last) {
@@ -225,7 +253,12 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
   double step_max = 1.0;
   constexpr double step_factor = 4.0;
   for (;;) {
-    Params theta1 = have_next0 ? std::move(next0) : m_step_from(stats0, theta0);
+    Params theta1;
+    try {
+      theta1 = have_next0 ? std::move(next0) : m_step_from(stats0, theta0);
+    } catch (const held_by_ridge& e) {
+      return degenerate_at(std::move(theta0), e);
+    }
     have_next0 = false;
     if (fit.iterations >= control.max_iter) return finish(std::move(theta1));
     std::vector<double> stats1;
@@ -240,7 +273,12 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
       stats0 = std::move(stats1);
       continue;
     }
-    Params theta2 = m_step_from(stats1, theta1);
+    Params theta2;
+    try {
+      theta2 = m_step_from(stats1, theta1);
+    } catch (const held_by_ridge& e) {
+      return degenerate_at(std::move(theta1), e);
+    }
     const std::vector<double> p0 = parameter_vector(theta0), p1 = parameter_vector(theta1),
                               p2 = parameter_vector(theta2);
     std::vector<double> r(p0.size()), v(p0.size());
@@ -381,7 +419,9 @@ Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& r
   if (!best.posterior_written) {
     e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
   }
-  best.degenerate = degeneracy(x, posterior, best.params, ridge, model, n_threads);
+  if (best.degenerate.empty()) {
+    best.degenerate = degeneracy(x, posterior, best.params, ridge, model, n_threads);
+  }
   best.params = rescale(best.params, x.scale());
   factorize(best.params, is_shared(model));
   return best;
