@@ -206,13 +206,16 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
   const bool watch_ridge = (model == Model::EVE || model == Model::VVE) && sum_of(ridge) > 0.0;
   const double ridge_threshold =
       watch_ridge ? ridge_share_threshold(sum_of(ridge) / sum_of(scaled_ridge(x, 1.0))) : 0.0;
-  const auto m_step_from = [&](const std::vector<double>& s, const Params& p) {
+  // `start`, where the inner iterations start, is p itself but for an
+  // extrapolated p outside the model's space.
+  const auto m_step_from = [&](const std::vector<double>& s, const Params& p,
+                               const Params* start = nullptr) {
     const Moments moments = moments_from_stats(s, layout, p.means);
     if (watch_ridge) {
       const std::string why = ridge_held_component(moments, ridge, ridge_threshold);
       if (!why.empty()) throw held_by_ridge(why);
     }
-    return params_from_moments(moments, model, ridge, &p, inner);
+    return params_from_moments(moments, model, ridge, start != nullptr ? start : &p, inner);
   };
   // The end at a degenerate fit: the last accepted parameters, unconverged.
   const auto degenerate_at = [&](Params at, const held_by_ridge& e) {
@@ -328,7 +331,9 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
     try {
       candidate_loglik = evaluate(candidate, candidate_stats);
       if (!closed && std::isfinite(candidate_loglik)) {
-        candidate = m_step_from(candidate_stats, candidate);
+        // Its inner iterations start from theta2, a mixture of the model
+        // near it: nothing to keep there but their number small.
+        candidate = m_step_from(candidate_stats, candidate, &theta2);
         candidate_loglik = fit.iterations < control.max_iter
                                ? evaluate(candidate, candidate_stats)
                                : -std::numeric_limits<double>::infinity();
