@@ -8,13 +8,19 @@
 #' Each iteration computes the responsibilities under the current parameters
 #' (E step; see [e_step()]) and re-estimates the parameters by weighted
 #' maximum likelihood (M step; see [m_step()]), in one pass over the data.
-#' With `reg = 0` the log-likelihood never decreases; the default ridge
-#' (see [softmix_control()]) makes each M step a slightly penalised estimate,
-#' so the log-likelihood can fall by a negligible amount (of the order of
-#' `reg` relative) near convergence. EM stops when its relative change
-#' \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} falls below `control$tol` or
-#' after `control$max_iter` iterations. The returned posterior and
-#' log-likelihood belong to the returned parameters.
+#' By default EM is accelerated by SQUAREM extrapolation (Varadhan and
+#' Roland 2008; see `accelerate` in [softmix_control()]): a step that
+#' combines two EM steps is kept only when it gives a mixture of the model
+#' whose log-likelihood is at least that of the last EM step, so the
+#' log-likelihood of the accepted parameters (`$loglik_trace`) never
+#' decreases with `reg = 0`. The default ridge makes each M step a slightly
+#' penalised estimate, so the log-likelihood can fall by a negligible amount
+#' (of the order of `reg` relative) near convergence. EM stops when the
+#' relative change \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} between
+#' accepted parameters falls below `control$tol` (or by Aitken's rule, see
+#' `stopping`), or after `control$max_iter` passes over the data, with a
+#' warning. The returned posterior and log-likelihood belong to the returned
+#' parameters.
 #'
 #' @section Covariance models:
 #' The covariance matrix of component k is parameterised as
@@ -100,6 +106,14 @@
 #' A pair whose fit fails (for example a singular covariance with `reg = 0`)
 #' is reported in the table with its error message and skipped.
 #'
+#' On small data, where one pass over the data is too little work to share
+#' between threads, the pairs are fitted side by side, one per thread, and
+#' the chosen pair's posterior is computed again from its parameters; on
+#' large data the threads share each pass and the pairs are fitted in turn.
+#' The result is the same either way, bit for bit, and the same for any
+#' number of threads. Pairs that stop at `max_iter` before converging are
+#' named in one warning.
+#'
 #' A pair whose fit is degenerate is reported with its log-likelihood, `NA`
 #' as `bic` and `icl` and a message saying why, and is never chosen, as
 #' mclust reports such fits with no BIC. A fit is degenerate when the ridge
@@ -151,34 +165,40 @@
 #'
 #' @section Starting values:
 #' EM finds a local maximum of the likelihood near its start, so the start
-#' matters. In a selection over several `k` or models, starts that do not
-#' depend on the covariance model are made once per `k` and shared by every
-#' model: the `"hc"` tree is built once and cut at each `k`, and the
-#' `n_init` k-means++ partitions of each `k` are drawn once (in increasing
-#' `k`, before any fit) and each model is fitted from the same partitions.
-#' `"random"` starts are drawn for each pair.
+#' matters. The default, `init = c("hc", "kmeans++")`, makes two starts:
+#' mclust's, the partition of model-based hierarchical clustering, and a
+#' k-means++ partition. Each runs until the relative change of its
+#' log-likelihood falls below 1e-5, mclust's default tolerance, and the one
+#' with the higher log-likelihood there runs on to `control$tol`. So the fit
+#' reaches at least what mclust's default reaches from its own start, bar a
+#' different optimum reached by the extrapolated steps, and usually more:
+#' the k-means++ start often finds a higher optimum, and the tighter
+#' tolerance goes further up the same one. In a selection over several `k`
+#' or models, starts that do not depend on the covariance model are made
+#' once per `k` and shared by every model: the `"hc"` tree is built once
+#' (on a subset of 2000 rows drawn first, for larger data) and cut at each
+#' `k`, and the `n_init` k-means++ partitions of each `k` are drawn once (in
+#' increasing `k`, before any fit) and each model is fitted from the same
+#' partitions. `"random"` starts are drawn for each pair.
 #'
-#' The default was chosen by measuring, with `Rscript bench/init-compare.R`
-#' in the package sources: 13 data sets from mclust (diabetes, banknote,
-#' wreath, thyroid, chevron, acidity, 3000 rows of GvHD.pos) and R (faithful,
-#' iris, USArrests, trees, swiss, quakes), `k = 2:6`, models VVV, EEE, VVI
-#' and VII (V and E for acidity), 3 seeds: 750 trials, each comparing the
-#' log-likelihoods the starts reached with the default control.
+#' The default was measured against mclust's `Mclust(x, G = 1:9)` with
+#' `Rscript bench/init-compare.R` in the package sources, on the
+#' (k, model) pairs of `softmix(x, k = 1:9, model = "all")` that both fit
+#' (`bench/init-compare.md` has the run, the pairs where mclust is higher,
+#' and the older comparison of single starts):
 #'
-#' | start | at the best optimum | mean shortfall | time of all fits |
-#' |---|---|---|---|
-#' | `"kmeans++"` | 47.1% | 38.5 | 5.5 s |
-#' | `"hc"` | 45.9% | 25.2 | 9.9 s |
-#' | `"kmeans++"`, `n_init = 5` | 77.6% | 20.3 | 19.2 s |
-#' | `"random"` | 35.5% | 104.6 | 6.4 s |
-#'
-#' "At the best optimum": within 1e-6 (relative) of the highest
-#' log-likelihood any start reached in the trial; shortfall: that highest
-#' value minus the start's. Head to head, `"hc"` ended higher than
-#' `"kmeans++"` in 223 trials, lower in 267 and the same in 260, by a median
-#' of 13.6 and 13.2: neither start is better, so the default stays
-#' `"kmeans++"`, which costs less. More starts (`n_init`) help most. `"hc"`
-#' gives the same start on every run, and the start mclust uses.
+#' | data | n | fits | at least as high | NA s / m / both | softmix pick (BIC) | mclust pick (BIC) | BIC as good |
+#' |---|---|---|---|---|---|---|---|
+#' | faithful | 272 | 123 | 100.0% | 3 / 0 / 0 | EEE,3 (2314.3) | EEE,3 (2314.3) | yes |
+#' | iris | 150 | 115 | 99.1% | 6 / 2 / 3 | VEV,2 (561.7) | VEV,2 (561.7) | yes |
+#' | diabetes | 145 | 110 | 98.2% | 16 / 0 / 0 | VVV,3 (4751.3) | VVV,3 (4751.3) | yes |
+#' | banknote | 200 | 117 | 95.7% | 2 / 6 / 1 | VVE,3 (1602.8) | VVE,3 (1607.6) | yes |
+#' | thyroid | 215 | 109 | 99.1% | 12 / 1 / 4 | VVI,3 (4777.9) | VVI,3 (4777.9) | yes |
+#' | wreath | 1000 | 126 | 100.0% | 0 / 0 / 0 | VVV,9 (12190.8) | VVV,8 (12355.5) | yes |
+#' | chevron | 1104 | 126 | 99.2% | 0 / 0 / 0 | EEV,9 (21510.8) | EEV,9 (21520.2) | yes |
+#' | acidity | 155 | 14 | 92.9% | 4 / 0 / 0 | E,2 (392.1) | E,2 (392.1) | yes |
+#' | GvHD.pos | 9083 | 126 | 100.0% | 0 / 0 / 0 | VVV,9 (417577.4) | VVV,9 (418458.1) | yes |
+#' | **all** |  | 966 | 98.9% | 43 / 9 / 8 |  |  | 9 / 9 |
 #'
 #' @section Degenerate data:
 #' softmix never returns NaN and never crashes on data that make the
@@ -216,8 +236,9 @@
 #' @param model Covariance model code(s); see the section below. `"all"`
 #'   selects among every implemented model.
 #' @param init How to start EM (see the section on starting values):
-#'   * `c("hc", "kmeans++")` (default): both starts below, EM from each, the
-#'     fit with the highest log-likelihood kept.
+#'   * `c("hc", "kmeans++")` (default): both starts below, each run to
+#'     mclust's tolerance (1e-5), the better one then run on to
+#'     `control$tol` (see `n_init`).
 #'   * `"kmeans++"`: k-means++ seeding (Arthur and Vassilvitskii
 #'     2007) refined by up to 10 Lloyd iterations, then one M step from that
 #'     partition. Draws from R's random number generator, so `set.seed()`
