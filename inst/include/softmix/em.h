@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -56,6 +57,31 @@ struct NoHost {
   StdRandom random{42};
   void check_interrupt() {}
   double uniform() { return random.uniform(); }
+};
+
+// Any host behind two function pointers. The EM driver takes its host
+// through this, so it is compiled once, not once per host type: each copy
+// of it is a large function with its debug information.
+class HostRef {
+ public:
+  template <typename Host>
+  explicit HostRef(Host& host)
+      : host_(&host), check_(&check_interrupt_of<Host>), uniform_(&uniform_of<Host>) {}
+  void check_interrupt() { check_(host_); }
+  double uniform() { return uniform_(host_); }
+
+ private:
+  template <typename Host>
+  static void check_interrupt_of(void* host) {
+    static_cast<Host*>(host)->check_interrupt();
+  }
+  template <typename Host>
+  static double uniform_of(void* host) {
+    return static_cast<Host*>(host)->uniform();
+  }
+  void* host_;
+  void (*check_)(void*);
+  double (*uniform_)(void*);
 };
 
 // The stopping rule applied to the log-likelihoods of the accepted
@@ -175,14 +201,15 @@ class held_by_ridge : public error {
 // step, which writes the n x K posterior if `posterior` is not null.
 // Parameters and ridge are in scaled units, log-likelihoods in the data's
 // own.
-template <typename Host>
-Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
-           const Control& control, int n_threads, Host& host, double* posterior = nullptr) {
+inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
+                  const Control& control, int n_threads, HostRef host,
+                  double* posterior = nullptr) {
   const StatsLayout layout(x.n_cols, params.k(), scatter_for(model));
   const double log_jacobian = static_cast<double>(x.n_rows) * x.log_jacobian;
   // The inner iterations of the M steps without closed form check for an
   // interrupt now and then.
-  const InnerControl inner = interruptible_inner(host);
+  InnerControl inner = interruptible_inner(host);
+  const double exact_inner_tol = inner.tol;
   Fit fit;
   ConvergenceTest test(control, fit.loglik_trace);
 
@@ -215,6 +242,16 @@ Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
       const std::string why = ridge_held_component(moments, ridge, ridge_threshold);
       if (!why.empty()) throw held_by_ridge(why);
     }
+    // Far from convergence an M step need not be exact, only not lower the
+    // expected log-likelihood, which its inner iterations never do (a
+    // generalised EM step): their tolerance is a hundredth of EM's last
+    // relative change, at most 1e-4, and tightens to the exact one as EM
+    // converges.
+    const std::size_t t = fit.loglik_trace.size();
+    const double change = t >= 2 ? std::abs(fit.loglik_trace[t - 1] - fit.loglik_trace[t - 2]) /
+                                       (1.0 + std::abs(fit.loglik_trace[t - 1]))
+                                 : 1.0;
+    inner.tol = std::max(exact_inner_tol, std::min(1e-4, 0.01 * change));
     return params_from_moments(moments, model, ridge, start != nullptr ? start : &p, inner);
   };
   // The end at a degenerate fit: the last accepted parameters, unconverged.
@@ -371,10 +408,9 @@ constexpr double screening_tol = 1e-5;
 // run on from where it stopped (the next best if that fails), its
 // iterations and trace continued. A start that fails is skipped while
 // another succeeds.
-template <typename Host, typename MakeStart>
-Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
-                   const Control& control, int runs, int n_threads, Host& host,
-                   arma::mat& posterior, MakeStart&& start) {
+inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
+                          const Control& control, int runs, int n_threads, HostRef host,
+                          arma::mat& posterior, const std::function<Params(int)>& start) {
   const bool screen = runs > 1 && control.tol < screening_tol;
   Control first = control;
   if (screen) first.tol = screening_tol;
@@ -394,11 +430,15 @@ Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& r
   }
   if (candidates.empty()) throw error("every start failed; the last: " + last_error);
   // Best first; equal log-likelihoods keep the earlier start.
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Fit& a, const Fit& b) { return a.loglik > b.loglik; });
+  std::vector<std::size_t> order(candidates.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return candidates[a].loglik > candidates[b].loglik;
+  });
   Fit best;
   bool have_best = false;
-  for (Fit& candidate : candidates) {
+  for (const std::size_t index : order) {
+    Fit& candidate = candidates[index];
     if (!screen || !candidate.converged || candidate.iterations >= control.max_iter) {
       best = std::move(candidate);
       have_best = true;
@@ -444,7 +484,8 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
   const Data x(matrix);
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = start == Start::given ? 1 : std::max(1, n_init);
-  return best_of_starts(x, k, model, ridge, control, runs, n_threads, host, posterior, [&](int) {
+  return best_of_starts(x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior,
+                        [&](int) {
     if (start == Start::given) {
       Params initial = rescale(*given, x.inverse_scale);
       factorize(initial, is_shared(model));
@@ -470,7 +511,7 @@ Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model mo
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = static_cast<int>(partitions.size());
   if (runs == 0) throw error("no starting partition");
-  return best_of_starts(x, k, model, ridge, control, runs, n_threads, host, posterior,
+  return best_of_starts(x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior,
                         [&](int run) {
                           return params_from_labels(x, partitions[run], k, model, ridge, n_threads,
                                                     interruptible_inner(host));

@@ -85,8 +85,8 @@ SelectionResult fit_selection_job(const Data& x, const arma::vec& ridge, const S
   try {
     const auto& partitions = *job.partitions;
     result.fit = best_of_starts(
-        x, job.k, job.model, ridge, control, static_cast<int>(partitions.size()), n_threads, host,
-        scratch, [&](int run) {
+        x, job.k, job.model, ridge, control, static_cast<int>(partitions.size()), n_threads,
+        HostRef(host), scratch, [&](int run) {
           return params_from_labels(x, partitions[run], job.k, job.model, ridge, n_threads,
                                     interruptible_inner(host));
         });
