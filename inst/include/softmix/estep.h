@@ -89,8 +89,24 @@ struct BlockWorkspace {
         offsets(k, 392) {}
 };
 
-inline std::vector<BlockWorkspace> make_workspaces(int n_threads, std::size_t d, std::size_t k) {
-  return std::vector<BlockWorkspace>(static_cast<std::size_t>(n_threads), BlockWorkspace(d, k));
+// The calling thread's workspaces for n_threads threads, kept from pass to
+// pass while d and K stay the same: allocating and zeroing them anew cost
+// more than the arithmetic of a pass over a few hundred rows. Each pass
+// writes what it reads; the parts nobody writes (padding, the zero row)
+// keep the zeros they were allocated with.
+inline std::vector<BlockWorkspace>& workspaces_for(int n_threads, std::size_t d, std::size_t k) {
+  struct Cache {
+    std::vector<BlockWorkspace> workspaces;
+    std::size_t d = 0, k = 0;
+  };
+  thread_local Cache cache;
+  const std::size_t threads = static_cast<std::size_t>(n_threads);
+  if (cache.d != d || cache.k != k || cache.workspaces.size() < threads) {
+    cache.workspaces = std::vector<BlockWorkspace>(threads, BlockWorkspace(d, k));
+    cache.d = d;
+    cache.k = k;
+  }
+  return cache.workspaces;
 }
 
 // Copies rows [begin, end) of the data, scaled, into the panel and
@@ -199,7 +215,7 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
   const std::size_t n = x.n_rows;
   const std::size_t k = params.k();
   const Kernels kernels = active_kernels();
-  std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, params.d(), k);
+  std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, params.d(), k);
   std::vector<double> total;
   reduce_blocks(n, 1, n_threads, pass_row_work(params.d(), k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {

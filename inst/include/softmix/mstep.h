@@ -821,7 +821,7 @@ template <typename FillWeights>
 std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const arma::mat& centres,
                                int n_threads, FillWeights&& fill) {
   const Kernels kernels = active_kernels();
-  std::vector<BlockWorkspace> workspaces = make_workspaces(n_threads, layout.d, layout.k);
+  std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, layout.d, layout.k);
   std::vector<double> total;
   reduce_blocks(x.n_rows, layout.length, n_threads, pass_row_work(layout.d, layout.k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
