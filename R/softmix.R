@@ -179,7 +179,10 @@
 #' (on a subset of 2000 rows drawn first, for larger data) and cut at each
 #' `k`, and the `n_init` k-means++ partitions of each `k` are drawn once (in
 #' increasing `k`, before any fit) and each model is fitted from the same
-#' partitions. `"random"` starts are drawn for each pair.
+#' partitions. `"random"` starts are drawn for each pair. A partition equal
+#' to an earlier one up to the names of its labels (k-means++ and the tree
+#' often agree on well separated data) is dropped: it would repeat that
+#' start's fit.
 #'
 #' The default was measured against mclust's `Mclust(x, G = 1:9)` with
 #' `Rscript bench/init-compare.R` in the package sources, on the

@@ -504,6 +504,18 @@ void test_degeneracy() {
 
 }  // namespace
 
+// Partitions equal up to the names of their labels are one start.
+void test_repeated_partitions() {
+  const std::uint32_t none = softmix::unlabelled;
+  std::vector<std::vector<std::uint32_t>> partitions = {
+      {0, 0, 1, 2}, {2, 2, 0, 1}, {0, 1, 1, 2}, {1, 1, 2, 0}, {0, 0, 1, none}};
+  softmix::drop_repeated_partitions(partitions);
+  expect(partitions.size() == 3, "repeated partitions: three distinct of five");
+  expect(partitions[0] == std::vector<std::uint32_t>({0, 0, 1, 2}) &&
+             partitions[1] == std::vector<std::uint32_t>({0, 1, 1, 2}),
+         "repeated partitions: the first of each kept, in order");
+}
+
 int main() {
   using softmix::Model;
   for (Model model :
@@ -527,6 +539,7 @@ int main() {
   test_m_step_one_hot();
   test_hierarchical();
   test_degeneracy();
+  test_repeated_partitions();
   std::printf("core: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -41,6 +41,7 @@ std::vector<std::vector<std::uint32_t>> partitions_from_matrix(const Rcpp::Integ
           label == NA_INTEGER ? softmix::unlabelled : static_cast<std::uint32_t>(label - 1);
     }
   }
+  softmix::drop_repeated_partitions(starts);
   return starts;
 }
 

@@ -3,6 +3,7 @@
 #ifndef SOFTMIX_INIT_H
 #define SOFTMIX_INIT_H
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -171,6 +172,33 @@ inline Params params_from_labels(const Data& x, const std::vector<std::uint32_t>
         return fill_one_hot(labels, k, begin, end, ws);
       },
       inner);
+}
+
+// Drops every partition equal to an earlier one up to the names of its
+// labels (k-means++ and hierarchical clustering often agree on well
+// separated data): EM from it would only repeat that start's fit.
+inline void drop_repeated_partitions(std::vector<std::vector<std::uint32_t>>& partitions) {
+  const auto canonical = [](const std::vector<std::uint32_t>& labels) {
+    std::vector<std::uint32_t> out(labels.size()), names;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (labels[i] == unlabelled) {  // left out of the first M step: not a name
+        out[i] = unlabelled;
+        continue;
+      }
+      const auto at = std::find(names.begin(), names.end(), labels[i]);
+      out[i] = static_cast<std::uint32_t>(at - names.begin());
+      if (at == names.end()) names.push_back(labels[i]);
+    }
+    return out;
+  };
+  std::vector<std::vector<std::uint32_t>> seen, kept;
+  for (auto& partition : partitions) {
+    std::vector<std::uint32_t> form = canonical(partition);
+    if (std::find(seen.begin(), seen.end(), form) != seen.end()) continue;
+    seen.push_back(std::move(form));
+    kept.push_back(std::move(partition));
+  }
+  partitions = std::move(kept);
 }
 
 // Rounds of Lloyd's algorithm after k-means++ seeding.
