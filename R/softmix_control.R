@@ -7,8 +7,12 @@
 #'   "relative"` (the default) EM stops when the relative change of the
 #'   log-likelihood between accepted parameters, \eqn{|\ell_t - \ell_{t-1}| /
 #'   (1 + |\ell_t|)}, falls below `tol`; with `stopping = "aitken"`, when
-#'   Aitken's estimate of the distance to the limit of the log-likelihood
-#'   does (relative to \eqn{1 + |\ell_t|}). `0` runs until `max_iter`.
+#'   Aitken's estimate of the distance to the limit of the log-likelihood,
+#'   \eqn{\Delta_t a_t / (1 - a_t)} with \eqn{\Delta_t = \ell_t - \ell_{t-1}}
+#'   and rate \eqn{a_t = \Delta_t / \Delta_{t-1}} in \eqn{[0, 1)}, does
+#'   (relative to \eqn{1 + |\ell_t|}) and the last relative change is below
+#'   \eqn{\sqrt{tol}} (McNicholas et al. 2010); a rate outside \eqn{[0, 1)}
+#'   stops only on a change of zero. `0` runs until `max_iter`.
 #' @param max_iter Maximum number of EM iterations: passes over the data,
 #'   each an E step and an M step; a whole number, at least 1. With
 #'   `max_iter = t` and `accelerate = FALSE` a fit performs exactly `t` E and
