@@ -39,7 +39,8 @@ install_missing <- function(packages) {
   message("Installing from CRAN: ", paste(missing, collapse = ", "))
   repos <- getOption("repos")
   if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
-    repos <- c(CRAN = "https://cloud.r-project.org")
+    stop("no CRAN mirror is set: add options(repos = c(CRAN = \"<mirror URL>\")) to ",
+         "~/.Rprofile (or R's Rprofile.site), with the URL of a CRAN mirror, and run again")
   }
   utils::install.packages(missing, repos = repos)
 }

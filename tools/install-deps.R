@@ -9,7 +9,8 @@ if (length(missing) > 0) {
   message("Installing from CRAN: ", paste(missing, collapse = ", "))
   repos <- getOption("repos")
   if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
-    repos <- c(CRAN = "https://cloud.r-project.org")
+    stop("no CRAN mirror is set: add options(repos = c(CRAN = \"<mirror URL>\")) to ",
+         "~/.Rprofile (or R's Rprofile.site), with the URL of a CRAN mirror, and run again")
   }
   install.packages(missing, repos = repos, Ncpus = max(1L, parallel::detectCores()))
   still <- missing[!vapply(missing, requireNamespace, logical(1), quietly = TRUE)]
