@@ -106,10 +106,13 @@
 #' A pair whose fit fails (for example a singular covariance with `reg = 0`)
 #' is reported in the table with its error message and skipped.
 #'
-#' On small data, where one pass over the data is too little work to share
-#' between threads, the pairs are fitted side by side, one per thread, and
-#' the chosen pair's posterior is computed again from its parameters; on
-#' large data the threads share each pass and the pairs are fitted in turn.
+#' With several threads the pairs are fitted side by side, one per thread,
+#' while the posterior matrices the threads hold at once (n times the
+#' largest `k` numbers each) stay under 256 MB, and the chosen pair's
+#' posterior is computed again from its parameters; no thread then waits for
+#' another, which on a busy machine costs a scheduler time slice each time.
+#' On larger data the threads share each pass and the pairs are fitted in
+#' turn.
 #' The result is the same either way, bit for bit, and the same for any
 #' number of threads. Pairs that stop at `max_iter` before converging are
 #' named in one warning.

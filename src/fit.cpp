@@ -133,8 +133,8 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
                                     &starts[j]};
     largest_k = std::max(largest_k, static_cast<std::size_t>(k[j]));
   }
-  const softmix::SelectionPlan plan = softmix::plan_selection(
-      n, x.ncol(), largest_k, pairs, softmix::cap_threads(n_threads));
+  const softmix::SelectionPlan plan =
+      softmix::plan_selection(n, largest_k, pairs, softmix::cap_threads(n_threads));
   RHost host;
   const auto report = [&](int done) {
     if (progress.isNotNull()) Rcpp::Function(progress.get())(done);

@@ -19,12 +19,13 @@
 
 namespace softmix {
 
-// A pass of the largest fit below this much work (see pass_row_work()),
-// about a twentieth of a second of arithmetic, makes the data small enough
-// to fit the pairs side by side: each fit then holds its posterior and
-// workspace at once, and no thread ever waits for another at a barrier.
-// Above it, the threads share each pass, and one fit runs at a time.
-constexpr double max_work_for_parallel_fits = 64.0 * 1024 * 1024;
+// The pairs of a selection run side by side, one thread each, while the
+// posteriors the workers hold at once (n x K doubles each, for the largest
+// K) take at most this many doubles, 256 MB: no thread then ever waits for
+// another at a barrier, which on a busy machine costs a scheduler time
+// slice each time. Beyond it the threads share each pass and one fit runs
+// at a time, holding one posterior.
+constexpr double max_parallel_posterior_doubles = 32.0 * 1024 * 1024;
 
 struct SelectionJob {
   std::size_t k;
@@ -47,12 +48,13 @@ struct SelectionPlan {
   int threads_per_fit = 1;
 };
 
-inline SelectionPlan plan_selection(std::size_t n, std::size_t d, std::size_t largest_k,
-                                    std::size_t pairs, int n_threads) {
+inline SelectionPlan plan_selection(std::size_t n, std::size_t largest_k, std::size_t pairs,
+                                    int n_threads) {
   SelectionPlan plan;
-  const double work = static_cast<double>(n) * pass_row_work(d, largest_k);
-  if (n_threads > 1 && pairs > 1 && work < max_work_for_parallel_fits) {
-    plan.workers = static_cast<int>(std::min<std::size_t>(pairs, n_threads));
+  const int workers = static_cast<int>(std::min<std::size_t>(pairs, std::max(n_threads, 1)));
+  const double held = static_cast<double>(n) * static_cast<double>(largest_k) * workers;
+  if (workers > 1 && held <= max_parallel_posterior_doubles) {
+    plan.workers = workers;
   } else {
     plan.threads_per_fit = n_threads;
   }
