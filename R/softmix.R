@@ -623,7 +623,7 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
 }
 
 #' Fit the pairs from shared partitions in the core, side by side on the
-#' threads when the data are small: a list with, for each pair, a summary
+#' threads while their posteriors fit in memory: a list with, for each pair, a summary
 #' (the fit without its n x K matrices, see complete_fit()) or the
 #' softmix_error of a failed pair
 #' @noRd

@@ -111,7 +111,7 @@ Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::st
 }
 
 // Every (k[j], model[j]) pair from the partitions of its k (partitions[j]),
-// side by side on the threads when the data are small (see
+// side by side on the threads while their posteriors fit in memory (see
 // softmix::plan_selection()). Returns one list per pair: its statistics and
 // parameters, or `message` for a pair that failed; no n x K matrices.
 // progress(done), if not NULL, is called on this thread as pairs finish.

@@ -1,6 +1,7 @@
-// The (k, model) pairs of a model selection: fitted one after another with
-// the threads inside each fit, or, for small data, side by side with one
-// thread each. Every fit is the same either way.
+// The (k, model) pairs of a model selection: side by side with one thread
+// each while their posteriors fit in memory (see plan_selection()), or one
+// after another with the threads inside each fit. Every fit is the same
+// either way.
 #ifndef SOFTMIX_SELECTION_H
 #define SOFTMIX_SELECTION_H
 
