@@ -40,11 +40,12 @@
 #' e <- e_step(faithful, fit$parameters, n_threads = 1)
 #' all.equal(e$posterior, fit$posterior)
 #' all.equal(e$loglik, fit$loglik)
-e_step <- function(x, parameters, n_threads = NULL) {
+e_step <- function(x, parameters, n_threads = NULL, weights = NULL) {
   data <- as_data_matrix(x)
   check_params(parameters, ncol(data))
   n_threads <- resolve_threads(n_threads)
-  out <- call_core(e_step_cpp(data, parameters, TRUE, FALSE, n_threads))
+  weights <- check_weights(weights, nrow(data))
+  out <- call_core(e_step_cpp(data, parameters, TRUE, FALSE, n_threads, row_info(weights)))
   posterior <- out$posterior
   dimnames(posterior) <- list(rownames(data), NULL)
   list(posterior = posterior, loglik = out$loglik)

@@ -133,10 +133,21 @@ hc_subset_size <- 2000L
 #' and "SVD" data. Rows outside the subset are NA: the first M step uses the
 #' subset only, and EM then runs on all rows.
 #' @noRd
-hc_partitions <- function(data, ks, call = sys.call(-1)) {
+hc_partitions <- function(data, ks, call = sys.call(-1), weights = NULL) {
   n <- nrow(data)
   d <- ncol(data)
-  rows <- if (n > hc_subset_size) sample(seq_len(n), hc_subset_size) else seq_len(n)
+  rows <- if (is.null(weights)) {
+    if (n > hc_subset_size) sample(seq_len(n), hc_subset_size) else seq_len(n)
+  } else {
+    # Rows of weight zero stay out of the tree; a subset is drawn in
+    # proportion to the weights.
+    positive <- which(weights > 0)
+    if (length(positive) > hc_subset_size) {
+      sort(positive[sample.int(length(positive), hc_subset_size, prob = weights[positive])])
+    } else {
+      positive
+    }
+  }
   if (max(ks) > length(rows)) {
     softmix_abort(sprintf(
       "`init = \"hc\"` cuts a tree of %d rows, so `k` can be at most %d.",
@@ -161,17 +172,20 @@ hc_partitions <- function(data, ks, call = sys.call(-1)) {
 #' (its subset drawn) first, then the k-means++ partitions are drawn in the
 #' order of `ks`, before any fit.
 #' @noRd
-shared_partitions <- function(data, ks, method, n_init, n_threads, call = sys.call(-1)) {
+shared_partitions <- function(data, ks, method, n_init, n_threads, call = sys.call(-1),
+                              rows = list()) {
   starts <- rep(list(matrix(integer(0), nrow(data), 0L)), length(ks))
   if ("hc" %in% method) {
-    labels <- hc_partitions(data, ks, call)
+    labels <- hc_partitions(data, ks, call, weights = rows$weights)
     starts <- lapply(seq_along(ks), function(i) cbind(starts[[i]], labels[, i]))
   }
   if ("kmeans++" %in% method) {
+    info <- row_info(rows$weights)
     starts <- Map(function(start, k) {
-      cbind(start, call_core(kmeans_pp_partitions_cpp(data, k, n_init, n_threads), call))
+      cbind(start, call_core(kmeans_pp_partitions_cpp(data, k, n_init, n_threads, info), call))
     }, starts, ks)
   }
+  starts <- Map(align_partitions, starts, list(rows$known), ks)
   names(starts) <- ks
   starts
 }

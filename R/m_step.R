@@ -46,14 +46,24 @@
 #'
 #' # a covariance model shared by both components
 #' m_step(x, e$posterior, model = "EEE", n_threads = 1)$covariances
-m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL) {
+m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL, weights = NULL) {
   data <- as_data_matrix(x)
   posterior <- check_posterior(posterior, nrow(data))
+  weights <- check_weights(weights, nrow(data))
+  if (!is.null(weights)) {
+    empty <- which(!(colSums(posterior * weights) > 1e-12 * sum(posterior * weights)))
+    if (length(empty) > 0L) {
+      softmix_abort(sprintf(
+        "Component %d has (almost) zero total weight once `weights` multiply `posterior`.",
+        empty[1]
+      ))
+    }
+  }
   model <- match_models(model, ncol(data))
   if (length(model) != 1L) softmix_abort("`model` must be a single model code.")
   reg <- check_nonnegative(reg, "reg")
   n_threads <- resolve_threads(n_threads)
-  out <- call_core(m_step_cpp(data, posterior, model, reg, n_threads))
+  out <- call_core(m_step_cpp(data, posterior, model, reg, n_threads, row_info(weights)))
   means <- out$means
   colnames(means) <- variable_names(data)
   mixture_params(out$proportions, means, out$covariances)

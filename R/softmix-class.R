@@ -23,7 +23,7 @@
 #'   `criterion`, `n_pairs`, `n_failed`, `n_degenerate` (pairs whose fit
 #'   failed, or was degenerate and so has no criterion) and `top_models`
 #'   (the best `n_models` rows of `$selection`, lowest criterion first);
-#'   `logLik()` an object of class `logLik`; `nobs()` an integer.
+#'   `logLik()` an object of class `logLik`; `nobs()` the number of rows, or the sum of frequency weights.
 #' @family softmix methods
 #' @name softmix-methods
 #' @examples
@@ -47,6 +47,8 @@ print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   cat(sprintf("n = %d, d = %d, log-likelihood = %s, BIC = %s, ICL = %s\n", x$n, x$d,
               format(x$loglik, digits = digits + 3), format(x$bic, digits = digits + 3),
               format(x$icl, digits = digits + 3)))
+  extras <- fit_extras_line(x)
+  if (nzchar(extras)) cat(extras, "\n", sep = "")
   cat(sprintf("%s after %d iteration%s\n",
               if (x$converged) "Converged" else "Did not converge",
               x$iterations, if (x$iterations == 1) "" else "s"))
@@ -57,6 +59,31 @@ print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   cat("\nMixing proportions:\n")
   print(stats::setNames(x$parameters$proportions, seq_len(x$k)), digits = digits)
   invisible(x)
+}
+
+#' A line on weights, known labels and fixed parameters, "" for none:
+#' "Frequency weights summing to 300; 75 rows with known labels; fixed: means."
+#' @noRd
+fit_extras_line <- function(x) {
+  parts <- character(0)
+  if (!is.null(x$weights)) {
+    parts <- c(parts, sprintf("%s weights summing to %s (nobs = %s)",
+                              if (identical(x$weight_type, "sampling")) "Sampling" else "Frequency",
+                              format(sum(x$weights), digits = 7), format(fit_nobs(x), digits = 7)))
+  }
+  if (!is.null(x$labels)) {
+    known <- sum(!is.na(x$labels$labels))
+    parts <- c(parts, sprintf("%d row%s with known labels", known, if (known == 1) "" else "s"))
+  }
+  if (!is.null(x$fixed)) parts <- c(parts, paste("fixed:", paste(x$fixed, collapse = ", ")))
+  if (length(parts) == 0L) return("")
+  paste0(paste(parts, collapse = "; "), ".")
+}
+
+#' The number of observations of a fit: the sum of frequency weights, or rows
+#' @noRd
+fit_nobs <- function(x) {
+  if (is.null(x$nobs)) x$n else x$nobs
 }
 
 #' "Chosen by BIC (lower is better) among 12 (k, model) pairs; 2 failed."
@@ -80,6 +107,8 @@ summary.softmix <- function(object, n_models = 5, ...) {
     model = object$model,
     k = object$k,
     n = object$n,
+    nobs = fit_nobs(object),
+    extras = fit_extras_line(object),
     d = object$d,
     loglik = object$loglik,
     df = object$df,
@@ -123,6 +152,7 @@ print.summary.softmix <- function(x, digits = getOption("digits") - 3, ...) {
     iterations = x$iterations, converged = x$converged
   )
   print(stats_table, row.names = FALSE, digits = digits + 3)
+  if (isTRUE(nzchar(x$extras))) cat(x$extras, "\n", sep = "")
   cat("BIC and ICL: lower is better (mclust reports their negatives).\n")
   cat("\nMixing proportions:\n")
   print(x$proportions, digits = digits)
@@ -153,14 +183,14 @@ model_description <- function(code) {
 #' @rdname softmix-methods
 #' @export
 logLik.softmix <- function(object, ...) {
-  structure(object$loglik, df = object$df, nobs = object$n, class = "logLik")
+  structure(object$loglik, df = object$df, nobs = fit_nobs(object), class = "logLik")
 }
 
 #' @rdname softmix-methods
 #' @importFrom stats nobs
 #' @export
 nobs.softmix <- function(object, ...) {
-  object$n
+  fit_nobs(object)
 }
 
 #' Predict components, densities and uncertainty for new data

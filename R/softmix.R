@@ -376,7 +376,8 @@
 #' c(by_icl$k, by_icl$model)
 softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                     control = softmix_control(), n_threads = NULL,
-                    criterion = c("bic", "icl"), verbose = interactive()) {
+                    criterion = c("bic", "icl"), verbose = interactive(), weights = NULL,
+                    weight_type = c("frequency", "sampling"), labels = NULL, fixed = NULL) {
   call <- match.call()
   data <- as_data_matrix(x)
   n <- nrow(data)
@@ -386,7 +387,12 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   n_threads <- resolve_threads(n_threads)
   criterion <- match_choice(criterion, c("bic", "icl"), "criterion")
   verbose <- check_flag(verbose, "verbose")
+  weight_type <- match_choice(weight_type, c("frequency", "sampling"), "weight_type")
+  weights <- check_weights(weights, n, weight_type)
+  known <- check_known_labels(labels, n)
   start <- resolve_init(init, data)
+  fixed <- check_fixed(fixed, start)
+  check_labels_fixed(known, fixed, start$parameters)
   init_k <- start$k
   if (missing(k)) {
     if (is.null(init_k)) {
@@ -399,8 +405,13 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
     softmix_abort(sprintf("`init` describes %d components but `k` is %s.", init_k,
                           paste(k, collapse = ", ")))
   }
+  k <- check_k_for_labels(k, known)
+  if (length(fixed) > 0L && length(models) > 1L) {
+    softmix_abort("`fixed` needs a single `model`: the fixed parameters belong to one model.")
+  }
+  rows <- list(weights = weights, weight_type = weight_type, known = known, fixed = fixed)
   if (length(k) == 1L && length(models) == 1L) {
-    fit <- fit_one(data, k, models, start, n_init, control, n_threads, call)
+    fit <- fit_one(data, k, models, start, n_init, control, n_threads, call, rows = rows)
     if (!fit$converged && !nzchar(fit$degenerate)) {
       softmix_warn(sprintf(
         "EM stopped at max_iter = %d before converging (tol = %s). %s",
@@ -416,7 +427,8 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
     }
     return(fit)
   }
-  select_fit(data, k, models, start, n_init, control, n_threads, call, criterion, verbose)
+  select_fit(data, k, models, start, n_init, control, n_threads, call, criterion, verbose,
+             rows = rows)
 }
 
 #' Validate `init` once for every (k, model) pair: the method names, or an
@@ -496,29 +508,49 @@ check_labels <- function(labels, n, call = sys.call(-1)) {
 #' leaves out) made by shared_partitions()
 #' @noRd
 fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
-                    partitions = NULL) {
-  if (is.null(partitions) && partition_start(start) && !identical(start$method, "kmeans++")) {
-    partitions <- shared_partitions(data, k, start$method, n_init, n_threads, call)[[1L]]
+                    partitions = NULL, rows = list()) {
+  info <- row_info(rows$weights, rows$known)
+  # With known labels, k-means++ starts too go through partitions, to be
+  # aligned with the labels.
+  if (is.null(partitions) && partition_start(start) &&
+      (!identical(start$method, "kmeans++") || !is.null(rows$known))) {
+    partitions <- shared_partitions(data, k, start$method, n_init, n_threads, call,
+                                    rows = rows)[[1L]]
   }
   if (!is.null(partitions)) {
-    core <- call_core(fit_partitions_cpp(data, k, model, partitions, control, n_threads), call)
+    core <- call_core(fit_partitions_cpp(data, k, model, partitions, control, n_threads, info),
+                      call)
     return(new_softmix(core, data, model, k, control, init = init_label(start),
-                       n_threads = n_threads, call = call))
+                       n_threads = n_threads, call = call, rows = rows))
   }
   parameters <- start$parameters
   if (!is.null(start$weights)) {
-    parameters <- call_core(m_step_cpp(data, start$weights, model, control$reg, n_threads), call)
+    posterior <- known_one_hot(start$weights, rows$known)
+    parameters <- call_core(m_step_cpp(data, posterior, model, control$reg, n_threads, info),
+                            call)
   }
+  core_control <- control
+  if (length(rows$fixed) > 0L) core_control$fixed <- rows$fixed
   core <- call_core(fit_cpp(
-    data, k, model, start$method, parameters, n_init, control, n_threads
+    data, k, model, start$method, parameters, n_init, core_control, n_threads, info
   ), call)
   new_softmix(core, data, model, k, control, init = init_label(start),
-              n_threads = n_threads, call = call)
+              n_threads = n_threads, call = call, rows = rows)
+}
+
+#' A starting posterior with the known rows made one-hot
+#' @noRd
+known_one_hot <- function(posterior, known) {
+  if (is.null(known)) return(posterior)
+  rows <- which(!is.na(known$labels))
+  posterior[rows, ] <- 0
+  posterior[cbind(rows, known$labels[rows])] <- 1
+  posterior
 }
 
 #' Assemble a softmix object from the core's result
 #' @noRd
-new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
+new_softmix <- function(core, data, model, k, control, init, n_threads, call, rows = list()) {
   n <- nrow(data)
   d <- ncol(data)
   vars <- variable_names(data)
@@ -538,13 +570,16 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
   posterior <- core$posterior
   core$posterior <- NULL
   if (!is.null(rownames(data))) dimnames(posterior) <- list(rownames(data), NULL)
-  criteria <- fit_criteria(core$loglik, core$log_max_posterior_sum, model, n, d, k)
+  nobs <- effective_n(n, rows$weights, rows$weight_type)
+  criteria <- fit_criteria(core$loglik, core$log_max_posterior_sum, model, nobs, d, k,
+                           rows$fixed)
   structure(
     list(
       call = call,
       model = model,
       k = k,
       n = n,
+      nobs = nobs,
       d = d,
       parameters = parameters,
       posterior = posterior,
@@ -561,7 +596,11 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
       data = data,
       control = control,
       init = init,
-      n_threads = n_threads
+      n_threads = n_threads,
+      weights = rows$weights,
+      weight_type = if (is.null(rows$weights)) NULL else rows$weight_type,
+      labels = rows$known,
+      fixed = if (length(rows$fixed) > 0L) rows$fixed else NULL
     ),
     class = "softmix"
   )
@@ -570,26 +609,27 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call) {
 #' Fit every (k, model) pair and keep the lowest criterion ("bic" or "icl")
 #' @noRd
 select_fit <- function(data, ks, models, start, n_init, control, n_threads, call,
-                       criterion = "bic", verbose = FALSE) {
+                       criterion = "bic", verbose = FALSE, rows = list()) {
   pairs <- expand.grid(k = ks, model = models, stringsAsFactors = FALSE)
   progress <- start_progress(nrow(pairs), verbose)
   # Closed on every exit, an interrupt included, so the console is left clean.
   on.exit(close_progress(progress), add = TRUE)
   if (partition_start(start)) {
     # Starts that do not depend on the model are made once per k and shared.
-    partitions <- shared_partitions(data, ks, start$method, n_init, n_threads, call)
-    fits <- fit_pairs(data, pairs, partitions, control, n_threads, call, progress)
+    partitions <- shared_partitions(data, ks, start$method, n_init, n_threads, call, rows = rows)
+    fits <- fit_pairs(data, pairs, partitions, control, n_threads, call, progress, rows = rows)
   } else {
     fits <- lapply(seq_len(nrow(pairs)), function(i) {
       fit <- tryCatch(
-        fit_one(data, pairs$k[i], pairs$model[i], start, n_init, control, n_threads, call),
+        fit_one(data, pairs$k[i], pairs$model[i], start, n_init, control, n_threads, call,
+                rows = rows),
         softmix_error = function(e) e
       )
       update_progress(progress, i)
       fit
     })
   }
-  selection <- selection_table(fits, pairs$k, pairs$model, ncol(data))
+  selection <- selection_table(fits, pairs$k, pairs$model, ncol(data), rows$fixed)
   values <- selection[[criterion]]
   if (all(is.na(values))) {
     messages <- unique(selection$message)
@@ -614,7 +654,7 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
   best <- fits[[chosen]]
   if (!inherits(best, "softmix")) {
     best <- complete_fit(best, data, pairs$model[chosen], pairs$k[chosen], control,
-                         init_label(start), n_threads, call)
+                         init_label(start), n_threads, call, rows = rows)
   }
   warn_unconverged(selection, control, call)
   best$criterion <- criterion
@@ -627,13 +667,14 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
 #' (the fit without its n x K matrices, see complete_fit()) or the
 #' softmix_error of a failed pair
 #' @noRd
-fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progress) {
+fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progress,
+                      rows = list()) {
   report <- if (is.null(progress)) NULL else function(done) update_progress(progress, done)
   cores <- call_core(fit_selection_cpp(
     data, as.integer(pairs$k), pairs$model, partitions[as.character(pairs$k)], control,
-    n_threads, report
+    n_threads, report, row_info(rows$weights, rows$known)
   ), call)
-  n <- nrow(data)
+  n <- effective_n(nrow(data), rows$weights, rows$weight_type)
   d <- ncol(data)
   Map(function(core, k, model) {
     if (nzchar(core$message)) {
@@ -648,16 +689,19 @@ fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progres
 #' classification and uncertainty computed from its parameters as the fit
 #' computed them
 #' @noRd
-complete_fit <- function(summary, data, model, k, control, init, n_threads, call) {
-  core <- c(summary, call_core(fit_posterior_cpp(data, summary$parameters, model, n_threads),
+complete_fit <- function(summary, data, model, k, control, init, n_threads, call,
+                         rows = list()) {
+  info <- row_info(rows$weights, rows$known)
+  core <- c(summary, call_core(fit_posterior_cpp(data, summary$parameters, model, n_threads, info),
                                call))
-  new_softmix(core, data, model, k, control, init = init, n_threads = n_threads, call = call)
+  new_softmix(core, data, model, k, control, init = init, n_threads = n_threads, call = call,
+              rows = rows)
 }
 
 #' Number of free parameters, BIC and ICL of a fit
 #' @noRd
-fit_criteria <- function(loglik, log_max_posterior_sum, model, n, d, k) {
-  df <- model_df(model, d, k)
+fit_criteria <- function(loglik, log_max_posterior_sum, model, n, d, k, fixed = NULL) {
+  df <- free_df(model, d, k, fixed)
   bic <- -2 * loglik + df * log(n)
   list(df = df, bic = bic, icl = bic - 2 * log_max_posterior_sum)
 }
@@ -681,7 +725,7 @@ warn_unconverged <- function(selection, control, call) {
 #' The selection table: for each pair, its fit's statistics (no criteria
 #' for a degenerate fit), or the error of a failed pair
 #' @noRd
-selection_table <- function(fits, ks, models, d) {
+selection_table <- function(fits, ks, models, d, fixed = NULL) {
   failed <- vapply(fits, inherits, logical(1), what = "softmix_error")
   field <- function(name, missing) {
     vapply(seq_along(fits), function(i) {
@@ -696,7 +740,7 @@ selection_table <- function(fits, ks, models, d) {
     k = as.integer(ks),
     model = models,
     loglik = field("loglik", NA_real_),
-    df = mapply(model_df, models, d, ks, USE.NAMES = FALSE),
+    df = mapply(free_df, models, d, ks, MoreArgs = list(fixed = fixed), USE.NAMES = FALSE),
     bic = ifelse(sound, bic, NA_real_),
     icl = ifelse(sound, icl, NA_real_),
     converged = field("converged", NA),

@@ -19,7 +19,10 @@
 #'   M rounds and one final E step. A fit that stops here without meeting
 #'   `tol` warns.
 #' @param reg Ridge added to the covariance diagonals, relative to each
-#'   variable's scale: `reg * var(x[, j])` is added to the `j`-th diagonal
+#'   variable's scale: `reg` times the variance of `x[, j]` (with divisor
+#'   n, or with observation weights the weighted variance with divisor the
+#'   sum of the weights, so that a row of weight 2 counts as two rows and
+#'   equal weights change nothing) is added to the `j`-th diagonal
 #'   entry of every covariance matrix (for spherical models, `reg` times the
 #'   mean variance is added to each variance; for the models whose estimate
 #'   is not linear in the scatter matrices, such as `"VEE"` or `"EVE"`, it is

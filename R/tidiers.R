@@ -92,7 +92,7 @@ augment.softmix <- function(x, data = NULL, newdata = NULL, ...) {
 glance.softmix <- function(x, ...) {
   data.frame(
     k = x$k, model = x$model, loglik = x$loglik, df = x$df, bic = x$bic, icl = x$icl,
-    n = x$n, converged = x$converged, iterations = x$iterations,
+    n = x$n, nobs = fit_nobs(x), converged = x$converged, iterations = x$iterations,
     stringsAsFactors = FALSE
   )
 }

@@ -12,8 +12,8 @@ Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
 // fit_cpp
-Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init, const Rcpp::List& control, int n_threads);
-RcppExport SEXP _softmix_fit_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP initSEXP, SEXP startSEXP, SEXP n_initSEXP, SEXP controlSEXP, SEXP n_threadsSEXP) {
+Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init, const Rcpp::List& control, int n_threads, const Rcpp::List& rows);
+RcppExport SEXP _softmix_fit_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP initSEXP, SEXP startSEXP, SEXP n_initSEXP, SEXP controlSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -25,13 +25,14 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type n_init(n_initSEXP);
     Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_cpp(x, k, model, init, start, n_init, control, n_threads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_cpp(x, k, model, init, start, n_init, control, n_threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
 // fit_partitions_cpp
-Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control, int n_threads);
-RcppExport SEXP _softmix_fit_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP controlSEXP, SEXP n_threadsSEXP) {
+Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control, int n_threads, const Rcpp::List& rows);
+RcppExport SEXP _softmix_fit_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP controlSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
@@ -40,13 +41,14 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const Rcpp::IntegerMatrix& >::type partitions(partitionsSEXP);
     Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_partitions_cpp(x, k, model, partitions, control, n_threads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_partitions_cpp(x, k, model, partitions, control, n_threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
 // fit_selection_cpp
-Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVector& k, const Rcpp::CharacterVector& model, const Rcpp::List& partitions, const Rcpp::List& control, int n_threads, Rcpp::Nullable<Rcpp::Function> progress);
-RcppExport SEXP _softmix_fit_selection_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP controlSEXP, SEXP n_threadsSEXP, SEXP progressSEXP) {
+Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVector& k, const Rcpp::CharacterVector& model, const Rcpp::List& partitions, const Rcpp::List& control, int n_threads, Rcpp::Nullable<Rcpp::Function> progress, const Rcpp::List& rows);
+RcppExport SEXP _softmix_fit_selection_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP controlSEXP, SEXP n_threadsSEXP, SEXP progressSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
@@ -56,26 +58,28 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
     Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::Function> >::type progress(progressSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_selection_cpp(x, k, model, partitions, control, n_threads, progress));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_selection_cpp(x, k, model, partitions, control, n_threads, progress, rows));
     return rcpp_result_gen;
 END_RCPP
 }
 // fit_posterior_cpp
-Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters, const std::string& model, int n_threads);
-RcppExport SEXP _softmix_fit_posterior_cpp(SEXP xSEXP, SEXP parametersSEXP, SEXP modelSEXP, SEXP n_threadsSEXP) {
+Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters, const std::string& model, int n_threads, const Rcpp::List& rows);
+RcppExport SEXP _softmix_fit_posterior_cpp(SEXP xSEXP, SEXP parametersSEXP, SEXP modelSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
     Rcpp::traits::input_parameter< const Rcpp::List& >::type parameters(parametersSEXP);
     Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_posterior_cpp(x, parameters, model, n_threads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_posterior_cpp(x, parameters, model, n_threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
 // kmeans_pp_partitions_cpp
-Rcpp::IntegerMatrix kmeans_pp_partitions_cpp(const Rcpp::NumericMatrix& x, int k, int n_init, int n_threads);
-RcppExport SEXP _softmix_kmeans_pp_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP n_initSEXP, SEXP n_threadsSEXP) {
+Rcpp::IntegerMatrix kmeans_pp_partitions_cpp(const Rcpp::NumericMatrix& x, int k, int n_init, int n_threads, const Rcpp::List& rows);
+RcppExport SEXP _softmix_kmeans_pp_partitions_cpp(SEXP xSEXP, SEXP kSEXP, SEXP n_initSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -83,7 +87,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type k(kSEXP);
     Rcpp::traits::input_parameter< int >::type n_init(n_initSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(kmeans_pp_partitions_cpp(x, k, n_init, n_threads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(kmeans_pp_partitions_cpp(x, k, n_init, n_threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -112,8 +117,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // e_step_cpp
-Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters, bool want_posterior, bool want_density, int n_threads);
-RcppExport SEXP _softmix_e_step_cpp(SEXP xSEXP, SEXP parametersSEXP, SEXP want_posteriorSEXP, SEXP want_densitySEXP, SEXP n_threadsSEXP) {
+Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters, bool want_posterior, bool want_density, int n_threads, const Rcpp::List& rows);
+RcppExport SEXP _softmix_e_step_cpp(SEXP xSEXP, SEXP parametersSEXP, SEXP want_posteriorSEXP, SEXP want_densitySEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
@@ -121,13 +126,14 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< bool >::type want_posterior(want_posteriorSEXP);
     Rcpp::traits::input_parameter< bool >::type want_density(want_densitySEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(e_step_cpp(x, parameters, want_posterior, want_density, n_threads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(e_step_cpp(x, parameters, want_posterior, want_density, n_threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
 // m_step_cpp
-Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior, const std::string& model, double reg, int n_threads);
-RcppExport SEXP _softmix_m_step_cpp(SEXP xSEXP, SEXP posteriorSEXP, SEXP modelSEXP, SEXP regSEXP, SEXP n_threadsSEXP) {
+Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior, const std::string& model, double reg, int n_threads, const Rcpp::List& rows);
+RcppExport SEXP _softmix_m_step_cpp(SEXP xSEXP, SEXP posteriorSEXP, SEXP modelSEXP, SEXP regSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
@@ -135,7 +141,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
     Rcpp::traits::input_parameter< double >::type reg(regSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(m_step_cpp(x, posterior, model, reg, n_threads));
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(m_step_cpp(x, posterior, model, reg, n_threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -198,15 +205,15 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
-    {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 8},
-    {"_softmix_fit_partitions_cpp", (DL_FUNC) &_softmix_fit_partitions_cpp, 6},
-    {"_softmix_fit_selection_cpp", (DL_FUNC) &_softmix_fit_selection_cpp, 7},
-    {"_softmix_fit_posterior_cpp", (DL_FUNC) &_softmix_fit_posterior_cpp, 4},
-    {"_softmix_kmeans_pp_partitions_cpp", (DL_FUNC) &_softmix_kmeans_pp_partitions_cpp, 4},
+    {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 9},
+    {"_softmix_fit_partitions_cpp", (DL_FUNC) &_softmix_fit_partitions_cpp, 7},
+    {"_softmix_fit_selection_cpp", (DL_FUNC) &_softmix_fit_selection_cpp, 8},
+    {"_softmix_fit_posterior_cpp", (DL_FUNC) &_softmix_fit_posterior_cpp, 5},
+    {"_softmix_kmeans_pp_partitions_cpp", (DL_FUNC) &_softmix_kmeans_pp_partitions_cpp, 5},
     {"_softmix_hc_cpp", (DL_FUNC) &_softmix_hc_cpp, 3},
     {"_softmix_hc_partition_cpp", (DL_FUNC) &_softmix_hc_partition_cpp, 3},
-    {"_softmix_e_step_cpp", (DL_FUNC) &_softmix_e_step_cpp, 5},
-    {"_softmix_m_step_cpp", (DL_FUNC) &_softmix_m_step_cpp, 5},
+    {"_softmix_e_step_cpp", (DL_FUNC) &_softmix_e_step_cpp, 6},
+    {"_softmix_m_step_cpp", (DL_FUNC) &_softmix_m_step_cpp, 6},
     {"_softmix_available_threads_cpp", (DL_FUNC) &_softmix_available_threads_cpp, 0},
     {"_softmix_cap_threads_cpp", (DL_FUNC) &_softmix_cap_threads_cpp, 1},
     {"_softmix_supported_kernels_cpp", (DL_FUNC) &_softmix_supported_kernels_cpp, 0},

@@ -65,4 +65,40 @@ inline Rcpp::List params_to_list(const softmix::Params& params) {
        {"covariances", covariances}});
 }
 
+// The rows' weights and known labels of an R list `rows` (elements
+// `weights`, numeric, and `labels`, integer 1..k with NA for unknown; either
+// NULL), validated in R. Holds the 0-based labels the core reads.
+class RowInfoFromR {
+ public:
+  RowInfoFromR(const Rcpp::List& rows, R_xlen_t n) {
+    if (rows.containsElementNamed("weights") && !Rf_isNull(rows["weights"])) {
+      weights_ = Rcpp::as<Rcpp::NumericVector>(rows["weights"]);
+      if (weights_.size() != n) Rcpp::stop("`weights` needs one entry per observation");
+      info_.weights = weights_.begin();
+    }
+    if (rows.containsElementNamed("labels") && !Rf_isNull(rows["labels"])) {
+      const Rcpp::IntegerVector labels = Rcpp::as<Rcpp::IntegerVector>(rows["labels"]);
+      if (labels.size() != n) Rcpp::stop("`labels` needs one entry per observation");
+      labels_.resize(n);
+      for (R_xlen_t i = 0; i < n; ++i) {
+        labels_[i] = labels[i] == NA_INTEGER ? softmix::unlabelled
+                                             : static_cast<std::uint32_t>(labels[i] - 1);
+      }
+      info_.labels = labels_.data();
+    }
+  }
+  softmix::RowInfo info() const { return info_; }
+  // Checks that the known labels lie in 1..k.
+  void check_labels(std::size_t k) const {
+    for (const std::uint32_t label : labels_) {
+      if (label != softmix::unlabelled && label >= k) Rcpp::stop("`labels` must lie in 1..k");
+    }
+  }
+
+ private:
+  Rcpp::NumericVector weights_;
+  std::vector<std::uint32_t> labels_;
+  softmix::RowInfo info_;
+};
+
 #endif  // SOFTMIX_CONVERT_H

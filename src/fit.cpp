@@ -16,6 +16,16 @@ softmix::Control make_control(const Rcpp::List& control) {
   out.stopping = Rcpp::as<std::string>(control["stopping"]) == "aitken"
                      ? softmix::Stopping::aitken
                      : softmix::Stopping::relative;
+  // Set by softmix() from its `fixed` argument, not by softmix_control().
+  if (control.containsElementNamed("fixed")) {
+    const Rcpp::CharacterVector fixed = control["fixed"];
+    for (R_xlen_t i = 0; i < fixed.size(); ++i) {
+      const std::string part = Rcpp::as<std::string>(fixed[i]);
+      out.fixed.proportions = out.fixed.proportions || part == "proportions";
+      out.fixed.means = out.fixed.means || part == "means";
+      out.fixed.covariances = out.fixed.covariances || part == "covariances";
+    }
+  }
   return out;
 }
 
@@ -46,12 +56,12 @@ std::vector<std::vector<std::uint32_t>> partitions_from_matrix(const Rcpp::Integ
 }
 
 Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
-                       const arma::mat& posterior_view) {
+                       const arma::mat& posterior_view, const softmix::RowInfo& rows) {
   const int n = posterior.nrow();
   Rcpp::IntegerVector classification(n);
   Rcpp::NumericVector uncertainty(n);
-  const double log_max_posterior_sum =
-      softmix::classify(posterior_view, classification.begin(), uncertainty.begin());
+  const double log_max_posterior_sum = softmix::classify(
+      posterior_view, classification.begin(), uncertainty.begin(), rows.weights);
   return named_list(
       {{"parameters", params_to_list(fit.params)},
        {"posterior", posterior},
@@ -70,8 +80,10 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
 // [[Rcpp::export(rng = true)]]
 Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model,
                    const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init,
-                   const Rcpp::List& control, int n_threads) {
+                   const Rcpp::List& control, int n_threads, const Rcpp::List& rows) {
   const arma::mat data = matrix_view(x);
+  const RowInfoFromR row_info(rows, x.nrow());
+  row_info.check_labels(static_cast<std::size_t>(k));
   const softmix::Model code = softmix::model_from_code(model);
   softmix::Start kind = softmix::Start::given;
   softmix::Params given;
@@ -88,8 +100,8 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture(
       data, static_cast<std::size_t>(k), code, control_reg(control), make_control(control), kind,
-      &given, n_init, softmix::cap_threads(n_threads), host, posterior_view);
-  return fit_to_list(fit, posterior, posterior_view);
+      &given, n_init, softmix::cap_threads(n_threads), host, posterior_view, row_info.info());
+  return fit_to_list(fit, posterior, posterior_view, row_info.info());
 }
 
 // EM from each column of `partitions` (labels 1..k, NA for rows the first M
@@ -97,8 +109,10 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model,
                               const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control,
-                              int n_threads) {
+                              int n_threads, const Rcpp::List& rows) {
   const R_xlen_t n = x.nrow();
+  const RowInfoFromR row_info(rows, n);
+  row_info.check_labels(static_cast<std::size_t>(k));
   const std::vector<std::vector<std::uint32_t>> starts = partitions_from_matrix(partitions, n, k);
   Rcpp::NumericMatrix posterior(Rcpp::no_init(n, k));
   arma::mat posterior_view(posterior.begin(), n, k, false, true);
@@ -106,8 +120,8 @@ Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::st
   const softmix::Fit fit = softmix::fit_mixture_from_partitions(
       matrix_view(x), static_cast<std::size_t>(k), softmix::model_from_code(model),
       control_reg(control), make_control(control), starts, softmix::cap_threads(n_threads), host,
-      posterior_view);
-  return fit_to_list(fit, posterior, posterior_view);
+      posterior_view, row_info.info());
+  return fit_to_list(fit, posterior, posterior_view, row_info.info());
 }
 
 // Every (k[j], model[j]) pair from the partitions of its k (partitions[j]),
@@ -119,8 +133,9 @@ Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::st
 Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVector& k,
                              const Rcpp::CharacterVector& model, const Rcpp::List& partitions,
                              const Rcpp::List& control, int n_threads,
-                             Rcpp::Nullable<Rcpp::Function> progress) {
+                             Rcpp::Nullable<Rcpp::Function> progress, const Rcpp::List& rows) {
   const R_xlen_t n = x.nrow();
+  const RowInfoFromR row_info(rows, n);
   const std::size_t pairs = static_cast<std::size_t>(k.size());
   std::vector<std::vector<std::vector<std::uint32_t>>> starts(pairs);
   std::vector<softmix::SelectionJob> jobs(pairs);
@@ -132,6 +147,7 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
                                     softmix::model_from_code(Rcpp::as<std::string>(model[j])),
                                     &starts[j]};
     largest_k = std::max(largest_k, static_cast<std::size_t>(k[j]));
+    row_info.check_labels(static_cast<std::size_t>(k[j]));
   }
   const softmix::SelectionPlan plan =
       softmix::plan_selection(n, largest_k, pairs, softmix::cap_threads(n_threads));
@@ -141,7 +157,7 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
   };
   const std::vector<softmix::SelectionResult> results =
       softmix::fit_selection(matrix_view(x), jobs, control_reg(control), make_control(control),
-                             plan, host, report);
+                             plan, host, report, row_info.info());
   Rcpp::List out(pairs);
   for (std::size_t j = 0; j < pairs; ++j) {
     const softmix::SelectionResult& result = results[j];
@@ -169,9 +185,10 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
 // posterior that fit_partitions_cpp() would have returned, bit for bit.
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
-                             const std::string& model, int n_threads) {
+                             const std::string& model, int n_threads, const Rcpp::List& rows) {
   const arma::mat data = matrix_view(x);
-  const softmix::Data scaled(data);
+  const RowInfoFromR row_info(rows, x.nrow());
+  const softmix::Data scaled(data, true, row_info.info());
   const softmix::Model code = softmix::model_from_code(model);
   // Powers of two: the scaled parameters are those the fit ended with.
   softmix::Params params =
@@ -184,8 +201,8 @@ Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& par
                          nullptr);
   Rcpp::IntegerVector classification(x.nrow());
   Rcpp::NumericVector uncertainty(x.nrow());
-  const double log_max_posterior_sum =
-      softmix::classify(posterior_view, classification.begin(), uncertainty.begin());
+  const double log_max_posterior_sum = softmix::classify(
+      posterior_view, classification.begin(), uncertainty.begin(), row_info.info().weights);
   return named_list({{"posterior", posterior},
                      {"classification", classification},
                      {"uncertainty", uncertainty},
@@ -196,10 +213,12 @@ Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& par
 // generator as fit_cpp() draws them.
 // [[Rcpp::export(rng = true)]]
 Rcpp::IntegerMatrix kmeans_pp_partitions_cpp(const Rcpp::NumericMatrix& x, int k, int n_init,
-                                             int n_threads) {
+                                             int n_threads, const Rcpp::List& rows) {
   RHost host;
+  const RowInfoFromR row_info(rows, x.nrow());
   const std::vector<std::vector<std::uint32_t>> partitions = softmix::kmeans_pp_partitions(
-      matrix_view(x), static_cast<std::size_t>(k), n_init, softmix::cap_threads(n_threads), host);
+      matrix_view(x), static_cast<std::size_t>(k), n_init, softmix::cap_threads(n_threads), host,
+      row_info.info());
   Rcpp::IntegerMatrix out(x.nrow(), static_cast<int>(partitions.size()));
   for (std::size_t s = 0; s < partitions.size(); ++s) {
     for (R_xlen_t i = 0; i < x.nrow(); ++i) {

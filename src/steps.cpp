@@ -6,8 +6,10 @@
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
-                      bool want_posterior, bool want_density, int n_threads) {
+                      bool want_posterior, bool want_density, int n_threads,
+                      const Rcpp::List& rows) {
   const arma::mat data = matrix_view(x);
+  const RowInfoFromR row_info(rows, x.nrow());
   const softmix::Params params = params_from_list(parameters, false);
   // The E step writes every entry.
   Rcpp::NumericMatrix posterior(
@@ -15,18 +17,21 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
   Rcpp::NumericVector log_density(want_density ? x.nrow() : 0);
   const double loglik = softmix::e_step(data, params, softmix::cap_threads(n_threads),
                                         want_posterior ? posterior.begin() : nullptr,
-                                        want_density ? log_density.begin() : nullptr);
+                                        want_density ? log_density.begin() : nullptr,
+                                        row_info.info());
   return named_list(
       {{"posterior", posterior}, {"log_density", log_density}, {"loglik", Rcpp::wrap(loglik)}});
 }
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior,
-                      const std::string& model, double reg, int n_threads) {
+                      const std::string& model, double reg, int n_threads,
+                      const Rcpp::List& rows) {
   RHost host;
+  const RowInfoFromR row_info(rows, x.nrow());
   const softmix::Params params = softmix::m_step(
       matrix_view(x), posterior.begin(), posterior.ncol(), softmix::model_from_code(model), reg,
-      softmix::cap_threads(n_threads), softmix::interruptible_inner(host));
+      softmix::cap_threads(n_threads), softmix::interruptible_inner(host), row_info.info());
   return params_to_list(params);
 }
 

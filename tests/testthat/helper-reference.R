@@ -171,9 +171,18 @@ ref_weighted_cov <- function(x, w) {
   stats::cov.wt(x, wt = w, method = "ML")$cov
 }
 
-# The ridge softmix_control(reg) adds: reg * var(x[, j]).
-ref_ridge <- function(x, reg) {
-  reg * apply(as.matrix(x), 2, stats::var)
+# Each column's variance with divisor n (the sum of the weights, if any),
+# as the ridge of softmix_control() uses it.
+ref_variance <- function(x, w = NULL) {
+  x <- as.matrix(x)
+  if (is.null(w)) w <- rep(1, nrow(x))
+  means <- colSums(w * x) / sum(w)
+  colSums(w * sweep(x, 2, means)^2) / sum(w)
+}
+
+# The ridge softmix_control(reg) adds: reg times each column's variance.
+ref_ridge <- function(x, reg, w = NULL) {
+  reg * ref_variance(x, w)
 }
 
 # Weighted maximum likelihood estimates of each covariance model from n x K

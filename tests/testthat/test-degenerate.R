@@ -1,6 +1,6 @@
 # Degenerate data end in a documented outcome, never in NaN or a crash.
 # References: the documented contract. ?softmix_control: the default ridge
-# `reg * var(x[, j])` keeps covariances positive definite and makes a fit
+# `reg times the variance of x[, j]` keeps covariances positive definite and makes a fit
 # independent of the units of the data; a constant column borrows the mean
 # variance of the others. ?softmix: with `reg = 0` a singular covariance is an
 # error of class `softmix_error` naming the component and `reg`, and in model
@@ -89,8 +89,8 @@ test_that("a cluster of one point repeated 20 times gets a ridge covariance by d
   expect_identical(fit$classification, copies_labels)
   expect_identical(unname(fit$parameters$means[2, ]), c(10, 10))
   # The copies have no scatter, so their covariance is the ridge itself,
-  # reg * var(x[, j]) (1e-10 relative: rounding in the ridge).
-  ridge <- 1e-6 * apply(copies_cluster, 2, var)
+  # reg times the variance of x[, j] (1e-10 relative: rounding in the ridge).
+  ridge <- 1e-6 * ref_variance(copies_cluster)
   expect_max_diff(fit$parameters$covariances[, , 2], diag(ridge), 1e-10, relative = TRUE)
   expect_finite_fit(quiet_fit(with_seed(2, softmix(copies_cluster, k = 2, n_threads = 1)), TRUE))
 })
@@ -119,7 +119,7 @@ test_that("a constant column borrows the mean variance of the others for its rid
   expect_finite_fit(fit)
   # A constant has no scatter: its variance in each component is the ridge,
   # reg times the mean variance of the other columns (rounding: 1e-10).
-  borrowed <- 1e-6 * mean(apply(faithful_x, 2, var))
+  borrowed <- 1e-6 * mean(ref_variance(faithful_x))
   expect_max_diff(fit$parameters$covariances[3, 3, ], rep(borrowed, 2), 1e-10, relative = TRUE)
   # The other columns are fitted as without the constant (1e-6 relative:
   # the ridges differ only by reg).

@@ -63,10 +63,10 @@ test_that("one-hot posteriors give the estimates of the hard partition", {
   }
 })
 
-test_that("a positive reg adds exactly reg * var(x[, j]) to the covariance diagonals", {
+test_that("a positive reg adds exactly reg times the variance of x[, j] to the covariance diagonals", {
   w <- random_weights(nrow(iris_x), 3, seed = 51)
   reg <- 0.05
-  ridge <- reg * apply(iris_x, 2, var)
+  ridge <- reg * ref_variance(iris_x)
   for (model in multivariate_models) {
     plain <- m_step(iris_x, w, model = model, reg = 0, n_threads = 1)
     ridged <- m_step(iris_x, w, model = model, reg = reg, n_threads = 1)

@@ -52,7 +52,7 @@ test_that("a fit stored control is the one passed", {
   expect_identical(fit$control, control)
 })
 
-test_that("reg adds reg * var(x[, j]) to the starting covariances", {
+test_that("reg adds reg times the variance of x[, j] to the starting covariances", {
   labels <- kmeans_labels(faithful_x, 2)
   for (model in c("VVV", "VVI", "EII")) {
     fit <- to_max_iter(softmix(faithful_x, model = model, init = labels, n_threads = 1,
@@ -88,7 +88,7 @@ test_that("a constant column borrows the mean variance of the others for its rid
   x <- cbind(faithful_x, constant = 5)
   w <- random_weights(nrow(x), 2, seed = 3)
   fit <- m_step(x, w, model = "VVV", reg = 0.1, n_threads = 1)
-  expected <- 0.1 * mean(apply(faithful_x, 2, var))
+  expected <- 0.1 * mean(ref_variance(faithful_x))
   # Tolerance 1e-12 relative: the weighted variance of a constant is zero.
   expect_max_diff(fit$covariances[3, 3, ], rep(expected, 2), 1e-12, relative = TRUE)
 })

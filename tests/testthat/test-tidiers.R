@@ -30,12 +30,12 @@ test_that("glance() is one row of the fit's statistics", {
   glanced <- generics::glance(tidy_fit)
   expect_s3_class(glanced, "data.frame")
   expect_identical(nrow(glanced), 1L)
-  expect_identical(names(glanced), c("k", "model", "loglik", "df", "bic", "icl", "n",
+  expect_identical(names(glanced), c("k", "model", "loglik", "df", "bic", "icl", "n", "nobs",
                                      "converged", "iterations"))
   expect_identical(
     as.list(glanced),
     list(k = 3L, model = "VVV", loglik = tidy_fit$loglik, df = tidy_fit$df, bic = tidy_fit$bic,
-         icl = tidy_fit$icl, n = 150L, converged = tidy_fit$converged,
+         icl = tidy_fit$icl, n = 150L, nobs = 150L, converged = tidy_fit$converged,
          iterations = tidy_fit$iterations)
   )
   # BIC of the logLik object, to 1e-12 relative.

@@ -48,18 +48,40 @@ inline bool all_finite(const double* values, std::size_t count) {
   return finite[0] && finite[1] && finite[2] && finite[3];
 }
 
+// The component a row is known to belong to, or `unlabelled` for a row
+// whose component EM estimates (and for a row left out of a starting
+// partition, which the first M step ignores).
+constexpr std::uint32_t unlabelled = 0xFFFFFFFFu;
+
+// What a fit knows about each row besides its values, each optional (null):
+// a non-negative weight (a row of weight 2 counts as the row twice), and a
+// known component (0-based, or `unlabelled`).
+struct RowInfo {
+  const double* weights = nullptr;
+  const std::uint32_t* labels = nullptr;
+};
+
 struct Data {
   const arma::mat& x;
+  const double* weights = nullptr;         // one per row, or null for all 1
+  const std::uint32_t* labels = nullptr;  // one per row, or null for none known
   arma::vec inverse_scale;  // x(i, j) * inverse_scale(j) is the scaled value
   // sum_j log inverse_scale(j): a log-density of x is that of the scaled
   // point plus this.
   double log_jacobian = 0.0;
   arma::uword n_rows, n_cols;
+  double total_weight;  // the sum of the weights: n_rows without them
 
   // `rescale` false keeps the data's own units (a factor of 1), for an E step
   // whose parameters are given in them and must stay representable.
-  explicit Data(const arma::mat& matrix, bool rescale = true)
-      : x(matrix), n_rows(matrix.n_rows), n_cols(matrix.n_cols) {
+  explicit Data(const arma::mat& matrix, bool rescale = true, RowInfo rows = RowInfo())
+      : x(matrix),
+        weights(rows.weights),
+        labels(rows.labels),
+        n_rows(matrix.n_rows),
+        n_cols(matrix.n_cols),
+        total_weight(static_cast<double>(matrix.n_rows)) {
+    if (weights != nullptr) total_weight = sum_of(weights, n_rows);
     double largest = 0.0;
     if (rescale) largest = largest_magnitude(matrix.memptr(), matrix.n_elem);
     int exponent = 0;
@@ -76,6 +98,8 @@ struct Data {
     for (arma::uword j = 0; j < n_cols; ++j) out[j] = x(i, j) * inverse_scale(j);
   }
 
+  double weight(arma::uword i) const { return weights == nullptr ? 1.0 : weights[i]; }
+
   // The factors that bring scaled values back to the data's units.
   arma::vec scale() const {
     arma::vec out(n_cols);
@@ -84,27 +108,28 @@ struct Data {
   }
 };
 
-// The ridge in scaled units: reg times each column's variance. A constant
-// column borrows the mean variance of the others, or 1 in scaled units (the
-// square of the data's largest magnitude, rounded up to a power of two) when
-// all are constant.
+// The ridge in scaled units: reg times each column's (weighted) variance,
+// with divisor the total weight, so that a row of weight 2 counts as the row
+// twice and equal weights change nothing. A constant column borrows the mean
+// variance of the others, or 1 in scaled units (the square of the data's
+// largest magnitude, rounded up to a power of two) when all are constant.
 inline arma::vec scaled_ridge(const Data& data, double reg) {
   arma::vec variance(data.n_cols, arma::fill::zeros);
   if (reg == 0.0) return variance;
-  const double n = static_cast<double>(data.n_rows);
+  const double total = data.total_weight;
   for (arma::uword j = 0; j < data.n_cols; ++j) {
-    if (data.n_rows < 2) break;
+    if (data.n_rows < 2 || !(total > 0.0)) break;
     const double* column = data.x.colptr(j);
     const double factor = data.inverse_scale(j);
     double mean = 0.0;
-    for (arma::uword i = 0; i < data.n_rows; ++i) mean += column[i] * factor;
-    mean /= n;
+    for (arma::uword i = 0; i < data.n_rows; ++i) mean += data.weight(i) * (column[i] * factor);
+    mean /= total;
     double sum_squares = 0.0;
     for (arma::uword i = 0; i < data.n_rows; ++i) {
       const double deviation = column[i] * factor - mean;
-      sum_squares += deviation * deviation;
+      sum_squares += data.weight(i) * (deviation * deviation);
     }
-    variance(j) = sum_squares / (n - 1.0);
+    variance(j) = sum_squares / total;
   }
   std::vector<double> positive;
   for (const double value : variance) {

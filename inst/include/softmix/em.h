@@ -25,13 +25,50 @@ namespace softmix {
 // the distance to its limit.
 enum class Stopping { relative, aitken };
 
+// Parts of the parameters that EM holds at their starting values.
+struct Fixed {
+  bool proportions = false, means = false, covariances = false;
+  bool any() const { return proportions || means || covariances; }
+};
+
 struct Control {
   double tol = 1e-8;
   int max_iter = 1000;
   // SQUAREM extrapolation (see run_em()).
   bool accelerate = true;
   Stopping stopping = Stopping::relative;
+  Fixed fixed;
 };
+
+// The M step's moments with fixed means: the scatter about the fixed means,
+// W_k + N_k (m_k - mu_k)(m_k - mu_k)', from that about the weighted means m_k.
+// Proportions and covariances enter the expected complete-data
+// log-likelihood through separate terms, so the others' estimates stand.
+inline void fix_means(Moments& m, const arma::mat& means, bool diagonal) {
+  const std::size_t d = means.n_rows;
+  for (std::size_t c = 0; c < means.n_cols; ++c) {
+    arma::mat& scatter = m.scatter.slice(c);
+    for (std::size_t j = 0; j < d; ++j) {
+      const double shift_j = m.means(j, c) - means(j, c);
+      for (std::size_t i = 0; i < d; ++i) {
+        if (diagonal && i != j) continue;
+        scatter(i, j) += m.weight(c) * (m.means(i, c) - means(i, c)) * shift_j;
+      }
+    }
+  }
+  m.means = means;
+}
+
+// Sets the fixed parts of p to those of `values`, refactorizing if the
+// covariances change.
+inline void impose_fixed(const Fixed& fixed, const Params& values, bool shared, Params& p) {
+  if (fixed.proportions) p.proportions = values.proportions;
+  if (fixed.means) p.means = values.means;
+  if (fixed.covariances) {
+    p.covariances = values.covariances;
+    factorize(p, shared);
+  }
+}
 
 struct Fit {
   Params params;
@@ -205,7 +242,11 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
                   const Control& control, int n_threads, HostRef host,
                   double* posterior = nullptr) {
   const StatsLayout layout(x.n_cols, params.k(), scatter_for(model));
-  const double log_jacobian = static_cast<double>(x.n_rows) * x.log_jacobian;
+  const double log_jacobian = x.total_weight * x.log_jacobian;
+  // The fixed parts' values: the start's.
+  const Fixed& fixed = control.fixed;
+  const Params fixed_values = fixed.any() ? params : Params();
+  const bool shared = is_shared(model);
   // The inner iterations of the M steps without closed form check for an
   // interrupt now and then.
   InnerControl inner = interruptible_inner(host);
@@ -220,7 +261,7 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
         x, layout, p.means, n_threads,
         [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
           block_log_density(kernels, p, ws);
-          return block_responsibilities(kernels, p, end - begin, ws, nullptr);
+          return block_observed(kernels, p, x, begin, end - begin, ws, nullptr);
         });
     ++fit.iterations;
     return out[0] + log_jacobian;
@@ -237,7 +278,8 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
   // extrapolated p outside the model's space.
   const auto m_step_from = [&](const std::vector<double>& s, const Params& p,
                                const Params* start = nullptr) {
-    const Moments moments = moments_from_stats(s, layout, p.means);
+    Moments moments = moments_from_stats(s, layout, p.means);
+    if (fixed.means) fix_means(moments, fixed_values.means, is_diagonal(model));
     if (watch_ridge) {
       const std::string why = ridge_held_component(moments, ridge, ridge_threshold);
       if (!why.empty()) throw held_by_ridge(why);
@@ -252,7 +294,9 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
                                        (1.0 + std::abs(fit.loglik_trace[t - 1]))
                                  : 1.0;
     inner.tol = std::max(exact_inner_tol, std::min(1e-4, 0.01 * change));
-    return params_from_moments(moments, model, ridge, start != nullptr ? start : &p, inner);
+    Params next = params_from_moments(moments, model, ridge, start != nullptr ? start : &p, inner);
+    impose_fixed(fixed, fixed_values, shared, next);
+    return next;
   };
   // The end at a degenerate fit: the last accepted parameters, unconverged.
   const auto degenerate_at = [&](Params at, const held_by_ridge& e) {
@@ -353,7 +397,9 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
       for (std::size_t i = 0; i < p0.size(); ++i) {
         point[i] = p0[i] + 2.0 * step * r[i] + step * step * v[i];
       }
-      valid = params_from_vector(point, theta0, is_shared(model), candidate);
+      valid = params_from_vector(point, theta0, shared, candidate);
+      // Renormalising may move fixed proportions by a rounding error.
+      if (valid) impose_fixed(fixed, fixed_values, shared, candidate);
       if (!valid) step = 0.5 * (step + 1.0);
     }
     if (!valid) {
@@ -476,12 +522,13 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
 // parameters, in the data's units), EM from each, the best log-likelihood
 // kept, and the final E step writing the n x K posterior. The ridge is reg
 // times each column's variance (see scaled_ridge()). A start that fails is
-// skipped while another succeeds.
+// skipped while another succeeds. `rows` gives the rows' weights and known
+// labels, if any.
 template <typename Host>
 Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
                 const Control& control, Start start, const Params* given, int n_init, int n_threads,
-                Host& host, arma::mat& posterior) {
-  const Data x(matrix);
+                Host& host, arma::mat& posterior, RowInfo rows = RowInfo()) {
+  const Data x(matrix, true, rows);
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = start == Start::given ? 1 : std::max(1, n_init);
   return best_of_starts(x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior,
@@ -506,8 +553,9 @@ template <typename Host>
 Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model model, double reg,
                                 const Control& control,
                                 const std::vector<std::vector<std::uint32_t>>& partitions,
-                                int n_threads, Host& host, arma::mat& posterior) {
-  const Data x(matrix);
+                                int n_threads, Host& host, arma::mat& posterior,
+                                RowInfo rows = RowInfo()) {
+  const Data x(matrix, true, rows);
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = static_cast<int>(partitions.size());
   if (runs == 0) throw error("no starting partition");
@@ -523,9 +571,9 @@ Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model mo
 // with Start::kmeans_pp under the same random numbers.
 template <typename Host>
 std::vector<std::vector<std::uint32_t>> kmeans_pp_partitions(const arma::mat& matrix, std::size_t k,
-                                                             int n_init, int n_threads,
-                                                             Host& host) {
-  const Data x(matrix);
+                                                             int n_init, int n_threads, Host& host,
+                                                             RowInfo rows = RowInfo()) {
+  const Data x(matrix, true, rows);
   std::vector<std::vector<std::uint32_t>> partitions;
   for (int run = 0; run < std::max(1, n_init); ++run) {
     partitions.push_back(kmeans_pp_partition(x, k, n_threads, host));

@@ -74,6 +74,7 @@ struct BlockWorkspace {
   AlignedBuffer row_scratch;
   AlignedBuffer block_weight;  // K, each component's weight in the block
   AlignedBuffer offsets;       // K, each component's log pi + log det U - d log(2 pi) / 2
+  AlignedBuffer log_mixture;   // block_size, each point's log mixture density
 
   BlockWorkspace(std::size_t d, std::size_t k)
       : panel(block_size * d, 0),
@@ -86,7 +87,8 @@ struct BlockWorkspace {
         weighted_rows(uses_row_scatter(d) ? scatter_tile_points(d) * padded_dim(d) : 0, 200),
         row_scratch(uses_row_scatter(d) ? 2 * k * padded_dim(d) : 0, 264),
         block_weight(k, 328),
-        offsets(k, 392) {}
+        offsets(k, 392),
+        log_mixture(block_size, 456) {}
 };
 
 // The calling thread's workspaces for n_threads threads, kept from pass to
@@ -207,9 +209,56 @@ inline double block_responsibilities(const Kernels& kernels, const Params& param
   return loglik;
 }
 
+// The responsibilities and log-likelihood of the block's first `rows`
+// points, rows [begin, begin + rows) of x, with x's weights and known labels:
+// a labelled row gets the one-hot responsibility of its component and adds
+// its complete-data log-density log pi_y + log N(x | y), an unlabelled row
+// its log mixture density, each times its weight (a row of weight 0 adds
+// nothing, even at a density of 0). log_mixture, if not null, receives
+// what each row adds before weighting.
+inline double block_observed(const Kernels& kernels, const Params& params, const Data& x,
+                             std::size_t begin, std::size_t rows, BlockWorkspace& ws,
+                             double* log_mixture) {
+  if (x.weights == nullptr && x.labels == nullptr) {
+    return block_responsibilities(kernels, params, rows, ws, log_mixture);
+  }
+  double* own = ws.log_mixture.data();
+  block_responsibilities(kernels, params, rows, ws, own);
+  const std::size_t k = params.k();
+  if (x.labels != nullptr) {
+    const std::uint32_t* label = x.labels + begin;
+    for (std::size_t b = 0; b < rows; ++b) {
+      if (label[b] == unlabelled) continue;
+      for (std::size_t c = 0; c < k; ++c) ws.responsibility[c * block_size + b] = 0.0;
+      ws.responsibility[label[b] * block_size + b] = 1.0;
+      own[b] = ws.log_density[label[b] * block_size + b];
+    }
+  }
+  if (log_mixture != nullptr) std::memcpy(log_mixture, own, rows * sizeof(double));
+  double loglik = 0.0;
+  for (std::size_t b = 0; b < rows; ++b) {
+    const double w = x.weight(begin + b);
+    if (w != 0.0) loglik += w * own[b];
+  }
+  return loglik;
+}
+
+// Multiplies the block's responsibilities by the rows' weights, so that
+// the statistics accumulated from them are weighted.
+inline void weight_responsibilities(const Data& x, std::size_t begin, std::size_t rows,
+                                    std::size_t k, BlockWorkspace& ws) {
+  if (x.weights == nullptr) return;
+  const double* w = x.weights + begin;
+  for (std::size_t c = 0; c < k; ++c) {
+    double* r = ws.responsibility.data() + c * block_size;
+    for (std::size_t b = 0; b < rows; ++b) r[b] *= w[b];
+  }
+}
+
 // The E step over all data in scaled units (Params scaled too): the
-// scaled log-likelihood, and optionally the n x K posterior and the n
-// scaled log mixture densities (either pointer may be null).
+// scaled log-likelihood (weighted, with known labels, see block_observed()),
+// and optionally the n x K posterior and the n scaled log mixture densities
+// (either pointer may be null). The posterior is not weighted.
 inline double e_step_scaled(const Data& x, const Params& params, int n_threads, double* posterior,
                             double* log_mixture) {
   const std::size_t n = x.n_rows;
@@ -223,8 +272,8 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
                   const std::size_t rows = end - begin;
                   load_panel(kernels, x, begin, end, ws.panel.data());
                   block_log_density(kernels, params, ws);
-                  partial[0] += block_responsibilities(
-                      kernels, params, rows, ws,
+                  partial[0] += block_observed(
+                      kernels, params, x, begin, rows, ws,
                       log_mixture == nullptr ? nullptr : log_mixture + begin);
                   if (posterior != nullptr) {
                     for (std::size_t c = 0; c < k; ++c) {
@@ -240,10 +289,10 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
 // log-likelihood, and optionally the n x K posterior and each point's log
 // mixture density.
 inline double e_step(const arma::mat& matrix, const Params& params, int n_threads,
-                     double* posterior, double* log_mixture) {
+                     double* posterior, double* log_mixture, RowInfo rows = RowInfo()) {
   // Far points are handled by block_responsibilities(); scaling the data
   // could push the given parameters out of range instead.
-  const Data x(matrix, false);
+  const Data x(matrix, false, rows);
   return e_step_scaled(x, params, n_threads, posterior, log_mixture);
 }
 
@@ -255,8 +304,9 @@ inline double e_step(const arma::mat& matrix, const Params& params, int n_thread
 // column, so that every read is contiguous, and takes one log of a product
 // of many largest probabilities rather than one log per row: each is at
 // least about 1/K, and the product is handed to log() before it could
-// underflow.
-inline double classify(const arma::mat& posterior, int* classification, double* uncertainty) {
+// underflow. With `weights` (one per row, or null), the sum is weighted.
+inline double classify(const arma::mat& posterior, int* classification, double* uncertainty,
+                       const double* weights = nullptr) {
   constexpr std::size_t chunk = 256;
   constexpr double smallest_product = 1e-280;
   const std::size_t n = posterior.n_rows, k = posterior.n_cols;
@@ -282,6 +332,10 @@ inline double classify(const arma::mat& posterior, int* classification, double* 
     }
     for (std::size_t i = 0; i < rows; ++i) {
       uncertainty[first + i] = 1.0 - best[i];
+      if (weights != nullptr) {
+        if (weights[first + i] != 0.0) log_max_sum += weights[first + i] * std::log(best[i]);
+        continue;
+      }
       product *= best[i];
       if (!(product >= smallest_product)) {
         log_max_sum += std::log(product);

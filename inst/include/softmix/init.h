@@ -44,15 +44,38 @@ inline std::size_t uniform_index(double u, std::size_t n) {
   return std::min(n - 1, static_cast<std::size_t>(u * static_cast<double>(n)));
 }
 
+// The row at which the running sum of weight(i) first exceeds `target`
+// (the last row of positive weight if rounding leaves it short), among rows
+// of positive weight: a draw with probability proportional to weight(i).
+template <typename Weight>
+std::size_t weighted_index(const Data& x, double target, Weight&& weight) {
+  double cumulative = 0.0;
+  std::size_t last = 0;
+  for (std::size_t i = 0; i < x.n_rows; ++i) {
+    const double w = weight(i);
+    if (!(w > 0.0)) continue;
+    cumulative += w;
+    last = i;
+    if (cumulative > target) return i;
+  }
+  return last;
+}
+
 // k-means++ seeding (Arthur and Vassilvitskii 2007): each new centre is a
 // point drawn with probability proportional to its squared distance to the
-// nearest centre so far. Returns d x K centres. `host` draws the random
-// numbers and is asked to check for an interrupt between passes.
+// nearest centre so far, times its weight (the first in proportion to its
+// weight alone), so a row of weight 2 is drawn as often as two copies of
+// it. Returns d x K centres. `host` draws the random numbers and is asked
+// to check for an interrupt between passes.
 template <typename Host>
 arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Host& host) {
   const std::size_t n = x.n_rows, d = x.n_cols;
   arma::mat centres(d, k);
-  x.load_point(uniform_index(host.uniform(), n), centres.colptr(0));
+  const double first = host.uniform();
+  x.load_point(x.weights == nullptr
+                   ? uniform_index(first, n)
+                   : weighted_index(x, first * x.total_weight, [&](std::size_t i) { return x.weights[i]; }),
+               centres.colptr(0));
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
   std::vector<double> distance_scratch(static_cast<std::size_t>(n_threads) * block_size);
   for (std::size_t c = 1; c < k; ++c) {
@@ -67,24 +90,17 @@ arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Host& hos
           double sum = 0.0;
           for (std::size_t b = 0; b < end - begin; ++b) {
             nearest[begin + b] = std::min(nearest[begin + b], dist[b]);
-            sum += nearest[begin + b];
+            sum += x.weight(begin + b) * nearest[begin + b];
           }
           partial[0] += sum;
         });
     const double target = host.uniform() * total[0];
     std::size_t chosen = 0;
     if (total[0] > 0.0) {
-      double cumulative = 0.0;
-      chosen = n - 1;
-      for (std::size_t i = 0; i < n; ++i) {
-        cumulative += nearest[i];
-        if (cumulative > target && nearest[i] > 0.0) {
-          chosen = i;
-          break;
-        }
-      }
+      chosen = weighted_index(x, target, [&](std::size_t i) { return x.weight(i) * nearest[i]; });
     } else {
-      chosen = uniform_index(target, n);  // every point coincides with a centre
+      // Every point of positive weight coincides with a centre.
+      chosen = weighted_index(x, 0.0, [&](std::size_t i) { return x.weight(i); });
     }
     x.load_point(chosen, centres.colptr(c));
   }
@@ -113,11 +129,6 @@ inline void assign_nearest(const Data& x, const arma::mat& centres, int n_thread
     }
   });
 }
-
-// The label of a row left out of a starting partition (for example one
-// outside the subset a hierarchical clustering was run on): it gets no
-// weight in the first M step.
-constexpr std::uint32_t unlabelled = std::numeric_limits<std::uint32_t>::max();
 
 // Fills ws.responsibility with the one-hot rows of `labels` for a block.
 inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t k,
@@ -236,6 +247,9 @@ Params random_start(const Data& x, std::size_t k, Model model, const arma::vec& 
       sum += scratch(i, c);
     }
     for (std::size_t c = 0; c < k; ++c) scratch(i, c) /= sum;
+    if (x.labels != nullptr && x.labels[i] != unlabelled) {
+      for (std::size_t c = 0; c < k; ++c) scratch(i, c) = c == x.labels[i];
+    }
   }
   return m_step_scaled(x, scratch.memptr(), k, model, ridge, n_threads, inner);
 }

@@ -816,7 +816,8 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
 
 // Weighted statistics of the whole data for weights given by
 // fill(kernels, begin, end, ws), which writes ws.responsibility for the
-// block (zero on the padding) and returns the block's log-likelihood (or 0).
+// block (zero on the padding) and returns the block's log-likelihood (or 0),
+// each multiplied by the row's weight in x.
 template <typename FillWeights>
 std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const arma::mat& centres,
                                int n_threads, FillWeights&& fill) {
@@ -828,6 +829,7 @@ std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const a
                   BlockWorkspace& ws = workspaces[thread];
                   load_panel(kernels, x, begin, end, ws.panel.data());
                   partial[0] += fill(kernels, begin, end, ws);
+                  weight_responsibilities(x, begin, end - begin, layout.k, ws);
                   accumulate_block(kernels, layout, centres, ws, partial);
                 });
   return total;
@@ -871,10 +873,12 @@ inline Params m_step_scaled(const Data& x, const double* weights, std::size_t k,
 }
 
 // Weighted MLE in the data's own units, with the ridge reg times each
-// column's variance (see scaled_ridge()).
+// column's variance (see scaled_ridge()). `weights` is the n x K posterior;
+// `rows` may add a weight per row, which multiplies it.
 inline Params m_step(const arma::mat& matrix, const double* weights, std::size_t k, Model model,
-                     double reg, int n_threads, const InnerControl& inner = InnerControl()) {
-  const Data x(matrix);
+                     double reg, int n_threads, const InnerControl& inner = InnerControl(),
+                     RowInfo rows = RowInfo()) {
+  const Data x(matrix, true, rows);
   Params params = rescale(
       m_step_scaled(x, weights, k, model, scaled_ridge(x, reg), n_threads, inner), x.scale());
   factorize(params, is_shared(model));

@@ -95,7 +95,8 @@ SelectionResult fit_selection_job(const Data& x, const arma::vec& ridge, const S
         });
     std::vector<int> classification(x.n_rows);
     std::vector<double> uncertainty(x.n_rows);
-    result.log_max_posterior_sum = classify(scratch, classification.data(), uncertainty.data());
+    result.log_max_posterior_sum =
+        classify(scratch, classification.data(), uncertainty.data(), x.weights);
     result.ok = true;
   } catch (const error& e) {
     result.message = e.what();
@@ -111,8 +112,9 @@ template <typename Host, typename Progress>
 std::vector<SelectionResult> fit_selection(const arma::mat& matrix,
                                            const std::vector<SelectionJob>& jobs, double reg,
                                            const Control& control, const SelectionPlan& plan,
-                                           Host& host, Progress&& progress) {
-  const Data x(matrix);
+                                           Host& host, Progress&& progress,
+                                           RowInfo rows = RowInfo()) {
+  const Data x(matrix, true, rows);
   const arma::vec ridge = scaled_ridge(x, reg);
   std::vector<SelectionResult> results(jobs.size());
   if (plan.workers <= 1 || jobs.size() < 2) {
