@@ -392,7 +392,6 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   known <- check_known_labels(labels, n)
   start <- resolve_init(init, data)
   fixed <- check_fixed(fixed, start)
-  check_labels_fixed(known, fixed, start$parameters)
   init_k <- start$k
   if (missing(k)) {
     if (is.null(init_k)) {

@@ -4,8 +4,7 @@
 #' @noRd
 check_weights <- function(weights, n, weight_type = "frequency", call = sys.call(-1)) {
   if (is.null(weights)) return(NULL)
-  if (!is.numeric(weights) || !is.null(dim(weights)) && length(dim(weights)) > 1L &&
-      min(dim(weights)) > 1L) {
+  if (!is.numeric(weights) || sum(dim(weights) > 1L) > 1L) {
     softmix_abort(sprintf("`weights` must be a numeric vector, not %s.", describe_type(weights)),
                   call)
   }
@@ -144,21 +143,6 @@ check_fixed <- function(fixed, start, call = sys.call(-1)) {
     ), call)
   }
   unique(fixed)
-}
-
-#' Checks that known labels fit fixed parameters: a fixed proportion of zero
-#' cannot hold a labelled row.
-#' @noRd
-check_labels_fixed <- function(known, fixed, parameters, call = sys.call(-1)) {
-  if (is.null(known) || !"proportions" %in% fixed) return(invisible())
-  empty <- which(parameters$proportions <= 0)
-  clash <- intersect(empty, known$labels)
-  if (length(clash) > 0L) {
-    softmix_abort(sprintf(
-      "`labels` put rows in component %d, whose proportion is fixed at 0.", clash[1]
-    ), call)
-  }
-  invisible()
 }
 
 #' The number of free parameters of a model with some parts fixed
