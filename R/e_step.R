@@ -14,9 +14,12 @@
 #' @param parameters A [mixture_params()] object, such as
 #'   `fit$parameters`.
 #' @param n_threads Number of threads; `NULL` uses [softmix_threads()].
+#' @param weights Optional observation weights, n non-negative finite
+#'   numbers: the log-likelihood becomes \eqn{\sum_i w_i \log f(x_i)}
+#'   (a row of weight 2 counts twice); the posterior is unchanged.
 #' @return A list with `posterior`, the n x K matrix of responsibilities
 #'   (rows sum to one; row names from `x`), and `loglik`, the
-#'   log-likelihood of `x` under `parameters`.
+#'   (weighted) log-likelihood of `x` under `parameters`.
 #' @references
 #' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
 #' from incomplete data via the EM algorithm. *Journal of the Royal

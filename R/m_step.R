@@ -16,6 +16,9 @@
 #' @param reg Ridge for the covariance diagonals, relative to each
 #'   variable's variance, as in [softmix_control()]. The default 0 gives the
 #'   exact weighted maximum likelihood estimates.
+#' @param weights Optional observation weights, n non-negative finite
+#'   numbers, which multiply each row of `posterior`: the estimates from
+#'   \eqn{w_i r_{ik}}, as if row i were repeated \eqn{w_i} times.
 #' @return A [mixture_params()] object: `proportions` (\eqn{N_k / N}),
 #'   `means` (K x d) and `covariances` (d x d x K).
 #' @references

@@ -206,6 +206,45 @@
 #' | GvHD.pos | 9083 | 126 | 100.0% | 0 / 0 / 0 | VVV,9 (417577.4) | VVV,9 (418458.1) | yes |
 #' | **all** |  | 967 | 98.8% | 42 / 10 / 7 |  |  | 9 / 9 |
 #'
+#' @section Weights, labels and fixed parameters:
+#' * **Weights.** With `weights`, EM maximises the weighted log-likelihood
+#'   \eqn{\sum_i w_i \log f(x_i)}: each M step is the weighted maximum
+#'   likelihood estimate from \eqn{w_i r_{ik}}, so integer weights give the
+#'   fit of the data with each row repeated \eqn{w_i} times (from the same
+#'   start), zero weights the fit without those rows, and equal weights the
+#'   unweighted parameters. The weights multiply the responsibilities inside
+#'   the same pass over the data, so a weighted iteration costs about what
+#'   an unweighted one does. The starts use them too: k-means++ draws each
+#'   seed with probability proportional to weight times squared distance,
+#'   Lloyd's centres are weighted means, and `"hc"` builds its tree on the
+#'   rows of positive weight (drawing its subset of 2000 rows in proportion
+#'   to the weights), each row once, and its first M step is weighted. The
+#'   ridge of [softmix_control()] uses the weighted variances. The
+#'   posterior is not weighted; `logLik()`, `nobs()`, BIC and ICL (whose
+#'   classification term is \eqn{\sum_i w_i \log z_{i, C(i)}}) are.
+#'   mclust offers weights only in `me.weighted()`, which reports the
+#'   log-likelihood divided by the mean weight; softmix reaches the same
+#'   parameters.
+#' * **Partly known labels** (semi-supervised fitting, as mclust's
+#'   `MclustSSC()`). Rows with a known component keep a posterior of one
+#'   for it in every E step; the others get soft responsibilities. The
+#'   log-likelihood is that of `MclustSSC()`: the mixture density
+#'   \eqn{\log \sum_k \pi_k N(x_i \mid \mu_k, \Sigma_k)} for unlabelled
+#'   rows and the complete-data density \eqn{\log \pi_{y_i} N(x_i \mid
+#'   \mu_{y_i}, \Sigma_{y_i})} for labelled ones. Components without a
+#'   labelled row are free. Every start is made to agree with the labels:
+#'   the clusters of an `"hc"` or `"kmeans++"` partition are renamed to the
+#'   known components they overlap most, and the labelled rows then take
+#'   their labels; a random or posterior start gets one-hot labelled rows.
+#'   With several `k`, only those at least the number of label levels are
+#'   fitted. `predict()` classifies new data with the fitted mixture.
+#' * **Fixed parameters.** With `init` a [mixture_params()] object and
+#'   `fixed`, EM holds those parts at their starting values and estimates
+#'   the rest; for example `fixed = c("means", "covariances")` re-estimates
+#'   only the proportions of a known mixture on new data. With fixed means,
+#'   the covariances are estimated about them. `df`, BIC and ICL count only
+#'   the free parameters.
+#'
 #' @section Degenerate data:
 #' softmix never returns NaN and never crashes on data that make the
 #' likelihood degenerate; each case ends in one of these outcomes:
@@ -284,6 +323,20 @@
 #'   section on model selection.
 #' @param verbose Whether to show a progress bar while fitting several
 #'   pairs; by default only in interactive sessions.
+#' @param weights Optional observation weights: a vector of n non-negative
+#'   finite numbers, not all zero. See the section on weights, labels and
+#'   fixed parameters.
+#' @param weight_type How to read `weights`: `"frequency"` (default), a row
+#'   of weight w counts as w copies of it, and BIC, ICL and `nobs()` use
+#'   \eqn{n = \sum_i w_i}; or `"sampling"`, the weights are first scaled to
+#'   sum to the number of rows, which BIC, ICL and `nobs()` then use.
+#' @param labels Optional known components: a vector of length n with `NA`
+#'   for rows whose component is unknown and otherwise a component number
+#'   in `1:k`, or a factor whose levels name the first components (in
+#'   order). See the section on weights, labels and fixed parameters.
+#' @param fixed Parts of the starting parameters to hold fixed: `NULL`
+#'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.
+#'   Needs `init` to be a [mixture_params()] object and a single `model`.
 #' @return An object of class `softmix`, a list with:
 #'   * `call`: the matched call.
 #'   * `model`: the covariance model code; `k`, `n`, `d`: the number of
@@ -298,6 +351,11 @@
 #'     the initial parameters.
 #'   * `iterations`: the number of EM iterations; `converged`: whether the
 #'     tolerance was reached before `max_iter`.
+#'   * `nobs`: the number of observations BIC uses, the sum of frequency
+#'     weights or `n`; `weights`, `weight_type`: the weights used (`NULL`
+#'     without; sampling weights after scaling); `labels`: `NULL`, or a list
+#'     with the known `labels` (integer, `NA` unknown), the number of
+#'     `levels` and their `names`; `fixed`: the fixed parts, or `NULL`.
 #'   * `degenerate`: `""`, or why the fit is degenerate (see the section on
 #'     model selection).
 #'   * `df`: the number of free parameters; `bic`: \eqn{-2\ell + df \log n};
@@ -361,6 +419,21 @@
 #'
 #' # start from mclust's hierarchical clustering instead of k-means++
 #' softmix(faithful, k = 3, init = "hc", n_threads = 1)$loglik
+#'
+#' # weights: a row of weight 2 counts twice
+#' w <- rep(1:2, length.out = nrow(faithful))
+#' softmix(faithful, k = 2, weights = w, n_threads = 1)$loglik
+#'
+#' # semi-supervised: half of iris's species known
+#' known <- iris$Species
+#' known[seq(2, 150, by = 2)] <- NA
+#' semi <- softmix(iris[, 1:4], k = 3, labels = known, n_threads = 1)
+#' table(semi$classification, iris$Species)
+#'
+#' # re-estimate only the proportions of a known mixture
+#' fixed_fit <- softmix(faithful, init = fit$parameters,
+#'                      fixed = c("means", "covariances"), n_threads = 1)
+#' fixed_fit$parameters$proportions
 #'
 #' # one-dimensional data, equal variances
 #' fit1 <- softmix(faithful$waiting, k = 2, model = "E", n_threads = 1)
