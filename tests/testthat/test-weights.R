@@ -200,3 +200,18 @@ test_that("bad weights get an error naming the argument", {
                       weights = c(-1, rep(1, n - 1)), n_threads = 1),
                "`weights` must be non-negative", class = "softmix_error")
 })
+
+test_that("a component on one row of large weight is degenerate, as on its copies", {
+  x <- rbind(faithful_x, c(10, 200))
+  w <- c(rep(1, nrow(faithful_x)), 20)
+  start <- mixture_params(c(0.45, 0.45, 0.1), means = rbind(c(2, 55), c(4.3, 80), c(10, 200)),
+                          covariances = array(c(0.1, 0, 0, 30, 0.2, 0, 0, 40, 1, 0, 0, 1),
+                                              c(2, 2, 3)))
+  weighted <- suppressWarnings(softmix(x, init = start, weights = w, n_threads = 1))
+  repeated <- suppressWarnings(softmix(x[rep(seq_len(nrow(x)), w), ], init = start,
+                                       n_threads = 1))
+  expect_match(weighted$degenerate, "component 3 rests on 1 point")
+  # Copies of a point are distinct rows, so that fit is degenerate by the
+  # ridge's share instead.
+  expect_match(repeated$degenerate, "component 3 is singular but for the ridge")
+})

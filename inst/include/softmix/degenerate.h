@@ -156,8 +156,16 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
   const std::size_t d = params.d(), k = params.k(), n = posterior.n_rows;
   std::ostringstream msg;
   if (has_free_covariances(model)) {
+    // With observation weights, a component's weight is that of w_i r_ik;
+    // a row of any weight is still one point.
+    std::vector<double> weighted(x.weights != nullptr ? n : 0);
     for (std::size_t c = 0; c < k; ++c) {
-      const std::size_t m = points_holding_weight(posterior.colptr(c), n, d);
+      const double* column = posterior.colptr(c);
+      if (x.weights != nullptr) {
+        for (std::size_t i = 0; i < n; ++i) weighted[i] = x.weights[i] * column[i];
+        column = weighted.data();
+      }
+      const std::size_t m = points_holding_weight(column, n, d);
       if (m <= d) {
         msg << "component " << c + 1 << " rests on " << m << (m == 1 ? " point" : " points") << " ("
             << 100.0 * (1.0 - collapse_weight_tolerance)
