@@ -34,6 +34,24 @@
 #' variables; each panel shows the 2-D marginal of the mixture, which has the
 #' same proportions and the corresponding sub-means and sub-covariances.
 #'
+#' For a fit with observation weights (`weights` in [softmix()]), each data
+#' point's size grows with its weight: its symbol size is the usual one times
+#' `sqrt(w / mean(w[w > 0]))`, so that a point's area is proportional to its
+#' weight, clamped to between 0.3 and 3 times the usual size so that light
+#' points stay visible and heavy ones do not cover the plot. Equal weights
+#' draw every point at the unweighted size. Heavier points are drawn first, so
+#' lighter ones stay on top. Rows of weight 0, which do not count in the fit
+#' but still have a posterior, are drawn as small hollow symbols (half the
+#' usual size) rather than left out. The 1-D classification and density
+#' plots, which show the data as a rug, scale the width of each tick by the
+#' same factor and draw the ticks of rows of weight 0 dotted. The
+#' uncertainty plot keeps size for the uncertainty, so there the weights only
+#' show as hollow points for rows of weight 0; its 1-D form, where the height
+#' of a needle shows the uncertainty, sizes the point on each needle by the
+#' weight. The subtitle says how the weights are shown. The histograms of the
+#' 1-D plots and the levels of the density contours count every row once,
+#' whatever its weight.
+#'
 #' @param x A fitted `softmix` object.
 #' @param what Which plot to draw: one of `"classification"` (the default),
 #'   `"uncertainty"`, `"density"`, `"loglik"`, `"BIC"` or `"ICL"`.
@@ -115,6 +133,7 @@ plot.softmix <- function(x,
       uncertainty = "Larger, darker points are less certain",
       density = "Contours enclose 10%, 25%, 50%, 75% and 95% of the data"
     )
+    subtitle <- paste0(subtitle, describe_weight_encoding(ctx$weights, what != "uncertainty"))
     legend_style <- switch(
       what,
       classification = list(pch = 19, lty = 1, lwd = 2),
@@ -155,6 +174,8 @@ build_plot_context <- function(x, dims, colors) {
     uncertainty = x$uncertainty,
     scaled_uncertainty = scale_uncertainty(x$uncertainty, k),
     level = 0.95,
+    # NULL for an unweighted fit, which then draws exactly as it always has.
+    weights = x$weights,
     # Density grids follow the thread count chosen for the fit.
     n_threads = x$n_threads
   )
@@ -260,6 +281,61 @@ scale_uncertainty <- function(uncertainty, k) {
     return(rep(0, length(uncertainty)))
   }
   pmin(pmax(uncertainty / (1 - 1 / k), 0), 1)
+}
+
+#' Symbol sizes of the data points: `base` (a size or one per row) times a
+#' factor that makes a point's area proportional to its weight relative to the
+#' mean positive weight, clamped to `limits` so that light points stay visible
+#' and heavy ones do not cover the plot. Rows of weight 0 get `zero` times
+#' `base`, a little above the smallest size, because they are drawn hollow
+#' (see point_shapes()) and a hollow symbol at the smallest size reads as a
+#' dot. NULL weights return `base` unchanged, and equal positive weights give
+#' exactly `base` for every row.
+#' @noRd
+point_sizes <- function(weights, base, limits = c(0.3, 3), zero = 0.5) {
+  if (is.null(weights)) {
+    return(base)
+  }
+  positive <- weights[weights > 0]
+  # The first positive weight stands in for a mean of equal weights, which
+  # rounding could move off it and so scale every point by a hair.
+  reference <- if (all(positive == positive[1])) positive[1] else mean(positive)
+  factor <- pmin(pmax(sqrt(weights / reference), limits[1]), limits[2])
+  factor[weights == 0] <- zero
+  base * factor
+}
+
+#' Plotting symbols of the data points: `filled` for rows of positive weight,
+#' `hollow` for rows of weight 0, and `filled` alone for an unweighted fit
+#' @noRd
+point_shapes <- function(weights, filled = 19, hollow = 1) {
+  if (is.null(weights)) {
+    return(filled)
+  }
+  ifelse(weights > 0, filled, hollow)
+}
+
+#' Row order in which to draw the points: heaviest first, so that large points
+#' never hide light ones; the data order for an unweighted fit
+#' @noRd
+weight_draw_order <- function(weights, n) {
+  if (is.null(weights)) {
+    return(seq_len(n))
+  }
+  # order() is stable, so rows of equal weight keep the data order.
+  order(-weights)
+}
+
+#' What a subtitle adds about the weights: "" for an unweighted fit, a note
+#' that size shows weight where it does (`sized`), and a note on hollow points
+#' where some rows have weight 0
+#' @noRd
+describe_weight_encoding <- function(weights, sized) {
+  if (is.null(weights)) {
+    return("")
+  }
+  notes <- c(if (sized) "size by weight", if (any(weights == 0)) "hollow: weight 0")
+  if (length(notes) == 0) "" else paste0("; ", paste(notes, collapse = ", "))
 }
 
 #' Restrict mixture parameters to the marginal of the chosen variables
@@ -405,8 +481,27 @@ draw_ellipses <- function(ctx, pair, lwd = 2, lty = 1) {
 #' Scatterplot panel coloured by blended posterior colours, with ellipses
 #' @noRd
 draw_classification_panel <- function(ctx, pair, show_labels = TRUE) {
-  graphics::points(ctx$data[, pair], pch = 19, cex = 0.8, col = ctx$blended)
+  draw_weighted_points(ctx, ctx$data[, pair, drop = FALSE], cex = 0.8, col = ctx$blended)
   draw_ellipses(ctx, pair, lwd = 2)
+}
+
+#' Draw the data points with sizes and symbols that show the weights (see
+#' point_sizes() and point_shapes()); an unweighted fit gets `pch` and `cex`
+#' as given, in the data order
+#' @noRd
+draw_weighted_points <- function(ctx, points, cex, col, pch = 19) {
+  weights <- ctx$weights
+  if (is.null(weights)) {
+    graphics::points(points, pch = pch, cex = cex, col = col)
+    return(invisible())
+  }
+  order <- weight_draw_order(weights, nrow(points))
+  graphics::points(
+    points[order, , drop = FALSE],
+    pch = point_shapes(weights, filled = pch)[order],
+    cex = point_sizes(weights, cex)[order],
+    col = rep_len(col, nrow(points))[order]
+  )
 }
 
 #' Scatterplot panel whose point size and opacity grow with uncertainty
@@ -416,6 +511,13 @@ draw_uncertainty_panel <- function(ctx, pair, show_labels = TRUE) {
   scaled <- ctx$scaled_uncertainty
   fill <- fade_colors(ctx$colors[ctx$classification], 0.45 + 0.55 * scaled)
   border <- fade_colors("grey20", 0.3 + 0.6 * scaled)
+  if (!is.null(ctx$weights)) {
+    # Size already shows the uncertainty here, so rows of weight 0 are only
+    # hollow, with the fill's colour moved to the ring.
+    zero <- ctx$weights == 0
+    border[zero] <- fill[zero]
+    fill[zero] <- NA
+  }
   # Uncertain points are drawn last so that certain ones never hide them.
   order <- order(scaled)
   graphics::points(
@@ -452,7 +554,7 @@ draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
   levels <- stats::quantile(at_data, 1 - enclosed, names = FALSE)
   keep <- !duplicated(levels)
 
-  graphics::points(data, pch = 19, cex = 0.6, col = "grey75")
+  draw_weighted_points(ctx, data, cex = 0.6, col = "grey75")
   graphics::contour(
     grid_x, grid_y, density,
     levels = levels[keep], labels = paste0(100 * enclosed[keep], "%"),
@@ -476,7 +578,8 @@ draw_1d_uncertainty <- function(ctx) {
     c(0, max(1 - 1 / ctx$k, ctx$uncertainty))
   )
   graphics::segments(values, 0, values, ctx$uncertainty, col = colors)
-  graphics::points(values, ctx$uncertainty, pch = 19, cex = 0.7, col = colors)
+  # The needle's height shows the uncertainty, so the point's size is free to show the weight.
+  draw_weighted_points(ctx, cbind(values, ctx$uncertainty), cex = 0.7, col = colors)
   graphics::box()
   graphics::axis(1)
   graphics::axis(2)
@@ -484,6 +587,12 @@ draw_1d_uncertainty <- function(ctx) {
     main = "Classification uncertainty",
     xlab = colnames(ctx$data)[var], ylab = "Uncertainty (1 - max posterior)"
   )
+  if (!is.null(ctx$weights)) {
+    graphics::mtext(
+      paste0("Point size by weight", describe_weight_encoding(ctx$weights, sized = FALSE)),
+      side = 3, line = 0.4, cex = 0.85
+    )
+  }
   draw_component_legend(ctx$colors, list(pch = 19, lty = 0, lwd = 2))
 }
 
@@ -512,7 +621,7 @@ draw_1d_density <- function(ctx, show_components) {
   graphics::plot(histogram, freq = FALSE, add = TRUE, col = "grey90", border = "grey65")
   graphics::abline(h = 0, col = "grey65")
   rug_colors <- if (show_components) ctx$blended else "grey30"
-  graphics::segments(values, -0.07 * top, values, -0.015 * top, col = rug_colors)
+  draw_rug(ctx, values, -0.07 * top, -0.015 * top, rug_colors)
   if (show_components) {
     means <- ctx$parameters$means[, var]
     sds <- sqrt(ctx$parameters$covariances[var, var, ])
@@ -530,6 +639,12 @@ draw_1d_density <- function(ctx, show_components) {
 
   main <- if (show_components) "Mixture components" else "Mixture density"
   graphics::title(main = main, xlab = colnames(ctx$data)[var], ylab = "Density")
+  if (!is.null(ctx$weights)) {
+    graphics::mtext(
+      paste0("Rug tick width by weight", if (any(ctx$weights == 0)) "; dotted: weight 0" else ""),
+      side = 3, line = 0.4, cex = 0.85
+    )
+  }
   if (show_components) {
     draw_component_legend(
       c(ctx$colors, "black"),
@@ -537,6 +652,25 @@ draw_1d_density <- function(ctx, show_components) {
       labels = c(paste("Component", seq_len(ctx$k)), "Mixture")
     )
   }
+}
+
+#' Draw a rug of one variable's values between heights `bottom` and `top`;
+#' for a weighted fit the ticks' width grows with the weight (as point_sizes()
+#' scales symbols) and rows of weight 0 get dotted ticks
+#' @noRd
+draw_rug <- function(ctx, values, bottom, top, col) {
+  weights <- ctx$weights
+  if (is.null(weights)) {
+    graphics::segments(values, bottom, values, top, col = col)
+    return(invisible())
+  }
+  order <- weight_draw_order(weights, length(values))
+  graphics::segments(
+    values[order], bottom, values[order], top,
+    col = rep_len(col, length(values))[order],
+    lwd = point_sizes(weights, graphics::par("lwd"))[order],
+    lty = ifelse(weights > 0, "solid", "dotted")[order]
+  )
 }
 
 #' Plot the log-likelihood trace of the EM passes and, beside it, its

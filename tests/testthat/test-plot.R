@@ -191,3 +191,119 @@ test_that("the loglik plot adds the distance to the final value on a log scale",
   one <- softmix(faithful, k = 1, n_threads = 1)
   expect_identical(count_panels(plot_to_png(one, what = "loglik")), 1)
 })
+
+# Weighted fits --------------------------------------------------------------
+
+all_plot_types <- c(plot_types, "BIC", "ICL")
+
+# Exponential weights with a few rows of weight 0, so every encoding is drawn.
+weights_with_zeros <- function(n, seed) {
+  with_seed(seed, {
+    w <- stats::rexp(n)
+    w[sample.int(n, 5)] <- 0
+    w
+  })
+}
+
+test_that("a weighted fit renders every plot type in one, two and four dimensions", {
+  skip_if_not(capabilities("png"))
+  data_sets <- list(faithful$waiting, faithful, iris[, 1:4])
+  for (i in seq_along(data_sets)) {
+    x <- data_sets[[i]]
+    n <- NROW(x)
+    w <- weights_with_zeros(n, seed = i)
+    # A vector `k` gives a selection, so the BIC and ICL plots have something to draw.
+    fit <- with_seed(1, softmix(x, k = 2:3, model = c("VVV", "EII"), weights = w, n_threads = 1))
+    expect_identical(fit$weights, w)
+    for (what in all_plot_types) {
+      expect_png_drawn(plot_to_png(fit, what = what))
+    }
+  }
+})
+
+test_that("sampling weights and equal weights render every point-drawing plot type", {
+  skip_if_not(capabilities("png"))
+  w <- weights_with_zeros(nrow(faithful), seed = 4)
+  sampled <- with_seed(1, softmix(faithful, k = 2, weights = w, weight_type = "sampling",
+                                  n_threads = 1))
+  equal <- with_seed(1, softmix(faithful, k = 2, weights = rep(3, nrow(faithful)),
+                                n_threads = 1))
+  for (what in plot_types) {
+    expect_png_drawn(plot_to_png(sampled, what = what))
+    expect_png_drawn(plot_to_png(equal, what = what))
+  }
+})
+
+test_that("the plot context carries the fit's weights, NULL when unweighted", {
+  w <- weights_with_zeros(nrow(faithful), seed = 5)
+  fit <- with_seed(1, softmix(faithful, k = 2, weights = w, n_threads = 1))
+  expect_identical(softmix:::build_plot_context(fit, NULL, NULL)$weights, w)
+  unweighted <- with_seed(1, softmix(faithful, k = 2, n_threads = 1))
+  expect_null(softmix:::build_plot_context(unweighted, NULL, NULL)$weights)
+})
+
+# Brute-force sizes, one row at a time: the area of a point is proportional to
+# its weight over the mean positive weight, the size factor is clamped to
+# [0.3, 3], and rows of weight 0 get half the base size.
+reference_sizes <- function(weights, base) {
+  base <- rep_len(base, length(weights))
+  mean_positive <- sum(weights[weights > 0]) / sum(weights > 0)
+  vapply(seq_along(weights), function(i) {
+    if (weights[i] == 0) {
+      return(0.5 * base[i])
+    }
+    base[i] * min(3, max(0.3, sqrt(weights[i] / mean_positive)))
+  }, numeric(1))
+}
+
+test_that("point_sizes() matches the brute-force sizes, zero weights included", {
+  # Rounding in mean() and sqrt() only: 1e-14 relative to the largest size.
+  tolerance <- 1e-14
+  cases <- list(
+    list(weights = weights_with_zeros(200, seed = 6), base = 0.8),
+    list(weights = with_seed(7, stats::rlnorm(50, sdlog = 3)), base = 0.6),
+    list(weights = c(0, 0, 1, 2, 4, 100, 1e-6), base = 1),
+    list(weights = c(0.2, 5, 0, 1.5), base = c(0.7, 1.2, 2.5, 0.9))
+  )
+  for (case in cases) {
+    sizes <- softmix:::point_sizes(case$weights, case$base)
+    expect_length(sizes, length(case$weights))
+    expect_max_diff(sizes, reference_sizes(case$weights, case$base), tolerance,
+                    relative = TRUE)
+  }
+  # The extreme case reaches both clamps.
+  sizes <- softmix:::point_sizes(c(1e-6, 1e6, rep(1, 100)), 1)
+  expect_identical(sizes[1:2], c(0.3, 3))
+})
+
+test_that("point_sizes() gives exactly the unweighted sizes for equal or no weights", {
+  expect_identical(softmix:::point_sizes(NULL, 0.8), 0.8)
+  base <- 0.7 + 1.8 * seq(0, 1, length.out = 9)
+  expect_identical(softmix:::point_sizes(NULL, base), base)
+  # 0.1 and 1/3 are not exact in binary, so a mean could round off them.
+  for (value in c(1, 3, 0.1, 1 / 3, 1e-300)) {
+    expect_identical(softmix:::point_sizes(rep(value, 9), 0.8), rep(0.8, 9))
+    expect_identical(softmix:::point_sizes(rep(value, 9), base), base)
+  }
+  # Rows of weight 0 do not move the sizes of equal positive weights.
+  sizes <- softmix:::point_sizes(c(0.1, 0, 0.1, 0.1, 0), 0.8)
+  expect_identical(sizes, c(0.8, 0.4, 0.8, 0.8, 0.4))
+})
+
+test_that("rows of weight 0 are hollow and heavy rows are drawn first", {
+  expect_identical(softmix:::point_shapes(NULL), 19)
+  expect_identical(softmix:::point_shapes(c(2, 0, 1), filled = 19, hollow = 1), c(19, 1, 19))
+  expect_identical(softmix:::weight_draw_order(NULL, 4), 1:4)
+  # Ties keep the data order.
+  expect_identical(softmix:::weight_draw_order(c(1, 3, 0, 3, 1), 5), c(2L, 4L, 1L, 5L, 3L))
+})
+
+test_that("the subtitle says how the weights are shown, and nothing when unweighted", {
+  expect_identical(softmix:::describe_weight_encoding(NULL, sized = TRUE), "")
+  expect_identical(softmix:::describe_weight_encoding(c(1, 2), sized = TRUE), "; size by weight")
+  expect_identical(softmix:::describe_weight_encoding(c(1, 0), sized = TRUE),
+                   "; size by weight, hollow: weight 0")
+  expect_identical(softmix:::describe_weight_encoding(c(1, 2), sized = FALSE), "")
+  expect_identical(softmix:::describe_weight_encoding(c(1, 0), sized = FALSE),
+                   "; hollow: weight 0")
+})
