@@ -30,18 +30,22 @@ inline Rcpp::List named_list(std::initializer_list<std::pair<const char*, Rcpp::
   return out;
 }
 
-// An R mixture_params list (means K x d, covariances d x d x K) as Params.
+// An R mixture_params list (means K x d, covariances d x d x K) as Params;
+// K + 1 proportions hold a noise component's share last.
 inline softmix::Params params_from_list(const Rcpp::List& parameters, bool shared) {
   const Rcpp::NumericVector proportions = parameters["proportions"];
   const Rcpp::NumericMatrix means = parameters["means"];
   const Rcpp::NumericVector covariances = parameters["covariances"];
   const std::size_t d = means.ncol(), k = means.nrow();
-  if (static_cast<std::size_t>(proportions.size()) != k ||
+  const std::size_t shares = static_cast<std::size_t>(proportions.size());
+  if ((shares != k && shares != k + 1) ||
       static_cast<std::size_t>(covariances.size()) != d * d * k) {
     Rcpp::stop("`parameters` has inconsistent dimensions");
   }
   softmix::Params params;
   params.proportions = arma::vec(proportions.begin(), k);
+  params.noise = shares == k + 1;
+  params.noise_proportion = params.noise ? proportions[k] : 0.0;
   params.means.set_size(d, k);
   for (std::size_t c = 0; c < k; ++c) {
     for (std::size_t j = 0; j < d; ++j) params.means(j, c) = means(c, j);
@@ -59,8 +63,10 @@ inline Rcpp::List params_to_list(const softmix::Params& params) {
   }
   Rcpp::NumericVector covariances(params.covariances.begin(), params.covariances.end());
   covariances.attr("dim") = Rcpp::IntegerVector::create(d, d, k);
+  Rcpp::NumericVector proportions(params.proportions.begin(), params.proportions.end());
+  if (params.noise) proportions.push_back(params.noise_proportion);
   return named_list(
-      {{"proportions", Rcpp::NumericVector(params.proportions.begin(), params.proportions.end())},
+      {{"proportions", proportions},
        {"means", means},
        {"covariances", covariances}});
 }
@@ -86,7 +92,12 @@ class RowInfoFromR {
       }
       info_.labels = labels_.data();
     }
+    if (rows.containsElementNamed("hypervolume") && !Rf_isNull(rows["hypervolume"])) {
+      info_.noise_volume = Rcpp::as<double>(rows["hypervolume"]);
+    }
   }
+  // Columns of the posterior for k components: one more with noise.
+  int columns(int k) const { return k + (info_.noise_volume > 0.0 ? 1 : 0); }
   softmix::RowInfo info() const { return info_; }
   // Checks that the known labels lie in 1..k.
   void check_labels(std::size_t k) const {

@@ -35,6 +35,8 @@ double control_reg(const Rcpp::List& control) {
 
 // Starting partitions as the core takes them: one column per start of an
 // n x starts matrix of labels 1..k, NA for rows the first M step leaves out.
+// Label k + 1 marks a noise row when the fit has a noise component (`k`
+// counts it then).
 std::vector<std::vector<std::uint32_t>> partitions_from_matrix(const Rcpp::IntegerMatrix& partitions,
                                                                R_xlen_t n, int k) {
   if (partitions.nrow() != n) Rcpp::stop("`partitions` needs one row per observation");
@@ -95,8 +97,8 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
     given = params_from_list(Rcpp::List(start), softmix::is_shared(code));
   }
   // Every entry is written by the final E step.
-  Rcpp::NumericMatrix posterior(Rcpp::no_init(x.nrow(), k));
-  arma::mat posterior_view(posterior.begin(), x.nrow(), k, false, true);
+  Rcpp::NumericMatrix posterior(Rcpp::no_init(x.nrow(), row_info.columns(k)));
+  arma::mat posterior_view(posterior.begin(), x.nrow(), row_info.columns(k), false, true);
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture(
       data, static_cast<std::size_t>(k), code, control_reg(control), make_control(control), kind,
@@ -113,9 +115,10 @@ Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::st
   const R_xlen_t n = x.nrow();
   const RowInfoFromR row_info(rows, n);
   row_info.check_labels(static_cast<std::size_t>(k));
-  const std::vector<std::vector<std::uint32_t>> starts = partitions_from_matrix(partitions, n, k);
-  Rcpp::NumericMatrix posterior(Rcpp::no_init(n, k));
-  arma::mat posterior_view(posterior.begin(), n, k, false, true);
+  const std::vector<std::vector<std::uint32_t>> starts =
+      partitions_from_matrix(partitions, n, row_info.columns(k));
+  Rcpp::NumericMatrix posterior(Rcpp::no_init(n, row_info.columns(k)));
+  arma::mat posterior_view(posterior.begin(), n, row_info.columns(k), false, true);
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture_from_partitions(
       matrix_view(x), static_cast<std::size_t>(k), softmix::model_from_code(model),
@@ -142,7 +145,7 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
   std::size_t largest_k = 1;
   for (std::size_t j = 0; j < pairs; ++j) {
     const Rcpp::IntegerMatrix columns = partitions[j];
-    starts[j] = partitions_from_matrix(columns, n, k[j]);
+    starts[j] = partitions_from_matrix(columns, n, row_info.columns(k[j]));
     jobs[j] = softmix::SelectionJob{static_cast<std::size_t>(k[j]),
                                     softmix::model_from_code(Rcpp::as<std::string>(model[j])),
                                     &starts[j]};
@@ -194,7 +197,7 @@ Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& par
   softmix::Params params =
       softmix::rescale(params_from_list(parameters, softmix::is_shared(code)), scaled.inverse_scale);
   softmix::factorize(params, softmix::is_shared(code));
-  const std::size_t k = params.k();
+  const std::size_t k = params.columns();
   Rcpp::NumericMatrix posterior(Rcpp::no_init(x.nrow(), k));
   arma::mat posterior_view(posterior.begin(), x.nrow(), k, false, true);
   softmix::e_step_scaled(scaled, params, softmix::cap_threads(n_threads), posterior.begin(),

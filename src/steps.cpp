@@ -11,9 +11,12 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
   const arma::mat data = matrix_view(x);
   const RowInfoFromR row_info(rows, x.nrow());
   const softmix::Params params = params_from_list(parameters, false);
+  if (params.noise != (row_info.info().noise_volume > 0.0)) {
+    Rcpp::stop("a noise component needs its hypervolume, and a hypervolume a noise proportion");
+  }
   // The E step writes every entry.
   Rcpp::NumericMatrix posterior(
-      Rcpp::no_init(want_posterior ? x.nrow() : 0, want_posterior ? params.k() : 0));
+      Rcpp::no_init(want_posterior ? x.nrow() : 0, want_posterior ? params.columns() : 0));
   Rcpp::NumericVector log_density(want_density ? x.nrow() : 0);
   const double loglik = softmix::e_step(data, params, softmix::cap_threads(n_threads),
                                         want_posterior ? posterior.begin() : nullptr,
@@ -29,8 +32,10 @@ Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& p
                       const Rcpp::List& rows) {
   RHost host;
   const RowInfoFromR row_info(rows, x.nrow());
+  // With a noise component its weights are the last column.
   const softmix::Params params = softmix::m_step(
-      matrix_view(x), posterior.begin(), posterior.ncol(), softmix::model_from_code(model), reg,
+      matrix_view(x), posterior.begin(), row_info.columns(0) == 1 ? posterior.ncol() - 1 : posterior.ncol(),
+      softmix::model_from_code(model), reg,
       softmix::cap_threads(n_threads), softmix::interruptible_inner(host), row_info.info());
   return params_to_list(params);
 }

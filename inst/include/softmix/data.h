@@ -59,6 +59,9 @@ constexpr std::uint32_t unlabelled = 0xFFFFFFFFu;
 struct RowInfo {
   const double* weights = nullptr;
   const std::uint32_t* labels = nullptr;
+  // The hypervolume of a uniform noise component, in the data's units; 0
+  // for none.
+  double noise_volume = 0.0;
 };
 
 struct Data {
@@ -71,6 +74,10 @@ struct Data {
   double log_jacobian = 0.0;
   arma::uword n_rows, n_cols;
   double total_weight;  // the sum of the weights: n_rows without them
+  // A uniform noise component of density 1 / V, whose log in scaled units
+  // is -log V - log_jacobian (V scales by the product of the factors).
+  bool noise = false;
+  double log_noise_density = 0.0;
 
   // `rescale` false keeps the data's own units (a factor of 1), for an E step
   // whose parameters are given in them and must stay representable.
@@ -91,6 +98,10 @@ struct Data {
     inverse_scale.set_size(n_cols);
     inverse_scale.fill(factor);
     log_jacobian = static_cast<double>(n_cols) * std::log(factor);
+    if (rows.noise_volume > 0.0) {
+      noise = true;
+      log_noise_density = -std::log(rows.noise_volume) - log_jacobian;
+    }
   }
 
   // Row i, scaled, into out.

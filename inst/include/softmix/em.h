@@ -62,7 +62,10 @@ inline void fix_means(Moments& m, const arma::mat& means, bool diagonal) {
 // Sets the fixed parts of p to those of `values`, refactorizing if the
 // covariances change.
 inline void impose_fixed(const Fixed& fixed, const Params& values, bool shared, Params& p) {
-  if (fixed.proportions) p.proportions = values.proportions;
+  if (fixed.proportions) {
+    p.proportions = values.proportions;
+    p.noise_proportion = values.noise_proportion;
+  }
   if (fixed.means) p.means = values.means;
   if (fixed.covariances) {
     p.covariances = values.covariances;
@@ -156,11 +159,13 @@ class ConvergenceTest {
   std::vector<double>& trace_;
 };
 
-// The parameters that EM moves, as one vector: proportions, means and the
-// upper triangles of the covariances. SQUAREM extrapolates along it.
+// The parameters that EM moves, as one vector: proportions (the noise's
+// last), means and the upper triangles of the covariances. SQUAREM
+// extrapolates along it.
 inline std::vector<double> parameter_vector(const Params& p) {
   const std::size_t d = p.d(), k = p.k();
   std::vector<double> out(p.proportions.begin(), p.proportions.end());
+  if (p.noise) out.push_back(p.noise_proportion);
   out.insert(out.end(), p.means.begin(), p.means.end());
   for (std::size_t c = 0; c < k; ++c) {
     for (std::size_t j = 0; j < d; ++j) {
@@ -184,9 +189,14 @@ inline bool params_from_vector(const std::vector<double>& v, const Params& like,
     out.proportions(c) = v[e++];
     if (!(out.proportions(c) > 0.0)) return false;
   }
+  out.noise = like.noise;
+  out.noise_proportion = like.noise ? v[e++] : 0.0;
+  if (like.noise && !(out.noise_proportion > 0.0)) return false;
   // Combinations of proportions sum to one only up to rounding, which long
   // steps magnify; a sum above one would inflate the log-likelihood.
-  out.proportions /= sum_of(out.proportions);
+  const double total = sum_of(out.proportions) + out.noise_proportion;
+  out.proportions /= total;
+  out.noise_proportion /= total;
   for (std::size_t i = 0; i < d * k; ++i) out.means[i] = v[e++];
   for (std::size_t c = 0; c < k; ++c) {
     for (std::size_t j = 0; j < d; ++j) {
@@ -241,7 +251,7 @@ class held_by_ridge : public error {
 inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
                   const Control& control, int n_threads, HostRef host,
                   double* posterior = nullptr) {
-  const StatsLayout layout(x.n_cols, params.k(), scatter_for(model));
+  const StatsLayout layout(x.n_cols, params.k(), scatter_for(model), x.noise);
   const double log_jacobian = x.total_weight * x.log_jacobian;
   // The fixed parts' values: the start's.
   const Fixed& fixed = control.fixed;
@@ -260,7 +270,7 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
     out = accumulate(
         x, layout, p.means, n_threads,
         [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-          block_log_density(kernels, p, ws);
+          block_log_density(kernels, p, x.log_noise_density, ws);
           return block_observed(kernels, p, x, begin, end - begin, ws, nullptr);
         });
     ++fit.iterations;
@@ -462,7 +472,7 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
   if (screen) first.tol = screening_tol;
   std::vector<Fit> candidates;
   std::string last_error;
-  posterior.set_size(x.n_rows, k);
+  posterior.set_size(x.n_rows, k + (x.noise ? 1 : 0));
   for (int run = 0; run < runs; ++run) {
     try {
       // A single run may write the posterior in its last E step.

@@ -132,10 +132,17 @@ inline void load_panel(const Kernels& kernels, const Data& x, std::size_t begin,
 }
 
 // log pi_k + log N(x | mu_k, Sigma_k) for every point of the loaded panel
-// (padding included) and every component, into ws.log_density. Leaves
-// nothing else in the workspace that the M step of the same pass needs.
-inline void block_log_density(const Kernels& kernels, const Params& params, BlockWorkspace& ws) {
+// (padding included) and every component, into ws.log_density, and with a
+// noise component log pi_0 + log_noise_density in the row after them.
+// Leaves nothing else in the workspace that the M step of the same pass
+// needs.
+inline void block_log_density(const Kernels& kernels, const Params& params,
+                              double log_noise_density, BlockWorkspace& ws) {
   const std::size_t d = params.d();
+  if (params.noise) {
+    double* row = ws.log_density.data() + params.k() * block_size;
+    std::fill(row, row + block_size, std::log(params.noise_proportion) + log_noise_density);
+  }
   const double base = -0.5 * static_cast<double>(d) * log_two_pi;
   for (std::size_t c = 0; c < params.k(); ++c) {
     // log(0) = -Inf for a component of zero weight is legal: it gets none.
@@ -182,8 +189,8 @@ inline double log_mahalanobis(const Params& params, std::size_t c, BlockWorkspac
 // null, receives each point's log mixture density.
 inline double block_responsibilities(const Kernels& kernels, const Params& params, std::size_t rows,
                                      BlockWorkspace& ws, double* log_mixture) {
-  const std::size_t k = params.k();
-  const double loglik = kernels.responsibilities(ws.log_density.data(), k, rows,
+  const std::size_t k = params.k(), columns = params.columns();
+  const double loglik = kernels.responsibilities(ws.log_density.data(), columns, rows,
                                                  ws.responsibility.data(), log_mixture);
   if (std::isfinite(loglik)) return loglik;
   // A point so far out (about 1e154 standard deviations) that its density
@@ -204,7 +211,7 @@ inline double block_responsibilities(const Kernels& kernels, const Params& param
         nearest_distance = distance;
       }
     }
-    for (std::size_t c = 0; c < k; ++c) ws.responsibility[c * block_size + b] = c == nearest;
+    for (std::size_t c = 0; c < columns; ++c) ws.responsibility[c * block_size + b] = c == nearest;
   }
   return loglik;
 }
@@ -224,7 +231,7 @@ inline double block_observed(const Kernels& kernels, const Params& params, const
   }
   double* own = ws.log_mixture.data();
   block_responsibilities(kernels, params, rows, ws, own);
-  const std::size_t k = params.k();
+  const std::size_t k = params.columns();
   if (x.labels != nullptr) {
     const std::uint32_t* label = x.labels + begin;
     for (std::size_t b = 0; b < rows; ++b) {
@@ -257,12 +264,13 @@ inline void weight_responsibilities(const Data& x, std::size_t begin, std::size_
 
 // The E step over all data in scaled units (Params scaled too): the
 // scaled log-likelihood (weighted, with known labels, see block_observed()),
-// and optionally the n x K posterior and the n scaled log mixture densities
-// (either pointer may be null). The posterior is not weighted.
+// and optionally the n x K posterior (a last column for the noise, if any)
+// and the n scaled log mixture densities (either pointer may be null). The
+// posterior is not weighted.
 inline double e_step_scaled(const Data& x, const Params& params, int n_threads, double* posterior,
                             double* log_mixture) {
   const std::size_t n = x.n_rows;
-  const std::size_t k = params.k();
+  const std::size_t k = params.columns();
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, params.d(), k);
   std::vector<double> total;
@@ -271,7 +279,7 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
                   BlockWorkspace& ws = workspaces[thread];
                   const std::size_t rows = end - begin;
                   load_panel(kernels, x, begin, end, ws.panel.data());
-                  block_log_density(kernels, params, ws);
+                  block_log_density(kernels, params, x.log_noise_density, ws);
                   partial[0] += block_observed(
                       kernels, params, x, begin, rows, ws,
                       log_mixture == nullptr ? nullptr : log_mixture + begin);

@@ -130,7 +130,8 @@ inline void assign_nearest(const Data& x, const arma::mat& centres, int n_thread
   });
 }
 
-// Fills ws.responsibility with the one-hot rows of `labels` for a block.
+// Fills ws.responsibility with the one-hot rows of `labels` for a block;
+// `k` counts the rows, the noise's (label K) included.
 inline double fill_one_hot(const std::vector<std::uint32_t>& labels, std::size_t k,
                            std::size_t begin, std::size_t end, BlockWorkspace& ws) {
   // Zeroing the whole block also zeroes the padding.
@@ -173,14 +174,16 @@ std::vector<std::uint32_t> lloyd(const Data& x, arma::mat centres, int iteration
   return labels;
 }
 
-// Weighted MLE from hard labels, without an n x K matrix.
+// Weighted MLE from hard labels, without an n x K matrix. With x's noise
+// component, label K marks a noise row.
 inline Params params_from_labels(const Data& x, const std::vector<std::uint32_t>& labels,
                                  std::size_t k, Model model, const arma::vec& ridge, int n_threads,
                                  const InnerControl& inner = InnerControl()) {
+  const std::size_t columns = k + (x.noise ? 1 : 0);
   return weighted_mle(
       x, k, model, ridge, n_threads,
       [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-        return fill_one_hot(labels, k, begin, end, ws);
+        return fill_one_hot(labels, columns, begin, end, ws);
       },
       inner);
 }

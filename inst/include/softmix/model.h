@@ -138,8 +138,14 @@ struct Params {
   arma::mat precision_diag;
   // Every covariance is diagonal, so the E step can take the O(d) kernel.
   bool diagonal = false;
+  // A uniform noise component (see Data::log_noise_density), with its share;
+  // `proportions` and it sum to one.
+  bool noise = false;
+  double noise_proportion = 0.0;
 
   std::size_t k() const { return proportions.n_elem; }
+  // Columns of the posterior: the components, and the noise if any.
+  std::size_t columns() const { return proportions.n_elem + (noise ? 1 : 0); }
   std::size_t d() const { return means.n_rows; }
 };
 
@@ -294,6 +300,8 @@ inline void factorize(Params& params, bool shared = false) {
 inline Params rescale(const Params& params, const arma::vec& factor) {
   const std::size_t d = params.d();
   Params out;
+  out.noise = params.noise;
+  out.noise_proportion = params.noise_proportion;
   out.proportions = params.proportions;
   out.means = params.means;
   out.covariances = params.covariances;

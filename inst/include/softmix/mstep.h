@@ -29,18 +29,29 @@ inline Scatter scatter_for(Model model) {
 // Where each statistic lives in a flat buffer of partial sums:
 // [log-likelihood][N_k: K][sum r (x - c_k): d x K][scatter: d x K or d x d x K].
 // The full scatter fills the upper triangle only.
+// With a noise component, its weight sum follows: [noise weight].
 struct StatsLayout {
   std::size_t d, k;
   Scatter scatter;
-  std::size_t weight, sum, moment, length;
+  bool noise;
+  std::size_t weight, sum, moment, noise_weight, length;
 
-  StatsLayout(std::size_t d_, std::size_t k_, Scatter scatter_)
-      : d(d_), k(k_), scatter(scatter_), weight(1), sum(1 + k_), moment(1 + k_ + d_ * k_) {
+  StatsLayout(std::size_t d_, std::size_t k_, Scatter scatter_, bool noise_ = false)
+      : d(d_),
+        k(k_),
+        scatter(scatter_),
+        noise(noise_),
+        weight(1),
+        sum(1 + k_),
+        moment(1 + k_ + d_ * k_) {
     const std::size_t moment_length = scatter == Scatter::full
                                           ? packed_moment_length(d) * k
                                           : (scatter == Scatter::diagonal ? d * k : 0);
-    length = moment + moment_length;
+    noise_weight = moment + moment_length;
+    length = noise_weight + (noise ? 1 : 0);
   }
+  // Rows of responsibilities a block carries: the components and the noise.
+  std::size_t columns() const { return k + (noise ? 1 : 0); }
 };
 
 // Adds the block's weighted statistics, centred on `centres` (d x K), to
@@ -55,6 +66,10 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
   for (std::size_t c = 0; c < layout.k; ++c) {
     block_weight[c] = kernels.block_sum(ws.responsibility.data() + c * block_size);
     partial[layout.weight + c] += block_weight[c];
+  }
+  if (layout.noise) {
+    partial[layout.noise_weight] +=
+        kernels.block_sum(ws.responsibility.data() + layout.k * block_size);
   }
   if (layout.scatter == Scatter::full && uses_row_scatter(d)) {
     kernels.transpose_panel(ws.panel.data(), d, ws.rows.data());
@@ -90,6 +105,8 @@ struct Moments {
   arma::vec weight;    // N_k
   arma::mat means;     // d x K
   arma::cube scatter;  // d x d x K; only the diagonal for diagonal models
+  bool noise = false;
+  double noise_weight = 0.0;  // N_0, the noise component's
 };
 
 inline Moments moments_from_stats(const std::vector<double>& stats, const StatsLayout& layout,
@@ -97,6 +114,8 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
   const std::size_t d = layout.d, k = layout.k;
   Moments m;
   m.weight = arma::vec(&stats[layout.weight], k);
+  m.noise = layout.noise;
+  if (layout.noise) m.noise_weight = stats[layout.noise_weight];
   m.means = centres;
   m.scatter.zeros(d, d, k);
   const double total = sum_of(m.weight);
@@ -713,10 +732,14 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
                                   const Params* previous = nullptr,
                                   const InnerControl& inner = InnerControl()) {
   const std::size_t d = m.means.n_rows, k = m.means.n_cols;
+  // Pooled estimates divide by the components' weight, as mclust's do with
+  // a noise component; the proportions by the noise's too.
   const double total = sum_of(m.weight);
   Params p;
   p.proportions = m.weight;
-  p.proportions /= total;
+  p.proportions /= total + m.noise_weight;
+  p.noise = m.noise;
+  p.noise_proportion = m.noise_weight / (total + m.noise_weight);
   p.means = m.means;
   p.covariances.zeros(d, d, k);
   const double dd = static_cast<double>(d);
@@ -822,14 +845,14 @@ template <typename FillWeights>
 std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const arma::mat& centres,
                                int n_threads, FillWeights&& fill) {
   const Kernels kernels = active_kernels();
-  std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, layout.d, layout.k);
+  std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, layout.d, layout.columns());
   std::vector<double> total;
   reduce_blocks(x.n_rows, layout.length, n_threads, pass_row_work(layout.d, layout.k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   load_panel(kernels, x, begin, end, ws.panel.data());
                   partial[0] += fill(kernels, begin, end, ws);
-                  weight_responsibilities(x, begin, end - begin, layout.k, ws);
+                  weight_responsibilities(x, begin, end - begin, layout.columns(), ws);
                   accumulate_block(kernels, layout, centres, ws, partial);
                 });
   return total;
@@ -843,26 +866,28 @@ template <typename FillWeights>
 Params weighted_mle(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
                     int n_threads, FillWeights&& fill, const InnerControl& inner = InnerControl()) {
   const std::size_t d = x.n_cols;
-  const StatsLayout first(d, k, Scatter::none);
+  const StatsLayout first(d, k, Scatter::none, x.noise);
   const arma::mat origin(d, k, arma::fill::zeros);
   const Moments location =
       moments_from_stats(accumulate(x, first, origin, n_threads, fill), first, origin);
-  const StatsLayout second(d, k, scatter_for(model));
+  const StatsLayout second(d, k, scatter_for(model), x.noise);
   const Moments moments = moments_from_stats(accumulate(x, second, location.means, n_threads, fill),
                                              second, location.means);
   return params_from_moments(moments, model, ridge, nullptr, inner);
 }
 
-// weighted_mle() from a column-major n x K matrix of non-negative weights.
+// weighted_mle() from a column-major n x K matrix of non-negative weights
+// (n x (K + 1) with x's noise component, its weights last).
 inline Params m_step_scaled(const Data& x, const double* weights, std::size_t k, Model model,
                             const arma::vec& ridge, int n_threads,
                             const InnerControl& inner = InnerControl()) {
   const std::size_t n = x.n_rows;
+  const std::size_t columns = k + (x.noise ? 1 : 0);
   return weighted_mle(
       x, k, model, ridge, n_threads,
       [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
         const std::size_t rows = end - begin;
-        for (std::size_t c = 0; c < k; ++c) {
+        for (std::size_t c = 0; c < columns; ++c) {
           double* out = ws.responsibility.data() + c * block_size;
           std::memcpy(out, weights + c * n + begin, rows * sizeof(double));
           std::fill(out + rows, out + block_size, 0.0);
