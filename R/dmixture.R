@@ -28,7 +28,8 @@ dmixture <- function(x, parameters, log = FALSE, n_threads = NULL) {
     softmix_abort("`log` must be TRUE or FALSE.")
   }
   n_threads <- resolve_threads(n_threads)
-  out <- call_core(e_step_cpp(data, parameters, FALSE, TRUE, n_threads, row_info()))
+  out <- call_core(e_step_cpp(data, parameters, FALSE, TRUE, n_threads,
+                              row_info(hypervolume = parameters$hypervolume)))
   density <- if (log) out$log_density else exp(out$log_density)
   names(density) <- rownames(data)
   density

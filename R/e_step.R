@@ -48,8 +48,12 @@ e_step <- function(x, parameters, n_threads = NULL, weights = NULL) {
   check_params(parameters, ncol(data))
   n_threads <- resolve_threads(n_threads)
   weights <- check_weights(weights, nrow(data))
-  out <- call_core(e_step_cpp(data, parameters, TRUE, FALSE, n_threads, row_info(weights)))
+  out <- call_core(e_step_cpp(data, parameters, TRUE, FALSE, n_threads,
+                              row_info(weights, hypervolume = parameters$hypervolume)))
   posterior <- out$posterior
-  dimnames(posterior) <- list(rownames(data), NULL)
+  dimnames(posterior) <- list(
+    rownames(data),
+    if (is.null(parameters$hypervolume)) NULL else c(seq_len(nrow(parameters$means)), "noise")
+  )
   list(posterior = posterior, loglik = out$loglik)
 }

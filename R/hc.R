@@ -174,15 +174,27 @@ hc_partitions <- function(data, ks, call = sys.call(-1), weights = NULL) {
 #' @noRd
 shared_partitions <- function(data, ks, method, n_init, n_threads, call = sys.call(-1),
                               rows = list()) {
-  starts <- rep(list(matrix(integer(0), nrow(data), 0L)), length(ks))
+  # With a noise component the partitions are made of the rows outside the
+  # starting noise set, and the noise rows get label k + 1.
+  kept <- if (is.null(rows$noise)) seq_len(nrow(data)) else which(!rows$noise$set)
+  subset <- data[kept, , drop = FALSE]
+  weights <- rows$weights[kept]
+  starts <- rep(list(matrix(integer(0), length(kept), 0L)), length(ks))
   if ("hc" %in% method) {
-    labels <- hc_partitions(data, ks, call, weights = rows$weights)
+    labels <- hc_partitions(subset, ks, call, weights = weights)
     starts <- lapply(seq_along(ks), function(i) cbind(starts[[i]], labels[, i]))
   }
   if ("kmeans++" %in% method) {
-    info <- row_info(rows$weights)
+    info <- row_info(weights)
     starts <- Map(function(start, k) {
-      cbind(start, call_core(kmeans_pp_partitions_cpp(data, k, n_init, n_threads, info), call))
+      cbind(start, call_core(kmeans_pp_partitions_cpp(subset, k, n_init, n_threads, info), call))
+    }, starts, ks)
+  }
+  if (!is.null(rows$noise)) {
+    starts <- Map(function(start, k) {
+      out <- matrix(k + 1L, nrow(data), ncol(start))
+      out[kept, ] <- start
+      out
     }, starts, ks)
   }
   starts <- Map(align_partitions, starts, list(rows$known), ks)

@@ -13,13 +13,24 @@
 #' @param covariances A d x d x K array of symmetric positive definite
 #'   covariance matrices, a single d x d matrix shared by all components, or
 #'   for one-dimensional mixtures a vector of K variances.
+#' @param hypervolume For a mixture with a uniform noise component (see
+#'   `noise` in [softmix()]): the volume V of the region over which the
+#'   noise is uniform, with density 1 / V. `proportions` then has K + 1
+#'   entries, the noise's share last. `NULL` (default) for none, or the
+#'   volume of `noise_box` when that is given.
+#' @param noise_box For a noise component: a 2 x d matrix whose rows are the
+#'   lower and upper corners of a box of volume `hypervolume`, from which
+#'   [rmixture()] draws noise points. Optional.
 #' @param x A `mixture_params` object.
 #' @param digits Significant digits to print.
 #' @param ... Unused.
 #' @return `mixture_params()` returns an object of class `mixture_params`: a
 #'   list with `proportions`, `means` (K x d, columns named after the
 #'   variables, `V1`, `V2`, ... when `means` has no column names) and
-#'   `covariances` (d x d x K). A fit's `$parameters` has the same class.
+#'   `covariances` (d x d x K), and with a noise component `hypervolume` and
+#'   `noise_box` (`NULL` if not given); the noise's share is the last of the
+#'   K + 1 `proportions`, named `"noise"`. A fit's `$parameters` has the
+#'   same class.
 #'   The `print()` method shows the proportions and means and returns `x`
 #'   invisibly.
 #' @seealso [e_step()], [dmixture()] and [rmixture()] take these parameters;
@@ -35,7 +46,8 @@
 #' params
 #' # one dimension: means and variances as vectors
 #' mixture_params(c(0.5, 0.5), means = c(-1, 1), covariances = c(1, 2))
-mixture_params <- function(proportions, means, covariances) {
+mixture_params <- function(proportions, means, covariances, hypervolume = NULL,
+                           noise_box = NULL) {
   call <- sys.call()
   if (!is.numeric(proportions) || length(proportions) < 1L || anyNA(proportions) ||
       any(!is.finite(proportions))) {
@@ -48,20 +60,28 @@ mixture_params <- function(proportions, means, covariances) {
     softmix_abort(sprintf("`proportions` must sum to 1; they sum to %s.",
                           format(sum(proportions), digits = 10)), call)
   }
-  k <- length(proportions)
+  noise <- !is.null(hypervolume) || !is.null(noise_box)
+  k <- length(proportions) - noise
+  if (k < 1L) softmix_abort("`proportions` needs a share for each component and the noise.", call)
   means <- as_means_matrix(means, k, call)
   d <- ncol(means)
   covariances <- as_covariance_array(covariances, d, k, call)
+  if (noise) {
+    noise_box <- check_noise_box(noise_box, d, call)
+    if (is.null(hypervolume)) hypervolume <- prod(noise_box[2, ] - noise_box[1, ])
+    hypervolume <- check_hypervolume(hypervolume, call)
+  }
   vars <- colnames(means)
   if (is.null(vars)) vars <- paste0("V", seq_len(d))
   colnames(means) <- vars
   rownames(means) <- NULL
   dimnames(covariances) <- list(vars, vars, NULL)
+  proportions <- as.numeric(proportions) / sum(proportions)
+  if (noise) names(proportions) <- c(rep("", k), "noise")
   structure(
-    list(
-      proportions = as.numeric(proportions) / sum(proportions),
-      means = means,
-      covariances = covariances
+    c(
+      list(proportions = proportions, means = means, covariances = covariances),
+      if (noise) list(hypervolume = hypervolume, noise_box = noise_box)
     ),
     class = "mixture_params"
   )
@@ -70,12 +90,17 @@ mixture_params <- function(proportions, means, covariances) {
 #' @rdname mixture_params
 #' @export
 print.mixture_params <- function(x, digits = getOption("digits") - 3, ...) {
-  k <- length(x$proportions)
+  k <- nrow(x$means)
   d <- ncol(x$means)
-  cat(sprintf("<mixture_params> %d component%s in %d dimension%s\n", k,
-              if (k == 1) "" else "s", d, if (d == 1) "" else "s"))
+  cat(sprintf("<mixture_params> %d component%s in %d dimension%s%s\n", k,
+              if (k == 1) "" else "s", d, if (d == 1) "" else "s",
+              if (is.null(x$hypervolume)) "" else
+                sprintf(", with uniform noise over a volume of %s",
+                        format(x$hypervolume, digits = digits))))
   cat("\nProportions:\n")
-  print(stats::setNames(x$proportions, paste0("[", seq_len(k), "]")), digits = digits)
+  labels <- paste0("[", seq_len(k), "]")
+  if (!is.null(x$hypervolume)) labels <- c(labels, "noise")
+  print(stats::setNames(unname(x$proportions), labels), digits = digits)
   cat("\nMeans:\n")
   means <- x$means
   rownames(means) <- paste0("[", seq_len(k), "]")
@@ -166,4 +191,35 @@ check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.ca
     ), call)
   }
   parameters
+}
+
+#' Validate a noise box: NULL, or 2 x d with lower corner below upper
+#' @noRd
+check_noise_box <- function(noise_box, d, call = sys.call(-1)) {
+  if (is.null(noise_box)) return(NULL)
+  if (!is.numeric(noise_box) || !identical(dim(noise_box), c(2L, as.integer(d))) ||
+      any(!is.finite(noise_box)) || any(noise_box[2, ] <= noise_box[1, ])) {
+    softmix_abort(sprintf(paste(
+      "`noise_box` must be a 2 x %d matrix of finite numbers, its rows the lower and upper",
+      "corners of a box with positive sides."
+    ), d), call)
+  }
+  noise_box
+}
+
+#' Validate a hypervolume: one positive finite number
+#' @noRd
+check_hypervolume <- function(hypervolume, call = sys.call(-1)) {
+  if (!is.numeric(hypervolume) || length(hypervolume) != 1L || !is.finite(hypervolume) ||
+      hypervolume <= 0) {
+    softmix_abort(sprintf("`hypervolume` must be one positive finite number, not %s.",
+                          format_value(hypervolume)), call)
+  }
+  as.double(hypervolume)
+}
+
+#' The share of the noise component, 0 without one
+#' @noRd
+noise_share <- function(parameters) {
+  if (is.null(parameters$hypervolume)) 0 else parameters$proportions[nrow(parameters$means) + 1L]
 }

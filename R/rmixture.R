@@ -8,7 +8,8 @@
 #' @param parameters A [mixture_params()] object.
 #' @return An n x d numeric matrix, with the variable names of
 #'   `parameters$means` as column names and an attribute `"component"`, the
-#'   integer component of each row.
+#'   integer component of each row (0 for a point of the noise component,
+#'   drawn uniformly from `parameters$noise_box`).
 #' @seealso [simulate.softmix()] to simulate from a fitted model.
 #' @family mixture functions
 #' @export
@@ -26,10 +27,25 @@
 rmixture <- function(n, parameters) {
   n <- check_count(n, "n", min = 0)
   check_params(parameters)
-  k <- length(parameters$proportions)
+  k <- nrow(parameters$means)
   d <- ncol(parameters$means)
-  component <- sample.int(k, n, replace = TRUE, prob = parameters$proportions)
+  noise <- !is.null(parameters$hypervolume)
+  if (noise && is.null(parameters$noise_box)) {
+    softmix_abort(paste(
+      "`parameters` has a noise component but no `noise_box` to draw its points from;",
+      "see mixture_params()."
+    ))
+  }
+  component <- sample.int(k + noise, n, replace = TRUE, prob = parameters$proportions)
   x <- matrix(stats::rnorm(n * d), n, d)
+  if (noise) {
+    # Noise points, labelled 0, uniform over the box.
+    rows <- which(component == k + 1L)
+    box <- parameters$noise_box
+    x[rows, ] <- matrix(stats::runif(length(rows) * d), length(rows), d) %*%
+      diag(box[2, ] - box[1, ], d) + matrix(box[1, ], length(rows), d, byrow = TRUE)
+    component[rows] <- 0L
+  }
   for (c in seq_len(k)) {
     rows <- which(component == c)
     if (length(rows) == 0L) next

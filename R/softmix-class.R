@@ -57,7 +57,7 @@ print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
     cat(selection_line(x$selection, x$criterion), "\n", sep = "")
   }
   cat("\nMixing proportions:\n")
-  print(stats::setNames(x$parameters$proportions, seq_len(x$k)), digits = digits)
+  print(stats::setNames(x$parameters$proportions, component_names(x)), digits = digits)
   invisible(x)
 }
 
@@ -76,6 +76,11 @@ fit_extras_line <- function(x) {
     parts <- c(parts, sprintf("%d row%s with known labels", known, if (known == 1) "" else "s"))
   }
   if (!is.null(x$fixed)) parts <- c(parts, paste("fixed:", paste(x$fixed, collapse = ", ")))
+  if (!is.null(x$noise)) {
+    parts <- c(parts, sprintf("uniform noise over a hypervolume of %s, %d rows classed as noise",
+                              format(x$noise$hypervolume, digits = 5),
+                              sum(x$classification == 0L)))
+  }
   if (length(parts) == 0L) return("")
   paste0(paste(parts, collapse = "; "), ".")
 }
@@ -116,10 +121,10 @@ summary.softmix <- function(object, n_models = 5, ...) {
     icl = object$icl,
     iterations = object$iterations,
     converged = object$converged,
-    proportions = stats::setNames(object$parameters$proportions, seq_len(object$k)),
+    proportions = stats::setNames(object$parameters$proportions, component_names(object)),
     means = means,
-    classification = table(factor(object$classification, levels = seq_len(object$k)),
-                           dnn = NULL),
+    classification = table(factor(object$classification, levels = classification_levels(object),
+                                  labels = component_names(object)), dnn = NULL),
     mean_uncertainty = mean(object$uncertainty)
   )
   selection <- object$selection
@@ -251,7 +256,7 @@ predict.softmix <- function(object, newdata,
   }
   posterior <- e_step(data, object$parameters, n_threads)$posterior
   switch(type,
-    class = max.col(posterior, ties.method = "first"),
+    class = noise_as_zero(max.col(posterior, ties.method = "first"), object$parameters),
     posterior = posterior,
     uncertainty = stats::setNames(1 - matrix_row_max(posterior), rownames(posterior)),
     entropy = stats::setNames(posterior_entropy(posterior), rownames(posterior))

@@ -450,7 +450,8 @@
 softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                     control = softmix_control(), n_threads = NULL,
                     criterion = c("bic", "icl"), verbose = interactive(), weights = NULL,
-                    weight_type = c("frequency", "sampling"), labels = NULL, fixed = NULL) {
+                    weight_type = c("frequency", "sampling"), labels = NULL, fixed = NULL,
+                    noise = FALSE, hypervolume = NULL) {
   call <- match.call()
   data <- as_data_matrix(x)
   n <- nrow(data)
@@ -465,6 +466,15 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   known <- check_known_labels(labels, n)
   start <- resolve_init(init, data)
   fixed <- check_fixed(fixed, start)
+  noise <- resolve_noise(noise, hypervolume, data, known, start)
+  if (!is.null(noise) && identical(start$method, "random")) {
+    softmix_abort("`init = \"random\"` cannot start a fit with `noise`; use \"hc\" or \"kmeans++\".")
+  }
+  if (!is.null(noise) && !is.null(start$weights) && is.null(start$parameters)) {
+    # A posterior start carries the noise's column last.
+    start$k <- start$k - 1L
+    if (start$k < 1L) softmix_abort("`init` needs a column per component and one for the noise.")
+  }
   init_k <- start$k
   if (missing(k)) {
     if (is.null(init_k)) {
@@ -472,7 +482,8 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
     }
     k <- init_k
   }
-  k <- check_k(k, n)
+  init_k <- start$k
+  k <- check_k(k, n, min = if (is.null(noise)) 1L else 0L)
   if (!is.null(init_k) && !identical(k, init_k)) {
     softmix_abort(sprintf("`init` describes %d components but `k` is %s.", init_k,
                           paste(k, collapse = ", ")))
@@ -481,7 +492,12 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   if (length(fixed) > 0L && length(models) > 1L) {
     softmix_abort("`fixed` needs a single `model`: the fixed parameters belong to one model.")
   }
-  rows <- list(weights = weights, weight_type = weight_type, known = known, fixed = fixed)
+  rows <- list(weights = weights, weight_type = weight_type, known = known, fixed = fixed,
+               noise = noise)
+  start <- start_with_noise(start, noise)
+  if (length(k) == 1L && k == 0L) {
+    return(all_noise_softmix(data, models[1L], control, n_threads, call, rows))
+  }
   if (length(k) == 1L && length(models) == 1L) {
     fit <- fit_one(data, k, models, start, n_init, control, n_threads, call, rows = rows)
     if (!fit$converged && !nzchar(fit$degenerate)) {
@@ -525,7 +541,7 @@ resolve_init <- function(init, data, call = sys.call(-1)) {
   }
   if (inherits(init, "mixture_params")) {
     check_params(init, ncol(data), arg = "init", call = call)
-    return(list(method = "given", k = length(init$proportions), parameters = init))
+    return(list(method = "given", k = nrow(init$means), parameters = init))
   }
   if (is.matrix(init) || is.data.frame(init)) {
     weights <- check_posterior(init, n, arg = "init", call = call)
@@ -581,11 +597,11 @@ check_labels <- function(labels, n, call = sys.call(-1)) {
 #' @noRd
 fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
                     partitions = NULL, rows = list()) {
-  info <- row_info(rows$weights, rows$known)
-  # With known labels, k-means++ starts too go through partitions, to be
-  # aligned with the labels.
+  info <- row_info(rows$weights, rows$known, rows$noise$hypervolume)
+  # With known labels or noise, k-means++ starts too go through partitions,
+  # to be aligned with the labels or to leave the noise out.
   if (is.null(partitions) && partition_start(start) &&
-      (!identical(start$method, "kmeans++") || !is.null(rows$known))) {
+      (!identical(start$method, "kmeans++") || !is.null(rows$known) || !is.null(rows$noise))) {
     partitions <- shared_partitions(data, k, start$method, n_init, n_threads, call,
                                     rows = rows)[[1L]]
   }
@@ -628,23 +644,37 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call, ro
   vars <- variable_names(data)
   means <- core$parameters$means
   colnames(means) <- vars
+  noise <- rows$noise
+  proportions <- core$parameters$proportions
+  if (!is.null(noise)) names(proportions) <- c(rep("", k), "noise")
   parameters <- structure(
     list(
-      proportions = core$parameters$proportions,
+      proportions = proportions,
       means = means,
       covariances = array(core$parameters$covariances, c(d, d, k),
                           dimnames = list(vars, vars, NULL))
     ),
     class = "mixture_params"
   )
+  if (!is.null(noise)) {
+    parameters$hypervolume <- noise$hypervolume
+    parameters$noise_box <- noise$box
+  }
   # Taken out of `core` first, so that naming its rows modifies the n x K
   # matrix in place instead of copying it.
   posterior <- core$posterior
   core$posterior <- NULL
-  if (!is.null(rownames(data))) dimnames(posterior) <- list(rownames(data), NULL)
+  classification <- core$classification
+  if (!is.null(noise)) {
+    dimnames(posterior) <- list(rownames(data), c(seq_len(k), "noise"))
+    # The core numbers the noise K + 1; softmix, as mclust, 0.
+    classification[classification == k + 1L] <- 0L
+  } else if (!is.null(rownames(data))) {
+    dimnames(posterior) <- list(rownames(data), NULL)
+  }
   nobs <- effective_n(n, rows$weights, rows$weight_type)
   criteria <- fit_criteria(core$loglik, core$log_max_posterior_sum, model, nobs, d, k,
-                           rows$fixed)
+                           rows$fixed, noise = !is.null(rows$noise))
   structure(
     list(
       call = call,
@@ -655,7 +685,7 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call, ro
       d = d,
       parameters = parameters,
       posterior = posterior,
-      classification = core$classification,
+      classification = classification,
       uncertainty = core$uncertainty,
       loglik = core$loglik,
       loglik_trace = core$loglik_trace,
@@ -672,7 +702,8 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call, ro
       weights = rows$weights,
       weight_type = if (is.null(rows$weights)) NULL else rows$weight_type,
       labels = rows$known,
-      fixed = if (length(rows$fixed) > 0L) rows$fixed else NULL
+      fixed = if (length(rows$fixed) > 0L) rows$fixed else NULL,
+      noise = if (is.null(noise)) NULL else list(hypervolume = noise$hypervolume, set = noise$set)
     ),
     class = "softmix"
   )
@@ -682,13 +713,19 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call, ro
 #' @noRd
 select_fit <- function(data, ks, models, start, n_init, control, n_threads, call,
                        criterion = "bic", verbose = FALSE, rows = list()) {
-  pairs <- expand.grid(k = ks, model = models, stringsAsFactors = FALSE)
+  all_pairs <- expand.grid(k = ks, model = models, stringsAsFactors = FALSE)
+  # k = 0, the all-noise model, has nothing to fit.
+  pairs <- all_pairs[all_pairs$k > 0L, , drop = FALSE]
   progress <- start_progress(nrow(pairs), verbose)
   # Closed on every exit, an interrupt included, so the console is left clean.
   on.exit(close_progress(progress), add = TRUE)
-  if (partition_start(start)) {
+  if (nrow(pairs) == 0L) {
+    fits <- list()
+  } else if (partition_start(start)) {
     # Starts that do not depend on the model are made once per k and shared.
-    partitions <- shared_partitions(data, ks, start$method, n_init, n_threads, call, rows = rows)
+    positive <- ks[ks > 0L]
+    partitions <- shared_partitions(data, positive, start$method, n_init, n_threads, call,
+                                    rows = rows)
     fits <- fit_pairs(data, pairs, partitions, control, n_threads, call, progress, rows = rows)
   } else {
     fits <- lapply(seq_len(nrow(pairs)), function(i) {
@@ -701,7 +738,15 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
       fit
     })
   }
-  selection <- selection_table(fits, pairs$k, pairs$model, ncol(data), rows$fixed)
+  all_fits <- vector("list", nrow(all_pairs))
+  all_fits[all_pairs$k > 0L] <- fits
+  if (any(all_pairs$k == 0L)) {
+    all_fits[all_pairs$k == 0L] <- list(all_noise_summary(data, rows))
+  }
+  fits <- all_fits
+  pairs <- all_pairs
+  selection <- selection_table(fits, pairs$k, pairs$model, ncol(data), rows$fixed,
+                               noise = !is.null(rows$noise))
   values <- selection[[criterion]]
   if (all(is.na(values))) {
     messages <- unique(selection$message)
@@ -724,7 +769,9 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
   # The first of equal values, as which.min() gives it.
   chosen <- which.min(values)
   best <- fits[[chosen]]
-  if (!inherits(best, "softmix")) {
+  if (pairs$k[chosen] == 0L) {
+    best <- all_noise_softmix(data, pairs$model[chosen], control, n_threads, call, rows)
+  } else if (!inherits(best, "softmix")) {
     best <- complete_fit(best, data, pairs$model[chosen], pairs$k[chosen], control,
                          init_label(start), n_threads, call, rows = rows)
   }
@@ -744,7 +791,7 @@ fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progres
   report <- if (is.null(progress)) NULL else function(done) update_progress(progress, done)
   cores <- call_core(fit_selection_cpp(
     data, as.integer(pairs$k), pairs$model, partitions[as.character(pairs$k)], control,
-    n_threads, report, row_info(rows$weights, rows$known)
+    n_threads, report, row_info(rows$weights, rows$known, rows$noise$hypervolume)
   ), call)
   n <- effective_n(nrow(data), rows$weights, rows$weight_type)
   d <- ncol(data)
@@ -753,7 +800,8 @@ fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progres
       return(structure(class = c("softmix_error", "error", "condition"),
                        list(message = core$message, call = call)))
     }
-    c(core, fit_criteria(core$loglik, core$log_max_posterior_sum, model, n, d, k))
+    c(core, fit_criteria(core$loglik, core$log_max_posterior_sum, model, n, d, k,
+                         noise = !is.null(rows$noise)))
   }, cores, pairs$k, pairs$model)
 }
 
@@ -763,7 +811,7 @@ fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progres
 #' @noRd
 complete_fit <- function(summary, data, model, k, control, init, n_threads, call,
                          rows = list()) {
-  info <- row_info(rows$weights, rows$known)
+  info <- row_info(rows$weights, rows$known, rows$noise$hypervolume)
   core <- c(summary, call_core(fit_posterior_cpp(data, summary$parameters, model, n_threads, info),
                                call))
   new_softmix(core, data, model, k, control, init = init, n_threads = n_threads, call = call,
@@ -772,8 +820,10 @@ complete_fit <- function(summary, data, model, k, control, init, n_threads, call
 
 #' Number of free parameters, BIC and ICL of a fit
 #' @noRd
-fit_criteria <- function(loglik, log_max_posterior_sum, model, n, d, k, fixed = NULL) {
-  df <- free_df(model, d, k, fixed)
+fit_criteria <- function(loglik, log_max_posterior_sum, model, n, d, k, fixed = NULL,
+                         noise = FALSE) {
+  # mclust's nMclustParams() counts the noise's share and its hypervolume.
+  df <- free_df(model, d, k, fixed) + if (noise) 2 else 0
   bic <- -2 * loglik + df * log(n)
   list(df = df, bic = bic, icl = bic - 2 * log_max_posterior_sum)
 }
@@ -797,7 +847,7 @@ warn_unconverged <- function(selection, control, call) {
 #' The selection table: for each pair, its fit's statistics (no criteria
 #' for a degenerate fit), or the error of a failed pair
 #' @noRd
-selection_table <- function(fits, ks, models, d, fixed = NULL) {
+selection_table <- function(fits, ks, models, d, fixed = NULL, noise = FALSE) {
   failed <- vapply(fits, inherits, logical(1), what = "softmix_error")
   field <- function(name, missing) {
     vapply(seq_along(fits), function(i) {
@@ -812,7 +862,9 @@ selection_table <- function(fits, ks, models, d, fixed = NULL) {
     k = as.integer(ks),
     model = models,
     loglik = field("loglik", NA_real_),
-    df = mapply(free_df, models, d, ks, MoreArgs = list(fixed = fixed), USE.NAMES = FALSE),
+    df = ifelse(ks == 0L, 1,
+                mapply(free_df, models, d, pmax(ks, 1L), MoreArgs = list(fixed = fixed),
+                       USE.NAMES = FALSE) + if (noise) 2 else 0),
     bic = ifelse(sound, bic, NA_real_),
     icl = ifelse(sound, icl, NA_real_),
     converged = field("converged", NA),

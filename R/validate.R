@@ -121,14 +121,17 @@ format_value <- function(value) {
 
 #' Check the number of components against the number of observations
 #' @noRd
-check_k <- function(k, n, call = sys.call(-1)) {
+check_k <- function(k, n, call = sys.call(-1), min = 1L) {
   ok <- is.numeric(k) && length(k) >= 1L && !anyNA(k) && all(is.finite(k)) &&
     all(k == round(k))
   if (!ok) {
     softmix_abort(sprintf("`k` must be whole numbers of components, not %s.",
                           format_value(k)), call)
   }
-  if (any(k < 1)) softmix_abort("`k` must be at least 1.", call)
+  if (any(k < min)) {
+    softmix_abort(if (min == 0L) "`k` must be at least 0." else
+      "`k` must be at least 1 (0, the all-noise model, needs `noise`).", call)
+  }
   if (any(k > n)) {
     softmix_abort(sprintf("`k` (%s) must not exceed the number of observations (%d).",
                           max(k), n), call)

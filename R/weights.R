@@ -93,8 +93,9 @@ check_k_for_labels <- function(ks, known, call = sys.call(-1)) {
 
 #' The rows' weights and labels as the core takes them
 #' @noRd
-row_info <- function(weights = NULL, known = NULL) {
-  list(weights = weights, labels = if (is.null(known)) NULL else known$labels)
+row_info <- function(weights = NULL, known = NULL, hypervolume = NULL) {
+  list(weights = weights, labels = if (is.null(known)) NULL else known$labels,
+       hypervolume = hypervolume)
 }
 
 #' Starting partitions (an n x starts matrix of labels 1..k, NA for rows left
@@ -108,6 +109,8 @@ align_partitions <- function(partitions, known, k) {
   rows <- !is.na(labels)
   for (s in seq_len(ncol(partitions))) {
     start <- partitions[, s]
+    noise <- !is.na(start) & start > k
+    start[noise] <- NA
     used <- !is.na(start) & rows
     overlap <- table(factor(start[used], levels = seq_len(k)),
                      factor(labels[used], levels = seq_len(k)))
@@ -121,6 +124,7 @@ align_partitions <- function(partitions, known, k) {
     free <- setdiff(seq_len(k), rename)
     rename[is.na(rename)] <- free
     start <- rename[start]
+    start[noise] <- k + 1L
     start[rows] <- labels[rows]
     partitions[, s] <- start
   }

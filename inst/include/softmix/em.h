@@ -251,6 +251,10 @@ class held_by_ridge : public error {
 inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
                   const Control& control, int n_threads, HostRef host,
                   double* posterior = nullptr) {
+  if (params.noise != x.noise) {
+    throw error(x.noise ? "the starting parameters lack the noise component's share"
+                        : "the starting parameters have a noise share but the data no hypervolume");
+  }
   const StatsLayout layout(x.n_cols, params.k(), scatter_for(model), x.noise);
   const double log_jacobian = x.total_weight * x.log_jacobian;
   // The fixed parts' values: the start's.
