@@ -159,9 +159,14 @@ build_plot_context <- function(x, dims, colors) {
   if (is.null(colnames(data))) {
     colnames(data) <- variable_names(data)
   }
-  k <- length(x$parameters$proportions)
+  k <- nrow(x$parameters$means)
   colors <- choose_colors(k, colors)
   posterior <- as.matrix(x$posterior)
+  # A noise component (classification 0) is drawn in grey, as crosses.
+  noise <- !is.null(x$parameters$hypervolume)
+  point_colors <- c(colors, if (noise) noise_color)
+  class_index <- x$classification
+  class_index[class_index == 0L] <- k + 1L
 
   list(
     data = data,
@@ -169,7 +174,10 @@ build_plot_context <- function(x, dims, colors) {
     parameters = x$parameters,
     k = k,
     colors = colors,
-    blended = blend_colors(posterior, colors),
+    noise = noise,
+    point_colors = point_colors,
+    class_index = class_index,
+    blended = blend_colors(posterior, point_colors),
     classification = x$classification,
     uncertainty = x$uncertainty,
     scaled_uncertainty = scale_uncertainty(x$uncertainty, k),
@@ -344,10 +352,14 @@ subset_params <- function(parameters, vars) {
   if (identical(as.integer(vars), seq_len(ncol(parameters$means)))) {
     return(parameters)
   }
+  # The noise's marginal on the chosen variables is uniform over its box's
+  # sides along them.
+  box <- parameters$noise_box
   mixture_params(
     proportions = parameters$proportions,
     means = parameters$means[, vars, drop = FALSE],
-    covariances = parameters$covariances[vars, vars, , drop = FALSE]
+    covariances = parameters$covariances[vars, vars, , drop = FALSE],
+    noise_box = if (is.null(box)) NULL else box[, vars, drop = FALSE]
   )
 }
 
@@ -383,7 +395,7 @@ draw_single_panel <- function(ctx, panel, main, subtitle, legend_style) {
   graphics::title(xlab = labels[pair[1]], ylab = labels[pair[2]])
   graphics::mtext(subtitle, side = 3, line = 0.6, cex = 0.85)
   if (!is.null(legend_style)) {
-    draw_component_legend(ctx$colors, legend_style)
+    draw_legend_with_noise(ctx, legend_style)
   }
 }
 
@@ -428,8 +440,18 @@ draw_pairs <- function(ctx, panel, main, subtitle, legend_style) {
   graphics::mtext(main, side = 3, line = 4, outer = TRUE, font = 2, cex = 1.2)
   graphics::mtext(subtitle, side = 3, line = 2.6, outer = TRUE, cex = 0.85)
   if (!is.null(legend_style)) {
-    draw_component_legend(ctx$colors, legend_style)
+    draw_legend_with_noise(ctx, legend_style)
   }
+}
+
+#' The component legend, with an entry for the noise when the fit has one
+#' @noRd
+draw_legend_with_noise <- function(ctx, style) {
+  if (!ctx$noise) return(draw_component_legend(ctx$colors, style))
+  style$pch <- c(rep(style$pch, length.out = ctx$k), noise_pch)
+  style$lty <- c(rep(style$lty, length.out = ctx$k), 0)
+  draw_component_legend(ctx$point_colors, style,
+                        labels = c(paste("Component", seq_len(ctx$k)), "Noise"))
 }
 
 #' Write a variable name in a diagonal panel of the scatterplot matrix, as large as fits
@@ -481,7 +503,9 @@ draw_ellipses <- function(ctx, pair, lwd = 2, lty = 1) {
 #' Scatterplot panel coloured by blended posterior colours, with ellipses
 #' @noRd
 draw_classification_panel <- function(ctx, pair, show_labels = TRUE) {
-  draw_weighted_points(ctx, ctx$data[, pair, drop = FALSE], cex = 0.8, col = ctx$blended)
+  pch <- if (ctx$noise) ifelse(ctx$classification == 0L, noise_pch, 19) else 19
+  draw_weighted_points(ctx, ctx$data[, pair, drop = FALSE], cex = 0.8, col = ctx$blended,
+                       pch = pch)
   draw_ellipses(ctx, pair, lwd = 2)
 }
 
@@ -509,7 +533,7 @@ draw_weighted_points <- function(ctx, points, cex, col, pch = 19) {
 draw_uncertainty_panel <- function(ctx, pair, show_labels = TRUE) {
   draw_ellipses(ctx, pair, lwd = 1.5, lty = 2)
   scaled <- ctx$scaled_uncertainty
-  fill <- fade_colors(ctx$colors[ctx$classification], 0.45 + 0.55 * scaled)
+  fill <- fade_colors(ctx$point_colors[ctx$class_index], 0.45 + 0.55 * scaled)
   border <- fade_colors("grey20", 0.3 + 0.6 * scaled)
   if (!is.null(ctx$weights)) {
     # Size already shows the uncertainty here, so rows of weight 0 are only
@@ -571,7 +595,7 @@ draw_1d_uncertainty <- function(ctx) {
 
   var <- ctx$dims
   values <- ctx$data[, var]
-  colors <- ctx$colors[ctx$classification]
+  colors <- ctx$point_colors[ctx$class_index]
   graphics::plot.new()
   graphics::plot.window(
     compute_axis_limits(ctx, var, radius = 3),
@@ -806,3 +830,7 @@ criterion_matrix <- function(selection, criterion, ks, models) {
   rows <- match_pairs(selection, ks, models)
   matrix(selection[[criterion]][rows], nrow = length(ks), dimnames = list(ks, models))
 }
+
+# How the plots draw a noise component's points.
+noise_color <- "grey45"
+noise_pch <- 4
