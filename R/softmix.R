@@ -245,6 +245,30 @@
 #'   the covariances are estimated about them. `df`, BIC and ICL count only
 #'   the free parameters.
 #'
+#' @section Noise:
+#' With `noise`, the mixture gains a component of constant density 1 / V, V
+#' the `hypervolume` (by default mclust's: the smaller of the volumes of the
+#' data's bounding box and of its principal components' bounding box), as
+#' mclust's `Vinv`. Outliers far from every normal component are given to
+#' it. EM starts from a partition of the rows outside a starting noise set:
+#' the rows marked in `noise`, or with `noise = TRUE` the rows far from
+#' their neighbours (a row's distance to its fifth nearest neighbour, on
+#' the columns divided by their standard deviations, more than three robust
+#' standard deviations above the median on the log scale; at least the one
+#' farthest row; with more than 5000 rows the neighbours are sought among
+#' 5000 drawn at random). Rows with known `labels` are never noise. The
+#' noise's share is the last of `parameters$proportions` (named `"noise"`),
+#' the posterior gains a last column `"noise"`, `classification` marks noise
+#' rows 0, and `df` counts two more parameters (the share and the
+#' hypervolume), as mclust's `nMclustParams()` does. Pooled covariances
+#' (`"EEE"` and the other shared models) divide by the components' weight
+#' without the noise's, as mclust's M steps do. `k = 0` in a selection is
+#' the all-noise model. [rmixture()] and `simulate()` draw noise points
+#' uniformly from `parameters$noise_box`, the data's bounding box scaled
+#' about its centre to volume V. `init = "random"` is not available with
+#' noise; a posterior start has a last column for the noise, and starting
+#' parameters without a noise share get the share of the starting set.
+#'
 #' @section Degenerate data:
 #' softmix never returns NaN and never crashes on data that make the
 #' likelihood degenerate; each case ends in one of these outcomes:
@@ -334,6 +358,12 @@
 #'   for rows whose component is unknown and otherwise a component number
 #'   in `1:k`, or a factor whose levels name the first components (in
 #'   order). See the section on weights, labels and fixed parameters.
+#' @param noise Whether to add a uniform noise component for outliers:
+#'   `FALSE` (default), `TRUE`, or a logical vector of n entries marking the
+#'   rows that start as noise. See the section on noise.
+#' @param hypervolume The volume V of the region over which the noise is
+#'   uniform (density 1 / V); `NULL` (default) uses [softmix_hypervolume()],
+#'   mclust's choice.
 #' @param fixed Parts of the starting parameters to hold fixed: `NULL`
 #'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.
 #'   Needs `init` to be a [mixture_params()] object and a single `model`.
@@ -355,7 +385,9 @@
 #'     weights or `n`; `weights`, `weight_type`: the weights used (`NULL`
 #'     without; sampling weights after scaling); `labels`: `NULL`, or a list
 #'     with the known `labels` (integer, `NA` unknown), the number of
-#'     `levels` and their `names`; `fixed`: the fixed parts, or `NULL`.
+#'     `levels` and their `names`; `fixed`: the fixed parts, or `NULL`;
+#'     `noise`: `NULL`, or a list with the `hypervolume` and the starting
+#'     noise `set`.
 #'   * `degenerate`: `""`, or why the fit is degenerate (see the section on
 #'     model selection).
 #'   * `df`: the number of free parameters; `bic`: \eqn{-2\ell + df \log n};
@@ -434,6 +466,13 @@
 #' fixed_fit <- softmix(faithful, init = fit$parameters,
 #'                      fixed = c("means", "covariances"), n_threads = 1)
 #' fixed_fit$parameters$proportions
+#'
+#' # a uniform noise component for outliers
+#' set.seed(2)
+#' noisy <- rbind(as.matrix(faithful),
+#'                cbind(runif(20, 1.5, 5.5), runif(20, 40, 100)))
+#' with_noise <- softmix(noisy, k = 2, noise = TRUE, n_threads = 1)
+#' table(with_noise$classification)
 #'
 #' # one-dimensional data, equal variances
 #' fit1 <- softmix(faithful$waiting, k = 2, model = "E", n_threads = 1)
