@@ -22,7 +22,8 @@
 #'   `covariances` (d x d x K). A fit's `$parameters` has the same class.
 #'   The `print()` method shows the proportions and means and returns `x`
 #'   invisibly.
-#' @seealso [e_step()], [dmixture()] and [rmixture()] take these parameters;
+#' @seealso [e_step()], [dmixture()], [pmixture()], [qmixture()] and
+#'   [rmixture()] take these parameters;
 #'   [softmix()] accepts them as a starting point (`init`).
 #' @family mixture functions
 #' @export
@@ -163,6 +164,19 @@ check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.ca
     softmix_abort(sprintf(
       "`%s` has %d dimension(s) but the data have %d column(s).",
       arg, ncol(parameters$means), d
+    ), call)
+  }
+  parameters
+}
+
+#' Take `parameters` as a mixture_params object or a softmix fit's parameters
+#' @noRd
+params_or_fit <- function(parameters, arg = "parameters", call = sys.call(-1)) {
+  if (inherits(parameters, "softmix")) parameters <- parameters$parameters
+  if (!inherits(parameters, "mixture_params")) {
+    softmix_abort(sprintf(
+      "`%s` must be a mixture_params object (see mixture_params()) or a softmix fit, not %s.",
+      arg, describe_type(parameters)
     ), call)
   }
   parameters
