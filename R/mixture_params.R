@@ -33,7 +33,8 @@
 #'   same class.
 #'   The `print()` method shows the proportions and means and returns `x`
 #'   invisibly.
-#' @seealso [e_step()], [dmixture()] and [rmixture()] take these parameters;
+#' @seealso [e_step()], [dmixture()], [pmixture()], [qmixture()] and
+#'   [rmixture()] take these parameters;
 #'   [softmix()] accepts them as a starting point (`init`).
 #' @family mixture functions
 #' @export
@@ -222,4 +223,23 @@ check_hypervolume <- function(hypervolume, call = sys.call(-1)) {
 #' @noRd
 noise_share <- function(parameters) {
   if (is.null(parameters$hypervolume)) 0 else parameters$proportions[nrow(parameters$means) + 1L]
+}
+
+#' Take `parameters` as a mixture_params object or a softmix fit's parameters
+#' @noRd
+params_or_fit <- function(parameters, arg = "parameters", call = sys.call(-1)) {
+  if (inherits(parameters, "softmix")) parameters <- parameters$parameters
+  if (!inherits(parameters, "mixture_params")) {
+    softmix_abort(sprintf(
+      "`%s` must be a mixture_params object (see mixture_params()) or a softmix fit, not %s.",
+      arg, describe_type(parameters)
+    ), call)
+  }
+  if (!is.null(parameters$hypervolume)) {
+    softmix_abort(sprintf(paste(
+      "`%s` has a uniform noise component, whose distribution function over its region",
+      "is not defined; drop it (the first K proportions, renormalised) to use this function."
+    ), arg), call)
+  }
+  parameters
 }

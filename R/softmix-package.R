@@ -23,7 +23,10 @@
 #' * [m_step()] computes weighted maximum-likelihood parameters from any
 #'   n x K matrix of responsibilities.
 #' * [mixture_params()] builds and checks parameters;
-#'   [dmixture()] and [rmixture()] evaluate and simulate a mixture.
+#'   [dmixture()] and [rmixture()] evaluate and simulate a mixture;
+#'   [pmixture()] and [qmixture()] give its distribution and quantile
+#'   functions in one dimension, and [pmixture()] the probabilities of
+#'   rectangles in several.
 #'
 #' @section Covariance models:
 #' Covariance models use mclust's codes (Fraley and Raftery 2002), after the
