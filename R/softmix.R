@@ -490,7 +490,7 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                     control = softmix_control(), n_threads = NULL,
                     criterion = c("bic", "icl"), verbose = interactive(), weights = NULL,
                     weight_type = c("frequency", "sampling"), labels = NULL, fixed = NULL,
-                    noise = FALSE, hypervolume = NULL) {
+                    noise = FALSE, hypervolume = NULL, prior = NULL) {
   call <- match.call()
   data <- as_data_matrix(x)
   n <- nrow(data)
@@ -532,7 +532,7 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
     softmix_abort("`fixed` needs a single `model`: the fixed parameters belong to one model.")
   }
   rows <- list(weights = weights, weight_type = weight_type, known = known, fixed = fixed,
-               noise = noise)
+               noise = noise, prior = resolve_prior(prior, data, weights))
   start <- start_with_noise(start, noise)
   if (length(k) == 1L && k == 0L) {
     return(all_noise_softmix(data, models[1L], control, n_threads, call, rows))
@@ -636,7 +636,7 @@ check_labels <- function(labels, n, call = sys.call(-1)) {
 #' @noRd
 fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
                     partitions = NULL, rows = list()) {
-  info <- row_info(rows$weights, rows$known, rows$noise$hypervolume)
+  info <- rows_info(rows)
   # With known labels or noise, k-means++ starts too go through partitions,
   # to be aligned with the labels or to leave the noise out.
   if (is.null(partitions) && partition_start(start) &&
@@ -645,21 +645,20 @@ fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
                                     rows = rows)[[1L]]
   }
   if (!is.null(partitions)) {
-    core <- call_core(fit_partitions_cpp(data, k, model, partitions, control, n_threads, info),
-                      call)
+    core <- call_core(fit_partitions_cpp(data, k, model, partitions, core_control(control, rows),
+                                         n_threads, info), call)
     return(new_softmix(core, data, model, k, control, init = init_label(start),
                        n_threads = n_threads, call = call, rows = rows))
   }
   parameters <- start$parameters
   if (!is.null(start$weights)) {
     posterior <- known_one_hot(start$weights, rows$known)
-    parameters <- call_core(m_step_cpp(data, posterior, model, control$reg, n_threads, info),
+    parameters <- call_core(m_step_cpp(data, posterior, model, core_control(control, rows)$reg,
+                                       n_threads, info),
                             call)
   }
-  core_control <- control
-  if (length(rows$fixed) > 0L) core_control$fixed <- rows$fixed
   core <- call_core(fit_cpp(
-    data, k, model, start$method, parameters, n_init, core_control, n_threads, info
+    data, k, model, start$method, parameters, n_init, core_control(control, rows), n_threads, info
   ), call)
   new_softmix(core, data, model, k, control, init = init_label(start),
               n_threads = n_threads, call = call, rows = rows)
@@ -742,7 +741,9 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call, ro
       weight_type = if (is.null(rows$weights)) NULL else rows$weight_type,
       labels = rows$known,
       fixed = if (length(rows$fixed) > 0L) rows$fixed else NULL,
-      noise = if (is.null(noise)) NULL else list(hypervolume = noise$hypervolume, set = noise$set)
+      noise = if (is.null(noise)) NULL else list(hypervolume = noise$hypervolume, set = noise$set),
+      prior = rows$prior,
+      log_posterior_trace = if (is.null(rows$prior)) NULL else core$log_posterior_trace
     ),
     class = "softmix"
   )
@@ -829,8 +830,8 @@ fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progres
                       rows = list()) {
   report <- if (is.null(progress)) NULL else function(done) update_progress(progress, done)
   cores <- call_core(fit_selection_cpp(
-    data, as.integer(pairs$k), pairs$model, partitions[as.character(pairs$k)], control,
-    n_threads, report, row_info(rows$weights, rows$known, rows$noise$hypervolume)
+    data, as.integer(pairs$k), pairs$model, partitions[as.character(pairs$k)],
+    core_control(control, rows), n_threads, report, rows_info(rows)
   ), call)
   n <- effective_n(nrow(data), rows$weights, rows$weight_type)
   d <- ncol(data)
@@ -850,7 +851,7 @@ fit_pairs <- function(data, pairs, partitions, control, n_threads, call, progres
 #' @noRd
 complete_fit <- function(summary, data, model, k, control, init, n_threads, call,
                          rows = list()) {
-  info <- row_info(rows$weights, rows$known, rows$noise$hypervolume)
+  info <- rows_info(rows)
   core <- c(summary, call_core(fit_posterior_cpp(data, summary$parameters, model, n_threads, info),
                                call))
   new_softmix(core, data, model, k, control, init = init, n_threads = n_threads, call = call,

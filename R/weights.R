@@ -93,9 +93,15 @@ check_k_for_labels <- function(ks, known, call = sys.call(-1)) {
 
 #' The rows' weights and labels as the core takes them
 #' @noRd
-row_info <- function(weights = NULL, known = NULL, hypervolume = NULL) {
+row_info <- function(weights = NULL, known = NULL, hypervolume = NULL, prior = NULL) {
   list(weights = weights, labels = if (is.null(known)) NULL else known$labels,
-       hypervolume = hypervolume)
+       hypervolume = hypervolume, prior = prior)
+}
+
+#' The core's row information of a fit's settings (see softmix())
+#' @noRd
+rows_info <- function(rows) {
+  row_info(rows$weights, rows$known, rows$noise$hypervolume, rows$prior)
 }
 
 #' Starting partitions (an n x starts matrix of labels 1..k, NA for rows left
@@ -157,4 +163,13 @@ free_df <- function(model, d, k, fixed = character(0)) {
   if ("means" %in% fixed) df <- df - d * k
   if ("covariances" %in% fixed) df <- df - (model_df(model, d, k) - (k - 1) - d * k)
   df
+}
+
+#' The settings the core takes: softmix_control()'s, with the fixed parts,
+#' and no ridge under a prior (which regularises instead)
+#' @noRd
+core_control <- function(control, rows) {
+  if (length(rows$fixed) > 0L) control$fixed <- rows$fixed
+  if (!is.null(rows$prior)) control$reg <- 0
+  control
 }

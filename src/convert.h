@@ -95,7 +95,19 @@ class RowInfoFromR {
     if (rows.containsElementNamed("hypervolume") && !Rf_isNull(rows["hypervolume"])) {
       info_.noise_volume = Rcpp::as<double>(rows["hypervolume"]);
     }
+    if (rows.containsElementNamed("prior") && !Rf_isNull(rows["prior"])) {
+      const Rcpp::List prior = Rcpp::as<Rcpp::List>(rows["prior"]);
+      prior_.shrinkage = Rcpp::as<double>(prior["shrinkage"]);
+      prior_.mean = Rcpp::as<arma::vec>(prior["mean"]);
+      prior_.dof = Rcpp::as<double>(prior["dof"]);
+      prior_.scale = Rcpp::as<arma::mat>(prior["scale"]);
+      prior_.scale_scalar = Rcpp::as<double>(prior["scale_scalar"]);
+      prior_.scale_per_component = Rcpp::as<bool>(prior["per_component"]);
+      info_.prior = &prior_;
+    }
   }
+  RowInfoFromR(const RowInfoFromR&) = delete;
+  RowInfoFromR& operator=(const RowInfoFromR&) = delete;
   // Columns of the posterior for k components: one more with noise.
   int columns(int k) const { return k + (info_.noise_volume > 0.0 ? 1 : 0); }
   softmix::RowInfo info() const { return info_; }
@@ -109,6 +121,7 @@ class RowInfoFromR {
  private:
   Rcpp::NumericVector weights_;
   std::vector<std::uint32_t> labels_;
+  softmix::Prior prior_;
   softmix::RowInfo info_;
 };
 

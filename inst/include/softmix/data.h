@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "model.h"
+#include "prior.h"
 
 namespace softmix {
 
@@ -62,6 +63,8 @@ struct RowInfo {
   // The hypervolume of a uniform noise component, in the data's units; 0
   // for none.
   double noise_volume = 0.0;
+  // A conjugate prior in the data's units, or null for maximum likelihood.
+  const Prior* prior = nullptr;
 };
 
 struct Data {
@@ -78,6 +81,10 @@ struct Data {
   // is -log V - log_jacobian (V scales by the product of the factors).
   bool noise = false;
   double log_noise_density = 0.0;
+  // The prior in scaled units, if `has_prior`: every M step is then its
+  // posterior mode (see prior.h).
+  bool has_prior = false;
+  Prior prior;
 
   // `rescale` false keeps the data's own units (a factor of 1), for an E step
   // whose parameters are given in them and must stay representable.
@@ -101,6 +108,10 @@ struct Data {
     if (rows.noise_volume > 0.0) {
       noise = true;
       log_noise_density = -std::log(rows.noise_volume) - log_jacobian;
+    }
+    if (rows.prior != nullptr) {
+      has_prior = true;
+      prior = rescale_prior(*rows.prior, inverse_scale);
     }
   }
 

@@ -77,6 +77,9 @@ struct Fit {
   Params params;
   double loglik = 0.0;
   std::vector<double> loglik_trace;  // log-likelihood of each accepted parameter set
+  // With a prior, the log-likelihood plus the log prior (in scaled units, up
+  // to a constant) of each: what EM raises and tests for convergence.
+  std::vector<double> log_posterior_trace;
   int iterations = 0;                // E and M passes over the data
   bool converged = false;
   bool posterior_written = false;  // run_em() filled the posterior it was given
@@ -266,7 +269,17 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
   InnerControl inner = interruptible_inner(host);
   const double exact_inner_tol = inner.tol;
   Fit fit;
-  ConvergenceTest test(control, fit.loglik_trace);
+  // With a prior EM raises, and tests, the log posterior.
+  ConvergenceTest test(control, x.has_prior ? fit.log_posterior_trace : fit.loglik_trace);
+  const auto objective = [&](const Params& p, double loglik) {
+    return x.has_prior ? loglik - 0.5 * minus_two_log_prior(p, x.prior, model) : loglik;
+  };
+  // Records accepted parameters' log-likelihood; true when EM has converged.
+  const auto accept = [&](const Params& p, double loglik) {
+    if (!x.has_prior) return test.accept(loglik);
+    fit.loglik_trace.push_back(loglik);
+    return test.accept(objective(p, loglik));
+  };
 
   // One pass: the log-likelihood of p and the statistics of its M step.
   const auto evaluate = [&](const Params& p, std::vector<double>& out) {
@@ -308,7 +321,9 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
                                        (1.0 + std::abs(fit.loglik_trace[t - 1]))
                                  : 1.0;
     inner.tol = std::max(exact_inner_tol, std::min(1e-4, 0.01 * change));
-    Params next = params_from_moments(moments, model, ridge, start != nullptr ? start : &p, inner);
+    const Params* from = start != nullptr ? start : &p;
+    Params next = x.has_prior ? params_from_moments_prior(moments, model, x.prior, from, inner)
+                              : params_from_moments(moments, model, ridge, from, inner);
     impose_fixed(fixed, fixed_values, shared, next);
     return next;
   };
@@ -324,7 +339,7 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
     host.check_interrupt();
     const double loglik = e_step_scaled(x, last, n_threads, posterior, nullptr) + log_jacobian;
     check_finite_loglik(loglik, fit.iterations);
-    fit.converged = test.accept(loglik);
+    fit.converged = accept(last, loglik);
     fit.posterior_written = posterior != nullptr;
     fit.loglik = loglik;
     fit.params = std::move(last);
@@ -344,10 +359,15 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
   std::vector<double> stats0;
   double loglik0 = evaluate(theta0, stats0);
   check_finite_loglik(loglik0, 0);
-  test.accept(loglik0);
+  accept(theta0, loglik0);
   Params next0;
   bool have_next0 = false;
   const bool closed = is_affine_closed(model);
+  // Under a prior, mclust's EII and EEI steps are not the exact mode of the
+  // log posterior (see prior.h); from an extrapolated point they need not
+  // raise it, so those two run as plain EM.
+  const bool accelerate =
+      control.accelerate && !(x.has_prior && (model == Model::EII || model == Model::EEI));
   double step_max = 1.0;
   constexpr double step_factor = 4.0;
   for (;;) {
@@ -362,11 +382,11 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
     std::vector<double> stats1;
     const double loglik1 = evaluate(theta1, stats1);
     check_finite_loglik(loglik1, fit.iterations);
-    if (test.accept(loglik1)) {
+    if (accept(theta1, loglik1)) {
       --fit.iterations;  // the M step of that pass is not taken
       return converged_at(std::move(theta1));
     }
-    if (!control.accelerate) {
+    if (!accelerate) {
       theta0 = std::move(theta1);
       stats0 = std::move(stats1);
       continue;
@@ -438,13 +458,14 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
     } catch (const error&) {
       candidate_loglik = -std::numeric_limits<double>::infinity();
     }
-    if (!(std::isfinite(candidate_loglik) && candidate_loglik >= loglik1)) {
+    if (!(std::isfinite(candidate_loglik) &&
+          objective(candidate, candidate_loglik) >= objective(theta1, loglik1))) {
       if (at_max) step_max = std::max(1.0, step_max / step_factor);
       plain();
       continue;
     }
     if (at_max) step_max *= step_factor;
-    if (test.accept(candidate_loglik)) {
+    if (accept(candidate, candidate_loglik)) {
       --fit.iterations;
       return converged_at(std::move(candidate));
     }
@@ -492,9 +513,13 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
   // Best first; equal log-likelihoods keep the earlier start.
   std::vector<std::size_t> order(candidates.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return candidates[a].loglik > candidates[b].loglik;
-  });
+  // With a prior, by the log posterior that EM raised.
+  const auto rank = [&](std::size_t i) {
+    const Fit& f = candidates[i];
+    return f.log_posterior_trace.empty() ? f.loglik : f.log_posterior_trace.back();
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return rank(a) > rank(b); });
   Fit best;
   bool have_best = false;
   for (const std::size_t index : order) {
@@ -512,6 +537,12 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
       candidate.loglik_trace.insert(candidate.loglik_trace.end(), tail.loglik_trace.begin() + 1,
                                     tail.loglik_trace.end());
       tail.loglik_trace = std::move(candidate.loglik_trace);
+      if (!tail.log_posterior_trace.empty()) {
+        candidate.log_posterior_trace.insert(candidate.log_posterior_trace.end(),
+                                             tail.log_posterior_trace.begin() + 1,
+                                             tail.log_posterior_trace.end());
+        tail.log_posterior_trace = std::move(candidate.log_posterior_trace);
+      }
       tail.iterations += candidate.iterations;
       best = std::move(tail);
       have_best = true;
@@ -524,7 +555,9 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
   if (!best.posterior_written) {
     e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
   }
-  if (best.degenerate.empty()) {
+  // Under a prior a component on few points is a proper posterior mode,
+  // not one the ridge holds up.
+  if (best.degenerate.empty() && !x.has_prior) {
     best.degenerate = degeneracy(x, posterior, best.params, ridge, model, n_threads);
   }
   best.params = rescale(best.params, x.scale());

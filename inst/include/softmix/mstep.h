@@ -17,6 +17,7 @@
 #include "kernels.h"
 #include "model.h"
 #include "parallel.h"
+#include "prior.h"
 
 namespace softmix {
 
@@ -837,6 +838,254 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
   return p;
 }
 
+// The M step under the conjugate prior (see prior.h): the posterior mode
+// of each model from the moments, as mclust's EM (me(), whose EEI, EVI and
+// EEV M steps differ from its mstep()'s) computes it for its ten models
+// with a prior. mclust's n (with a noise component, the components'
+// weight) is `total`. `previous` and `inner` serve the models without
+// closed form, as in params_from_moments().
+inline Params params_from_moments_prior(const Moments& m, Model model, const Prior& prior,
+                                        const Params* previous = nullptr,
+                                        const InnerControl& inner = InnerControl()) {
+  const std::size_t d = m.means.n_rows, k = m.means.n_cols;
+  const double dd = static_cast<double>(d), kk = static_cast<double>(k);
+  const double total = sum_of(m.weight);
+  const double rows = total + m.noise_weight;
+  const double f = prior_scale_factor(prior, k, d);
+  const double s = prior.scale_scalar * f;
+  const double nu = prior.dof;
+  // mclust shrinks every model's means but returns EEI's unshrunk.
+  const double kappa = prior.shrinkage;
+  const double delta = kappa > 0.0 ? 1.0 : 0.0;
+  arma::mat lambda;
+  if (prior.scale.n_elem == d * d) lambda = prior.scale * f;
+  Params p;
+  p.proportions = m.weight;
+  p.proportions /= rows;
+  p.noise = m.noise;
+  p.noise_proportion = m.noise_weight / rows;
+  p.covariances.zeros(d, d, k);
+  // Shrunk means, and W_k + S_k: the scatter about them plus the prior's
+  // quadratic form (diagonal only for the diagonal models' scatter).
+  p.means = m.means;
+  arma::cube scatter = m.scatter;
+  for (std::size_t c = 0; c < k; ++c) {
+    const double nk = m.weight(c);
+    const double coefficient = kappa * nk / (nk + kappa);
+    for (std::size_t j = 0; j < d; ++j) {
+      p.means(j, c) = (nk * m.means(j, c) + kappa * prior.mean(j)) / (nk + kappa);
+    }
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i < d; ++i) {
+        scatter(i, j, c) += coefficient * (m.means(i, c) - prior.mean(i)) *
+                            (m.means(j, c) - prior.mean(j));
+      }
+    }
+  }
+  const auto diagonal_of = [&](std::size_t c, std::size_t j) { return scatter(j, j, c); };
+  const bool one_d = d == 1;
+  try {
+    if (one_d && model == Model::EII) {  // mclust's E
+      double sum = s;
+      for (std::size_t c = 0; c < k; ++c) sum += diagonal_of(c, 0);
+      const double variance = sum / (nu + total + 2.0 + delta * kk);
+      for (std::size_t c = 0; c < k; ++c) p.covariances(0, 0, c) = variance;
+    } else if (one_d && model == Model::VII) {  // mclust's V
+      for (std::size_t c = 0; c < k; ++c) {
+        p.covariances(0, 0, c) = (s + diagonal_of(c, 0)) / (nu + m.weight(c) + 2.0 + delta);
+      }
+    } else {
+      switch (model) {
+        case Model::VVV:
+          for (std::size_t c = 0; c < k; ++c) {
+            p.covariances.slice(c) =
+                (lambda + scatter.slice(c)) / (nu + m.weight(c) + dd + 1.0 + delta);
+          }
+          break;
+        case Model::EEE: {
+          const arma::mat pooled =
+              (lambda + sum_slices(scatter)) / (nu + total + dd + 1.0 + delta * kk);
+          for (std::size_t c = 0; c < k; ++c) p.covariances.slice(c) = pooled;
+          break;
+        }
+        case Model::VVI:
+          for (std::size_t c = 0; c < k; ++c) {
+            for (std::size_t j = 0; j < d; ++j) {
+              p.covariances(j, j, c) = (s + diagonal_of(c, j)) / (nu + m.weight(c) + 2.0 + delta);
+            }
+          }
+          break;
+        case Model::EEI:
+          // mclust returns the unshrunk means with this covariance.
+          p.means = m.means;
+          for (std::size_t j = 0; j < d; ++j) {
+            double sum = s;
+            for (std::size_t c = 0; c < k; ++c) sum += diagonal_of(c, j);
+            for (std::size_t c = 0; c < k; ++c) {
+              p.covariances(j, j, c) = sum / (nu + total + 1.0 + delta);
+            }
+          }
+          break;
+        case Model::VII:
+          for (std::size_t c = 0; c < k; ++c) {
+            double trace = s;
+            for (std::size_t j = 0; j < d; ++j) trace += diagonal_of(c, j);
+            const double variance = trace / (nu + m.weight(c) * dd + 2.0 + delta * dd);
+            for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = variance;
+          }
+          break;
+        case Model::EII: {
+          // mclust's: no scale, and the residuals about the shrunk means.
+          double sum = 0.0;
+          for (std::size_t c = 0; c < k; ++c) {
+            for (std::size_t j = 0; j < d; ++j) {
+              const double shift = m.means(j, c) - p.means(j, c);
+              sum += diagonal_of(c, j) + m.weight(c) * shift * shift;
+            }
+          }
+          const double variance = sum / (nu + total * dd + 2.0 + delta * kk * dd);
+          for (std::size_t c = 0; c < k; ++c) {
+            for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = variance;
+          }
+          break;
+        }
+        case Model::EVI: {
+          double volume = 0.0;
+          arma::mat b(d, k);
+          for (std::size_t c = 0; c < k; ++c) {
+            for (std::size_t j = 0; j < d; ++j) b(j, c) = s + diagonal_of(c, j);
+            volume += geometric_mean(b.colptr(c), d);
+          }
+          volume /= nu + total + 1.0 + delta;
+          for (std::size_t c = 0; c < k; ++c) {
+            const double g = geometric_mean(b.colptr(c), d);
+            for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = b(j, c) / g * volume;
+          }
+          break;
+        }
+        case Model::VEI: {
+          arma::mat b(d, k);
+          for (std::size_t c = 0; c < k; ++c) {
+            for (std::size_t j = 0; j < d; ++j) b(j, c) = s + diagonal_of(c, j);
+          }
+          arma::vec shape(d, arma::fill::ones), volume(k, arma::fill::ones);
+          for (int it = 0; it < inner.max_iter; ++it) {
+            poll_interrupt(inner, it, d);
+            const arma::vec old_shape = shape, old_volume = volume;
+            for (std::size_t c = 0; c < k; ++c) {
+              double sum = 0.0;
+              for (std::size_t j = 0; j < d; ++j) sum += b(j, c) / shape(j);
+              volume(c) = sum / (nu + m.weight(c) * dd + 2.0 + delta);
+            }
+            for (std::size_t j = 0; j < d; ++j) {
+              double sum = 0.0;
+              for (std::size_t c = 0; c < k; ++c) sum += b(j, c) / volume(c);
+              shape(j) = sum;
+            }
+            shape /= geometric_mean(shape);
+            double err = 0.0;
+            for (std::size_t c = 0; c < k; ++c) {
+              err = std::max(err, std::abs(old_volume(c) - volume(c)) / (1.0 + volume(c)));
+            }
+            for (std::size_t j = 0; j < d; ++j) {
+              err = std::max(err, std::abs(old_shape(j) - shape(j)) / (1.0 + shape(j)));
+            }
+            if (!(err > inner.tol)) break;
+          }
+          for (std::size_t c = 0; c < k; ++c) {
+            for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = volume(c) * shape(j);
+          }
+          break;
+        }
+        case Model::EEV: {
+          // B_k = Lambda + W_k + S_k, one eigenvalue vector shared.
+          std::vector<arma::mat> vectors(k);
+          arma::vec values, shared(d, arma::fill::zeros);
+          for (std::size_t c = 0; c < k; ++c) {
+            eigen_decreasing(lambda + scatter.slice(c), c, values, vectors[c]);
+            shared += values;
+          }
+          shared /= nu + dd + 1.0 + delta + total;
+          for (std::size_t c = 0; c < k; ++c) {
+            p.covariances.slice(c) = from_eigen(vectors[c], shared.memptr());
+          }
+          break;
+        }
+        case Model::VEV: {
+          std::vector<arma::mat> vectors(k);
+          arma::mat omega(d, k);
+          arma::vec values;
+          for (std::size_t c = 0; c < k; ++c) {
+            eigen_decreasing(lambda + scatter.slice(c), c, values, vectors[c]);
+            omega.col(c) = values;
+          }
+          arma::vec shape = arma::sum(omega, 1);
+          const double scale = geometric_mean(shape);
+          shape /= scale;
+          arma::vec volume(k);
+          for (std::size_t c = 0; c < k; ++c) volume(c) = scale / m.weight(c);
+          for (int it = 0; it < inner.max_iter; ++it) {
+            poll_interrupt(inner, it, d);
+            const arma::vec old_shape = shape, old_volume = volume;
+            for (std::size_t c = 0; c < k; ++c) {
+              double sum = 0.0;
+              for (std::size_t j = 0; j < d; ++j) sum += omega(j, c) / shape(j);
+              volume(c) = sum / (m.weight(c) * dd);
+            }
+            for (std::size_t j = 0; j < d; ++j) {
+              double sum = 0.0;
+              for (std::size_t c = 0; c < k; ++c) sum += omega(j, c) / volume(c);
+              shape(j) = sum;
+            }
+            shape /= geometric_mean(shape);
+            double err = 0.0;
+            for (std::size_t c = 0; c < k; ++c) {
+              err = std::max(err, std::abs(old_volume(c) - volume(c)) / (1.0 + volume(c)));
+            }
+            for (std::size_t j = 0; j < d; ++j) {
+              err = std::max(err, std::abs(old_shape(j) - shape(j)) / (1.0 + shape(j)));
+            }
+            if (err < inner.tol) break;
+          }
+          for (std::size_t c = 0; c < k; ++c) {
+            const arma::vec diagonal = volume(c) * shape;
+            p.covariances.slice(c) = from_eigen(vectors[c], diagonal.memptr());
+          }
+          break;
+        }
+        default: {
+          // EVE, VEE, VVE, EVV: the ML step of B_k = Lambda + W_k + S_k with
+          // the counts c_k = N_k + nu + d + 1 + delta.
+          arma::cube b = scatter;
+          arma::vec count(k);
+          for (std::size_t c = 0; c < k; ++c) {
+            b.slice(c) += lambda;
+            count(c) = m.weight(c) + nu + dd + 1.0 + delta;
+          }
+          switch (model) {
+            case Model::EVV:
+              covariances_evv(b, count, p.covariances);
+              break;
+            case Model::VEE:
+              covariances_vee(b, count, previous, inner, p.covariances);
+              break;
+            case Model::EVE:
+              covariances_common_orientation(b, count, true, previous, inner, p.covariances);
+              break;
+            default:
+              covariances_common_orientation(b, count, false, previous, inner, p.covariances);
+              break;
+          }
+        }
+      }
+    }
+    factorize(p, is_shared(model));
+  } catch (const error& e) {
+    throw error(std::string(e.what()) + "; use a larger prior scale or a simpler covariance model");
+  }
+  return p;
+}
+
 // Weighted statistics of the whole data for weights given by
 // fill(kernels, begin, end, ws), which writes ws.responsibility for the
 // block (zero on the padding) and returns the block's log-likelihood (or 0),
@@ -873,6 +1122,7 @@ Params weighted_mle(const Data& x, std::size_t k, Model model, const arma::vec& 
   const StatsLayout second(d, k, scatter_for(model), x.noise);
   const Moments moments = moments_from_stats(accumulate(x, second, location.means, n_threads, fill),
                                              second, location.means);
+  if (x.has_prior) return params_from_moments_prior(moments, model, x.prior, nullptr, inner);
   return params_from_moments(moments, model, ridge, nullptr, inner);
 }
 
