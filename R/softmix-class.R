@@ -213,9 +213,13 @@ nobs.softmix <- function(object, ...) {
 #'   uncertainty it uses the whole posterior, not only its largest value.
 #'
 #' @param object A `softmix` fit.
-#' @param newdata Data with the same columns as the fitted data (a matrix,
-#'   data frame or, for one-dimensional fits, a vector); columns are matched
-#'   by name when both have names. Omitted: the fitted data.
+#' @param newdata Data with the fitted variables (a matrix, data frame or,
+#'   for one-dimensional fits, a vector). When both `newdata` and the fitted
+#'   data have column names, the fitted variables are taken from `newdata`
+#'   by name, in any order (other columns are ignored), and a missing one is
+#'   an error of class `softmix_error`; without names in either, the columns
+#'   are taken by position and must be as many as the fitted ones. Omitted:
+#'   the fitted data.
 #' @param type What to compute; see Details.
 #' @param n_threads Number of threads; `NULL` uses the fit's.
 #' @param ... Unused.
@@ -272,21 +276,41 @@ posterior_entropy <- function(posterior) {
   -rowSums(terms)
 }
 
-#' New data as a matrix with the fitted columns
+#' New data as a matrix with the fitted columns. When the fit's variables
+#' and the new data's columns both have names, the fitted ones are taken by
+#' name (in the fitted order; other columns are ignored) and a missing one is
+#' an error; otherwise the columns are taken by position. A vector has no
+#' names.
 #' @noRd
-as_newdata <- function(newdata, object, call = sys.call(-1)) {
-  data <- as_data_matrix(newdata, "newdata", call)
-  if (ncol(data) != object$d) {
-    softmix_abort(sprintf("`newdata` has %d column(s) but the model was fitted to %d.",
-                          ncol(data), object$d), call)
-  }
-  # Match columns by name when both sides have names.
+as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1)) {
   fitted_names <- colnames(object$data)
-  if (!is.null(fitted_names) && !is.null(colnames(data)) &&
-      all(fitted_names %in% colnames(data))) {
-    data <- data[, fitted_names, drop = FALSE]
+  new_names <- if (is.data.frame(newdata)) names(newdata) else colnames(newdata)
+  by_name <- !is.null(new_names) && !is.null(fitted_names) && !anyNA(fitted_names) &&
+    all(nzchar(fitted_names)) && !anyDuplicated(fitted_names)
+  if (by_name) {
+    missing_names <- setdiff(fitted_names, new_names)
+    if (length(missing_names) > 0L) {
+      softmix_abort(sprintf(paste(
+        "`%s` has column names, but not the fitted variable%s %s (it has %s).",
+        "Name its columns as the fitted data's, or remove the names to match by position."
+      ), arg, if (length(missing_names) == 1L) "" else "s", quote_names(missing_names),
+      quote_names(new_names)), call)
+    }
+    newdata <- newdata[, fitted_names, drop = FALSE]
+  }
+  data <- as_data_matrix(newdata, arg, call)
+  if (ncol(data) != object$d) {
+    softmix_abort(sprintf("`%s` has %d column(s) but the model was fitted to %d.",
+                          arg, ncol(data), object$d), call)
   }
   data
+}
+
+#' Names in backquotes, at most 10 of them: "`a`, `b`"
+#' @noRd
+quote_names <- function(names) {
+  shown <- paste0("`", utils::head(names, 10L), "`", collapse = ", ")
+  if (length(names) > 10L) paste0(shown, ", ...") else shown
 }
 
 #' Simulate data from a fitted mixture
