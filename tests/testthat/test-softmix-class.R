@@ -157,6 +157,8 @@ test_that("a vector's variable is named after its expression", {
   expect_identical(colnames(fit$data), "waiting")
   expect_identical(colnames(fit$parameters$means), "waiting")
   expect_identical(dimnames(fit$parameters$covariances)[1:2], list("waiting", "waiting"))
+  expect_output(print(fit), "proportion waiting", fixed = TRUE)
+  expect_identical(names(coef(fit))[2], "mean.1.waiting")
   waiting_times <- faithful$waiting
   name_of <- function(fit) colnames(fit$data)
   expect_identical(name_of(softmix(waiting_times, k = 1, n_threads = 1)), "waiting_times")
@@ -178,6 +180,7 @@ test_that("a named vector keeps its names as row names, and predicts from data b
   fit <- with_seed(1, softmix(named, k = 2, n_threads = 1))
   expect_identical(colnames(fit$data), "named")
   expect_identical(rownames(fit$posterior), names(named))
+  expect_identical(names(logLik(fit, type = "obs")), names(named))
   new <- c(50, 80)
   expect_identical(predict(fit, data.frame(named = new)), predict(fit, new))
   expect_error(predict(fit, data.frame(waiting = new)), "`newdata`", class = "softmix_error")
