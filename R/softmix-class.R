@@ -1,29 +1,62 @@
 #' Methods for fitted mixtures
 #'
-#' `print()` shows the model, the log-likelihood, BIC, ICL and the mixing
-#' proportions; `summary()` adds the means, the classification table, the
-#' mean uncertainty and, for a fit chosen among several (k, model) pairs,
-#' the best pairs by the selection criterion; `logLik()` returns a `logLik`
-#' object with `df` and `nobs`, so [stats::AIC()] and [stats::BIC()] work;
-#' `nobs()` returns the number of observations.
+#' `print()` shows the model and its description, the sizes, the
+#' log-likelihood, BIC, ICL, convergence, and a table of the mixing
+#' proportions with the means (the means are left to `summary()` beyond
+#' `max_vars` variables); `summary()` adds the classification table, the
+#' mean uncertainty, with `parameters = TRUE` the covariance matrices, and,
+#' for a fit chosen among several (k, model) pairs, the best pairs by the
+#' selection criterion; `logLik()` returns a `logLik` object with `df` and
+#' `nobs`, so [stats::AIC()] and [stats::BIC()] work, or with
+#' `type = "obs"` the log-density of each observation; `nobs()` returns the
+#' number of observations; `as.data.frame()` returns the table of fitted
+#' (k, model) pairs.
 #'
 #' BIC and ICL are on R's [stats::BIC()] scale, lower is better (mclust
 #' reports their negatives); see [softmix()].
 #'
+#' @section Per-observation log-likelihood:
+#' `logLik(fit, type = "obs")` is the vector of
+#' \eqn{\log f(x_i) = \log \sum_k \pi_k N(x_i \mid \mu_k, \Sigma_k)}
+#' over the fitted rows, as `predict(fit, type = "logdensity")` computes it.
+#' Without weights or known labels these sum to `logLik(fit)`. They are not
+#' weighted: with `weights` the total is \eqn{\sum_i w_i \log f(x_i)}
+#' (sampling weights after their scaling to sum to n). With known `labels`
+#' the total counts a labelled row by its complete-data density
+#' \eqn{\log \pi_{y_i} N(x_i \mid \mu_{y_i}, \Sigma_{y_i})}, which is
+#' smaller than \eqn{\log f(x_i)}, so the values sum to more than the total;
+#' they are the log-densities the mixture gives each row, labels set aside.
+#'
 #' @param x,object A `softmix` fit, or for `print()` its summary.
 #' @param digits Significant digits to print.
+#' @param max_vars `print()` shows the means with the proportions for fits of
+#'   at most this many variables.
 #' @param n_models For a selection, how many of the best (k, model) pairs
 #'   `summary()` keeps.
+#' @param parameters Whether the summary prints the covariance matrices as
+#'   well as the proportions and means: the variances for diagonal
+#'   covariances, a matrix shared by all components once.
+#' @param type For `logLik()`: `"total"` (default), the log-likelihood as a
+#'   `logLik` object, or `"obs"`, the log-density of each observation.
+#' @param row.names,optional For `as.data.frame()`: row names for the table
+#'   (`NULL` keeps `1, 2, ...`); `optional` is ignored.
 #' @param ... Unused.
 #' @return `print()` returns `x` invisibly; `summary()` an object of class
 #'   `summary.softmix`, a list with the fields of the fit's statistics
 #'   (`model`, `k`, `n`, `d`, `loglik`, `df`, `bic`, `icl`, `iterations`,
-#'   `converged`), `proportions`, `means` (K x d), `classification` (a table
-#'   of the hard classification), `mean_uncertainty` and, for a selection,
-#'   `criterion`, `n_pairs`, `n_failed`, `n_degenerate` (pairs whose fit
-#'   failed, or was degenerate and so has no criterion) and `top_models`
-#'   (the best `n_models` rows of `$selection`, lowest criterion first);
-#'   `logLik()` an object of class `logLik`; `nobs()` the number of rows, or the sum of frequency weights.
+#'   `converged`), `proportions`, `means` (K x d), `covariances` (d x d x K),
+#'   `parameters` (whether to print the covariances), `classification` (a
+#'   table of the hard classification), `mean_uncertainty` and, for a
+#'   selection, `criterion`, `n_pairs`, `n_failed`, `n_degenerate` (pairs
+#'   whose fit failed, or was degenerate and so has no criterion) and
+#'   `top_models` (the best `n_models` rows of `$selection`, lowest criterion
+#'   first); `logLik()` an object of class `logLik`, or for `type = "obs"` a
+#'   numeric vector with one value per fitted row, named by the data's row
+#'   names; `nobs()` the number of rows, or the sum of frequency weights;
+#'   `as.data.frame()` the fit's `$selection` table (see [softmix()]) for a
+#'   fit chosen among several (k, model) pairs, otherwise the same columns
+#'   for the one fit (`bic` and `icl` `NA` and `message` saying why if it is
+#'   degenerate, as in the selection table).
 #' @family softmix methods
 #' @name softmix-methods
 #' @examples
@@ -31,21 +64,27 @@
 #' fit <- softmix(faithful, k = 2, n_threads = 1)
 #' print(fit)
 #' summary(fit)
+#' summary(fit, parameters = TRUE)
 #' logLik(fit)
+#' head(logLik(fit, type = "obs"))
 #' BIC(fit)
 #' nobs(fit)
+#' as.data.frame(fit)
 #'
 #' best <- softmix(faithful, k = 1:3, model = c("VVV", "EEE"), n_threads = 1)
 #' summary(best)
+#' as.data.frame(best)
 NULL
 
 #' @rdname softmix-methods
 #' @export
-print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
+print.softmix <- function(x, digits = getOption("digits") - 3, max_vars = 6, ...) {
   cat(sprintf("Gaussian mixture fitted by EM: model %s with %d component%s\n",
               x$model, x$k, if (x$k == 1) "" else "s"))
-  cat(sprintf("n = %d, d = %d, log-likelihood = %s, BIC = %s, ICL = %s\n", x$n, x$d,
-              format(x$loglik, digits = digits + 3), format(x$bic, digits = digits + 3),
+  cat(sprintf("Covariances: %s\n", model_description(x$model)))
+  cat(sprintf("n = %d, d = %d, log-likelihood = %s, df = %s\n", x$n, x$d,
+              format(x$loglik, digits = digits + 3), format(x$df)))
+  cat(sprintf("BIC = %s, ICL = %s (lower is better)\n", format(x$bic, digits = digits + 3),
               format(x$icl, digits = digits + 3)))
   extras <- fit_extras_line(x)
   if (nzchar(extras)) cat(extras, "\n", sep = "")
@@ -56,8 +95,23 @@ print.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   if (!is.null(x$selection)) {
     cat(selection_line(x$selection, x$criterion), "\n", sep = "")
   }
-  cat("\nMixing proportions:\n")
-  print(stats::setNames(x$parameters$proportions, component_names(x)), digits = digits)
+  proportions <- x$parameters$proportions
+  if (x$d <= max_vars && x$k > 0L) {
+    cat("\nMixing proportions and means:\n")
+    means <- x$parameters$means
+    table <- cbind(proportion = proportions[seq_len(x$k)], means)
+    rownames(table) <- seq_len(x$k)
+    print(table, digits = digits)
+    if (!is.null(x$noise)) {
+      cat(sprintf("Noise proportion: %s\n", format(noise_share(x$parameters), digits = digits)))
+    }
+  } else {
+    cat("\nMixing proportions:\n")
+    print(stats::setNames(proportions, component_names(x)), digits = digits)
+    if (x$k > 0L) {
+      cat(sprintf("Means of %d variables: see summary() or $parameters$means.\n", x$d))
+    }
+  }
   invisible(x)
 }
 
@@ -104,10 +158,13 @@ selection_line <- function(selection, criterion) {
 
 #' @rdname softmix-methods
 #' @export
-summary.softmix <- function(object, n_models = 5, ...) {
+summary.softmix <- function(object, n_models = 5, parameters = FALSE, ...) {
   n_models <- check_count(n_models, "n_models", min = 1)
+  parameters <- check_flag(parameters, "parameters")
   means <- object$parameters$means
   rownames(means) <- seq_len(object$k)
+  covariances <- object$parameters$covariances
+  dimnames(covariances)[[3L]] <- seq_len(object$k)
   out <- list(
     model = object$model,
     k = object$k,
@@ -123,6 +180,8 @@ summary.softmix <- function(object, n_models = 5, ...) {
     converged = object$converged,
     proportions = stats::setNames(object$parameters$proportions, component_names(object)),
     means = means,
+    covariances = covariances,
+    parameters = parameters,
     classification = table(factor(object$classification, levels = classification_levels(object),
                                   labels = component_names(object)), dnn = NULL),
     mean_uncertainty = mean(object$uncertainty)
@@ -163,6 +222,9 @@ print.summary.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   print(x$proportions, digits = digits)
   cat("\nMeans:\n")
   print(x$means, digits = digits)
+  if (isTRUE(x$parameters) && !is.null(x$covariances)) {
+    print_covariances(x$covariances, digits)
+  }
   cat("\nClassification (highest posterior):\n")
   print(x$classification)
   cat(sprintf("\nMean uncertainty (1 - max posterior): %s\n",
@@ -178,6 +240,51 @@ print.summary.softmix <- function(x, digits = getOption("digits") - 3, ...) {
   invisible(x)
 }
 
+#' Print a d x d x K array of covariances: the variances alone when every
+#' matrix is diagonal (a K x d table), one matrix when all are equal
+#' (a shared covariance), otherwise each component's matrix.
+#' @noRd
+print_covariances <- function(covariances, digits) {
+  k <- dim(covariances)[3L]
+  d <- dim(covariances)[1L]
+  vars <- dimnames(covariances)[[1L]]
+  variances <- matrix(apply(covariances, 3L, function(m) diag(matrix(m, d, d))), k, d,
+                      byrow = TRUE, dimnames = list(seq_len(k), vars))
+  off_diagonal <- d > 1L && any(apply(covariances, 3L, function(m) any(m[lower.tri(m)] != 0)))
+  shared <- k > 1L && all(vapply(seq_len(k), function(j) {
+    identical(covariances[, , j], covariances[, , 1L])
+  }, logical(1)))
+  if (!off_diagonal) {
+    header <- if (d == 1L && shared) {
+      "Variance (shared by all components):"
+    } else if (d == 1L) {
+      "Variances:"
+    } else if (shared) {
+      "Variances (diagonal covariance, shared by all components):"
+    } else {
+      "Variances (diagonal covariances):"
+    }
+    cat("\n", header, "\n", sep = "")
+    if (shared) {
+      variances <- variances[1L, , drop = FALSE]
+      rownames(variances) <- "all"
+    }
+    print(variances, digits = digits)
+    return(invisible())
+  }
+  if (shared || k == 1L) {
+    cat(if (shared) "\nCovariance (shared by all components):\n" else "\nCovariance:\n")
+    print(matrix(covariances[, , 1L], d, d, dimnames = list(vars, vars)), digits = digits)
+    return(invisible())
+  }
+  cat("\nCovariances:\n")
+  for (j in seq_len(k)) {
+    cat(sprintf("Component %d:\n", j))
+    print(matrix(covariances[, , j], d, d, dimnames = list(vars, vars)), digits = digits)
+  }
+  invisible()
+}
+
 #' The description of a model code, or the code itself for one not in the table
 #' @noRd
 model_description <- function(code) {
@@ -187,8 +294,22 @@ model_description <- function(code) {
 
 #' @rdname softmix-methods
 #' @export
-logLik.softmix <- function(object, ...) {
+logLik.softmix <- function(object, type = c("total", "obs"), ...) {
+  type <- match_choice(type, c("total", "obs"), "type")
+  if (type == "obs") {
+    data <- fitted_data(object)
+    return(dmixture(data, object$parameters, log = TRUE, n_threads = object$n_threads))
+  }
   structure(object$loglik, df = object$df, nobs = fit_nobs(object), class = "logLik")
+}
+
+#' The fitted data of a fit, or an error for an object saved without it
+#' @noRd
+fitted_data <- function(object, call = sys.call(-1)) {
+  if (is.null(object$data)) {
+    softmix_abort("`object` does not contain the fitted data (`$data`).", call)
+  }
+  object$data
 }
 
 #' @rdname softmix-methods
@@ -196,6 +317,15 @@ logLik.softmix <- function(object, ...) {
 #' @export
 nobs.softmix <- function(object, ...) {
   fit_nobs(object)
+}
+
+#' @rdname softmix-methods
+#' @export
+as.data.frame.softmix <- function(x, row.names = NULL, optional = FALSE, ...) {
+  table <- x$selection
+  if (is.null(table)) table <- selection_table(list(x), x$k, x$model, x$d, x$fixed)
+  if (!is.null(row.names)) rownames(table) <- row.names
+  table
 }
 
 #' Predict components, densities and uncertainty for new data
@@ -218,9 +348,13 @@ nobs.softmix <- function(object, ...) {
 #'   uncertainty it uses the whole posterior, not only its largest value.
 #'
 #' @param object A `softmix` fit.
-#' @param newdata Data with the same columns as the fitted data (a matrix,
-#'   data frame or, for one-dimensional fits, a vector); columns are matched
-#'   by name when both have names. Omitted: the fitted data.
+#' @param newdata Data with the fitted variables (a matrix, data frame or,
+#'   for one-dimensional fits, a vector). When both `newdata` and the fitted
+#'   data have column names, the fitted variables are taken from `newdata`
+#'   by name, in any order (other columns are ignored), and a missing one is
+#'   an error of class `softmix_error`; without names in either, the columns
+#'   are taken by position and must be as many as the fitted ones. Omitted:
+#'   the fitted data.
 #' @param type What to compute; see Details.
 #' @param n_threads Number of threads; `NULL` uses the fit's.
 #' @param ... Unused.
@@ -277,21 +411,41 @@ posterior_entropy <- function(posterior) {
   -rowSums(terms)
 }
 
-#' New data as a matrix with the fitted columns
+#' New data as a matrix with the fitted columns. When the fit's variables
+#' and the new data's columns both have names, the fitted ones are taken by
+#' name (in the fitted order; other columns are ignored) and a missing one is
+#' an error; otherwise the columns are taken by position. A vector has no
+#' names.
 #' @noRd
-as_newdata <- function(newdata, object, call = sys.call(-1)) {
-  data <- as_data_matrix(newdata, "newdata", call)
-  if (ncol(data) != object$d) {
-    softmix_abort(sprintf("`newdata` has %d column(s) but the model was fitted to %d.",
-                          ncol(data), object$d), call)
-  }
-  # Match columns by name when both sides have names.
+as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1)) {
   fitted_names <- colnames(object$data)
-  if (!is.null(fitted_names) && !is.null(colnames(data)) &&
-      all(fitted_names %in% colnames(data))) {
-    data <- data[, fitted_names, drop = FALSE]
+  new_names <- if (is.data.frame(newdata)) names(newdata) else colnames(newdata)
+  by_name <- !is.null(new_names) && !is.null(fitted_names) && !anyNA(fitted_names) &&
+    all(nzchar(fitted_names)) && !anyDuplicated(fitted_names)
+  if (by_name) {
+    missing_names <- setdiff(fitted_names, new_names)
+    if (length(missing_names) > 0L) {
+      softmix_abort(sprintf(paste(
+        "`%s` has column names, but not the fitted variable%s %s (it has %s).",
+        "Name its columns as the fitted data's, or remove the names to match by position."
+      ), arg, if (length(missing_names) == 1L) "" else "s", quote_names(missing_names),
+      quote_names(new_names)), call)
+    }
+    newdata <- newdata[, fitted_names, drop = FALSE]
+  }
+  data <- as_data_matrix(newdata, arg, call)
+  if (ncol(data) != object$d) {
+    softmix_abort(sprintf("`%s` has %d column(s) but the model was fitted to %d.",
+                          arg, ncol(data), object$d), call)
   }
   data
+}
+
+#' Names in backquotes, at most 10 of them: "`a`, `b`"
+#' @noRd
+quote_names <- function(names) {
+  shown <- paste0("`", utils::head(names, 10L), "`", collapse = ", ")
+  if (length(names) > 10L) paste0(shown, ", ...") else shown
 }
 
 #' Simulate data from a fitted mixture

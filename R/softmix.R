@@ -298,7 +298,10 @@
 #'
 #' @param x Data: a numeric matrix (n x d, observations in rows), a data
 #'   frame of numeric columns, or a numeric vector for one-dimensional data.
-#'   Missing or infinite values are an error.
+#'   Missing or infinite values are an error. A vector's variable is named
+#'   after the expression that gives it, as base R's plots label an axis:
+#'   `softmix(faithful$waiting, ...)` names it `waiting` in the means, the
+#'   printed output and the plots.
 #' @param k Number of components, a whole number between 1 and n, or
 #'   several for model selection. May be omitted when `init` is a parameter
 #'   set or a posterior matrix.
@@ -492,7 +495,7 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                     weight_type = c("frequency", "sampling"), labels = NULL, fixed = NULL,
                     noise = FALSE, hypervolume = NULL, prior = NULL) {
   call <- match.call()
-  data <- as_data_matrix(x)
+  data <- as_data_matrix(x, vector_name = expression_name(substitute(x)))
   n <- nrow(data)
   models <- match_models(model, ncol(data))
   control <- check_control(control)

@@ -27,8 +27,8 @@
 #'   frame with one row per observation; it may hold more columns than were
 #'   used in the fit (for example a known class). Default: the fitted data.
 #' @param newdata For `augment()`: new observations to classify, a data frame
-#'   or matrix containing the fitted variables (matched by name when it has
-#'   names). Takes precedence over `data`.
+#'   or matrix containing the fitted variables, matched by name as
+#'   [predict.softmix()] matches them. Takes precedence over `data`.
 #' @param ... Unused.
 #' @return A data frame.
 #' @family softmix methods
@@ -61,7 +61,7 @@ tidy.softmix <- function(x, ...) {
 #' @exportS3Method generics::augment
 augment.softmix <- function(x, data = NULL, newdata = NULL, ...) {
   if (!is.null(newdata)) {
-    values <- fitted_columns(newdata, x, "newdata")
+    values <- as_newdata(newdata, x, "newdata")
     posterior <- stats::predict(x, values, type = "posterior")
     out <- as.data.frame(newdata, stringsAsFactors = FALSE)
   } else {
@@ -95,24 +95,4 @@ glance.softmix <- function(x, ...) {
     n = x$n, nobs = fit_nobs(x), converged = x$converged, iterations = x$iterations,
     stringsAsFactors = FALSE
   )
-}
-
-#' The fitted variables of new data: the columns named like the fitted ones,
-#' or all columns when the names do not tell
-#' @noRd
-fitted_columns <- function(newdata, object, arg, call = sys.call(-1)) {
-  fitted_names <- colnames(object$data)
-  if (!is.null(fitted_names) && !is.null(colnames(newdata)) &&
-      all(fitted_names %in% colnames(newdata))) {
-    return(as_data_matrix(newdata[, fitted_names, drop = FALSE], arg, call))
-  }
-  values <- as_data_matrix(newdata, arg, call)
-  if (ncol(values) != object$d) {
-    softmix_abort(sprintf(
-      "`%s` must contain the %d fitted variable(s)%s; it has %d column(s).", arg, object$d,
-      if (is.null(fitted_names)) "" else paste0(" (", paste(fitted_names, collapse = ", "), ")"),
-      ncol(values)
-    ), call)
-  }
-  values
 }

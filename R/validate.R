@@ -4,9 +4,9 @@
 #' Coerce data to a finite double matrix
 #'
 #' Accepts a numeric matrix, a data frame of numeric columns or a numeric
-#' vector (one variable).
+#' vector (one variable), whose column is named `vector_name`.
 #' @noRd
-as_data_matrix <- function(x, arg = "x", call = sys.call(-1)) {
+as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x") {
   if (is.null(x)) {
     softmix_abort(sprintf("`%s` must be numeric data, not NULL.", arg), call)
   }
@@ -29,7 +29,7 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1)) {
     softmix_abort(sprintf("`%s` must be numeric, not logical.", arg), call)
   }
   if (is.null(dim(x))) {
-    x <- matrix(as.numeric(x), ncol = 1L, dimnames = list(names(x), "x"))
+    x <- matrix(as.numeric(x), ncol = 1L, dimnames = list(names(x), vector_name))
   } else if (length(dim(x)) != 2L) {
     softmix_abort(sprintf("`%s` must be a matrix, not an array with %d dimensions.", arg,
                           length(dim(x))), call)
@@ -63,6 +63,45 @@ variable_names <- function(data) {
   names <- colnames(data)
   if (is.null(names)) names <- paste0("V", seq_len(ncol(data)))
   names
+}
+
+#' The variable name of data given as a plain vector, from the expression
+#' that gave it (`substitute(x)`), as base R's plots label an axis: `waiting`
+#' for `waiting`, `faithful$waiting`, `faithful[["waiting"]]` or
+#' `faithful[, "waiting"]`; the deparsed text for another call up to 60
+#' characters long (`log(waiting)`); otherwise, for a value (as `do.call()`
+#' passes it) or a longer call, `"x"`.
+#' @noRd
+expression_name <- function(expr) {
+  name <- if (is.name(expr)) {
+    as.character(expr)
+  } else if (is.call(expr)) {
+    extracted <- extracted_name(expr)
+    if (!is.null(extracted)) {
+      extracted
+    } else {
+      text <- paste(deparse(expr, width.cutoff = 500L), collapse = " ")
+      if (nchar(text) <= 60L) text else ""
+    }
+  } else {
+    ""
+  }
+  if (nzchar(name)) name else "x"
+}
+
+#' The name a `$`, `[[` or `[` call extracts by (`b` in `a$b`, `a[["b"]]`,
+#' `a[, "b"]`), or NULL
+#' @noRd
+extracted_name <- function(expr) {
+  operator <- expr[[1L]]
+  if (!is.name(operator) || !as.character(operator) %in% c("$", "[[", "[") ||
+      length(expr) < 3L) {
+    return(NULL)
+  }
+  key <- expr[[length(expr)]]
+  if (identical(as.character(operator), "$") && is.name(key)) return(as.character(key))
+  if (is.character(key) && length(key) == 1L && !is.na(key)) return(key)
+  NULL
 }
 
 #' A short description of an object's type for error messages

@@ -96,3 +96,34 @@ test_that("one-dimensional fits predict from a vector, matching dnorm()", {
 test_that("an unknown type is an error naming type", {
   expect_error(predict(predict_fit, type = "probability"), "`type`", class = "softmix_error")
 })
+
+# Columns by name --------------------------------------------------------------------
+
+named_fit <- with_seed(1, softmix(faithful, k = 2, n_threads = 1))
+
+test_that("predict() takes the fitted columns by name, in any order, among others", {
+  shuffled <- cbind(note = "a", faithful[, c("waiting", "eruptions")])
+  expect_identical(predict(named_fit, shuffled, type = "posterior"),
+                   predict(named_fit, faithful, type = "posterior"))
+  expect_identical(predict(named_fit, unname(faithful_x)), predict(named_fit, faithful))
+})
+
+test_that("predict() errors on named columns that differ from the fitted ones", {
+  renamed <- faithful
+  names(renamed) <- c("eruption", "waiting")
+  err <- expect_error(predict(named_fit, renamed), "`newdata`", class = "softmix_error")
+  expect_match(conditionMessage(err), "`eruptions`", fixed = TRUE)
+  expect_error(predict(named_fit, as.matrix(renamed)), "`newdata`", class = "softmix_error")
+  skip_if_not_installed("generics")
+  expect_error(generics::augment(named_fit, newdata = renamed), "`newdata`",
+               class = "softmix_error")
+})
+
+test_that("predict() keeps positional use when either side has no names", {
+  unnamed_fit <- softmix(unname(faithful_x), k = 2, n_threads = 1)
+  renamed <- faithful
+  names(renamed) <- c("a", "b")
+  expect_identical(predict(unnamed_fit, renamed), predict(unnamed_fit, unname(faithful_x)))
+  expect_error(predict(named_fit, unname(faithful_x[, 1, drop = FALSE])), "`newdata`",
+               class = "softmix_error")
+})

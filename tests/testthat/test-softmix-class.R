@@ -1,5 +1,6 @@
 # References: mclust's parameter counts and BIC, the mvtnorm E step of
-# helper-reference.R, dmixture(), and base R summaries of the posterior.
+# helper-reference.R, dmixture(), base R summaries of the posterior, and for
+# a vector's name the expression it was given as.
 
 class_fit <- with_seed(1, softmix(faithful, k = 2, n_threads = 1))
 
@@ -147,4 +148,40 @@ test_that("simulate with a seed leaves the global random stream untouched", {
     runif(3)
   })
   expect_identical(after_simulate, expected)
+})
+
+# A vector's name ---------------------------------------------------------------
+
+test_that("a vector's variable is named after its expression", {
+  fit <- with_seed(1, softmix(faithful$waiting, k = 2, n_threads = 1))
+  expect_identical(colnames(fit$data), "waiting")
+  expect_identical(colnames(fit$parameters$means), "waiting")
+  expect_identical(dimnames(fit$parameters$covariances)[1:2], list("waiting", "waiting"))
+  expect_output(print(fit), "proportion waiting", fixed = TRUE)
+  expect_identical(names(coef(fit))[2], "mean.1.waiting")
+  waiting_times <- faithful$waiting
+  name_of <- function(fit) colnames(fit$data)
+  expect_identical(name_of(softmix(waiting_times, k = 1, n_threads = 1)), "waiting_times")
+  expect_identical(name_of(softmix(faithful[["waiting"]], k = 1, n_threads = 1)), "waiting")
+  expect_identical(name_of(softmix(faithful[, "waiting"], k = 1, n_threads = 1)), "waiting")
+  expect_identical(name_of(softmix(log(waiting_times), k = 1, n_threads = 1)),
+                   "log(waiting_times)")
+  expect_identical(name_of(do.call(softmix, list(waiting_times, k = 1, n_threads = 1))), "x")
+  long <- softmix(c(waiting_times[1:100], waiting_times[101:200], waiting_times[201:272]),
+                  k = 1, n_threads = 1)
+  expect_identical(name_of(long), "x")
+  # Matrices and data frames keep their own names.
+  expect_identical(name_of(softmix(faithful_x, k = 1, n_threads = 1)), colnames(faithful_x))
+  expect_null(name_of(softmix(unname(faithful_x), k = 1, n_threads = 1)))
+})
+
+test_that("a named vector keeps its names as row names, and predicts from data by name", {
+  named <- stats::setNames(faithful$waiting, paste0("day", 1:272))
+  fit <- with_seed(1, softmix(named, k = 2, n_threads = 1))
+  expect_identical(colnames(fit$data), "named")
+  expect_identical(rownames(fit$posterior), names(named))
+  expect_identical(names(logLik(fit, type = "obs")), names(named))
+  new <- c(50, 80)
+  expect_identical(predict(fit, data.frame(named = new)), predict(fit, new))
+  expect_error(predict(fit, data.frame(waiting = new)), "`newdata`", class = "softmix_error")
 })

@@ -17,12 +17,14 @@ test_that("tidy() has one row per component with size, proportion and means", {
   expect_identical(unname(as.matrix(tidied[, 4:7])), unname(tidy_fit$parameters$means))
 })
 
-test_that("tidy() names means V1, V2, ... for data without column names", {
+test_that("tidy() names means V1, V2, ... for data without column names, a vector by its expression", {
   skip_if_not_installed("generics")
   fit <- with_seed(1, softmix(unname(faithful_x), k = 2, n_threads = 1))
   expect_identical(names(generics::tidy(fit))[4:5], c("mean.V1", "mean.V2"))
   one_d <- with_seed(1, softmix(sim_1d, k = 2, model = "V", n_threads = 1))
-  expect_identical(names(generics::tidy(one_d)), c("component", "size", "proportion", "mean.x"))
+  # A vector's variable is named after its expression (see ?softmix).
+  expect_identical(names(generics::tidy(one_d)),
+                   c("component", "size", "proportion", "mean.sim_1d"))
 })
 
 test_that("glance() is one row of the fit's statistics", {
