@@ -227,8 +227,10 @@ test_that("vcov() and confint() have the documented shape and names", {
 
   one_d <- softmix(sim_1d, k = 2, model = "V", n_threads = 1)
   boot_1d <- with_seed(3, softmix_bootstrap(one_d, B = 5, type = "weighted", n_threads = 1))
+  # A vector is named after the expression that gave it.
   expect_identical(rownames(vcov(boot_1d)),
-                   c("pro1", "pro2", "mean1.x", "mean2.x", "var1.x.x", "var2.x.x"))
+                   c("pro1", "pro2", "mean1.sim_1d", "mean2.sim_1d", "var1.sim_1d.sim_1d",
+                     "var2.sim_1d.sim_1d"))
 })
 
 test_that("failed and degenerate replicates are dropped, replaced and counted", {

@@ -281,7 +281,8 @@ test_that("bad input stops with an error naming the argument", {
   with_missing[2, 2] <- NA
   expect_da_error(softmix_da(with_missing, iris_class), "x", "missing")
   # predict() and softmix_da_cv()
-  expect_da_error(predict(da_iris, iris_x[, 1:3]), "newdata", "3 column")
+  expect_da_error(predict(da_iris, iris_x[, 1:3]), "newdata", "Petal\\.Width")
+  expect_da_error(predict(da_iris, unname(iris_x[, 1:3])), "newdata", "3 column")
   expect_da_error(predict(da_iris, type = "density"), "type")
   expect_da_error(predict(da_iris, prior = c(1, 2)), "prior", "2 for 3")
   expect_da_error(predict(da_iris, prior = c(-1, 1, 1)), "prior", "non-negative")
