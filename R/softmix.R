@@ -367,6 +367,9 @@
 #' @param hypervolume The volume V of the region over which the noise is
 #'   uniform (density 1 / V); `NULL` (default) uses [softmix_hypervolume()],
 #'   mclust's choice.
+#' @param prior `NULL` (default) for maximum likelihood, or a conjugate prior
+#'   from [softmix_prior()] for maximum a posteriori EM, as mclust's
+#'   `priorControl()`; the ridge `reg` is then not used.
 #' @param fixed Parts of the starting parameters to hold fixed: `NULL`
 #'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.
 #'   Needs `init` to be a [mixture_params()] object and a single `model`.
