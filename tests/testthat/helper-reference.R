@@ -52,6 +52,18 @@ expect_max_diff <- function(actual, expected, tolerance, relative = FALSE) {
   invisible(actual)
 }
 
+# A softmix fit against an mclust fit (me(), mstep()-style lists): the
+# log-likelihood, proportions (the noise's last), means and covariances, each
+# to `tolerance` relative.
+expect_mclust_fit <- function(fit, reference, tolerance) {
+  expect_max_diff(fit$loglik, reference$loglik, tolerance, relative = TRUE)
+  expect_max_diff(unname(fit$parameters$proportions), reference$parameters$pro, tolerance,
+                  relative = TRUE)
+  expect_max_diff(fit$parameters$means, t(reference$parameters$mean), tolerance, relative = TRUE)
+  expect_max_diff(fit$parameters$covariances, reference$parameters$variance$sigma, tolerance,
+                  relative = TRUE)
+}
+
 # A mixture_params object as one named vector, so that expect_identical()
 # reports a difference readably (waldo cannot always print 3-d array diffs).
 flatten_params <- function(parameters) {

@@ -19,12 +19,7 @@ test_that("softmix reaches mclust's me(prior = priorControl()) fixed point, 10 m
     reference <- mclust_prior_fit(iris_x, z, model)
     fit <- softmix(iris_x, model = model, init = z, prior = softmix_prior(),
                    control = softmix_control(tol = 1e-14), n_threads = 2)
-    expect_max_diff(fit$loglik, reference$loglik, 1e-6, relative = TRUE)
-    expect_max_diff(unname(fit$parameters$proportions), reference$parameters$pro, 1e-6,
-                    relative = TRUE)
-    expect_max_diff(fit$parameters$means, t(reference$parameters$mean), 1e-6, relative = TRUE)
-    expect_max_diff(fit$parameters$covariances, reference$parameters$variance$sigma, 1e-6,
-                    relative = TRUE)
+    expect_mclust_fit(fit, reference, 1e-6)
   }
 })
 

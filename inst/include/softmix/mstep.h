@@ -838,6 +838,40 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
   return p;
 }
 
+// mclust's alternation under its prior for VEI and VEV: volumes
+// lambda_k = sum_j b_jk / a_j / denominator_k, then the shape a_j = sum_k
+// b_jk / lambda_k scaled to determinant 1, from the given shape, until
+// neither moves by more than inner.tol relative to 1 + itself.
+inline void prior_volumes_and_shape(const arma::mat& b, const arma::vec& denominator,
+                                    const InnerControl& inner, arma::vec& shape,
+                                    arma::vec& volume) {
+  const std::size_t d = b.n_rows, k = b.n_cols;
+  volume.ones(k);
+  for (int it = 0; it < inner.max_iter; ++it) {
+    poll_interrupt(inner, it, d);
+    const arma::vec old_shape = shape, old_volume = volume;
+    for (std::size_t c = 0; c < k; ++c) {
+      double sum = 0.0;
+      for (std::size_t j = 0; j < d; ++j) sum += b(j, c) / shape(j);
+      volume(c) = sum / denominator(c);
+    }
+    for (std::size_t j = 0; j < d; ++j) {
+      double sum = 0.0;
+      for (std::size_t c = 0; c < k; ++c) sum += b(j, c) / volume(c);
+      shape(j) = sum;
+    }
+    shape /= geometric_mean(shape);
+    double err = 0.0;
+    for (std::size_t c = 0; c < k; ++c) {
+      err = std::max(err, std::abs(old_volume(c) - volume(c)) / (1.0 + volume(c)));
+    }
+    for (std::size_t j = 0; j < d; ++j) {
+      err = std::max(err, std::abs(old_shape(j) - shape(j)) / (1.0 + shape(j)));
+    }
+    if (!(err > inner.tol)) break;
+  }
+}
+
 // The M step under the conjugate prior (see prior.h): the posterior mode
 // of each model from the moments, as mclust's EM (me(), whose EEI, EVI and
 // EEV M steps differ from its mstep()'s) computes it for its ten models
@@ -968,30 +1002,9 @@ inline Params params_from_moments_prior(const Moments& m, Model model, const Pri
           for (std::size_t c = 0; c < k; ++c) {
             for (std::size_t j = 0; j < d; ++j) b(j, c) = s + diagonal_of(c, j);
           }
-          arma::vec shape(d, arma::fill::ones), volume(k, arma::fill::ones);
-          for (int it = 0; it < inner.max_iter; ++it) {
-            poll_interrupt(inner, it, d);
-            const arma::vec old_shape = shape, old_volume = volume;
-            for (std::size_t c = 0; c < k; ++c) {
-              double sum = 0.0;
-              for (std::size_t j = 0; j < d; ++j) sum += b(j, c) / shape(j);
-              volume(c) = sum / (nu + m.weight(c) * dd + 2.0 + delta);
-            }
-            for (std::size_t j = 0; j < d; ++j) {
-              double sum = 0.0;
-              for (std::size_t c = 0; c < k; ++c) sum += b(j, c) / volume(c);
-              shape(j) = sum;
-            }
-            shape /= geometric_mean(shape);
-            double err = 0.0;
-            for (std::size_t c = 0; c < k; ++c) {
-              err = std::max(err, std::abs(old_volume(c) - volume(c)) / (1.0 + volume(c)));
-            }
-            for (std::size_t j = 0; j < d; ++j) {
-              err = std::max(err, std::abs(old_shape(j) - shape(j)) / (1.0 + shape(j)));
-            }
-            if (!(err > inner.tol)) break;
-          }
+          arma::vec denominator(k), shape(d, arma::fill::ones), volume;
+          for (std::size_t c = 0; c < k; ++c) denominator(c) = nu + m.weight(c) * dd + 2.0 + delta;
+          prior_volumes_and_shape(b, denominator, inner, shape, volume);
           for (std::size_t c = 0; c < k; ++c) {
             for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = volume(c) * shape(j);
           }
@@ -1019,34 +1032,12 @@ inline Params params_from_moments_prior(const Moments& m, Model model, const Pri
             eigen_decreasing(lambda + scatter.slice(c), c, values, vectors[c]);
             omega.col(c) = values;
           }
+          // mclust starts VEV's shape from the summed eigenvalues, and does
+          // not use the prior's dof.
           arma::vec shape = arma::sum(omega, 1);
-          const double scale = geometric_mean(shape);
-          shape /= scale;
-          arma::vec volume(k);
-          for (std::size_t c = 0; c < k; ++c) volume(c) = scale / m.weight(c);
-          for (int it = 0; it < inner.max_iter; ++it) {
-            poll_interrupt(inner, it, d);
-            const arma::vec old_shape = shape, old_volume = volume;
-            for (std::size_t c = 0; c < k; ++c) {
-              double sum = 0.0;
-              for (std::size_t j = 0; j < d; ++j) sum += omega(j, c) / shape(j);
-              volume(c) = sum / (m.weight(c) * dd);
-            }
-            for (std::size_t j = 0; j < d; ++j) {
-              double sum = 0.0;
-              for (std::size_t c = 0; c < k; ++c) sum += omega(j, c) / volume(c);
-              shape(j) = sum;
-            }
-            shape /= geometric_mean(shape);
-            double err = 0.0;
-            for (std::size_t c = 0; c < k; ++c) {
-              err = std::max(err, std::abs(old_volume(c) - volume(c)) / (1.0 + volume(c)));
-            }
-            for (std::size_t j = 0; j < d; ++j) {
-              err = std::max(err, std::abs(old_shape(j) - shape(j)) / (1.0 + shape(j)));
-            }
-            if (err < inner.tol) break;
-          }
+          shape /= geometric_mean(shape);
+          arma::vec volume, denominator = m.weight * dd;
+          prior_volumes_and_shape(omega, denominator, inner, shape, volume);
           for (std::size_t c = 0; c < k; ++c) {
             const arma::vec diagonal = volume(c) * shape;
             p.covariances.slice(c) = from_eigen(vectors[c], diagonal.memptr());
