@@ -61,3 +61,7 @@ nonfinite_rows_cpp <- function(x) {
     .Call(`_softmix_nonfinite_rows_cpp`, x)
 }
 
+neighbour_distances_cpp <- function(x, reference, m) {
+    .Call(`_softmix_neighbour_distances_cpp`, x, reference, m)
+}
+

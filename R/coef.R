@@ -69,14 +69,18 @@
 #' head(residuals(fit))
 coef.softmix <- function(object, ...) {
   parameters <- object$parameters
-  k <- length(parameters$proportions)
+  k <- nrow(parameters$means)
   vars <- colnames(parameters$means)
   if (is.null(vars)) vars <- paste0("V", seq_len(ncol(parameters$means)))
   fixed <- object$fixed
   parts <- list()
-  if (!"proportions" %in% fixed && k > 1L) {
-    parts$proportions <- stats::setNames(parameters$proportions[-k],
-                                         paste0("proportion.", seq_len(k - 1L)))
+  noise <- !is.null(parameters$hypervolume)
+  if (!"proportions" %in% fixed && (k > 1L || noise)) {
+    # All but one share are free: the last component's, or with a noise
+    # component the noise's (the components' listed in full).
+    shares <- if (noise) k else k - 1L
+    parts$proportions <- stats::setNames(unname(parameters$proportions[seq_len(shares)]),
+                                         paste0("proportion.", seq_len(shares)))
   }
   if (!"means" %in% fixed) {
     parts$means <- stats::setNames(
@@ -134,7 +138,10 @@ fitted.softmix <- function(object, type = c("class", "posterior"), ...) {
 #' @export
 residuals.softmix <- function(object, ...) {
   data <- fitted_data(object)
-  residuals <- data - object$posterior %*% object$parameters$means
+  # Noise rows have no component mean: only the components' posterior
+  # enters (a row that is all noise keeps its values as residuals).
+  residuals <- data - object$posterior[, seq_len(object$k), drop = FALSE] %*%
+    object$parameters$means
   dimnames(residuals) <- list(rownames(data), variable_names(data))
   residuals
 }

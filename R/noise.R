@@ -38,7 +38,8 @@ softmix_hypervolume <- function(x, log = FALSE) {
 #' Resolve `noise` and `hypervolume` for softmix(): NULL without noise,
 #' otherwise a list with the hypervolume, the box rmixture() draws from
 #' (the bounding box scaled about its centre to that volume) and the starting
-#' noise set (logical, n).
+#' noise set (logical, n; NULL when the starting parameters have a noise
+#' share).
 #' @noRd
 resolve_noise <- function(noise, hypervolume, data, known, start, call = sys.call(-1)) {
   n <- nrow(data)
@@ -62,16 +63,21 @@ resolve_noise <- function(noise, hypervolume, data, known, start, call = sys.cal
   }
   if (length(noise) == n && n > 1L) {
     set <- noise
+  } else if (!is.null(given$hypervolume)) {
+    # Starting parameters with a noise share need no starting set.
+    set <- rep(FALSE, n)
   } else {
     set <- default_noise_set(data)
   }
   # Rows of known component are not noise.
   if (!is.null(known)) set[!is.na(known$labels)] <- FALSE
-  if (all(set)) {
+  if (!is.null(given$hypervolume) && !any(set)) {
+    set <- NULL
+  } else if (all(set)) {
     softmix_abort("`noise` marks every observation as noise; leave some to the components.",
                   call)
   }
-  if (!any(set)) {
+  if (!is.null(set) && !any(set)) {
     softmix_abort("`noise` marks no observation as noise; mark at least one to start from.",
                   call)
   }
@@ -96,7 +102,7 @@ resolve_noise <- function(noise, hypervolume, data, known, start, call = sys.cal
 #' the log of that distance exceeds the median of the logs by more than 3
 #' robust standard deviations (the interquartile range / 1.349), or, if no
 #' row does, the one row farthest from its neighbours. With more than 5000
-#' rows the neighbours are sought among 5000 rows drawn at random.
+#' rows the neighbours are sought among 2000 rows drawn at random.
 #' @noRd
 default_noise_set <- function(data) {
   n <- nrow(data)
@@ -104,21 +110,10 @@ default_noise_set <- function(data) {
   scale <- apply(data, 2, stats::sd)
   scale[!(scale > 0)] <- 1
   z <- sweep(data, 2, scale, "/")
-  reference <- if (n > 5000L) sort(sample.int(n, 5000L)) else seq_len(n)
+  reference <- if (n > 5000L) sort(sample.int(n, 2000L)) else seq_len(n)
   neighbours <- min(5L, length(reference) - 1L)
-  ref <- z[reference, , drop = FALSE]
-  ref_norms <- rowSums(ref^2)
-  distance <- numeric(n)
-  for (first in seq(1L, n, by = 1000L)) {
-    rows <- first:min(n, first + 999L)
-    block <- z[rows, , drop = FALSE]
-    squared <- outer(rowSums(block^2), ref_norms, "+") - 2 * tcrossprod(block, ref)
-    squared[squared < 0] <- 0
-    # Each row's own entry (distance 0) comes first when it is a reference.
-    distance[rows] <- apply(squared, 1, function(v) sort.int(v, partial = neighbours + 1L)[
-      neighbours + 1L])
-  }
-  log_distance <- log(sqrt(distance) + .Machine$double.xmin)
+  distance <- neighbour_distances_cpp(z, reference, neighbours)
+  log_distance <- log(distance + .Machine$double.xmin)
   spread <- stats::IQR(log_distance) / 1.349
   set <- log_distance > stats::median(log_distance) + 3 * spread
   if (!any(set)) set[which.max(log_distance)] <- TRUE

@@ -323,7 +323,9 @@ nobs.softmix <- function(object, ...) {
 #' @export
 as.data.frame.softmix <- function(x, row.names = NULL, optional = FALSE, ...) {
   table <- x$selection
-  if (is.null(table)) table <- selection_table(list(x), x$k, x$model, x$d, x$fixed)
+  if (is.null(table)) {
+    table <- selection_table(list(x), x$k, x$model, x$d, x$fixed, noise = !is.null(x$noise))
+  }
   if (!is.null(row.names)) rownames(table) <- row.names
   table
 }

@@ -256,7 +256,7 @@
 #' the columns divided by their standard deviations, more than three robust
 #' standard deviations above the median on the log scale; at least the one
 #' farthest row; with more than 5000 rows the neighbours are sought among
-#' 5000 drawn at random). Rows with known `labels` are never noise. The
+#' 2000 drawn at random). Rows with known `labels` are never noise. The
 #' noise's share is the last of `parameters$proportions` (named `"noise"`),
 #' the posterior gains a last column `"noise"`, `classification` marks noise
 #' rows 0, and `df` counts two more parameters (the share and the

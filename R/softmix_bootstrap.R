@@ -160,6 +160,12 @@ softmix_bootstrap <- function(fit, B = 999, type = c("nonparametric", "parametri
                               cluster = NULL, n_threads = NULL) {
   call <- match.call()
   check_fit(fit, "fit")
+  if (!is.null(fit$noise) || !is.null(fit$prior)) {
+    softmix_abort(sprintf(paste(
+      "`fit` has a %s; softmix_bootstrap() resamples fits of the normal components by",
+      "maximum likelihood only, so refit without it to bootstrap."
+    ), if (!is.null(fit$noise)) "noise component" else "prior"))
+  }
   B <- check_count(B, "B", min = 1)
   type <- match_choice(type, c("nonparametric", "parametric", "weighted"), "type")
   cluster <- check_cluster(cluster)

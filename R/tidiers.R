@@ -51,10 +51,23 @@ tidy.softmix <- function(x, ...) {
   out <- data.frame(
     component = factor(seq_len(k)),
     size = tabulate(x$classification, nbins = k),
-    proportion = x$parameters$proportions,
+    proportion = unname(x$parameters$proportions[seq_len(k)]),
     stringsAsFactors = FALSE
   )
-  cbind(out, as.data.frame(means, stringsAsFactors = FALSE), stringsAsFactors = FALSE)
+  out <- cbind(out, as.data.frame(means, stringsAsFactors = FALSE), stringsAsFactors = FALSE)
+  if (!is.null(x$noise)) {
+    # The noise component: its size and share, no mean.
+    noise_row <- out[1L, , drop = FALSE]
+    noise_row[1L, ] <- NA
+    noise_row$component <- "noise"
+    noise_row$size <- sum(x$classification == 0L)
+    noise_row$proportion <- noise_share(x$parameters)
+    out$component <- as.character(out$component)
+    out <- rbind(out, noise_row)
+    out$component <- factor(out$component, levels = c(seq_len(k), "noise"))
+    rownames(out) <- NULL
+  }
+  out
 }
 
 #' @rdname softmix-tidiers
@@ -79,10 +92,11 @@ augment.softmix <- function(x, data = NULL, newdata = NULL, ...) {
     }
   }
   classification <- max.col(posterior, ties.method = "first")
-  out$.class <- factor(classification, levels = seq_len(x$k))
+  labels <- component_names(x)
+  out$.class <- factor(labels[classification], levels = labels)
   out$.uncertainty <- 1 - posterior[cbind(seq_len(nrow(posterior)), classification)]
   posterior_columns <- as.data.frame(unname(posterior))
-  names(posterior_columns) <- paste0(".posterior_", seq_len(x$k))
+  names(posterior_columns) <- paste0(".posterior_", labels)
   out[names(posterior_columns)] <- posterior_columns
   out
 }

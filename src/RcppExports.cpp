@@ -203,6 +203,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// neighbour_distances_cpp
+Rcpp::NumericVector neighbour_distances_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVector& reference, int m);
+RcppExport SEXP _softmix_neighbour_distances_cpp(SEXP xSEXP, SEXP referenceSEXP, SEXP mSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type reference(referenceSEXP);
+    Rcpp::traits::input_parameter< int >::type m(mSEXP);
+    rcpp_result_gen = Rcpp::wrap(neighbour_distances_cpp(x, reference, m));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 9},
@@ -220,6 +232,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_softmix_active_kernel_cpp", (DL_FUNC) &_softmix_active_kernel_cpp, 0},
     {"_softmix_set_kernel_cpp", (DL_FUNC) &_softmix_set_kernel_cpp, 1},
     {"_softmix_nonfinite_rows_cpp", (DL_FUNC) &_softmix_nonfinite_rows_cpp, 1},
+    {"_softmix_neighbour_distances_cpp", (DL_FUNC) &_softmix_neighbour_distances_cpp, 3},
     {NULL, NULL, 0}
 };
 

@@ -91,3 +91,15 @@ Rcpp::IntegerVector nonfinite_rows_cpp(const Rcpp::NumericMatrix& x) {
   }
   return Rcpp::IntegerVector::create(missing_rows, first_missing, infinite_rows, first_infinite);
 }
+
+// Each row's distance to its m-th nearest neighbour among the rows
+// `reference` (1-based).
+// [[Rcpp::export(rng = false)]]
+Rcpp::NumericVector neighbour_distances_cpp(const Rcpp::NumericMatrix& x,
+                                            const Rcpp::IntegerVector& reference, int m) {
+  std::vector<std::size_t> rows(reference.size());
+  for (R_xlen_t t = 0; t < reference.size(); ++t) rows[t] = static_cast<std::size_t>(reference[t] - 1);
+  const std::vector<double> distances = softmix::nearest_neighbour_distances(
+      matrix_view(x), rows, static_cast<std::size_t>(m));
+  return Rcpp::NumericVector(distances.begin(), distances.end());
+}

@@ -159,3 +159,31 @@ test_that("bad noise input gets an error naming the argument", {
                               hypervolume = -2), "`hypervolume` must be one positive",
                class = "softmix_error")
 })
+
+test_that("methods handle the noise component", {
+  fit <- softmix(outlier_x, k = 2, noise = outlier_set, n_threads = 1)
+  # coef(): both components' shares are free, the noise's follows.
+  coefficients <- coef(fit)
+  expect_identical(unname(coefficients[c("proportion.1", "proportion.2")]),
+                   unname(fit$parameters$proportions[1:2]))
+  # residuals(): each row minus its posterior-weighted component mean.
+  expected <- outlier_x - fit$posterior[, 1:2] %*% fit$parameters$means
+  expect_max_diff(residuals(fit), expected, 1e-12)
+  tidied <- generics::tidy(fit)
+  expect_identical(as.character(tidied$component), c("1", "2", "noise"))
+  expect_identical(tidied$size[3], sum(fit$classification == 0L))
+  expect_max_diff(sum(tidied$proportion), 1, 1e-12)
+  augmented <- generics::augment(fit)
+  expect_identical(levels(augmented$.class), c("1", "2", "noise"))
+  expect_identical(augmented$.class == "noise", fit$classification == 0L)
+  expect_identical(as.data.frame(fit)$df, fit$df)
+  expect_error(softmix_bootstrap(fit, B = 2), "`fit` has a noise component",
+               class = "softmix_error")
+})
+
+test_that("the starting noise set's distances are the 5th nearest neighbours'", {
+  z <- scale(outlier_x, center = FALSE, scale = apply(outlier_x, 2, sd))
+  brute <- apply(as.matrix(dist(z)), 1, function(v) sort(v)[6])
+  expect_max_diff(softmix:::neighbour_distances_cpp(z, seq_len(nrow(z)), 5L), unname(brute),
+                  1e-12, relative = TRUE)
+})

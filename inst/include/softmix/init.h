@@ -257,6 +257,38 @@ Params random_start(const Data& x, std::size_t k, Model model, const arma::vec& 
   return m_step_scaled(x, scratch.memptr(), k, model, ridge, n_threads, inner);
 }
 
+// Each row's Euclidean distance to its m-th nearest row among the rows
+// `reference` (0-based) of x, itself excluded (a reference row is at
+// distance 0 from itself). For the starting noise set of softmix(noise =
+// TRUE). A plain loop: it runs once per fit, on at most a few thousand
+// reference rows.
+inline std::vector<double> nearest_neighbour_distances(const arma::mat& x,
+                                                       const std::vector<std::size_t>& reference,
+                                                       std::size_t m) {
+  const std::size_t n = x.n_rows, d = x.n_cols, r = reference.size();
+  std::vector<double> out(n), squared(r);
+  const arma::mat rows = transposed(x);  // one column per row, contiguous
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* a = rows.colptr(i);
+    std::size_t self = 0;
+    for (std::size_t t = 0; t < r; ++t) {
+      const double* b = rows.colptr(reference[t]);
+      double sum = 0.0;
+      for (std::size_t j = 0; j < d; ++j) {
+        const double diff = a[j] - b[j];
+        sum += diff * diff;
+      }
+      squared[t] = sum;
+      self += reference[t] == i;
+    }
+    // The m-th nearest other row: skip the row itself if it is a reference.
+    const std::size_t rank = std::min(r - 1, m - 1 + self);
+    std::nth_element(squared.begin(), squared.begin() + rank, squared.end());
+    out[i] = std::sqrt(squared[rank]);
+  }
+  return out;
+}
+
 }  // namespace softmix
 
 #endif  // SOFTMIX_INIT_H

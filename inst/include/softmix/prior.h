@@ -78,8 +78,17 @@ inline double minus_two_log_prior(const Params& params, const Prior& prior, Mode
     q[c] = qc;
     trace_inverse[c] = ti;
     if (prior.scale.n_elem == d * d) {
-      // tr(Lambda inverse(Sigma)) = tr(U' Lambda U).
-      trace_scale[c] = f * arma::trace(product(transposed_product(u, prior.scale), u));
+      // tr(Lambda inverse(Sigma)) = tr(U' Lambda U) = sum_i u_i' Lambda u_i
+      // over the columns u_i of U, whose entries below row i are zero.
+      double trace = 0.0;
+      for (std::size_t i = 0; i < d; ++i) {
+        for (std::size_t a = 0; a <= i; ++a) {
+          double row = 0.0;
+          for (std::size_t b = 0; b <= i; ++b) row += prior.scale(a, b) * u(b, i);
+          trace += u(a, i) * row;
+        }
+      }
+      trace_scale[c] = f * trace;
     }
   }
   double total = 0.0;
