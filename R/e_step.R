@@ -44,7 +44,8 @@
 #' all.equal(e$posterior, fit$posterior)
 #' all.equal(e$loglik, fit$loglik)
 e_step <- function(x, parameters, n_threads = NULL, weights = NULL) {
-  data <- as_data_matrix(x)
+  data <- as_data_matrix(x, missing_ok = TRUE)
+  check_observed_rows(data)
   check_params(parameters, ncol(data))
   n_threads <- resolve_threads(n_threads)
   weights <- check_weights(weights, nrow(data))

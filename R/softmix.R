@@ -493,9 +493,12 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                     control = softmix_control(), n_threads = NULL,
                     criterion = c("bic", "icl"), verbose = interactive(), weights = NULL,
                     weight_type = c("frequency", "sampling"), labels = NULL, fixed = NULL,
-                    noise = FALSE, hypervolume = NULL, prior = NULL) {
+                    noise = FALSE, hypervolume = NULL, prior = NULL,
+                    missing = c("em", "omit", "fail")) {
   call <- match.call()
-  data <- as_data_matrix(x, vector_name = expression_name(substitute(x)))
+  data <- as_data_matrix(x, vector_name = expression_name(substitute(x)), missing_ok = TRUE)
+  missing <- match_choice(missing, c("em", "omit", "fail"), "missing")
+  na <- resolve_missing(data, missing, call)
   n <- nrow(data)
   models <- match_models(model, ncol(data))
   control <- check_control(control)
@@ -508,6 +511,30 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   known <- check_known_labels(labels, n)
   start <- resolve_init(init, data)
   fixed <- check_fixed(fixed, start)
+  imputed <- NULL
+  if (!is.null(na)) {
+    # The rows fitted, with the row-wise settings that go with them.
+    keep <- na$keep
+    data <- data[keep, , drop = FALSE]
+    n <- nrow(data)
+    if (!is.null(weights)) {
+      weights <- weights[keep]
+      # Sampling weights sum to the number of rows fitted.
+      if (weight_type == "sampling") weights <- weights * (n / sum(weights))
+    }
+    if (!is.null(known)) known$labels <- known$labels[keep]
+    if (!is.null(start$weights)) start$weights <- start$weights[keep, , drop = FALSE]
+    if (is.logical(noise) && length(noise) == length(keep)) noise <- noise[keep]
+    if (!is.null(incomplete_rows(data))) {
+      if (!identical(noise, FALSE) || !is.null(start$parameters$hypervolume)) {
+        softmix_abort(paste(
+          "A noise component cannot be fitted to data with missing values;",
+          "use `missing = \"omit\"` or no noise."
+        ), call)
+      }
+      imputed <- impute_start(data, weights, resolve_threads(n_threads))
+    }
+  }
   noise <- resolve_noise(noise, hypervolume, data, known, start)
   if (!is.null(noise) && identical(start$method, "random")) {
     softmix_abort("`init = \"random\"` cannot start a fit with `noise`; use \"hc\" or \"kmeans++\".")
@@ -535,7 +562,12 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
     softmix_abort("`fixed` needs a single `model`: the fixed parameters belong to one model.")
   }
   rows <- list(weights = weights, weight_type = weight_type, known = known, fixed = fixed,
-               noise = noise, prior = resolve_prior(prior, data, weights))
+               noise = noise,
+               prior = resolve_prior(prior, if (is.null(imputed)) data else imputed, weights),
+               imputed = imputed,
+               missing = if (is.null(na)) NULL else
+                 list(method = missing, dropped = na$dropped,
+                      incomplete = if (is.null(imputed)) 0L else sum(incomplete_rows(data))))
   start <- start_with_noise(start, noise)
   if (length(k) == 1L && k == 0L) {
     return(all_noise_softmix(data, models[1L], control, n_threads, call, rows))
@@ -643,7 +675,8 @@ fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
   # With known labels or noise, k-means++ starts too go through partitions,
   # to be aligned with the labels or to leave the noise out.
   if (is.null(partitions) && partition_start(start) &&
-      (!identical(start$method, "kmeans++") || !is.null(rows$known) || !is.null(rows$noise))) {
+      (!identical(start$method, "kmeans++") || !is.null(rows$known) || !is.null(rows$noise) ||
+       !is.null(rows$imputed))) {
     partitions <- shared_partitions(data, k, start$method, n_init, n_threads, call,
                                     rows = rows)[[1L]]
   }
@@ -656,8 +689,10 @@ fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
   parameters <- start$parameters
   if (!is.null(start$weights)) {
     posterior <- known_one_hot(start$weights, rows$known)
-    parameters <- call_core(m_step_cpp(data, posterior, model, core_control(control, rows)$reg,
-                                       n_threads, info),
+    # With missing values, from the first imputation.
+    start_data <- if (is.null(rows$imputed)) data else rows$imputed
+    parameters <- call_core(m_step_cpp(start_data, posterior, model,
+                                       core_control(control, rows)$reg, n_threads, info),
                             call)
   }
   core <- call_core(fit_cpp(
@@ -746,6 +781,7 @@ new_softmix <- function(core, data, model, k, control, init, n_threads, call, ro
       fixed = if (length(rows$fixed) > 0L) rows$fixed else NULL,
       noise = if (is.null(noise)) NULL else list(hypervolume = noise$hypervolume, set = noise$set),
       prior = rows$prior,
+      missing = rows$missing,
       log_posterior_trace = if (is.null(rows$prior)) NULL else core$log_posterior_trace
     ),
     class = "softmix"

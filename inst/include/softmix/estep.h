@@ -273,11 +273,12 @@ inline double e_step_complete(const Data& x, const Params& params, int n_threads
                               double* posterior, double* log_mixture) {
   // The posterior has a row for every row, incomplete ones last.
   const std::size_t n = x.n_total;
+  const std::size_t complete = x.n_rows;
   const std::size_t k = params.columns();
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, params.d(), k);
   std::vector<double> total;
-  reduce_blocks(n, 1, n_threads, pass_row_work(params.d(), k), total,
+  reduce_blocks(complete, 1, n_threads, pass_row_work(params.d(), k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   const std::size_t rows = end - begin;
