@@ -10,7 +10,9 @@
 #' log-sum-exp, so extreme points do not underflow.
 #'
 #' @param x Data: a numeric matrix (n x d), a data frame of numeric columns,
-#'   or a numeric vector for one-dimensional data.
+#'   or a numeric vector for one-dimensional data. A row with missing
+#'   values (`NA`, `NaN`) gets its posterior and log-density from its
+#'   observed coordinates (a row with none is an error).
 #' @param parameters A [mixture_params()] object, such as
 #'   `fit$parameters`.
 #' @param n_threads Number of threads; `NULL` uses [softmix_threads()].

@@ -354,7 +354,9 @@ as.data.frame.softmix <- function(x, row.names = NULL, optional = FALSE, ...) {
 #'   by name, in any order (other columns are ignored), and a missing one is
 #'   an error of class `softmix_error`; without names in either, the columns
 #'   are taken by position and must be as many as the fitted ones. Omitted:
-#'   the fitted data.
+#'   the fitted data. Rows with missing values get their posterior and
+#'   density from their observed coordinates; a row with no observed value
+#'   is an error.
 #' @param type What to compute; see Details.
 #' @param n_threads Number of threads; `NULL` uses the fit's.
 #' @param ... Unused.

@@ -269,6 +269,53 @@
 #' noise; a posterior start has a last column for the noise, and starting
 #' parameters without a noise share get the share of the starting set.
 #'
+#' @section Missing values:
+#' With `missing = "em"` (the default), rows with missing values (`NA` or
+#' `NaN`, taken as missing at random) are fitted on their observed
+#' coordinates, as in Little and Rubin (2002, ch. 11):
+#' * **E step.** Row i with observed coordinates o gets the
+#'   responsibilities \eqn{r_{ik} \propto \pi_k N(x_{i,o} \mid \mu_{k,o},
+#'   \Sigma_{k,oo})}, and the log-likelihood (`$loglik`, the trace, BIC and
+#'   ICL) is the observed-data log-likelihood
+#'   \eqn{\sum_i \log \sum_k \pi_k N(x_{i,o} \mid \mu_{k,o}, \Sigma_{k,oo})}.
+#' * **M step.** The missing coordinates m are replaced by their
+#'   conditional means \eqn{E[x_m \mid x_o, k] = \mu_{k,m} + \Sigma_{k,mo}
+#'   \Sigma_{k,oo}^{-1} (x_o - \mu_{k,o})} and the component's scatter gains
+#'   the conditional covariance \eqn{\Sigma_{k,mm} - \Sigma_{k,mo}
+#'   \Sigma_{k,oo}^{-1} \Sigma_{k,om}}, weighted by \eqn{r_{ik}}; every
+#'   covariance model then gets its exact EM update from these completed
+#'   statistics, and the trace never falls with `reg = 0`.
+#'
+#' Rows are grouped by their pattern of missing values, so the marginal
+#' factors of each pattern are computed once per component and iteration;
+#' complete rows go through the usual fused pass. The incomplete rows are
+#' visited one by one on one thread, so the fit stays the same for any
+#' number of threads; with many incomplete rows an iteration costs more
+#' than one on complete data. Rows with every value missing carry no
+#' information and are dropped with a message (in one dimension, a missing
+#' value is such a row); their indices are in `$missing$dropped`. A column
+#' with no observed value is an error, as are infinite values. BIC uses
+#' the number of rows fitted and the usual number of parameters.
+#'
+#' The starts (`"hc"`, `"kmeans++"`, `"random"`, a posterior or labels)
+#' are made from a first imputation: each missing value replaced by its
+#' conditional mean given the row's observed values under one
+#' multivariate normal fitted by EM with missing values (from the observed
+#' means and variances, ridge 1e-6, at most 100 iterations to a relative
+#' tolerance of 1e-6). EM itself then runs on the data with their missing
+#' values. A default [softmix_prior()] is computed from that imputation.
+#' A noise component cannot be fitted to data with missing values.
+#'
+#' `fitted(fit, type = "imputed")` returns the data with each missing
+#' value replaced by \eqn{\sum_k r_{ik} E[x_m \mid x_o, k]};
+#' [predict()][predict.softmix()], [e_step()] and [dmixture()] give the
+#' posterior and density of new rows from their observed coordinates.
+#' `missing = "omit"` fits only the complete rows (with a message), and
+#' `missing = "fail"` stops at the first missing value.
+#'
+#' Little, R. J. A. and Rubin, D. B. (2002). *Statistical Analysis with
+#' Missing Data*, 2nd edition. Wiley.
+#'
 #' @section Degenerate data:
 #' softmix never returns NaN and never crashes on data that make the
 #' likelihood degenerate; each case ends in one of these outcomes:
@@ -298,7 +345,8 @@
 #'
 #' @param x Data: a numeric matrix (n x d, observations in rows), a data
 #'   frame of numeric columns, or a numeric vector for one-dimensional data.
-#'   Missing or infinite values are an error. A vector's variable is named
+#'   Missing values (`NA` or `NaN`) are handled as `missing` says;
+#'   infinite values are an error. A vector's variable is named
 #'   after the expression that gives it, as base R's plots label an axis:
 #'   `softmix(faithful$waiting, ...)` names it `waiting` in the means, the
 #'   printed output and the plots.
@@ -367,6 +415,10 @@
 #' @param hypervolume The volume V of the region over which the noise is
 #'   uniform (density 1 / V); `NULL` (default) uses [softmix_hypervolume()],
 #'   mclust's choice.
+#' @param missing What to do with rows that have missing values: `"em"`
+#'   (default) fits them on their observed coordinates, `"omit"` leaves
+#'   them out with a message, `"fail"` stops with an error. See the section
+#'   on missing values.
 #' @param fixed Parts of the starting parameters to hold fixed: `NULL`
 #'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.
 #'   Needs `init` to be a [mixture_params()] object and a single `model`.
@@ -393,6 +445,11 @@
 #'     noise `set`.
 #'   * `degenerate`: `""`, or why the fit is degenerate (see the section on
 #'     model selection).
+#'   * `missing`: `NULL` when `x` has no missing value, otherwise a list
+#'     with the `method` (`"em"` or `"omit"`), the indices of the rows of `x`
+#'     left out (`dropped`) and the number of incomplete rows fitted
+#'     (`incomplete`); `data`, `posterior` and the other row-wise results
+#'     cover the rows fitted.
 #'   * `df`: the number of free parameters; `bic`: \eqn{-2\ell + df \log n};
 #'     `icl`: `bic` \eqn{- 2 \sum_i \log z_{i, C(i)}} (see the section on
 #'     model selection). Lower is better for both.
@@ -476,6 +533,13 @@
 #'                cbind(runif(20, 1.5, 5.5), runif(20, 40, 100)))
 #' with_noise <- softmix(noisy, k = 2, noise = TRUE, n_threads = 1)
 #' table(with_noise$classification)
+#'
+#' # missing values: EM on the observed coordinates
+#' holes <- as.matrix(iris[, 1:4])
+#' set.seed(3)
+#' holes[sample(length(holes), 60)] <- NA
+#' with_na <- softmix(holes, k = 3, n_threads = 1)
+#' head(fitted(with_na, type = "imputed"))
 #'
 #' # one-dimensional data, equal variances
 #' fit1 <- softmix(faithful$waiting, k = 2, model = "E", n_threads = 1)
