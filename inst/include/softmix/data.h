@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -95,9 +96,12 @@ struct SplitRows {
 inline SplitRows split_missing(const arma::mat& x) {
   const std::size_t n = x.n_rows, d = x.n_cols;
   SplitRows out;
-  std::vector<std::size_t> incomplete;
-  std::vector<std::size_t> pattern_of;  // per incomplete row
+  // Each pattern's key (1 for a missing column) and its rows, in order of
+  // first appearance.
+  std::map<std::vector<unsigned char>, std::size_t> index;
   std::vector<std::vector<unsigned char>> keys;
+  std::vector<std::vector<std::size_t>> members;
+  std::size_t incomplete = 0;
   for (std::size_t i = 0; i < n; ++i) {
     std::vector<unsigned char> key(d);
     bool any = false, all = true;
@@ -111,11 +115,13 @@ inline SplitRows split_missing(const arma::mat& x) {
       continue;
     }
     if (all) throw error("row " + std::to_string(i + 1) + " has no observed value");
-    std::size_t p = 0;
-    while (p < keys.size() && keys[p] != key) ++p;
-    if (p == keys.size()) keys.push_back(key);
-    incomplete.push_back(i);
-    pattern_of.push_back(p);
+    const auto found = index.emplace(key, keys.size());
+    if (found.second) {
+      keys.push_back(key);
+      members.emplace_back();
+    }
+    members[found.first->second].push_back(i);
+    ++incomplete;
   }
   const std::size_t n_complete = out.order.size();
   out.complete.set_size(n_complete, d);
@@ -123,16 +129,15 @@ inline SplitRows split_missing(const arma::mat& x) {
     for (std::size_t r = 0; r < n_complete; ++r) out.complete(r, j) = x(out.order[r], j);
   }
   MissingRows& m = out.missing;
-  m.values.set_size(incomplete.size(), d);
+  m.values.set_size(incomplete, d);
   std::size_t row = 0;
   for (std::size_t p = 0; p < keys.size(); ++p) {
     MissingPattern pattern;
     pattern.first = row;
     for (std::size_t j = 0; j < d; ++j) (keys[p][j] ? pattern.missing : pattern.observed).push_back(j);
-    for (std::size_t r = 0; r < incomplete.size(); ++r) {
-      if (pattern_of[r] != p) continue;
-      for (std::size_t j = 0; j < d; ++j) m.values(row, j) = x(incomplete[r], j);
-      out.order.push_back(incomplete[r]);
+    for (const std::size_t i : members[p]) {
+      for (std::size_t j = 0; j < d; ++j) m.values(row, j) = x(i, j);
+      out.order.push_back(i);
       ++row;
     }
     pattern.count = row - pattern.first;
