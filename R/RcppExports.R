@@ -33,6 +33,10 @@ e_step_cpp <- function(x, parameters, want_posterior, want_density, n_threads, r
     .Call(`_softmix_e_step_cpp`, x, parameters, want_posterior, want_density, n_threads, rows)
 }
 
+impute_cpp <- function(x, parameters, rows) {
+    .Call(`_softmix_impute_cpp`, x, parameters, rows)
+}
+
 m_step_cpp <- function(x, posterior, model, reg, n_threads, rows) {
     .Call(`_softmix_m_step_cpp`, x, posterior, model, reg, n_threads, rows)
 }

@@ -45,12 +45,16 @@
 #'
 #' @param object A `softmix` fit.
 #' @param type For `fitted()`: `"class"` (default), the component of highest
-#'   posterior for each observation, or `"posterior"`, the n x K matrix of
-#'   posterior probabilities.
+#'   posterior for each observation, `"posterior"`, the n x K matrix of
+#'   posterior probabilities, or `"imputed"`, the fitted data with each
+#'   missing value replaced by its conditional expectation given the row's
+#'   observed values, \eqn{\sum_k r_{ik} E[x_m \mid x_o, k]} (see the
+#'   section on missing values in [softmix()]).
 #' @param ... Unused.
 #' @return `coef()`: a named numeric vector (see the section above);
 #'   `fitted()`: an integer vector of components or the n x K posterior
-#'   matrix, as `$classification` and `$posterior` hold them; `residuals()`:
+#'   matrix, as `$classification` and `$posterior` hold them, or the n x d
+#'   imputed data; `residuals()`:
 #'   an n x d matrix with the data's row and column names.
 #' @seealso [predict.softmix()] for new data; [mixture_params()] for the
 #'   layout of `fit$parameters`.
@@ -128,9 +132,20 @@ covariance_coef <- function(covariances, model, vars) {
 #' @rdname coef.softmix
 #' @importFrom stats fitted
 #' @export
-fitted.softmix <- function(object, type = c("class", "posterior"), ...) {
-  type <- match_choice(type, c("class", "posterior"), "type")
+fitted.softmix <- function(object, type = c("class", "posterior", "imputed"), ...) {
+  type <- match_choice(type, c("class", "posterior", "imputed"), "type")
+  if (type == "imputed") return(imputed_data(object))
   if (type == "class") object$classification else object$posterior
+}
+
+#' The fitted data with each missing value replaced by its conditional
+#' expectation given the row's observed values, mixed over the components
+#' by the row's posterior
+#' @noRd
+imputed_data <- function(object) {
+  data <- object$data
+  if (is.null(incomplete_rows(data))) return(data)
+  call_core(impute_cpp(data, object$parameters, row_info(known = object$labels)))
 }
 
 #' @rdname coef.softmix

@@ -22,7 +22,8 @@
 #' fit <- softmix(faithful, k = 2, n_threads = 1)
 #' c(sum(dmixture(faithful, fit$parameters, log = TRUE, n_threads = 1)), fit$loglik)
 dmixture <- function(x, parameters, log = FALSE, n_threads = NULL) {
-  data <- as_data_matrix(x)
+  data <- as_data_matrix(x, missing_ok = TRUE)
+  check_observed_rows(data)
   check_params(parameters, ncol(data))
   if (!is.logical(log) || length(log) != 1L || is.na(log)) {
     softmix_abort("`log` must be TRUE or FALSE.")

@@ -10,7 +10,9 @@
 #' log-sum-exp, so extreme points do not underflow.
 #'
 #' @param x Data: a numeric matrix (n x d), a data frame of numeric columns,
-#'   or a numeric vector for one-dimensional data.
+#'   or a numeric vector for one-dimensional data. A row with missing
+#'   values (`NA`, `NaN`) gets its posterior and log-density from its
+#'   observed coordinates (a row with none is an error).
 #' @param parameters A [mixture_params()] object, such as
 #'   `fit$parameters`.
 #' @param n_threads Number of threads; `NULL` uses [softmix_threads()].
@@ -44,7 +46,8 @@
 #' all.equal(e$posterior, fit$posterior)
 #' all.equal(e$loglik, fit$loglik)
 e_step <- function(x, parameters, n_threads = NULL, weights = NULL) {
-  data <- as_data_matrix(x)
+  data <- as_data_matrix(x, missing_ok = TRUE)
+  check_observed_rows(data)
   check_params(parameters, ncol(data))
   n_threads <- resolve_threads(n_threads)
   weights <- check_weights(weights, nrow(data))

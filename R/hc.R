@@ -174,6 +174,8 @@ hc_partitions <- function(data, ks, call = sys.call(-1), weights = NULL) {
 #' @noRd
 shared_partitions <- function(data, ks, method, n_init, n_threads, call = sys.call(-1),
                               rows = list()) {
+  # With missing values the partitions are made of the first imputation.
+  if (!is.null(rows$imputed)) data <- rows$imputed
   # With a noise component the partitions are made of the rows outside the
   # starting noise set, and the noise rows get label k + 1.
   kept <- if (is.null(rows$noise)) seq_len(nrow(data)) else which(!rows$noise$set)

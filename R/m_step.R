@@ -10,6 +10,9 @@
 #' usual estimates from a hard partition.
 #'
 #' @inheritParams e_step
+#' @param x Data: a numeric matrix (n x d), a data frame of numeric columns,
+#'   or a numeric vector for one-dimensional data, without missing values
+#'   (see [softmix()] for EM with missing values).
 #' @param posterior An n x K matrix of non-negative weights with no column
 #'   summing to zero; rows need not sum to one.
 #' @param model A covariance model code (see [softmix()]).

@@ -356,7 +356,9 @@ as.data.frame.softmix <- function(x, row.names = NULL, optional = FALSE, ...) {
 #'   by name, in any order (other columns are ignored), and a missing one is
 #'   an error of class `softmix_error`; without names in either, the columns
 #'   are taken by position and must be as many as the fitted ones. Omitted:
-#'   the fitted data.
+#'   the fitted data. Rows with missing values get their posterior and
+#'   density from their observed coordinates; a row with no observed value
+#'   is an error.
 #' @param type What to compute; see Details.
 #' @param n_threads Number of threads; `NULL` uses the fit's.
 #' @param ... Unused.
@@ -384,7 +386,7 @@ predict.softmix <- function(object, newdata,
   type <- match_choice(
     type, c("class", "posterior", "density", "logdensity", "uncertainty", "entropy"), "type"
   )
-  data <- if (missing(newdata)) object$data else as_newdata(newdata, object)
+  data <- if (missing(newdata)) object$data else as_newdata(newdata, object, missing_ok = TRUE)
   if (is.null(n_threads)) n_threads <- object$n_threads
   if (type %in% c("density", "logdensity")) {
     log_density <- dmixture(data, object$parameters, log = TRUE, n_threads = n_threads)
@@ -419,7 +421,8 @@ posterior_entropy <- function(posterior) {
 #' an error; otherwise the columns are taken by position. A vector has no
 #' names.
 #' @noRd
-as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1)) {
+as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1),
+                       missing_ok = FALSE) {
   fitted_names <- colnames(object$data)
   new_names <- if (is.data.frame(newdata)) names(newdata) else colnames(newdata)
   by_name <- !is.null(new_names) && !is.null(fitted_names) && !anyNA(fitted_names) &&
@@ -435,7 +438,8 @@ as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1)) {
     }
     newdata <- newdata[, fitted_names, drop = FALSE]
   }
-  data <- as_data_matrix(newdata, arg, call)
+  data <- as_data_matrix(newdata, arg, call, missing_ok = missing_ok)
+  if (missing_ok) check_observed_rows(data, arg, call)
   if (ncol(data) != object$d) {
     softmix_abort(sprintf("`%s` has %d column(s) but the model was fitted to %d.",
                           arg, ncol(data), object$d), call)

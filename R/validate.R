@@ -4,9 +4,12 @@
 #' Coerce data to a finite double matrix
 #'
 #' Accepts a numeric matrix, a data frame of numeric columns or a numeric
-#' vector (one variable), whose column is named `vector_name`.
+#' vector (one variable), whose column is named `vector_name`. Missing
+#' values (NA or NaN) are an error unless `missing_ok`; infinite values
+#' always are.
 #' @noRd
-as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x") {
+as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x",
+                           missing_ok = FALSE) {
   if (is.null(x)) {
     softmix_abort(sprintf("`%s` must be numeric data, not NULL.", arg), call)
   }
@@ -41,7 +44,7 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x")
   if (storage.mode(x) != "double") storage.mode(x) <- "double"
   # Checked in C++ to avoid n x d logical temporaries on large data.
   bad <- nonfinite_rows_cpp(x)
-  if (bad[1] > 0L) {
+  if (bad[1] > 0L && !missing_ok) {
     softmix_abort(sprintf(
       "`%s` has missing values (NA or NaN) in %d row(s), the first being row %d; %s",
       arg, bad[1], bad[2], "remove or impute them."
@@ -55,6 +58,28 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x")
   }
   # Column names are left as they are: adding them would copy the data.
   x
+}
+
+#' Rows of a data matrix with at least one missing value (logical), or
+#' NULL when there are none
+#' @noRd
+incomplete_rows <- function(data) {
+  if (nonfinite_rows_cpp(data)[1] == 0L) return(NULL)
+  rowSums(is.na(data)) > 0L
+}
+
+#' Stop when a row of `data` has no observed value (`what` names the rows)
+#' @noRd
+check_observed_rows <- function(data, arg = "x", call = sys.call(-1)) {
+  if (nonfinite_rows_cpp(data)[1] == 0L) return(invisible())
+  empty <- which(rowSums(!is.na(data)) == 0L)
+  if (length(empty) > 0L) {
+    softmix_abort(sprintf(
+      "`%s` has %d row(s) with every value missing, the first being row %d; such a row has no density or posterior.",
+      arg, length(empty), empty[1]
+    ), call)
+  }
+  invisible()
 }
 
 #' Variable names of a data matrix: its column names, or V1, V2, ...

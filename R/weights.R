@@ -93,15 +93,16 @@ check_k_for_labels <- function(ks, known, call = sys.call(-1)) {
 
 #' The rows' weights and labels as the core takes them
 #' @noRd
-row_info <- function(weights = NULL, known = NULL, hypervolume = NULL, prior = NULL) {
+row_info <- function(weights = NULL, known = NULL, hypervolume = NULL, prior = NULL,
+                     imputed = NULL) {
   list(weights = weights, labels = if (is.null(known)) NULL else known$labels,
-       hypervolume = hypervolume, prior = prior)
+       hypervolume = hypervolume, prior = prior, imputed = imputed)
 }
 
 #' The core's row information of a fit's settings (see softmix())
 #' @noRd
 rows_info <- function(rows) {
-  row_info(rows$weights, rows$known, rows$noise$hypervolume, rows$prior)
+  row_info(rows$weights, rows$known, rows$noise$hypervolume, rows$prior, rows$imputed)
 }
 
 #' Starting partitions (an n x starts matrix of labels 1..k, NA for rows left

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -516,6 +517,42 @@ void test_repeated_partitions() {
          "repeated partitions: the first of each kept, in order");
 }
 
+// Rows with missing values: the split groups them by pattern, and the E
+// step of one bivariate normal on a row missing its second value is the
+// first coordinate's marginal density.
+void test_missing_rows() {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  arma::mat x = {{1.0, 2.0}, {nan, 1.0}, {0.5, nan}, {2.0, 1.5}, {nan, 3.0}};
+  const softmix::SplitRows split = softmix::split_missing(x);
+  expect(split.order == std::vector<std::size_t>({0, 3, 1, 4, 2}),
+         "missing: complete rows first, then incomplete rows by pattern");
+  expect(split.missing.patterns.size() == 2 && split.missing.patterns[0].count == 2,
+         "missing: two patterns");
+  softmix::Params p;
+  p.proportions = arma::vec({1.0});
+  p.means = arma::mat(2, 1);
+  p.means(0, 0) = 0.5;
+  p.means(1, 0) = 1.0;
+  p.covariances = arma::cube(2, 2, 1);
+  p.covariances.slice(0) = arma::mat({{2.0, 0.5}, {0.5, 1.0}});
+  softmix::factorize(p);
+  arma::mat one = {{0.5, nan}};
+  const softmix::SplitRows single = softmix::split_missing(one);
+  softmix::RowInfo rows;
+  rows.missing = &single.missing;
+  const double loglik = softmix::e_step(single.complete, p, 1, nullptr, nullptr, rows);
+  const double expected = -0.5 * std::log(2.0 * M_PI * 2.0);
+  expect(std::abs(loglik - expected) < 1e-14, "missing: marginal density of a row");
+  arma::mat empty = {{nan, nan}};
+  bool threw = false;
+  try {
+    softmix::split_missing(empty);
+  } catch (const softmix::error&) {
+    threw = true;
+  }
+  expect(threw, "missing: a row with no observed value is an error");
+}
+
 int main() {
   using softmix::Model;
   for (Model model :
@@ -540,6 +577,7 @@ int main() {
   test_hierarchical();
   test_degeneracy();
   test_repeated_partitions();
+  test_missing_rows();
   std::printf("core: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -131,6 +131,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// impute_cpp
+Rcpp::NumericMatrix impute_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters, const Rcpp::List& rows);
+RcppExport SEXP _softmix_impute_cpp(SEXP xSEXP, SEXP parametersSEXP, SEXP rowsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type parameters(parametersSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(impute_cpp(x, parameters, rows));
+    return rcpp_result_gen;
+END_RCPP
+}
 // m_step_cpp
 Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior, const std::string& model, double reg, int n_threads, const Rcpp::List& rows);
 RcppExport SEXP _softmix_m_step_cpp(SEXP xSEXP, SEXP posteriorSEXP, SEXP modelSEXP, SEXP regSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
@@ -225,6 +237,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_softmix_hc_cpp", (DL_FUNC) &_softmix_hc_cpp, 3},
     {"_softmix_hc_partition_cpp", (DL_FUNC) &_softmix_hc_partition_cpp, 3},
     {"_softmix_e_step_cpp", (DL_FUNC) &_softmix_e_step_cpp, 6},
+    {"_softmix_impute_cpp", (DL_FUNC) &_softmix_impute_cpp, 3},
     {"_softmix_m_step_cpp", (DL_FUNC) &_softmix_m_step_cpp, 6},
     {"_softmix_available_threads_cpp", (DL_FUNC) &_softmix_available_threads_cpp, 0},
     {"_softmix_cap_threads_cpp", (DL_FUNC) &_softmix_cap_threads_cpp, 1},

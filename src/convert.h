@@ -5,6 +5,7 @@
 #include <RcppArmadillo.h>
 
 #include <initializer_list>
+#include <memory>
 #include <utility>
 
 #include <softmix/softmix.h>
@@ -74,9 +75,21 @@ inline Rcpp::List params_to_list(const softmix::Params& params) {
 // The rows' weights and known labels of an R list `rows` (elements
 // `weights`, numeric, and `labels`, integer 1..k with NA for unknown; either
 // NULL), validated in R. Holds the 0-based labels the core reads.
+//
+// Given the data `x` too, rows of x with missing values (NA or NaN) are
+// split off (see softmix::split_missing()): data() is then the matrix of
+// the complete rows, the core's RowInfo carries the incomplete ones, and the
+// weights and labels are permuted to the core's order, complete rows first.
+// restore() brings row-wise results back to x's order. An element `imputed`
+// of `rows` (x with its missing values imputed, in x's order) makes the
+// matrix the starts are made from.
 class RowInfoFromR {
  public:
-  RowInfoFromR(const Rcpp::List& rows, R_xlen_t n) {
+  RowInfoFromR(const Rcpp::List& rows, R_xlen_t n) : RowInfoFromR(rows, n, nullptr) {}
+  RowInfoFromR(const Rcpp::List& rows, const Rcpp::NumericMatrix& x)
+      : RowInfoFromR(rows, x.nrow(), &x) {}
+
+  RowInfoFromR(const Rcpp::List& rows, R_xlen_t n, const Rcpp::NumericMatrix* x) {
     if (rows.containsElementNamed("weights") && !Rf_isNull(rows["weights"])) {
       weights_ = Rcpp::as<Rcpp::NumericVector>(rows["weights"]);
       if (weights_.size() != n) Rcpp::stop("`weights` needs one entry per observation");
@@ -105,7 +118,64 @@ class RowInfoFromR {
       prior_.scale_per_component = Rcpp::as<bool>(prior["per_component"]);
       info_.prior = &prior_;
     }
+    if (x == nullptr) return;
+    view_.reset(new arma::mat(matrix_view(*x)));
+    if (softmix::all_finite(x->begin(), static_cast<std::size_t>(x->nrow()) * x->ncol())) return;
+    try {
+      split_ = softmix::split_missing(*view_);
+    } catch (const softmix::error& e) {
+      Rcpp::stop(e.what());
+    }
+    split_used_ = true;
+    const std::vector<std::size_t>& order = split_.order;
+    if (info_.weights != nullptr) {
+      permuted_weights_.resize(n);
+      for (R_xlen_t r = 0; r < n; ++r) permuted_weights_[r] = weights_[order[r]];
+      info_.weights = permuted_weights_.data();
+    }
+    if (info_.labels != nullptr) {
+      const std::vector<std::uint32_t> original = labels_;
+      for (R_xlen_t r = 0; r < n; ++r) labels_[r] = original[order[r]];
+    }
+    if (rows.containsElementNamed("imputed") && !Rf_isNull(rows["imputed"])) {
+      const Rcpp::NumericMatrix imputed = rows["imputed"];
+      if (imputed.nrow() != n || imputed.ncol() != x->ncol()) {
+        Rcpp::stop("`imputed` needs the dimensions of the data");
+      }
+      arma::mat& start = split_.missing.start;
+      start.set_size(n, imputed.ncol());
+      for (int j = 0; j < imputed.ncol(); ++j) {
+        for (R_xlen_t r = 0; r < n; ++r) start(r, j) = imputed(order[r], j);
+      }
+    }
+    info_.missing = &split_.missing;
   }
+  // The matrix the core reads: x, or its complete rows.
+  const arma::mat& data() const { return split_used_ ? split_.complete : *view_; }
+  // The weights in x's order, or null.
+  const double* original_weights() const {
+    return info_.weights == nullptr ? nullptr : weights_.begin();
+  }
+  // A column-major matrix with a row per row of x, in the core's order,
+  // brought back to x's.
+  void restore(double* values, std::size_t columns) const {
+    if (!split_used_) return;
+    const std::size_t n = split_.order.size();
+    std::vector<double> column(n);
+    for (std::size_t c = 0; c < columns; ++c) {
+      double* at = values + c * n;
+      for (std::size_t r = 0; r < n; ++r) column[split_.order[r]] = at[r];
+      std::copy(column.begin(), column.end(), at);
+    }
+  }
+  // Labels of x's rows in the core's order.
+  void permute(std::vector<std::uint32_t>& labels) const {
+    if (!split_used_) return;
+    const std::vector<std::uint32_t> original = labels;
+    for (std::size_t r = 0; r < labels.size(); ++r) labels[r] = original[split_.order[r]];
+  }
+  bool has_missing() const { return split_used_; }
+  const softmix::SplitRows& split() const { return split_; }
   RowInfoFromR(const RowInfoFromR&) = delete;
   RowInfoFromR& operator=(const RowInfoFromR&) = delete;
   // Columns of the posterior for k components: one more with noise.
@@ -120,7 +190,11 @@ class RowInfoFromR {
 
  private:
   Rcpp::NumericVector weights_;
+  std::vector<double> permuted_weights_;
   std::vector<std::uint32_t> labels_;
+  std::unique_ptr<arma::mat> view_;
+  softmix::SplitRows split_;
+  bool split_used_ = false;
   softmix::Prior prior_;
   softmix::RowInfo info_;
 };

@@ -57,13 +57,15 @@ std::vector<std::vector<std::uint32_t>> partitions_from_matrix(const Rcpp::Integ
   return starts;
 }
 
+// The posterior is restored to the data's row order first.
 Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
-                       const arma::mat& posterior_view, const softmix::RowInfo& rows) {
+                       const arma::mat& posterior_view, const RowInfoFromR& rows) {
+  rows.restore(posterior.begin(), posterior.ncol());
   const int n = posterior.nrow();
   Rcpp::IntegerVector classification(n);
   Rcpp::NumericVector uncertainty(n);
   const double log_max_posterior_sum = softmix::classify(
-      posterior_view, classification.begin(), uncertainty.begin(), rows.weights);
+      posterior_view, classification.begin(), uncertainty.begin(), rows.original_weights());
   return named_list(
       {{"parameters", params_to_list(fit.params)},
        {"posterior", posterior},
@@ -85,8 +87,8 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
 Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model,
                    const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init,
                    const Rcpp::List& control, int n_threads, const Rcpp::List& rows) {
-  const arma::mat data = matrix_view(x);
-  const RowInfoFromR row_info(rows, x.nrow());
+  const RowInfoFromR row_info(rows, x);
+  const arma::mat& data = row_info.data();
   row_info.check_labels(static_cast<std::size_t>(k));
   const softmix::Model code = softmix::model_from_code(model);
   softmix::Start kind = softmix::Start::given;
@@ -105,7 +107,7 @@ Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model
   const softmix::Fit fit = softmix::fit_mixture(
       data, static_cast<std::size_t>(k), code, control_reg(control), make_control(control), kind,
       &given, n_init, softmix::cap_threads(n_threads), host, posterior_view, row_info.info());
-  return fit_to_list(fit, posterior, posterior_view, row_info.info());
+  return fit_to_list(fit, posterior, posterior_view, row_info);
 }
 
 // EM from each column of `partitions` (labels 1..k, NA for rows the first M
@@ -115,18 +117,19 @@ Rcpp::List fit_partitions_cpp(const Rcpp::NumericMatrix& x, int k, const std::st
                               const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control,
                               int n_threads, const Rcpp::List& rows) {
   const R_xlen_t n = x.nrow();
-  const RowInfoFromR row_info(rows, n);
+  const RowInfoFromR row_info(rows, x);
   row_info.check_labels(static_cast<std::size_t>(k));
-  const std::vector<std::vector<std::uint32_t>> starts =
+  std::vector<std::vector<std::uint32_t>> starts =
       partitions_from_matrix(partitions, n, row_info.columns(k));
+  for (auto& start : starts) row_info.permute(start);
   Rcpp::NumericMatrix posterior(Rcpp::no_init(n, row_info.columns(k)));
   arma::mat posterior_view(posterior.begin(), n, row_info.columns(k), false, true);
   RHost host;
   const softmix::Fit fit = softmix::fit_mixture_from_partitions(
-      matrix_view(x), static_cast<std::size_t>(k), softmix::model_from_code(model),
+      row_info.data(), static_cast<std::size_t>(k), softmix::model_from_code(model),
       control_reg(control), make_control(control), starts, softmix::cap_threads(n_threads), host,
       posterior_view, row_info.info());
-  return fit_to_list(fit, posterior, posterior_view, row_info.info());
+  return fit_to_list(fit, posterior, posterior_view, row_info);
 }
 
 // Every (k[j], model[j]) pair from the partitions of its k (partitions[j]),
@@ -140,7 +143,7 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
                              const Rcpp::List& control, int n_threads,
                              Rcpp::Nullable<Rcpp::Function> progress, const Rcpp::List& rows) {
   const R_xlen_t n = x.nrow();
-  const RowInfoFromR row_info(rows, n);
+  const RowInfoFromR row_info(rows, x);
   const std::size_t pairs = static_cast<std::size_t>(k.size());
   std::vector<std::vector<std::vector<std::uint32_t>>> starts(pairs);
   std::vector<softmix::SelectionJob> jobs(pairs);
@@ -148,6 +151,7 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
   for (std::size_t j = 0; j < pairs; ++j) {
     const Rcpp::IntegerMatrix columns = partitions[j];
     starts[j] = partitions_from_matrix(columns, n, row_info.columns(k[j]));
+    for (auto& start : starts[j]) row_info.permute(start);
     jobs[j] = softmix::SelectionJob{static_cast<std::size_t>(k[j]),
                                     softmix::model_from_code(Rcpp::as<std::string>(model[j])),
                                     &starts[j]};
@@ -161,7 +165,7 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
     if (progress.isNotNull()) Rcpp::Function(progress.get())(done);
   };
   const std::vector<softmix::SelectionResult> results =
-      softmix::fit_selection(matrix_view(x), jobs, control_reg(control), make_control(control),
+      softmix::fit_selection(row_info.data(), jobs, control_reg(control), make_control(control),
                              plan, host, report, row_info.info());
   Rcpp::List out(pairs);
   for (std::size_t j = 0; j < pairs; ++j) {
@@ -193,9 +197,8 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
                              const std::string& model, int n_threads, const Rcpp::List& rows) {
-  const arma::mat data = matrix_view(x);
-  const RowInfoFromR row_info(rows, x.nrow());
-  const softmix::Data scaled(data, true, row_info.info());
+  const RowInfoFromR row_info(rows, x);
+  const softmix::Data scaled(row_info.data(), true, row_info.info());
   const softmix::Model code = softmix::model_from_code(model);
   // Powers of two: the scaled parameters are those the fit ended with.
   softmix::Params params =
@@ -206,10 +209,11 @@ Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& par
   arma::mat posterior_view(posterior.begin(), x.nrow(), k, false, true);
   softmix::e_step_scaled(scaled, params, softmix::cap_threads(n_threads), posterior.begin(),
                          nullptr);
+  row_info.restore(posterior.begin(), k);
   Rcpp::IntegerVector classification(x.nrow());
   Rcpp::NumericVector uncertainty(x.nrow());
   const double log_max_posterior_sum = softmix::classify(
-      posterior_view, classification.begin(), uncertainty.begin(), row_info.info().weights);
+      posterior_view, classification.begin(), uncertainty.begin(), row_info.original_weights());
   return named_list({{"posterior", posterior},
                      {"classification", classification},
                      {"uncertainty", uncertainty},

@@ -8,8 +8,8 @@
 Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
                       bool want_posterior, bool want_density, int n_threads,
                       const Rcpp::List& rows) {
-  const arma::mat data = matrix_view(x);
-  const RowInfoFromR row_info(rows, x.nrow());
+  const RowInfoFromR row_info(rows, x);
+  const arma::mat& data = row_info.data();
   const softmix::Params params = params_from_list(parameters, false);
   if (params.noise != (row_info.info().noise_volume > 0.0)) {
     Rcpp::stop("a noise component needs its hypervolume, and a hypervolume a noise proportion");
@@ -22,8 +22,34 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
                                         want_posterior ? posterior.begin() : nullptr,
                                         want_density ? log_density.begin() : nullptr,
                                         row_info.info());
+  if (want_posterior) row_info.restore(posterior.begin(), posterior.ncol());
+  if (want_density) row_info.restore(log_density.begin(), 1);
   return named_list(
       {{"posterior", posterior}, {"log_density", log_density}, {"loglik", Rcpp::wrap(loglik)}});
+}
+
+// x with each missing value replaced by its conditional mean given the
+// row's observed values, mixed over the components by the row's posterior,
+// under `parameters` (in the data's units).
+// [[Rcpp::export(rng = false)]]
+Rcpp::NumericMatrix impute_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters,
+                               const Rcpp::List& rows) {
+  const RowInfoFromR row_info(rows, x);
+  Rcpp::NumericMatrix out = Rcpp::clone(x);
+  if (!row_info.has_missing()) return out;
+  const softmix::Params params = params_from_list(parameters, false);
+  arma::mat imputed;
+  try {
+    imputed = softmix::impute_missing(row_info.data(), params, row_info.info());
+  } catch (const softmix::error& e) {
+    Rcpp::stop(e.what());
+  }
+  const softmix::SplitRows& split = row_info.split();
+  const std::size_t first = split.complete.n_rows;
+  for (std::size_t r = 0; r < imputed.n_rows; ++r) {
+    for (std::size_t j = 0; j < imputed.n_cols; ++j) out(split.order[first + r], j) = imputed(r, j);
+  }
+  return out;
 }
 
 // [[Rcpp::export(rng = false)]]

@@ -1,7 +1,13 @@
 # Installs the R packages softmix needs to build, check and demo, from CRAN,
 # skipping those already installed.
+# Imports, LinkingTo and Suggests of DESCRIPTION, and what building needs.
+description <- read.dcf("DESCRIPTION", fields = c("Imports", "LinkingTo", "Suggests"))
+listed <- unlist(strsplit(description[!is.na(description)], ","))
+listed <- trimws(sub("\\(.*", "", listed))
 needed <- c("Rcpp", "RcppArmadillo", "testthat", "knitr", "rmarkdown", "mclust", "mvtnorm",
-            "generics")
+            "generics", "norm")
+needed <- setdiff(unique(c(needed, listed[nzchar(listed)])), c("R", "parallel", "stats", "utils",
+                                                               "graphics", "grDevices", "methods"))
 extra <- commandArgs(trailingOnly = TRUE)
 needed <- unique(c(needed, extra))
 missing <- needed[!vapply(needed, requireNamespace, logical(1), quietly = TRUE)]

@@ -16,13 +16,13 @@ x <- faithful_x
 params_2d <- mixture_params(c(0.5, 0.5), rbind(c(2, 60), c(4, 80)), diag(c(1, 100)))
 fit_2d <- with_seed(1, softmix(faithful_x, k = 2, n_threads = 1))
 
-test_that("missing and infinite values in x are errors", {
+test_that("missing values with missing = \"fail\" and infinite values in x are errors", {
   with_na <- x
   with_na[3, 1] <- NA
-  expect_softmix_error(softmix(with_na, k = 2), "x", "missing")
+  expect_softmix_error(softmix(with_na, k = 2, missing = "fail"), "x", "missing")
   with_nan <- x
   with_nan[5, 2] <- NaN
-  expect_softmix_error(softmix(with_nan, k = 2), "x", "row 5")
+  expect_softmix_error(softmix(with_nan, k = 2, missing = "fail"), "x", "row 5")
   with_inf <- x
   with_inf[7, 2] <- -Inf
   expect_softmix_error(softmix(with_inf, k = 2), "x", "infinite")
@@ -175,7 +175,7 @@ test_that("e_step and dmixture reject parameters that do not fit the data", {
   expect_softmix_error(e_step(x, plain_list), "parameters", "mixture_params")
   expect_softmix_error(dmixture(x, plain_list), "parameters", "mixture_params")
   expect_softmix_error(dmixture(x, params_2d, log = NA), "log")
-  expect_softmix_error(e_step(rbind(c(1, NA)), params_2d), "x", "missing")
+  expect_softmix_error(e_step(rbind(c(NA_real_, NA_real_)), params_2d), "x", "every value missing")
 })
 
 test_that("m_step rejects a bad posterior or model", {
@@ -200,7 +200,7 @@ test_that("predict and posterior reject new data of the wrong dimension", {
   expect_softmix_error(predict(fit_2d, matrix(1, 3, 3)), "newdata", "3 column")
   expect_softmix_error(predict(fit_2d, c(1, 2, 3), type = "posterior"), "newdata", "1 column")
   expect_softmix_error(posterior(fit_2d, matrix(1, 3, 1)), "newdata")
-  expect_softmix_error(predict(fit_2d, rbind(c(1, NA))), "newdata", "missing")
+  expect_softmix_error(predict(fit_2d, rbind(c(NA_real_, NA_real_))), "newdata", "every value missing")
 })
 
 test_that("rmixture and simulate reject bad counts", {
@@ -254,7 +254,7 @@ test_that("e_step rejects malformed data, parameters and thread counts", {
   expect_softmix_error(e_step(NULL, params_2d), "x", "NULL")
   expect_softmix_error(e_step(x[0, ], params_2d), "x", "0 x 2")
   expect_softmix_error(e_step(rbind(c(1, Inf)), params_2d), "x", "infinite")
-  expect_softmix_error(e_step(rbind(c(NaN, 1)), params_2d), "x", "missing")
+  expect_softmix_error(e_step(rbind(c(NaN, NA)), params_2d), "x", "every value missing")
   expect_softmix_error(e_step(x, NULL), "parameters", "NULL")
   expect_softmix_error(e_step(x, params_2d, n_threads = c(1, 2)), "n_threads", "length 2")
 })
@@ -282,7 +282,7 @@ test_that("m_step rejects malformed data, posteriors, models and ridges", {
 test_that("dmixture rejects malformed data, parameters and flags", {
   expect_softmix_error(dmixture(factor(1:3), params_2d), "x", "factor")
   expect_softmix_error(dmixture(matrix("1", 2, 2), params_2d), "x", "character")
-  expect_softmix_error(dmixture(rbind(c(NA, 1)), params_2d), "x", "missing")
+  expect_softmix_error(dmixture(rbind(c(NA, NaN)), params_2d), "x", "every value missing")
   expect_softmix_error(dmixture(x, NULL), "parameters", "NULL")
   expect_softmix_error(dmixture(matrix(1, 3, 3), params_2d), "parameters", "3 column")
   expect_softmix_error(dmixture(x, params_2d, log = "yes"), "log")
@@ -352,10 +352,11 @@ test_that("softmix rejects malformed data of every kind", {
   expect_softmix_error(softmix(matrix(1 + 0i, 3, 2), k = 1), "x", "complex")
   expect_softmix_error(softmix(data.frame(a = 1:3, b = factor(1:3)), k = 1), "x", "`b`")
   expect_softmix_error(softmix(data.frame(a = 1:3, b = c(1 + 0i, 2, 3)), k = 1), "x", "`b`")
-  expect_softmix_error(softmix(data.frame(a = c(1, NA, 3)), k = 1), "x", "row 2")
+  expect_softmix_error(softmix(data.frame(a = c(1, NA, 3)), k = 1, missing = "fail"), "x",
+                       "row 2")
   expect_softmix_error(softmix(x[, 0], k = 1), "x", "272 x 0")
   expect_softmix_error(softmix(numeric(0), k = 1), "x", "0 x 1")
-  expect_softmix_error(softmix(c(1, NaN, 3), k = 1), "x", "row 2")
+  expect_softmix_error(softmix(c(1, NaN, 3), k = 1, missing = "fail"), "x", "row 2")
   expect_softmix_error(softmix(c(1, Inf, 3), k = 1), "x", "infinite")
   expect_softmix_error(softmix(list(a = 1:3, b = 4:6), k = 1), "x", "list")
   expect_softmix_error(softmix("1", k = 1), "x", "character")

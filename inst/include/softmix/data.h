@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "model.h"
@@ -54,6 +56,96 @@ inline bool all_finite(const double* values, std::size_t count) {
 // partition, which the first M step ignores).
 constexpr std::uint32_t unlabelled = 0xFFFFFFFFu;
 
+// Rows with missing values (NaN) share a pattern: the columns observed in
+// them. Each pattern's rows are consecutive in MissingRows::values, so the
+// marginal factors of every component are computed once per pattern.
+struct MissingPattern {
+  std::vector<arma::uword> observed, missing;  // column indices, increasing
+  std::size_t first = 0, count = 0;            // rows [first, first + count)
+};
+
+// The incomplete rows of the data, apart from its complete rows: the fit
+// sees rows 0..n-1 of the complete matrix, then these. Every row observes at
+// least one column.
+struct MissingRows {
+  arma::mat values;  // m x d in the data's units, NaN where missing, grouped by pattern
+  std::vector<MissingPattern> patterns;
+  // For starts: the complete rows, then these rows with their missing values
+  // imputed (see softmix()), as one matrix; empty when no start is made.
+  arma::mat start;
+
+  std::size_t n_rows() const { return values.n_rows; }
+};
+
+// Whether row i of a column-major matrix with n rows, d columns is missing
+// column j.
+inline bool missing_at(const arma::mat& x, std::size_t i, std::size_t j) {
+  return std::isnan(x(i, j));
+}
+
+// The rows of x split into complete ones (in their order) and incomplete
+// ones grouped by pattern (patterns in order of first appearance, rows in
+// their order within a pattern). `order` maps the split's row r (complete
+// rows first) to x's row. Throws for a row with no observed value.
+struct SplitRows {
+  std::vector<std::size_t> order;
+  arma::mat complete;
+  MissingRows missing;
+};
+
+inline SplitRows split_missing(const arma::mat& x) {
+  const std::size_t n = x.n_rows, d = x.n_cols;
+  SplitRows out;
+  // Each pattern's key (1 for a missing column) and its rows, in order of
+  // first appearance.
+  std::map<std::vector<unsigned char>, std::size_t> index;
+  std::vector<std::vector<unsigned char>> keys;
+  std::vector<std::vector<std::size_t>> members;
+  std::size_t incomplete = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<unsigned char> key(d);
+    bool any = false, all = true;
+    for (std::size_t j = 0; j < d; ++j) {
+      key[j] = missing_at(x, i, j) ? 1 : 0;
+      any = any || key[j];
+      all = all && key[j];
+    }
+    if (!any) {
+      out.order.push_back(i);
+      continue;
+    }
+    if (all) throw error("row " + std::to_string(i + 1) + " has no observed value");
+    const auto found = index.emplace(key, keys.size());
+    if (found.second) {
+      keys.push_back(key);
+      members.emplace_back();
+    }
+    members[found.first->second].push_back(i);
+    ++incomplete;
+  }
+  const std::size_t n_complete = out.order.size();
+  out.complete.set_size(n_complete, d);
+  for (std::size_t j = 0; j < d; ++j) {
+    for (std::size_t r = 0; r < n_complete; ++r) out.complete(r, j) = x(out.order[r], j);
+  }
+  MissingRows& m = out.missing;
+  m.values.set_size(incomplete, d);
+  std::size_t row = 0;
+  for (std::size_t p = 0; p < keys.size(); ++p) {
+    MissingPattern pattern;
+    pattern.first = row;
+    for (std::size_t j = 0; j < d; ++j) (keys[p][j] ? pattern.missing : pattern.observed).push_back(j);
+    for (const std::size_t i : members[p]) {
+      for (std::size_t j = 0; j < d; ++j) m.values(row, j) = x(i, j);
+      out.order.push_back(i);
+      ++row;
+    }
+    pattern.count = row - pattern.first;
+    m.patterns.push_back(std::move(pattern));
+  }
+  return out;
+}
+
 // What a fit knows about each row besides its values, each optional (null):
 // a non-negative weight (a row of weight 2 counts as the row twice), and a
 // known component (0-based, or `unlabelled`).
@@ -65,6 +157,9 @@ struct RowInfo {
   double noise_volume = 0.0;
   // A conjugate prior in the data's units, or null for maximum likelihood.
   const Prior* prior = nullptr;
+  // Rows with missing values, after the matrix's rows (weights and labels
+  // then cover both, the matrix's rows first), or null.
+  const MissingRows* missing = nullptr;
 };
 
 struct Data {
@@ -85,6 +180,13 @@ struct Data {
   // posterior mode (see prior.h).
   bool has_prior = false;
   Prior prior;
+  // Rows with missing values after the matrix's n_rows (see RowInfo), or
+  // null; n_total counts both.
+  const MissingRows* missing = nullptr;
+  arma::uword n_total;
+  // sum_i w_i |o_i| log(factor): what the log-likelihood of the scaled data
+  // lacks, |o_i| the number of observed values of row i.
+  double total_log_jacobian = 0.0;
 
   // `rescale` false keeps the data's own units (a factor of 1), for an E step
   // whose parameters are given in them and must stay representable.
@@ -94,10 +196,23 @@ struct Data {
         labels(rows.labels),
         n_rows(matrix.n_rows),
         n_cols(matrix.n_cols),
-        total_weight(static_cast<double>(matrix.n_rows)) {
-    if (weights != nullptr) total_weight = sum_of(weights, n_rows);
+        total_weight(static_cast<double>(matrix.n_rows)),
+        missing(rows.missing),
+        n_total(matrix.n_rows + (rows.missing != nullptr ? rows.missing->n_rows() : 0)) {
+    if (missing != nullptr) {
+      if (missing->values.n_cols != n_cols) throw error("the incomplete rows have other columns");
+      if (rows.noise_volume > 0.0) {
+        throw error("a noise component cannot be fitted to data with missing values");
+      }
+      total_weight = static_cast<double>(n_total);
+    }
+    if (weights != nullptr) total_weight = sum_of(weights, n_total);
     double largest = 0.0;
     if (rescale) largest = largest_magnitude(matrix.memptr(), matrix.n_elem);
+    // NaN is skipped.
+    if (rescale && missing != nullptr) {
+      largest = std::max(largest, largest_magnitude(missing->values.memptr(), missing->values.n_elem));
+    }
     int exponent = 0;
     if (largest > 0.0 && std::isfinite(largest)) std::frexp(largest, &exponent);
     // Keep the factor itself a finite, normal double even for subnormal data.
@@ -105,6 +220,17 @@ struct Data {
     inverse_scale.set_size(n_cols);
     inverse_scale.fill(factor);
     log_jacobian = static_cast<double>(n_cols) * std::log(factor);
+    total_log_jacobian = total_weight * log_jacobian;
+    if (missing != nullptr) {
+      double complete = static_cast<double>(n_rows), observed = 0.0;
+      if (weights != nullptr) complete = sum_of(weights, n_rows);
+      for (const MissingPattern& pattern : missing->patterns) {
+        for (std::size_t r = pattern.first; r < pattern.first + pattern.count; ++r) {
+          observed += weight(n_rows + r) * static_cast<double>(pattern.observed.size());
+        }
+      }
+      total_log_jacobian = complete * log_jacobian + observed * std::log(factor);
+    }
     if (rows.noise_volume > 0.0) {
       noise = true;
       log_noise_density = -std::log(rows.noise_volume) - log_jacobian;
@@ -139,7 +265,32 @@ inline arma::vec scaled_ridge(const Data& data, double reg) {
   arma::vec variance(data.n_cols, arma::fill::zeros);
   if (reg == 0.0) return variance;
   const double total = data.total_weight;
-  for (arma::uword j = 0; j < data.n_cols; ++j) {
+  // With incomplete rows, each column's variance is that of its observed
+  // values (rows of the matrix and incomplete rows alike).
+  for (arma::uword j = 0; j < data.n_cols && data.missing != nullptr; ++j) {
+    const double factor = data.inverse_scale(j);
+    const arma::mat& values = data.missing->values;
+    double count = 0.0, sum = 0.0;
+    const auto each = [&](auto&& f) {
+      for (arma::uword i = 0; i < data.n_rows; ++i) f(data.weight(i), data.x(i, j) * factor);
+      for (arma::uword i = 0; i < values.n_rows; ++i) {
+        if (!std::isnan(values(i, j))) f(data.weight(data.n_rows + i), values(i, j) * factor);
+      }
+    };
+    each([&](double w, double value) {
+      count += w;
+      sum += w * value;
+    });
+    if (!(count > 0.0)) continue;
+    const double mean = sum / count;
+    double sum_squares = 0.0, rows = 0.0;
+    each([&](double w, double value) {
+      sum_squares += w * ((value - mean) * (value - mean));
+      rows += 1.0;
+    });
+    if (rows >= 2.0) variance(j) = sum_squares / count;
+  }
+  for (arma::uword j = 0; j < data.n_cols && data.missing == nullptr; ++j) {
     if (data.n_rows < 2 || !(total > 0.0)) break;
     const double* column = data.x.colptr(j);
     const double factor = data.inverse_scale(j);

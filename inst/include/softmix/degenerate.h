@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "data.h"
+#include "missing.h"
 #include "model.h"
 #include "mstep.h"
 
@@ -190,7 +191,7 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
     const StatsLayout layout(d, k, scatter_for(model));
     Moments moments;
     try {
-      moments = moments_from_stats(
+      std::vector<double> stats =
           accumulate(x, layout, params.means, n_threads,
                      [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
                        const std::size_t rows = end - begin;
@@ -200,8 +201,15 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
                          std::fill(out + rows, out + block_size, 0.0);
                        }
                        return 0.0;
-                     }),
-          layout, params.means);
+                     });
+      if (x.missing != nullptr) {
+        MissingOutput missing;
+        missing.layout = &layout;
+        missing.centres = &params.means;
+        missing.stats = stats.data();
+        missing_pass(x, params, missing);
+      }
+      moments = moments_from_stats(stats, layout, params.means);
     } catch (const error& e) {
       return e.what();
     }

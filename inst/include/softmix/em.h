@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "degenerate.h"
 #include "estep.h"
 #include "init.h"
+#include "missing.h"
 #include "mstep.h"
 
 namespace softmix {
@@ -259,7 +261,7 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
                         : "the starting parameters have a noise share but the data no hypervolume");
   }
   const StatsLayout layout(x.n_cols, params.k(), scatter_for(model), x.noise);
-  const double log_jacobian = x.total_weight * x.log_jacobian;
+  const double log_jacobian = x.total_log_jacobian;
   // The fixed parts' values: the start's.
   const Fixed& fixed = control.fixed;
   const Params fixed_values = fixed.any() ? params : Params();
@@ -290,6 +292,14 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
           block_log_density(kernels, p, x.log_noise_density, ws);
           return block_observed(kernels, p, x, begin, end - begin, ws, nullptr);
         });
+    if (x.missing != nullptr) {
+      // The incomplete rows' completed statistics, added in a fixed order.
+      MissingOutput missing;
+      missing.layout = &layout;
+      missing.centres = &p.means;
+      missing.stats = out.data();
+      out[0] += missing_pass(x, p, missing);
+    }
     ++fit.iterations;
     return out[0] + log_jacobian;
   };
@@ -497,7 +507,7 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
   if (screen) first.tol = screening_tol;
   std::vector<Fit> candidates;
   std::string last_error;
-  posterior.set_size(x.n_rows, k + (x.noise ? 1 : 0));
+  posterior.set_size(x.n_total, k + (x.noise ? 1 : 0));
   for (int run = 0; run < runs; ++run) {
     try {
       // A single run may write the posterior in its last E step.
@@ -571,6 +581,44 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
 // times each column's variance (see scaled_ridge()). A start that fails is
 // skipped while another succeeds. `rows` gives the rows' weights and known
 // labels, if any.
+// The data starts are made from: x itself, or, when x has incomplete
+// rows, the matrix of its complete rows followed by the incomplete rows
+// imputed (MissingRows::start), with the same weights and labels. Starting
+// parameters are made in its units and brought to x's by to_fit().
+class StartData {
+ public:
+  StartData(const Data& x, const arma::vec& ridge, double reg, RowInfo rows) : x_(x) {
+    if (x.missing == nullptr) {
+      data_ = &x;
+      ridge_ = ridge;
+      return;
+    }
+    if (x.missing->start.n_rows != x.n_total || x.missing->start.n_cols != x.n_cols) {
+      throw error("data with missing values need an imputed matrix for their starts");
+    }
+    rows.missing = nullptr;
+    own_.reset(new Data(x.missing->start, true, rows));
+    data_ = own_.get();
+    ridge_ = scaled_ridge(*own_, reg);
+  }
+  const Data& data() const { return *data_; }
+  const arma::vec& ridge() const { return ridge_; }
+  // Starting parameters in the start data's scaled units, in x's.
+  Params to_fit(Params p, Model model) const {
+    if (own_ == nullptr) return p;
+    // Powers of two: exact.
+    Params out = rescale(rescale(p, own_->scale()), x_.inverse_scale);
+    factorize(out, is_shared(model));
+    return out;
+  }
+
+ private:
+  const Data& x_;
+  std::unique_ptr<Data> own_;
+  const Data* data_ = nullptr;
+  arma::vec ridge_;
+};
+
 template <typename Host>
 Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
                 const Control& control, Start start, const Params* given, int n_init, int n_threads,
@@ -578,6 +626,8 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
   const Data x(matrix, true, rows);
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = start == Start::given ? 1 : std::max(1, n_init);
+  std::unique_ptr<StartData> from;
+  if (start != Start::given) from.reset(new StartData(x, ridge, reg, rows));
   return best_of_starts(x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior,
                         [&](int) {
     if (start == Start::given) {
@@ -586,9 +636,12 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
       return initial;
     }
     if (start == Start::kmeans_pp) {
-      return kmeans_pp_start(x, k, model, ridge, n_threads, host);
+      return from->to_fit(
+          kmeans_pp_start(from->data(), k, model, from->ridge(), n_threads, host), model);
     }
-    return random_start(x, k, model, ridge, n_threads, host, posterior, interruptible_inner(host));
+    return from->to_fit(random_start(from->data(), k, model, from->ridge(), n_threads, host,
+                                     posterior, interruptible_inner(host)),
+                        model);
   });
 }
 
@@ -606,10 +659,14 @@ Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model mo
   const arma::vec ridge = scaled_ridge(x, reg);
   const int runs = static_cast<int>(partitions.size());
   if (runs == 0) throw error("no starting partition");
+  const StartData from(x, ridge, reg, rows);
   return best_of_starts(x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior,
                         [&](int run) {
-                          return params_from_labels(x, partitions[run], k, model, ridge, n_threads,
-                                                    interruptible_inner(host));
+                          return from.to_fit(
+                              params_from_labels(from.data(), partitions[run], k, model,
+                                                 from.ridge(), n_threads,
+                                                 interruptible_inner(host)),
+                              model);
                         });
 }
 

@@ -267,14 +267,18 @@ inline void weight_responsibilities(const Data& x, std::size_t begin, std::size_
 // and optionally the n x K posterior (a last column for the noise, if any)
 // and the n scaled log mixture densities (either pointer may be null). The
 // posterior is not weighted.
-inline double e_step_scaled(const Data& x, const Params& params, int n_threads, double* posterior,
-                            double* log_mixture) {
-  const std::size_t n = x.n_rows;
+// Incomplete rows (see missing.h) are not handled here: e_step_scaled()
+// in missing.h adds them.
+inline double e_step_complete(const Data& x, const Params& params, int n_threads,
+                              double* posterior, double* log_mixture) {
+  // The posterior has a row for every row, incomplete ones last.
+  const std::size_t n = x.n_total;
+  const std::size_t complete = x.n_rows;
   const std::size_t k = params.columns();
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, params.d(), k);
   std::vector<double> total;
-  reduce_blocks(n, 1, n_threads, pass_row_work(params.d(), k), total,
+  reduce_blocks(complete, 1, n_threads, pass_row_work(params.d(), k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   const std::size_t rows = end - begin;
@@ -291,17 +295,6 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
                   }
                 });
   return total[0];
-}
-
-// The E step for factorized parameters in the data's own units: the
-// log-likelihood, and optionally the n x K posterior and each point's log
-// mixture density.
-inline double e_step(const arma::mat& matrix, const Params& params, int n_threads,
-                     double* posterior, double* log_mixture, RowInfo rows = RowInfo()) {
-  // Far points are handled by block_responsibilities(); scaling the data
-  // could push the given parameters out of range instead.
-  const Data x(matrix, false, rows);
-  return e_step_scaled(x, params, n_threads, posterior, log_mixture);
 }
 
 // The hard assignment of each row of an n x K posterior (the first

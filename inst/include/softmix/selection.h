@@ -81,20 +81,21 @@ struct WorkerHost {
 // One pair: EM from each of its partitions, the best kept; its posterior
 // is computed (into `scratch`) only for ICL's classification term.
 template <typename Host>
-SelectionResult fit_selection_job(const Data& x, const arma::vec& ridge, const SelectionJob& job,
-                                  const Control& control, int n_threads, Host& host,
-                                  arma::mat& scratch) {
+SelectionResult fit_selection_job(const Data& x, const arma::vec& ridge, const StartData& from,
+                                  const SelectionJob& job, const Control& control, int n_threads,
+                                  Host& host, arma::mat& scratch) {
   SelectionResult result;
   try {
     const auto& partitions = *job.partitions;
     result.fit = best_of_starts(
         x, job.k, job.model, ridge, control, static_cast<int>(partitions.size()), n_threads,
         HostRef(host), scratch, [&](int run) {
-          return params_from_labels(x, partitions[run], job.k, job.model, ridge, n_threads,
-                                    interruptible_inner(host));
+          return from.to_fit(params_from_labels(from.data(), partitions[run], job.k, job.model,
+                                                from.ridge(), n_threads, interruptible_inner(host)),
+                             job.model);
         });
-    std::vector<int> classification(x.n_rows);
-    std::vector<double> uncertainty(x.n_rows);
+    std::vector<int> classification(x.n_total);
+    std::vector<double> uncertainty(x.n_total);
     result.log_max_posterior_sum =
         classify(scratch, classification.data(), uncertainty.data(), x.weights);
     result.ok = true;
@@ -116,11 +117,12 @@ std::vector<SelectionResult> fit_selection(const arma::mat& matrix,
                                            RowInfo rows = RowInfo()) {
   const Data x(matrix, true, rows);
   const arma::vec ridge = scaled_ridge(x, reg);
+  const StartData from(x, ridge, reg, rows);
   std::vector<SelectionResult> results(jobs.size());
   if (plan.workers <= 1 || jobs.size() < 2) {
     arma::mat scratch;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
-      results[j] = fit_selection_job(x, ridge, jobs[j], control, plan.threads_per_fit, host,
+      results[j] = fit_selection_job(x, ridge, from, jobs[j], control, plan.threads_per_fit, host,
                                      scratch);
       host.check_interrupt();
       progress(static_cast<int>(j + 1));
@@ -140,7 +142,7 @@ std::vector<SelectionResult> fit_selection(const arma::mat& matrix,
       const std::size_t j = next.fetch_add(1);
       if (j >= jobs.size() || cancel.load()) break;
       try {
-        results[j] = fit_selection_job(x, ridge, jobs[j], control, 1, worker_host, scratch);
+        results[j] = fit_selection_job(x, ridge, from, jobs[j], control, 1, worker_host, scratch);
       } catch (const cancelled&) {
         break;
       } catch (...) {

@@ -7,6 +7,7 @@
 #include "estep.h"
 #include "hc.h"
 #include "init.h"
+#include "missing.h"
 #include "model.h"
 #include "mstep.h"
 #include "parallel.h"

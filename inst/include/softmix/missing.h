@@ -1,0 +1,244 @@
+// Rows with missing values: their E step on the observed coordinates and
+// their completed statistics, added to those the fused kernel accumulates
+// from the complete rows.
+//
+// For row i with observed coordinates o and missing m, component k:
+//   log r_ik ~ log pi_k + log N(x_o | mu_k,o, Sigma_k,oo),
+//   E[x_m | x_o, k] = mu_k,m + Sigma_k,mo Sigma_k,oo^-1 (x_o - mu_k,o),
+//   Cov[x_m | x_o, k] = Sigma_k,mm - Sigma_k,mo Sigma_k,oo^-1 Sigma_k,om.
+// The M step's statistics are those of the completed row x^_ik (observed
+// values, conditional means) with the conditional covariance added to the
+// scatter, so every covariance model gets its exact EM update from them.
+// With L L' = Sigma_k,oo and z = L^-1 (x_o - mu_k,o), the quadratic form is
+// z'z, and with V = L^-1 Sigma_k,om the conditional mean is mu_k,m + V'z and
+// the conditional covariance Sigma_k,mm - V'V: one triangular solve a row.
+//
+// The rows are visited serially, pattern by pattern, in their fixed order,
+// so the sums do not depend on the number of threads.
+#ifndef SOFTMIX_MISSING_H
+#define SOFTMIX_MISSING_H
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "data.h"
+#include "estep.h"
+#include "mstep.h"
+
+namespace softmix {
+
+// One component's factors on one missingness pattern, in scaled units.
+struct PatternFactors {
+  arma::mat chol;         // q x q lower triangular, L L' = Sigma_oo
+  double log_density_offset = 0.0;  // log pi - q log(2 pi) / 2 - sum log L_jj
+  arma::mat v;            // q x |m|: L^-1 Sigma_om
+  arma::mat conditional;  // |m| x |m|: Sigma_mm - V'V
+};
+
+inline PatternFactors pattern_factors(const Params& p, std::size_t c,
+                                      const MissingPattern& pattern) {
+  const arma::mat& sigma = p.covariances.slice(c);
+  const arma::uvec o(pattern.observed), m(pattern.missing);
+  PatternFactors f;
+  const arma::mat oo = symmetric_upper(arma::mat(sigma.submat(o, o)));
+  if (!arma::chol(f.chol, oo, "lower")) {
+    throw error("the covariance matrix of component " + std::to_string(c + 1) +
+                " is not positive definite on the observed variables of an incomplete row");
+  }
+  const double q = static_cast<double>(o.n_elem);
+  f.log_density_offset = std::log(p.proportions(c)) - 0.5 * q * log_two_pi;
+  for (arma::uword j = 0; j < o.n_elem; ++j) f.log_density_offset -= std::log(f.chol(j, j));
+  const arma::mat om = sigma.submat(o, m);
+  f.v = arma::solve(arma::trimatl(f.chol), om);
+  f.conditional = arma::mat(sigma.submat(m, m)) - f.v.t() * f.v;
+  return f;
+}
+
+// Where a pass over the incomplete rows writes; every pointer may be null.
+struct MissingOutput {
+  // Statistics in `layout`, centred on `centres` (d x K), added to `stats`.
+  const StatsLayout* layout = nullptr;
+  const arma::mat* centres = nullptr;
+  double* stats = nullptr;
+  // Column-major posterior with `stride` rows; row n_rows + r for incomplete row r.
+  double* posterior = nullptr;
+  std::size_t stride = 0;
+  // Each row's log mixture density (scaled units), at index n_rows + r.
+  double* log_mixture = nullptr;
+  // m x d: each incomplete row with its missing values replaced by the
+  // conditional mean mixed over the components, sum_k r_ik x^_ik (scaled units).
+  arma::mat* imputed = nullptr;
+};
+
+// The E step (and the statistics of the M step) on the incomplete rows of
+// x under p (both in scaled units); returns their weighted scaled
+// log-likelihood, with known labels as block_observed() counts them.
+inline double missing_pass(const Data& x, const Params& p, const MissingOutput& out) {
+  if (x.missing == nullptr) return 0.0;
+  if (p.noise) throw error("a noise component cannot be fitted to data with missing values");
+  const std::size_t d = x.n_cols, k = p.k();
+  const MissingRows& rows = *x.missing;
+  const StatsLayout* layout = out.layout;
+  std::vector<double> log_density(k), responsibility(k), diff(d), z(d), completed(d * k);
+  std::vector<PatternFactors> factors(k);
+  std::vector<long> missing_position(d);
+  double loglik = 0.0;
+  for (const MissingPattern& pattern : rows.patterns) {
+    const std::size_t q = pattern.observed.size(), mm = pattern.missing.size();
+    for (std::size_t c = 0; c < k; ++c) factors[c] = pattern_factors(p, c, pattern);
+    std::fill(missing_position.begin(), missing_position.end(), -1L);
+    for (std::size_t a = 0; a < mm; ++a) missing_position[pattern.missing[a]] = static_cast<long>(a);
+    for (std::size_t r = pattern.first; r < pattern.first + pattern.count; ++r) {
+      const std::size_t global = x.n_rows + r;
+      double top = -std::numeric_limits<double>::infinity();
+      for (std::size_t c = 0; c < k; ++c) {
+        const PatternFactors& f = factors[c];
+        for (std::size_t a = 0; a < q; ++a) {
+          const std::size_t j = pattern.observed[a];
+          diff[a] = rows.values(r, j) * x.inverse_scale(j) - p.means(j, c);
+        }
+        double quad = 0.0;
+        for (std::size_t a = 0; a < q; ++a) {
+          double sum = diff[a];
+          for (std::size_t b = 0; b < a; ++b) sum -= f.chol(a, b) * z[b];
+          z[a] = sum / f.chol(a, a);
+          quad += z[a] * z[a];
+        }
+        log_density[c] = f.log_density_offset - 0.5 * quad;
+        top = std::max(top, log_density[c]);
+        double* xhat = completed.data() + c * d;
+        for (std::size_t a = 0; a < q; ++a) {
+          const std::size_t j = pattern.observed[a];
+          xhat[j] = rows.values(r, j) * x.inverse_scale(j);
+        }
+        for (std::size_t b = 0; b < mm; ++b) {
+          const std::size_t j = pattern.missing[b];
+          double sum = p.means(j, c);
+          for (std::size_t a = 0; a < q; ++a) sum += f.v(a, b) * z[a];
+          xhat[j] = sum;
+        }
+      }
+      double own;
+      if (top == -std::numeric_limits<double>::infinity()) {
+        // No component has any density here; the log-likelihood says so.
+        own = top;
+        std::size_t best = 0;
+        for (std::size_t c = 0; c < k; ++c) {
+          if (p.proportions(c) > 0.0 && !(p.proportions(best) > 0.0)) best = c;
+        }
+        for (std::size_t c = 0; c < k; ++c) responsibility[c] = c == best;
+      } else {
+        double sum = 0.0;
+        for (std::size_t c = 0; c < k; ++c) {
+          responsibility[c] = std::exp(log_density[c] - top);
+          sum += responsibility[c];
+        }
+        for (std::size_t c = 0; c < k; ++c) responsibility[c] /= sum;
+        own = top + std::log(sum);
+      }
+      if (x.labels != nullptr && x.labels[global] != unlabelled) {
+        const std::uint32_t label = x.labels[global];
+        for (std::size_t c = 0; c < k; ++c) responsibility[c] = c == label;
+        own = log_density[label];
+      }
+      const double w = x.weight(global);
+      if (w != 0.0) loglik += w * own;
+      if (out.log_mixture != nullptr) out.log_mixture[global] = own;
+      if (out.posterior != nullptr) {
+        for (std::size_t c = 0; c < k; ++c) out.posterior[c * out.stride + global] = responsibility[c];
+      }
+      if (out.imputed != nullptr) {
+        for (std::size_t j = 0; j < d; ++j) {
+          double sum = 0.0;
+          for (std::size_t c = 0; c < k; ++c) sum += responsibility[c] * completed[c * d + j];
+          (*out.imputed)(r, j) = missing_position[j] < 0 ? completed[j] : sum;
+        }
+      }
+      if (layout == nullptr) continue;
+      double* stats = out.stats;
+      for (std::size_t c = 0; c < k; ++c) {
+        const double rw = responsibility[c] * w;
+        if (rw == 0.0) continue;
+        const double* xhat = completed.data() + c * d;
+        const double* centre = out.centres->colptr(c);
+        stats[layout->weight + c] += rw;
+        double* sums = stats + layout->sum + c * d;
+        for (std::size_t j = 0; j < d; ++j) {
+          diff[j] = rw * (xhat[j] - centre[j]);
+          sums[j] += diff[j];
+        }
+        const arma::mat& conditional = factors[c].conditional;
+        if (layout->scatter == Scatter::full) {
+          // A_k += x^ (r (x^ - c))' + r C, upper triangle (see moments_from_stats()).
+          double* moment = stats + layout->moment + c * packed_moment_length(d);
+          for (std::size_t j = 0; j < d; ++j) {
+            for (std::size_t i = 0; i <= j; ++i) {
+              double value = xhat[i] * diff[j];
+              if (missing_position[i] >= 0 && missing_position[j] >= 0) {
+                value += rw * conditional(missing_position[i], missing_position[j]);
+              }
+              moment[packed_moment_index(d, i, j)] += value;
+            }
+          }
+        } else if (layout->scatter == Scatter::diagonal) {
+          double* moment = stats + layout->moment + c * d;
+          for (std::size_t j = 0; j < d; ++j) {
+            double value = diff[j] * (xhat[j] - centre[j]);
+            if (missing_position[j] >= 0) {
+              value += rw * conditional(missing_position[j], missing_position[j]);
+            }
+            moment[j] += value;
+          }
+        }
+      }
+    }
+  }
+  return loglik;
+}
+
+// The E step over all data in scaled units (Params scaled too): the
+// scaled log-likelihood (weighted, with known labels, see block_observed()),
+// and optionally the posterior (n_total x K, a last column for the noise, if
+// any; incomplete rows after the complete ones) and the n_total scaled log
+// mixture densities (either pointer may be null). The posterior is not
+// weighted.
+inline double e_step_scaled(const Data& x, const Params& params, int n_threads, double* posterior,
+                            double* log_mixture) {
+  const double loglik = e_step_complete(x, params, n_threads, posterior, log_mixture);
+  if (x.missing == nullptr) return loglik;
+  MissingOutput out;
+  out.posterior = posterior;
+  out.stride = x.n_total;
+  out.log_mixture = log_mixture;
+  return loglik + missing_pass(x, params, out);
+}
+
+// The E step for factorized parameters in the data's own units: the
+// log-likelihood, and optionally the n x K posterior and each point's log
+// mixture density.
+inline double e_step(const arma::mat& matrix, const Params& params, int n_threads,
+                     double* posterior, double* log_mixture, RowInfo rows = RowInfo()) {
+  // Far points are handled by block_responsibilities(); scaling the data
+  // could push the given parameters out of range instead.
+  const Data x(matrix, false, rows);
+  return e_step_scaled(x, params, n_threads, posterior, log_mixture);
+}
+
+// The missing values of x's incomplete rows imputed under factorized
+// parameters in the data's own units: each row's conditional means mixed
+// over the components by its posterior. Returns an m x d matrix.
+inline arma::mat impute_missing(const arma::mat& complete, const Params& params, RowInfo rows) {
+  const Data x(complete, false, rows);
+  arma::mat imputed(x.missing == nullptr ? 0 : x.missing->n_rows(), complete.n_cols);
+  MissingOutput out;
+  out.imputed = &imputed;
+  missing_pass(x, params, out);
+  return imputed;
+}
+
+}  // namespace softmix
+
+#endif  // SOFTMIX_MISSING_H
