@@ -30,31 +30,66 @@
 
 namespace softmix {
 
-// One component's factors on one missingness pattern, in scaled units.
+// One component's factors on one missingness pattern, in scaled units,
+// column-major in buffers kept from pattern to pattern: a pass meets
+// hundreds of patterns, each with a few rows, so these are plain loops on
+// q, |m| <= d without temporaries.
 struct PatternFactors {
-  arma::mat chol;         // q x q lower triangular, L L' = Sigma_oo
+  std::vector<double> chol;  // q x q lower triangular, L L' = Sigma_oo
   double log_density_offset = 0.0;  // log pi - q log(2 pi) / 2 - sum log L_jj
-  arma::mat v;            // q x |m|: L^-1 Sigma_om
-  arma::mat conditional;  // |m| x |m|: Sigma_mm - V'V
+  std::vector<double> v;            // q x |m|: L^-1 Sigma_om
+  std::vector<double> conditional;  // |m| x |m|: Sigma_mm - V'V
 };
 
-inline PatternFactors pattern_factors(const Params& p, std::size_t c,
-                                      const MissingPattern& pattern) {
+inline void pattern_factors(const Params& p, std::size_t c, const MissingPattern& pattern,
+                            PatternFactors& f) {
   const arma::mat& sigma = p.covariances.slice(c);
-  const arma::uvec o(pattern.observed), m(pattern.missing);
-  PatternFactors f;
-  const arma::mat oo = symmetric_upper(arma::mat(sigma.submat(o, o)));
-  if (!arma::chol(f.chol, oo, "lower")) {
-    throw error("the covariance matrix of component " + std::to_string(c + 1) +
-                " is not positive definite on the observed variables of an incomplete row");
+  const auto& o = pattern.observed;
+  const auto& m = pattern.missing;
+  const std::size_t q = o.size(), mm = m.size();
+  f.chol.assign(q * q, 0.0);
+  f.v.resize(q * mm);
+  f.conditional.resize(mm * mm);
+  double* l = f.chol.data();
+  // Cholesky-Banachiewicz, reading Sigma's upper triangle.
+  const auto entry = [&](std::size_t a, std::size_t b) {
+    return a <= b ? sigma.at(a, b) : sigma.at(b, a);
+  };
+  for (std::size_t a = 0; a < q; ++a) {
+    for (std::size_t b = 0; b <= a; ++b) {
+      double sum = entry(o[a], o[b]);
+      for (std::size_t t = 0; t < b; ++t) sum -= l[a + t * q] * l[b + t * q];
+      if (a == b) {
+        if (!(sum > 0.0) || !std::isfinite(sum)) {
+          throw error("the covariance matrix of component " + std::to_string(c + 1) +
+                      " is not positive definite on the observed variables of an incomplete row");
+        }
+        l[a + a * q] = std::sqrt(sum);
+      } else {
+        l[a + b * q] = sum / l[b + b * q];
+      }
+    }
   }
-  const double q = static_cast<double>(o.n_elem);
-  f.log_density_offset = std::log(p.proportions(c)) - 0.5 * q * log_two_pi;
-  for (arma::uword j = 0; j < o.n_elem; ++j) f.log_density_offset -= std::log(f.chol(j, j));
-  const arma::mat om = sigma.submat(o, m);
-  f.v = arma::solve(arma::trimatl(f.chol), om);
-  f.conditional = arma::mat(sigma.submat(m, m)) - f.v.t() * f.v;
-  return f;
+  f.log_density_offset = std::log(p.proportions(c)) - 0.5 * static_cast<double>(q) * log_two_pi;
+  for (std::size_t a = 0; a < q; ++a) f.log_density_offset -= std::log(l[a + a * q]);
+  // V = L^-1 Sigma_om, column by column.
+  for (std::size_t b = 0; b < mm; ++b) {
+    double* column = f.v.data() + b * q;
+    for (std::size_t a = 0; a < q; ++a) {
+      double sum = entry(o[a], m[b]);
+      for (std::size_t t = 0; t < a; ++t) sum -= l[a + t * q] * column[t];
+      column[a] = sum / l[a + a * q];
+    }
+  }
+  for (std::size_t b = 0; b < mm; ++b) {
+    for (std::size_t a = 0; a < mm; ++a) {
+      double sum = entry(m[a], m[b]);
+      const double* va = f.v.data() + a * q;
+      const double* vb = f.v.data() + b * q;
+      for (std::size_t t = 0; t < q; ++t) sum -= va[t] * vb[t];
+      f.conditional[a + b * mm] = sum;
+    }
+  }
 }
 
 // Where a pass over the incomplete rows writes; every pointer may be null.
@@ -83,41 +118,52 @@ inline double missing_pass(const Data& x, const Params& p, const MissingOutput& 
   const MissingRows& rows = *x.missing;
   const StatsLayout* layout = out.layout;
   std::vector<double> log_density(k), responsibility(k), diff(d), z(d), completed(d * k);
+  std::vector<double> observed(d), pattern_weight(k);
   std::vector<PatternFactors> factors(k);
   std::vector<long> missing_position(d);
+  // Where entry (i, j), i <= j, of a full moment lives (see kernels.h).
+  std::vector<std::size_t> packed(layout != nullptr && layout->scatter == Scatter::full ? d * d : 0);
+  for (std::size_t j = 0; j < d && !packed.empty(); ++j) {
+    for (std::size_t i = 0; i <= j; ++i) packed[i + j * d] = packed_moment_index(d, i, j);
+  }
+  const double* means = p.means.memptr();
   double loglik = 0.0;
   for (const MissingPattern& pattern : rows.patterns) {
     const std::size_t q = pattern.observed.size(), mm = pattern.missing.size();
-    for (std::size_t c = 0; c < k; ++c) factors[c] = pattern_factors(p, c, pattern);
+    for (std::size_t c = 0; c < k; ++c) pattern_factors(p, c, pattern, factors[c]);
     std::fill(missing_position.begin(), missing_position.end(), -1L);
     for (std::size_t a = 0; a < mm; ++a) missing_position[pattern.missing[a]] = static_cast<long>(a);
+    std::fill(pattern_weight.begin(), pattern_weight.end(), 0.0);
     for (std::size_t r = pattern.first; r < pattern.first + pattern.count; ++r) {
       const std::size_t global = x.n_rows + r;
+      // The row's observed values, scaled, read once for every component.
+      for (std::size_t a = 0; a < q; ++a) {
+        const std::size_t j = pattern.observed[a];
+        observed[a] = rows.values.at(r, j) * x.inverse_scale[j];
+      }
       double top = -std::numeric_limits<double>::infinity();
       for (std::size_t c = 0; c < k; ++c) {
         const PatternFactors& f = factors[c];
-        for (std::size_t a = 0; a < q; ++a) {
-          const std::size_t j = pattern.observed[a];
-          diff[a] = rows.values(r, j) * x.inverse_scale(j) - p.means(j, c);
-        }
+        const double* chol = f.chol.data();  // column-major, q x q
+        const double* v = f.v.data();        // column-major, q x mm
+        const double* mean = means + c * d;
+        for (std::size_t a = 0; a < q; ++a) diff[a] = observed[a] - mean[pattern.observed[a]];
         double quad = 0.0;
         for (std::size_t a = 0; a < q; ++a) {
           double sum = diff[a];
-          for (std::size_t b = 0; b < a; ++b) sum -= f.chol(a, b) * z[b];
-          z[a] = sum / f.chol(a, a);
+          for (std::size_t b = 0; b < a; ++b) sum -= chol[a + b * q] * z[b];
+          z[a] = sum / chol[a + a * q];
           quad += z[a] * z[a];
         }
         log_density[c] = f.log_density_offset - 0.5 * quad;
         top = std::max(top, log_density[c]);
         double* xhat = completed.data() + c * d;
-        for (std::size_t a = 0; a < q; ++a) {
-          const std::size_t j = pattern.observed[a];
-          xhat[j] = rows.values(r, j) * x.inverse_scale(j);
-        }
+        for (std::size_t a = 0; a < q; ++a) xhat[pattern.observed[a]] = observed[a];
         for (std::size_t b = 0; b < mm; ++b) {
           const std::size_t j = pattern.missing[b];
-          double sum = p.means(j, c);
-          for (std::size_t a = 0; a < q; ++a) sum += f.v(a, b) * z[a];
+          double sum = mean[j];
+          const double* column = v + b * q;
+          for (std::size_t a = 0; a < q; ++a) sum += column[a] * z[a];
           xhat[j] = sum;
         }
       }
@@ -165,33 +211,45 @@ inline double missing_pass(const Data& x, const Params& p, const MissingOutput& 
         const double* xhat = completed.data() + c * d;
         const double* centre = out.centres->colptr(c);
         stats[layout->weight + c] += rw;
+        pattern_weight[c] += rw;
         double* sums = stats + layout->sum + c * d;
         for (std::size_t j = 0; j < d; ++j) {
           diff[j] = rw * (xhat[j] - centre[j]);
           sums[j] += diff[j];
         }
-        const arma::mat& conditional = factors[c].conditional;
         if (layout->scatter == Scatter::full) {
-          // A_k += x^ (r (x^ - c))' + r C, upper triangle (see moments_from_stats()).
+          // A_k += x^ (r (x^ - c))', upper triangle (see moments_from_stats());
+          // the conditional covariance follows once per pattern.
           double* moment = stats + layout->moment + c * packed_moment_length(d);
           for (std::size_t j = 0; j < d; ++j) {
-            for (std::size_t i = 0; i <= j; ++i) {
-              double value = xhat[i] * diff[j];
-              if (missing_position[i] >= 0 && missing_position[j] >= 0) {
-                value += rw * conditional(missing_position[i], missing_position[j]);
-              }
-              moment[packed_moment_index(d, i, j)] += value;
-            }
+            const double dj = diff[j];
+            const std::size_t* index = packed.data() + j * d;
+            for (std::size_t i = 0; i <= j; ++i) moment[index[i]] += xhat[i] * dj;
           }
         } else if (layout->scatter == Scatter::diagonal) {
           double* moment = stats + layout->moment + c * d;
-          for (std::size_t j = 0; j < d; ++j) {
-            double value = diff[j] * (xhat[j] - centre[j]);
-            if (missing_position[j] >= 0) {
-              value += rw * conditional(missing_position[j], missing_position[j]);
-            }
-            moment[j] += value;
+          for (std::size_t j = 0; j < d; ++j) moment[j] += diff[j] * (xhat[j] - centre[j]);
+        }
+      }
+    }
+    // Each row of the pattern adds r w C_k, C_k the pattern's conditional
+    // covariance of its missing coordinates under component k.
+    if (layout == nullptr || layout->scatter == Scatter::none) continue;
+    for (std::size_t c = 0; c < k; ++c) {
+      if (pattern_weight[c] == 0.0) continue;
+      const double* conditional = factors[c].conditional.data();
+      if (layout->scatter == Scatter::full) {
+        double* moment = out.stats + layout->moment + c * packed_moment_length(d);
+        for (std::size_t b = 0; b < mm; ++b) {
+          for (std::size_t a = 0; a < mm; ++a) {
+            const std::size_t i = pattern.missing[a], j = pattern.missing[b];
+            if (i <= j) moment[packed[i + j * d]] += pattern_weight[c] * conditional[a + b * mm];
           }
+        }
+      } else {
+        double* moment = out.stats + layout->moment + c * d;
+        for (std::size_t a = 0; a < mm; ++a) {
+          moment[pattern.missing[a]] += pattern_weight[c] * conditional[a + a * mm];
         }
       }
     }
