@@ -26,13 +26,47 @@
 #' * `"BIC"`, `"ICL"`: for a fit chosen among several (k, model) pairs, the
 #'   criterion of every pair against the number of components, one line per
 #'   covariance model, as mclust's BIC plot draws it but on R's scale:
-#'   lower is better (see [softmix()]). A pair that failed leaves a gap in
-#'   its line; the returned fit is circled.
+#'   lower is better (see [softmix()]). A pair that failed or was degenerate
+#'   leaves a gap in its line. The returned fit is marked by a large ring
+#'   and labelled with its model and `k`.
+#'
+#'   Each model has its own colour, line type and symbol: the seven
+#'   Okabe-Ito colours that read on white (their yellow is left out), which
+#'   stay apart for the common forms of colour blindness, with solid lines
+#'   and filled symbols for the first seven models and the same colours with
+#'   dashed lines and open symbols for the next seven. Every symbol differs,
+#'   so any two of the 14 models differ in at least two of colour, line type
+#'   and symbol, and the lines stay apart in grey print.
+#'
+#'   The y-axis shows the competitive models rather than every value. With
+#'   `best` the lowest value of all pairs and, for each model, `second` its
+#'   second lowest value (its only one if it has one), the axis runs up to
+#'   `best + max(10, 4 * median(second - best))`, the median taken over the
+#'   models, and at least up to the returned fit. So each typical model's
+#'   minimum and its neighbours are in view, while values far worse, such
+#'   as `k = 1` or a covariance model that does not suit the data, are left
+#'   off the scale; their lines run off the top edge and the subtitle says
+#'   which values are off the scale. When every value is within that range
+#'   the axis shows them all. The floor of 10 is a difference in BIC that
+#'   Kass and Raftery (1995) call very strong evidence.
 #'
 #' With more than two selected variables, the classification, uncertainty and
 #' density plots become a scatterplot matrix with one panel per pair of
 #' variables; each panel shows the 2-D marginal of the mixture, which has the
-#' same proportions and the corresponding sub-means and sub-covariances.
+#' same proportions and the corresponding sub-means and sub-covariances. For
+#' `"density"` each panel holds the contours of that pair's marginal density.
+#'
+#' A fit with a noise component (`noise = TRUE` in [softmix()]) draws the
+#' rows classified as noise as grey crosses, with an entry "Noise" in the
+#' legend; the 1-D plots draw the noise's flat density in grey dashes.
+#'
+#' Titles, subtitles, axis titles and legends are measured on the device
+#' before they are drawn and fitted to it: a title that is too wide first
+#' shrinks a little and then wraps onto a second line, a subtitle wraps onto
+#' up to three lines, and only then do they shrink further; a legend takes
+#' as many columns as fit. So the plots read whole on a small device, such
+#' as R's default 480 x 480 pixel [grDevices::png()], as well as on a large
+#' one.
 #'
 #' For a fit with observation weights (`weights` in [softmix()]), each data
 #' point's size grows with its weight: its symbol size is the usual one times
@@ -60,14 +94,20 @@
 #'   more a scatterplot matrix. The default is all variables, up to the first
 #'   six, since larger scatterplot matrices are unreadable. Ignored for
 #'   `what = "loglik"`, `"BIC"` and `"ICL"`.
-#' @param colors Colours of the components, at least one per component (for
-#'   `"BIC"` and `"ICL"`, one per model). The default is the colour-blind
-#'   friendly Okabe-Ito palette (without black and grey), or
-#'   `hcl.colors(k, "Dark 3")` for more than seven.
+#' @param colors Colours of the components, at least one per component. The
+#'   default is the colour-blind friendly Okabe-Ito palette (without black
+#'   and grey), or `hcl.colors(k, "Dark 3")` for more than seven. For
+#'   `"BIC"` and `"ICL"`, one per model, replacing the palette described
+#'   above (line types and symbols stay).
 #' @param ... Ignored; present for compatibility with the [base::plot()] generic.
 #'
 #' @return `x`, invisibly.
 #'
+#' @references Kass, R. E. and Raftery, A. E. (1995). Bayes factors. *Journal
+#'   of the American Statistical Association*, 90(430), 773-795.
+#'   \doi{10.1080/01621459.1995.10476572}
+#'
+#' @seealso [autoplot.softmix()] for the same plots with ggplot2.
 #' @family softmix methods
 #' @export
 #'
@@ -81,6 +121,7 @@
 #'
 #' fit_iris <- softmix(iris[, 1:4], k = 3, n_threads = 1)
 #' plot(fit_iris)
+#' plot(fit_iris, what = "density")
 #' plot(fit_iris, dims = c("Sepal.Length", "Petal.Length"))
 #'
 #' best <- softmix(faithful, k = 1:4, model = c("VVV", "EEE", "VII"), n_threads = 1)
@@ -92,61 +133,76 @@ plot.softmix <- function(x,
                          dims = NULL,
                          colors = NULL,
                          ...) {
-  what <- match_choice(
-    what, c("classification", "uncertainty", "density", "loglik", "BIC", "ICL"), "what"
-  )
+  what <- match_choice(what, plot_choices, "what")
+  draw_softmix_plot(x, what, dims, colors)
+  invisible(x)
+}
 
+# The pictures plot() and autoplot() draw.
+plot_choices <- c("classification", "uncertainty", "density", "loglik", "BIC", "ICL")
+
+#' Draw one plot of a fit; returns its layout (see new_plot_layout())
+#' @noRd
+draw_softmix_plot <- function(x, what, dims = NULL, colors = NULL) {
   if (what == "loglik") {
-    draw_loglik(x)
-    return(invisible(x))
+    return(draw_loglik(x))
   }
   if (what %in% c("BIC", "ICL")) {
-    draw_criterion(x, tolower(what), colors)
-    return(invisible(x))
+    return(draw_criterion(x, tolower(what), colors))
   }
 
   ctx <- build_plot_context(x, dims, colors)
   if (length(ctx$dims) == 1) {
     if (what == "uncertainty") {
-      draw_1d_uncertainty(ctx)
-    } else {
-      draw_1d_density(ctx, show_components = what == "classification")
+      return(draw_1d_uncertainty(ctx))
     }
-  } else {
-    # Panels share the signature (ctx, pair, show_labels) so that one layout
-    # function can draw any plot type, alone or in a scatterplot matrix.
-    panel <- switch(
-      what,
-      classification = draw_classification_panel,
-      uncertainty = draw_uncertainty_panel,
-      density = draw_density_panel
-    )
-    main <- switch(
-      what,
-      classification = "Soft classification",
-      uncertainty = "Classification uncertainty",
-      density = "Mixture density"
-    )
-    subtitle <- switch(
-      what,
-      classification = "Colours blended by posterior probability; 95% ellipses",
-      uncertainty = "Larger, darker points are less certain",
-      density = "Contours enclose 10%, 25%, 50%, 75% and 95% of the data"
-    )
-    subtitle <- paste0(subtitle, describe_weight_encoding(ctx$weights, what != "uncertainty"))
-    legend_style <- switch(
-      what,
-      classification = list(pch = 19, lty = 1, lwd = 2),
-      uncertainty = list(pch = 19, lty = 0, lwd = 2)
-    )
-    if (length(ctx$dims) == 2) {
-      draw_single_panel(ctx, panel, main, subtitle, legend_style)
-    } else {
-      draw_pairs(ctx, panel, main, subtitle, legend_style)
-    }
+    return(draw_1d_density(ctx, show_components = what == "classification"))
   }
+  # Panels share the signature (ctx, pair, show_labels) so that one layout
+  # function can draw any plot type, alone or in a scatterplot matrix.
+  panel <- switch(
+    what,
+    classification = draw_classification_panel,
+    uncertainty = draw_uncertainty_panel,
+    density = draw_density_panel
+  )
+  text <- describe_plot(what, ctx)
+  legend_style <- switch(
+    what,
+    classification = list(pch = 19, lty = 1, lwd = 2),
+    uncertainty = list(pch = 19, lty = 0, lwd = 2)
+  )
+  if (length(ctx$dims) == 2) {
+    draw_single_panel(ctx, panel, text$main, text$subtitle, legend_style)
+  } else {
+    draw_pairs(ctx, panel, text$main, text$subtitle, legend_style)
+  }
+}
 
-  invisible(x)
+#' Title and subtitle of a 2-D or scatterplot-matrix plot; `blended`: whether
+#' the classification plot blends colours (plot()) or fades them (autoplot())
+#' @noRd
+describe_plot <- function(what, ctx, blended = TRUE) {
+  main <- switch(
+    what,
+    classification = "Soft classification",
+    uncertainty = "Classification uncertainty",
+    density = "Mixture density"
+  )
+  subtitle <- switch(
+    what,
+    classification = if (blended) {
+      "Colours blended by posterior probability; 95% ellipses"
+    } else {
+      "Colour by most probable component, faded where uncertain; 95% ellipses"
+    },
+    uncertainty = "Larger, darker points are less certain",
+    density = "Contours enclose 10%, 25%, 50%, 75% and 95% of the data"
+  )
+  list(
+    main = main,
+    subtitle = paste0(subtitle, describe_weight_encoding(ctx$weights, what != "uncertainty"))
+  )
 }
 
 #' Collect everything the panel functions need from a fit
@@ -376,12 +432,42 @@ compute_axis_limits <- function(ctx, var, radius = sqrt(stats::qchisq(ctx$level,
   c(max(limits[1], data_range[1] - margin), min(limits[2], data_range[2] + margin))
 }
 
+#' Set up a single-panel plot: a legend (planned by plan_legend(), or NULL)
+#' in the outer margin at the bottom of the device, and the header in the
+#' figure's top margin, fitted to the figure's width. The user's mfrow is
+#' left alone, so these plots can share a page. Returns the old par()
+#' settings, the header and the room kept for the legend.
+#' @noRd
+open_single_frame <- function(main, subtitle, legend = NULL, mar = c(4.1, 4.6, 0, 1.6)) {
+  old <- graphics::par(c("mar", "oma"))
+  legend_room <- if (is.null(legend)) 0 else legend$height + 0.05
+  graphics::par(omi = c(legend_room, 0, 0, 0), mar = mar)
+  header <- plan_header(main, subtitle, width = graphics::par("fin")[1] - 0.2)
+  mai <- graphics::par("mai")
+  graphics::par(mai = c(mai[1:2], mai[3] + header$height + 0.05, mai[4]))
+  list(old = old, header = header, legend_room = legend_room)
+}
+
+#' Draw the header of a single-panel plot in its figure's top margin and
+#' finish its layout record
+#' @noRd
+close_single_frame <- function(frame, texts, legend = NULL) {
+  figure <- graphics::grconvertX(c(0, 1), "nfc", "inches")
+  header <- draw_header(frame$header, region = figure,
+                        top = graphics::grconvertY(1, "nfc", "inches"))
+  new_plot_layout(
+    rbind(header, texts), legend = legend, legend_room = frame$legend_room,
+    panel_top = graphics::grconvertY(1, "npc", "inches")
+  )
+}
+
 #' Draw a 2-D plot in a single panel with its legend under the plot
 #' @noRd
 draw_single_panel <- function(ctx, panel, main, subtitle, legend_style) {
-  legend_lines <- if (is.null(legend_style)) 0 else count_legend_lines(ctx$k)
-  old <- graphics::par(oma = c(legend_lines, 0, 0, 0))
-  on.exit(graphics::par(old))
+  entries <- if (is.null(legend_style)) NULL else legend_entries(ctx, legend_style)
+  plan <- if (is.null(entries)) NULL else plan_entries(entries)
+  frame <- open_single_frame(main, subtitle, plan)
+  on.exit(graphics::par(frame$old))
 
   pair <- ctx$dims
   labels <- colnames(ctx$data)
@@ -391,12 +477,9 @@ draw_single_panel <- function(ctx, panel, main, subtitle, legend_style) {
   graphics::box()
   graphics::axis(1)
   graphics::axis(2)
-  graphics::title(main = main, line = 2)
-  graphics::title(xlab = labels[pair[1]], ylab = labels[pair[2]])
-  graphics::mtext(subtitle, side = 3, line = 0.6, cex = 0.85)
-  if (!is.null(legend_style)) {
-    draw_legend_with_noise(ctx, legend_style)
-  }
+  texts <- rbind(draw_axis_title(labels[pair[1]], 1), draw_axis_title(labels[pair[2]], 2))
+  legend <- if (is.null(plan)) NULL else draw_entries(plan, entries)
+  close_single_frame(frame, texts, legend)
 }
 
 #' Draw a scatterplot matrix, one panel per ordered pair of the chosen variables
@@ -404,18 +487,16 @@ draw_single_panel <- function(ctx, panel, main, subtitle, legend_style) {
 draw_pairs <- function(ctx, panel, main, subtitle, legend_style) {
   dims <- ctx$dims
   p <- length(dims)
-  old_layout <- graphics::par(mfrow = c(p, p))
-  on.exit(graphics::par(old_layout))
-  # mfrow shrinks cex, and with it the height of a margin line, so the legend
-  # (drawn at a fixed size) needs proportionally more lines.
-  legend_lines <- 0
-  if (!is.null(legend_style)) {
-    legend_lines <- count_legend_lines(ctx$k) / graphics::par("cex")
-  }
-  old_margins <- graphics::par(
-    mar = rep(0.25, 4), oma = c(3 + legend_lines, 3.5, 6, 3.5), mgp = c(3, 0.7, 0)
+  entries <- if (is.null(legend_style)) NULL else legend_entries(ctx, legend_style)
+  plan <- if (is.null(entries)) NULL else plan_entries(entries)
+  header <- plan_header(main, subtitle)
+  # Axes alternate between the four sides, in the outer margin.
+  old <- open_plot_frame(
+    header$height, if (is.null(plan)) 0 else plan$height, mfrow = c(p, p),
+    mar = rep(0.25, 4), outer = c(3, 3.5, 2.4, 3.5)
   )
-  on.exit(graphics::par(old_margins), add = TRUE, after = FALSE)
+  on.exit(graphics::par(old))
+  graphics::par(mgp = c(3, 0.7, 0))
 
   # Every variable keeps the same limits in its row and column, so panels line up.
   limits <- lapply(dims, function(var) compute_axis_limits(ctx, var))
@@ -437,21 +518,63 @@ draw_pairs <- function(ctx, panel, main, subtitle, legend_style) {
       if (j == p && i %% 2 == 0) graphics::axis(4, xpd = NA)
     }
   }
-  graphics::mtext(main, side = 3, line = 4, outer = TRUE, font = 2, cex = 1.2)
-  graphics::mtext(subtitle, side = 3, line = 2.6, outer = TRUE, cex = 0.85)
-  if (!is.null(legend_style)) {
-    draw_legend_with_noise(ctx, legend_style)
-  }
+  device <- graphics::par("din")
+  texts <- draw_header(header, region = c(0, device[1]), top = device[2])
+  legend <- if (is.null(plan)) NULL else draw_entries(plan, entries)
+  # The legend must stay below the room kept for the axes at the bottom.
+  legend_room <- if (is.null(plan)) 0 else plan$height + 0.05
+  new_plot_layout(texts, legend = legend, legend_room = legend_room,
+                  panel_top = device[2] - header$height)
 }
 
-#' The component legend, with an entry for the noise when the fit has one
+#' The component legend's entries (labels, colours, symbols, lines), with an
+#' entry for the noise when the fit has one
 #' @noRd
-draw_legend_with_noise <- function(ctx, style) {
-  if (!ctx$noise) return(draw_component_legend(ctx$colors, style))
-  style$pch <- c(rep(style$pch, length.out = ctx$k), noise_pch)
-  style$lty <- c(rep(style$lty, length.out = ctx$k), 0)
-  draw_component_legend(ctx$point_colors, style,
-                        labels = c(paste("Component", seq_len(ctx$k)), "Noise"))
+legend_entries <- function(ctx, style) {
+  entries <- list(
+    labels = paste("Component", seq_len(ctx$k)), col = ctx$colors,
+    pch = rep(style$pch, length.out = ctx$k), lty = rep(style$lty, length.out = ctx$k),
+    lwd = rep(style$lwd, length.out = ctx$k)
+  )
+  if (ctx$noise) {
+    entries <- add_noise_entry(entries)
+  }
+  entries
+}
+
+#' Add the entry "Noise" (grey crosses, no line) to legend entries
+#' @noRd
+add_noise_entry <- function(entries, pch = noise_pch, lty = 0) {
+  entries$labels <- c(entries$labels, "Noise")
+  entries$col <- c(entries$col, noise_color)
+  entries$pch <- c(entries$pch, pch)
+  entries$lty <- c(entries$lty, lty)
+  entries$lwd <- c(entries$lwd, 2)
+  entries
+}
+
+#' Plan a legend of `entries` across the device's width (see plan_legend())
+#' @noRd
+plan_entries <- function(entries, max_ncol = 4, text_factor = 1.15) {
+  plan_legend(
+    entries$labels, graphics::par("din")[1] - 0.2, max_ncol = max_ncol,
+    lines = any(!is.na(entries$lty) & entries$lty != 0),
+    pch = !is.null(entries$pch), text_factor = text_factor
+  )
+}
+
+#' Draw legend entries as planned at the bottom of the device; returns the
+#' legend's extent in inches
+#' @noRd
+draw_entries <- function(plan, entries, ...) {
+  lines <- any(!is.na(entries$lty) & entries$lty != 0)
+  # legend() leaves room for a line only when it is told about lines.
+  if (lines) {
+    draw_bottom_legend(plan, entries$labels, col = entries$col, pch = entries$pch,
+                       lty = entries$lty, lwd = entries$lwd, ...)
+  } else {
+    draw_bottom_legend(plan, entries$labels, col = entries$col, pch = entries$pch, ...)
+  }
 }
 
 #' Write a variable name in a diagonal panel of the scatterplot matrix, as large as fits
@@ -460,28 +583,6 @@ draw_variable_label <- function(label) {
   usr <- graphics::par("usr")
   size <- min(1.6, 0.85 * diff(usr[1:2]) / graphics::strwidth(label, cex = 1))
   graphics::text(mean(usr[1:2]), mean(usr[3:4]), label, cex = size, font = 2)
-}
-
-#' Number of text lines the component legend needs below the plot
-#' @noRd
-count_legend_lines <- function(n_entries) {
-  ceiling(n_entries / 4) + 1
-}
-
-#' Draw the component legend centred at the bottom of the device
-#' @noRd
-draw_component_legend <- function(colors, style, labels = paste("Component", seq_along(colors))) {
-  # legend() scales by par("cex"), which multi-panel layouts shrink.
-  cex <- 0.85 / graphics::par("cex")
-  graphics::legend(
-    x = graphics::grconvertX(0.5, "ndc", "user"),
-    y = graphics::grconvertY(0, "ndc", "user"),
-    xjust = 0.5, yjust = 0, legend = labels, col = colors,
-    pch = style$pch, lty = style$lty, lwd = style$lwd,
-    ncol = min(length(labels), 4), bty = "n", xpd = NA, cex = cex,
-    # Widened columns keep each label clear of the next entry's symbol.
-    text.width = 1.15 * max(graphics::strwidth(labels, cex = cex))
-  )
 }
 
 #' Draw each component's covariance ellipse and mark its mean
@@ -542,11 +643,19 @@ draw_uncertainty_panel <- function(ctx, pair, show_labels = TRUE) {
     border[zero] <- fill[zero]
     fill[zero] <- NA
   }
+  pch <- rep(21, length(scaled))
+  if (ctx$noise) {
+    # Noise rows are crosses, as in the classification plot, in their fill colour.
+    noise <- ctx$classification == 0L
+    pch[noise] <- noise_pch
+    border[noise] <- fill[noise]
+  }
   # Uncertain points are drawn last so that certain ones never hide them.
   order <- order(scaled)
   graphics::points(
     ctx$data[order, pair, drop = FALSE],
-    pch = 21, bg = fill[order], col = border[order], cex = 0.7 + 1.8 * scaled[order], lwd = 0.8
+    pch = pch[order], bg = fill[order], col = border[order], cex = 0.7 + 1.8 * scaled[order],
+    lwd = 0.8
   )
 }
 
@@ -590,8 +699,13 @@ draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
 #' Draw the uncertainty of each observation of one variable as a needle
 #' @noRd
 draw_1d_uncertainty <- function(ctx) {
-  old <- graphics::par(oma = c(count_legend_lines(ctx$k), 0, 0, 0))
-  on.exit(graphics::par(old))
+  entries <- legend_entries(ctx, list(pch = 19, lty = 0, lwd = 2))
+  plan <- plan_entries(entries)
+  subtitle <- if (is.null(ctx$weights)) "" else {
+    paste0("Point size by weight", describe_weight_encoding(ctx$weights, sized = FALSE))
+  }
+  frame <- open_single_frame("Classification uncertainty", subtitle, plan)
+  on.exit(graphics::par(frame$old))
 
   var <- ctx$dims
   values <- ctx$data[, var]
@@ -603,30 +717,36 @@ draw_1d_uncertainty <- function(ctx) {
   )
   graphics::segments(values, 0, values, ctx$uncertainty, col = colors)
   # The needle's height shows the uncertainty, so the point's size is free to show the weight.
-  draw_weighted_points(ctx, cbind(values, ctx$uncertainty), cex = 0.7, col = colors)
+  pch <- if (ctx$noise) ifelse(ctx$classification == 0L, noise_pch, 19) else 19
+  draw_weighted_points(ctx, cbind(values, ctx$uncertainty), cex = 0.7, col = colors, pch = pch)
   graphics::box()
   graphics::axis(1)
   graphics::axis(2)
-  graphics::title(
-    main = "Classification uncertainty",
-    xlab = colnames(ctx$data)[var], ylab = "Uncertainty (1 - max posterior)"
+  texts <- rbind(
+    draw_axis_title(colnames(ctx$data)[var], 1),
+    draw_axis_title("Uncertainty (1 - max posterior)", 2)
   )
-  if (!is.null(ctx$weights)) {
-    graphics::mtext(
-      paste0("Point size by weight", describe_weight_encoding(ctx$weights, sized = FALSE)),
-      side = 3, line = 0.4, cex = 0.85
-    )
-  }
-  draw_component_legend(ctx$colors, list(pch = 19, lty = 0, lwd = 2))
+  close_single_frame(frame, texts, draw_entries(plan, entries))
 }
 
 #' Draw a histogram of one variable with the mixture density and, optionally, its components
 #' @noRd
 draw_1d_density <- function(ctx, show_components) {
+  entries <- NULL
   if (show_components) {
-    old <- graphics::par(oma = c(count_legend_lines(ctx$k + 1), 0, 0, 0))
-    on.exit(graphics::par(old))
+    entries <- list(
+      labels = c(paste("Component", seq_len(ctx$k)), "Mixture"), col = c(ctx$colors, "black"),
+      pch = NA, lty = rep(1, ctx$k + 1), lwd = c(rep(2, ctx$k), 3)
+    )
+    if (ctx$noise) entries <- add_noise_entry(entries, pch = NA, lty = 2)
   }
+  plan <- if (is.null(entries)) NULL else plan_entries(entries)
+  main <- if (show_components) "Mixture components" else "Mixture density"
+  subtitle <- if (is.null(ctx$weights)) "" else {
+    paste0("Rug tick width by weight", if (any(ctx$weights == 0)) "; dotted: weight 0" else "")
+  }
+  frame <- open_single_frame(main, subtitle, plan)
+  on.exit(graphics::par(frame$old))
 
   var <- ctx$dims
   values <- ctx$data[, var]
@@ -655,27 +775,21 @@ draw_1d_density <- function(ctx, show_components) {
       numeric(length(grid))
     )
     graphics::matlines(grid, components, col = ctx$colors, lty = 1, lwd = 2)
+    if (ctx$noise) {
+      # The noise is uniform over its box, so its weighted density is flat there.
+      box <- ctx$parameters$noise_box[, var]
+      share <- ctx$parameters$proportions[length(ctx$parameters$proportions)]
+      graphics::segments(box[1], share / diff(box), box[2], share / diff(box),
+                         col = noise_color, lty = 2, lwd = 2)
+    }
   }
   graphics::lines(grid, mixture, lwd = 3)
   graphics::box()
   graphics::axis(1)
   graphics::axis(2, at = Filter(function(y) y >= 0, pretty(c(0, top))))
-
-  main <- if (show_components) "Mixture components" else "Mixture density"
-  graphics::title(main = main, xlab = colnames(ctx$data)[var], ylab = "Density")
-  if (!is.null(ctx$weights)) {
-    graphics::mtext(
-      paste0("Rug tick width by weight", if (any(ctx$weights == 0)) "; dotted: weight 0" else ""),
-      side = 3, line = 0.4, cex = 0.85
-    )
-  }
-  if (show_components) {
-    draw_component_legend(
-      c(ctx$colors, "black"),
-      list(pch = NA, lty = 1, lwd = c(rep(2, ctx$k), 3)),
-      labels = c(paste("Component", seq_len(ctx$k)), "Mixture")
-    )
-  }
+  texts <- rbind(draw_axis_title(colnames(ctx$data)[var], 1), draw_axis_title("Density", 2))
+  legend <- if (is.null(plan)) NULL else draw_entries(plan, entries)
+  close_single_frame(frame, texts, legend)
 }
 
 #' Draw a rug of one variable's values between heights `bottom` and `top`;
@@ -715,25 +829,31 @@ draw_loglik <- function(x) {
   # to the final value on a log scale shows how the late iterations converge.
   gap <- trace[length(trace)] - trace
   show_gap <- sum(gap > 0) >= 2
-  old <- graphics::par(
-    mfrow = c(1, if (show_gap) 2 else 1), oma = c(0, 0, 2, 0), mar = c(4.5, 5, 2.5, 1), las = 1
+
+  header <- plan_header(
+    "EM log-likelihood trace",
+    sprintf("Final log-likelihood %s after %d iteration%s, %s", final, x$iterations,
+            if (identical(x$iterations, 1L)) "" else "s", status)
   )
+  old <- open_plot_frame(header$height, mfrow = c(1, if (show_gap) 2 else 1),
+                         mar = c(4.1, 5.1, 3.2, 1))
   on.exit(graphics::par(old))
+  graphics::par(las = 1)
   # Points mark each iteration while they stay apart; long traces get a line.
   type <- if (length(trace) <= 40) "b" else "l"
   graphics::plot(
     iterations, trace,
-    type = type, pch = 19, cex = 0.8, lwd = 2, xaxt = "n", xlab = xlab, ylab = "",
-    main = "Log-likelihood", font.main = 1
+    type = type, pch = 19, cex = 0.8, lwd = 2, xaxt = "n", xlab = "", ylab = ""
   )
   draw_iteration_axis(iterations)
+  texts <- rbind(draw_panel_title("Log-likelihood"), draw_axis_title(xlab, 1))
+  panel_top <- graphics::grconvertY(1, "nfc", "inches")
   if (show_gap) {
     positive <- gap > 0
     graphics::plot(
       iterations[positive], gap[positive],
       type = type, pch = 19, cex = 0.8, lwd = 2, log = "y", xaxt = "n", yaxt = "n",
-      xlab = xlab, ylab = "", main = "Final minus current log-likelihood", font.main = 1,
-      xlim = range(iterations)
+      xlab = "", ylab = "", xlim = range(iterations)
     )
     draw_iteration_axis(iterations)
     ticks <- 10^seq(floor(log10(min(gap[positive]))), ceiling(log10(max(gap))))
@@ -741,12 +861,12 @@ draw_loglik <- function(x) {
       format(tick, scientific = abs(log10(tick)) > 4, trim = TRUE)
     }, character(1))
     graphics::axis(2, at = ticks, labels = labels)
+    texts <- rbind(texts, draw_panel_title("Final minus current log-likelihood"),
+                   draw_axis_title(xlab, 1))
   }
-  graphics::mtext(
-    sprintf("EM trace: final log-likelihood %s after %d iteration%s, %s", final,
-            x$iterations, if (identical(x$iterations, 1L)) "" else "s", status),
-    side = 3, outer = TRUE, font = 2, cex = 1.2, line = 0.3
-  )
+  device <- graphics::par("din")
+  header_texts <- draw_header(header, region = c(0, device[1]), top = device[2])
+  new_plot_layout(rbind(header_texts, texts), panel_top = panel_top)
 }
 
 #' An x axis of whole iteration numbers
@@ -757,9 +877,87 @@ draw_iteration_axis <- function(iterations) {
   graphics::axis(1, at = ticks[ticks == round(ticks) & ticks >= min(iterations)])
 }
 
-#' Plot a selection criterion against k, one line per covariance model
+#' Colour, line type and symbol of each of `n` models in the BIC and ICL
+#' plots: seven Okabe-Ito colours (without the yellow, which is faint on
+#' white) with solid lines and filled symbols, then the same colours with
+#' dashed lines and open symbols, so that any two of 14 models differ in at
+#' least two of the three; `colors`, when given, replaces the colours
 #' @noRd
-draw_criterion <- function(x, criterion, colors) {
+criterion_styles <- function(n, colors = NULL) {
+  hues <- unname(grDevices::palette.colors(8, "Okabe-Ito")[c(6, 7, 4, 8, 2, 3, 1)])
+  if (is.null(colors)) {
+    colors <- hues[(seq_len(n) - 1) %% length(hues) + 1]
+  } else {
+    colors <- choose_colors(n, colors)
+  }
+  group <- (seq_len(n) - 1) %/% length(hues) %% 2 + 1
+  list(
+    col = colors,
+    lty = c("solid", "22")[group],
+    # Filled symbols for solid lines, open ones (all different) for dashed.
+    pch = rep_len(c(16, 17, 15, 18, 8, 3, 4, 1, 2, 0, 5, 6, 10, 13), n),
+    # ggplot2 names of the same line types
+    linetype = c("solid", "22")[group]
+  )
+}
+
+#' The y-range of the BIC and ICL plots (see the documentation of
+#' plot.softmix()): from the best value to the best plus four times the
+#' median, over the models, of each model's second best value's distance to
+#' the best, at least 10 and at least up to `keep` (the returned fit's
+#' value); no higher than the worst value. Returns the range of the values
+#' shown (`lower`, `upper`) and which values are off the scale.
+#' @noRd
+criterion_scale <- function(values, keep = NA) {
+  finite <- values[is.finite(values)]
+  best <- min(finite)
+  second <- apply(values, 2, function(v) {
+    v <- sort(v[is.finite(v)])
+    if (length(v) == 0) NA_real_ else v[min(2, length(v))]
+  })
+  spread <- stats::median(second - best, na.rm = TRUE)
+  upper <- max(best + max(10, 4 * spread), keep, na.rm = TRUE)
+  upper <- min(upper, max(finite))
+  list(
+    lower = best, upper = upper,
+    off_scale = is.finite(values) & values > upper
+  )
+}
+
+#' Say which values of a k x model matrix are off the scale: whole values
+#' of k, whole models, then a count of the others (as "off the scale: k = 1
+#' values, all of EII and VII, 3 other values"); "" when none is
+#' @noRd
+describe_off_scale <- function(off_scale, values, ks, models) {
+  if (!any(off_scale)) {
+    return("")
+  }
+  finite <- is.finite(values)
+  whole_k <- rowSums(finite) > 0 & rowSums(off_scale) == rowSums(finite)
+  whole_model <- colSums(finite) > 0 & colSums(off_scale) == colSums(finite)
+  rest <- off_scale
+  rest[whole_k, ] <- FALSE
+  rest[, whole_model] <- FALSE
+  parts <- c(
+    if (any(whole_k)) paste0("k = ", collapse_and(ks[whole_k]), " values"),
+    if (any(whole_model)) paste0("all of ", collapse_and(models[whole_model])),
+    if (any(rest)) sprintf("%d other value%s", sum(rest), if (sum(rest) == 1) "" else "s")
+  )
+  paste("off the scale:", paste(parts, collapse = ", "))
+}
+
+#' "a", "a and b", "a, b and c"
+#' @noRd
+collapse_and <- function(x) {
+  x <- as.character(x)
+  if (length(x) <= 1) return(x)
+  paste(paste(x[-length(x)], collapse = ", "), "and", x[length(x)])
+}
+
+#' Everything the BIC and ICL plots show: the criterion as a k x model
+#' matrix, each model's style, the returned fit, the y-range and the texts
+#' @noRd
+summarise_criterion <- function(x, criterion, colors = NULL) {
   selection <- x$selection
   label <- toupper(criterion)
   if (is.null(selection)) {
@@ -770,50 +968,96 @@ draw_criterion <- function(x, criterion, colors) {
   }
   models <- unique(selection$model)
   ks <- sort(unique(selection$k))
-  colors <- choose_colors(length(models), colors)
-  # Distinct symbols and line types keep the models apart without colour.
-  symbols <- c(16, 17, 15, 1, 2, 0, 18, 5, 6, 3, 4, 8, 7, 9)
-  symbols <- rep_len(symbols, length(models))
-  # Colours tell seven models apart; beyond seven, dashes help the HCL palette.
-  line_types <- rep(1:2, each = 7)[seq_along(models)]
   values <- criterion_matrix(selection, criterion, ks, models)
   if (!any(is.finite(values))) {
     softmix_abort(sprintf("every pair failed, so there is no %s to plot.", label), call = NULL)
   }
-
-  old <- graphics::par(oma = c(ceiling(length(models) / 7) + 1, 0, 0, 0), las = 1,
-                       mar = c(5.1, 5.1, 4.1, 2.1))
-  on.exit(graphics::par(old))
-  graphics::plot.new()
-  ylim <- range(values, finite = TRUE)
-  graphics::plot.window(range(ks) + c(-0.3, 0.3), ylim + c(-0.04, 0.04) * diff(ylim))
-  graphics::abline(v = ks, col = "grey92")
-  # Lines break at NA, so a failed pair leaves a gap in its model's line.
-  graphics::matlines(ks, values, col = colors, lty = line_types, lwd = 2.2)
-  graphics::matpoints(ks, values, col = colors, pch = symbols, cex = 1.3, lwd = 1.5)
   chosen <- c(x$k, values[match(x$k, ks), match(x$model, models)])
-  graphics::points(chosen[1], chosen[2], pch = 1, cex = 3.2, lwd = 2)
+  scale <- criterion_scale(values, keep = chosen[2])
+  chosen_by <- if (is.null(x$criterion)) "bic" else x$criterion
+  failed <- sum(is.na(values) & !is.na(match_pairs(selection, ks, models)))
+  subtitle <- paste(c(
+    sprintf("Ringed: the returned fit, %s with k = %d (chosen by %s)", x$model, x$k,
+            toupper(chosen_by)),
+    if (any(scale$off_scale)) describe_off_scale(scale$off_scale, values, ks, models),
+    if (failed > 0) sprintf("%d failed pair%s left as gaps", failed, if (failed == 1) "" else "s")
+  ), collapse = "; ")
+  list(
+    label = label, models = models, ks = ks, values = values,
+    styles = criterion_styles(length(models), colors), chosen = chosen,
+    chosen_label = sprintf("%s, k = %d", x$model, x$k), scale = scale,
+    main = sprintf("%s of each (k, model) pair", label), subtitle = subtitle,
+    ylab = sprintf("%s (lower is better)", label), xlab = "Number of components k"
+  )
+}
+
+#' Plot a selection criterion against k, one line per covariance model
+#' @noRd
+draw_criterion <- function(x, criterion, colors) {
+  summary <- summarise_criterion(x, criterion, colors)
+  styles <- summary$styles
+  scale <- summary$scale
+  ks <- summary$ks
+  values <- summary$values
+  chosen <- summary$chosen
+  span <- max(scale$upper - scale$lower, 1e-8 * abs(scale$lower), 1e-8)
+
+  entries <- list(labels = summary$models, col = styles$col, pch = styles$pch,
+                  lty = styles$lty, lwd = rep(2.2, length(summary$models)))
+  plan <- plan_entries(entries, max_ncol = 7, text_factor = 1.3)
+  frame <- open_single_frame(summary$main, summary$subtitle, plan, mar = c(4.1, 5.6, 0, 1.6))
+  on.exit(graphics::par(frame$old))
+  graphics::par(las = 1)
+  graphics::plot.new()
+  # Room below the best value for the ring and label of the returned fit:
+  # about 0.55 inch, whatever the size of the plot.
+  below <- min(0.4, 0.55 / graphics::par("pin")[2])
+  total <- span / (1 - below - 0.03)
+  graphics::plot.window(range(ks) + c(-0.3, 0.3),
+                        c(scale$lower - below * total, scale$upper + 0.03 * total))
+  graphics::abline(v = ks, col = "grey92")
+  # Lines break at NA, so a failed pair leaves a gap in its model's line;
+  # lines to values off the scale run off the top edge.
+  graphics::matlines(ks, values, col = styles$col, lty = styles$lty, lwd = 2.2)
+  graphics::matpoints(ks, values, col = styles$col, pch = styles$pch, cex = 1.3, lwd = 1.5)
+  label_texts <- NULL
+  if (is.finite(chosen[2])) {
+    graphics::points(chosen[1], chosen[2], pch = 21, cex = 3.4, lwd = 2.5, col = "black")
+    label_texts <- draw_point_label(summary$chosen_label, chosen[1], chosen[2])
+  }
   graphics::box()
   graphics::axis(1, at = ks)
   graphics::axis(2)
-  chosen_by <- if (is.null(x$criterion)) "bic" else x$criterion
-  graphics::title(main = sprintf("%s of each (k, model) pair", label),
-                  xlab = "Number of components k")
-  graphics::title(ylab = sprintf("%s (lower is better)", label), line = 4)
-  failed <- sum(is.na(values) & !is.na(match_pairs(selection, ks, models)))
-  graphics::mtext(
-    sprintf("Circled: the returned fit, %s with k = %d (chosen by %s)%s", x$model, x$k,
-            toupper(chosen_by), if (failed > 0) sprintf("; %d failed pair(s) left as gaps", failed)
-            else ""),
-    side = 3, line = 0.4, cex = 0.85
+  texts <- rbind(
+    draw_axis_title(summary$xlab, 1),
+    draw_axis_title(summary$ylab, 2, line = 4.3),
+    label_texts
   )
-  cex <- 0.85
-  graphics::legend(
-    x = graphics::grconvertX(0.5, "ndc", "user"), y = graphics::grconvertY(0, "ndc", "user"),
-    xjust = 0.5, yjust = 0, legend = models, col = colors, pch = symbols, lty = line_types,
-    lwd = 2.2, pt.cex = 1.2, ncol = min(length(models), 7), bty = "n", xpd = NA, cex = cex,
-    text.width = 1.3 * max(graphics::strwidth(models, cex = cex))
+  legend <- draw_entries(plan, entries, pt.cex = 1.2)
+  close_single_frame(frame, texts, legend)
+}
+
+#' Label a point of the plot below it, on a white ground, kept inside the
+#' plot region; returns its text record
+#' @noRd
+draw_point_label <- function(text, x, y, cex = 0.9) {
+  plot_x <- graphics::grconvertX(c(0, 1), "npc", "inches")
+  fitted <- fit_text(text, diff(plot_x) - 0.1, cex = cex, font = 2, max_lines = 1)
+  width <- text_width_in(fitted$lines, fitted$cex, font = 2)
+  height <- line_height_in(fitted$cex)
+  centre_x <- graphics::grconvertX(x, "user", "inches")
+  centre_x <- min(max(centre_x, plot_x[1] + width / 2 + 0.05), plot_x[2] - width / 2 - 0.05)
+  # Below the ring (3.4 symbols wide, about 0.25 inch from its centre).
+  centre_y <- graphics::grconvertY(y, "user", "inches") - 0.25 - height / 2
+  graphics::rect(
+    graphics::grconvertX(centre_x - width / 2 - 0.04, "inches", "user"),
+    graphics::grconvertY(centre_y - height / 2, "inches", "user"),
+    graphics::grconvertX(centre_x + width / 2 + 0.04, "inches", "user"),
+    graphics::grconvertY(centre_y + height / 2, "inches", "user"),
+    col = grDevices::adjustcolor("white", 0.85), border = NA
   )
+  draw_text_in(fitted$lines, centre_x, centre_y, fitted$cex, 2, region = plot_x,
+               role = "label")
 }
 
 #' Row of the selection table for each (k, model) cell of the plot, NA where none

@@ -1,13 +1,17 @@
 # Installs the R packages softmix needs to build, check and demo, from CRAN,
-# skipping those already installed.
-# Imports, LinkingTo and Suggests of DESCRIPTION, and what building needs.
-description <- read.dcf("DESCRIPTION", fields = c("Imports", "LinkingTo", "Suggests"))
-listed <- unlist(strsplit(description[!is.na(description)], ","))
-listed <- trimws(sub("\\(.*", "", listed))
-needed <- c("Rcpp", "RcppArmadillo", "testthat", "knitr", "rmarkdown", "mclust", "mvtnorm",
-            "generics", "norm")
-needed <- setdiff(unique(c(needed, listed[nzchar(listed)])), c("R", "parallel", "stats", "utils",
-                                                               "graphics", "grDevices", "methods"))
+# skipping those already installed: every package that DESCRIPTION's Imports,
+# LinkingTo and Suggests name (R CMD check runs with _R_CHECK_FORCE_SUGGESTS_,
+# so a missing suggested package such as ggplot2 fails it), and any named on
+# the command line.
+fields <- read.dcf("DESCRIPTION", fields = c("Imports", "LinkingTo", "Suggests"))
+declared <- unlist(strsplit(fields[!is.na(fields)], ","))
+# Drop version requirements ("testthat (>= 3.0.0)") and blanks.
+declared <- trimws(sub("\\(.*", "", declared))
+declared <- declared[nzchar(declared)]
+# Packages that come with R (graphics, stats, parallel, ...) cannot be installed from CRAN.
+base <- rownames(installed.packages(priority = "base"))
+needed <- setdiff(c("Rcpp", "RcppArmadillo", "testthat", "knitr", "rmarkdown", "mclust",
+                    "mvtnorm", "generics", "ggplot2", declared), base)
 extra <- commandArgs(trailingOnly = TRUE)
 needed <- unique(c(needed, extra))
 missing <- needed[!vapply(needed, requireNamespace, logical(1), quietly = TRUE)]

@@ -307,3 +307,292 @@ test_that("the subtitle says how the weights are shown, and nothing when unweigh
   expect_identical(softmix:::describe_weight_encoding(c(1, 0), sized = FALSE),
                    "; hollow: weight 0")
 })
+
+# Layout: nothing cut at any device size ---------------------------------------
+
+# What is wrong with a layout that draw_softmix_plot() returned, measured on
+# the device it was drawn on (still open): every text must lie within the
+# device and within the region it was given (its panel's figure for a panel
+# title), the header must stay above the panels, and the legend must lie
+# within the device and the room kept for it at the bottom. The widths are
+# measured here again, from the text and size that were drawn.
+layout_problems <- function(layout, tol = 0.01) {
+  device <- graphics::par("din")
+  problems <- character(0)
+  if (!isTRUE(all.equal(unname(layout$device), unname(device)))) {
+    problems <- "the layout was not drawn on this device"
+  }
+  texts <- layout$texts
+  for (i in seq_len(nrow(texts))) {
+    text <- texts[i, ]
+    cex <- text$cex / graphics::par("cex")
+    width <- graphics::strwidth(text$text, units = "inches", cex = cex, font = text$font)
+    height <- graphics::strheight(text$text, units = "inches", cex = cex, font = text$font)
+    # A rotated (y axis) title runs along y; its region is along y too.
+    rotated <- text$srt != 0
+    along <- (if (rotated) text$y else text$x) + c(-1, 1) * width / 2
+    across <- (if (rotated) text$x else text$y) + c(-1, 1) * height / 2
+    room <- c(max(0, text$left), min(if (rotated) device[2] else device[1], text$right))
+    if (along[1] < room[1] - tol || along[2] > room[2] + tol) {
+      problems <- c(problems, sprintf(
+        "%s \"%s\" is cut: it spans %.2f to %.2f in, the room %.2f to %.2f in",
+        text$role, text$text, along[1], along[2], room[1], room[2]
+      ))
+    }
+    if (across[1] < -tol || across[2] > (if (rotated) device[1] else device[2]) + tol) {
+      problems <- c(problems, sprintf("%s \"%s\" is off the device", text$role, text$text))
+    }
+    if (text$role == "header" && across[1] < layout$panel_top - tol) {
+      problems <- c(problems, sprintf("header \"%s\" overlaps the panels", text$text))
+    }
+  }
+  if (!is.null(layout$legend)) {
+    legend <- layout$legend
+    if (legend[["left"]] < -tol || legend[["right"]] > device[1] + tol ||
+      legend[["bottom"]] < -tol || legend[["top"]] > layout$legend_room + tol) {
+      problems <- c(problems, sprintf(
+        "the legend (%.2f to %.2f in wide, %.2f to %.2f in high) is cut or overlaps the plot",
+        legend[["left"]], legend[["right"]], legend[["bottom"]], legend[["top"]]
+      ))
+    }
+  }
+  problems
+}
+
+# Draws one plot to a png of `size` pixels and returns its layout problems.
+check_plot_layout <- function(fit, what, size) {
+  path <- tempfile(fileext = ".png")
+  grDevices::png(path, width = size[1], height = size[2])
+  on.exit(grDevices::dev.off(), add = TRUE)
+  layout <- softmix:::draw_softmix_plot(fit, what)
+  problems <- layout_problems(layout)
+  list(problems = problems, texts = layout$texts)
+}
+
+device_sizes <- list(c(480, 480), c(800, 700), c(1200, 900))
+
+test_that("titles, subtitles and legends fit every plot at 480x480, 800x700 and 1200x900", {
+  skip_if_not(capabilities("png"))
+  noisy <- with_seed(3, rbind(as.matrix(faithful),
+                              cbind(stats::runif(15, 1, 6), stats::runif(15, 40, 100))))
+  fits <- with_seed(1, list(
+    "1-D" = softmix(faithful$waiting, k = 1:3, model = c("E", "V"), n_threads = 1),
+    "2-D" = softmix(faithful, k = 1:3, model = c("VVV", "EEE"), n_threads = 1),
+    "4-D" = softmix(iris[, 1:4], k = 2:3, model = c("VVV", "EEE"), n_threads = 1),
+    "weighted 1-D with noise" = softmix(noisy[, 2], k = 1:2, noise = TRUE,
+                                        weights = weights_with_zeros(nrow(noisy), 7),
+                                        n_threads = 1),
+    "weighted 2-D with noise" = softmix(noisy, k = 1:2, model = c("VVV", "EEE"), noise = TRUE,
+                                        weights = weights_with_zeros(nrow(noisy), 8),
+                                        n_threads = 1),
+    "weighted 4-D" = softmix(iris[, 1:4], k = 2:3, model = c("VVV", "EEE"),
+                             weights = weights_with_zeros(150, 9), n_threads = 1),
+    "14 models" = softmix(faithful, k = 1:9, model = "all", n_threads = 1)
+  ))
+  for (name in names(fits)) {
+    whats <- if (name == "14 models") c("BIC", "ICL") else all_plot_types
+    for (what in whats) {
+      for (size in device_sizes) {
+        result <- check_plot_layout(fits[[name]], what, size)
+        label <- sprintf("%s, what = \"%s\", %d x %d", name, what, size[1], size[2])
+        expect(length(result$problems) == 0,
+               paste0(label, ":\n", paste(result$problems, collapse = "\n")))
+        # Every plot has a title.
+        expect(any(result$texts$role == "header" & result$texts$font == 2),
+               paste0(label, ": no title"))
+      }
+    }
+  }
+})
+
+test_that("the layout check catches a title wider than the device", {
+  skip_if_not(capabilities("png"))
+  grDevices::png(tempfile(fileext = ".png"), width = 480, height = 480)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  graphics::plot.new()
+  title <- "EM trace: final log-likelihood -1130.26 after 25 iterations, converged"
+  device <- graphics::par("din")
+  # The loglik plot's old title, drawn whole on one line at 1.2, overflows 480 pixels.
+  layout <- list(
+    device = device, panel_top = 0, legend = NULL,
+    texts = data.frame(role = "header", text = title, cex = 1.2, font = 2, x = device[1] / 2,
+                       y = device[2] - 0.2, srt = 0, left = 0, right = device[1])
+  )
+  expect_match(layout_problems(layout), "header .* is cut")
+  # The header planned for the same width wraps or shrinks it until it fits.
+  header <- softmix:::plan_header(title, "", width = device[1] - 0.2)
+  widths <- softmix:::text_width_in(header$title$lines, header$title$cex, font = 2)
+  expect_true(all(widths <= device[1] - 0.2))
+})
+
+test_that("fit_text() wraps before it shrinks, and its lines always fit", {
+  skip_if_not(capabilities("png"))
+  grDevices::png(tempfile(fileext = ".png"), width = 480, height = 480)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  text <- "Colours blended by posterior probability; 95% ellipses; size by weight, hollow: weight 0"
+  full <- softmix:::text_width_in(text, 0.85)
+
+  # Room for the whole line: one line at full size.
+  wide <- softmix:::fit_text(text, full + 0.1, cex = 0.85, max_lines = 3)
+  expect_identical(wide$lines, text)
+  expect_identical(wide$cex, 0.85)
+
+  # Room for 60% of it: two lines, still at full size, with every word kept.
+  narrow <- softmix:::fit_text(text, 0.6 * full, cex = 0.85, max_lines = 3)
+  expect_length(narrow$lines, 2)
+  expect_identical(narrow$cex, 0.85)
+  expect_identical(paste(narrow$lines, collapse = " "), text)
+  expect_true(all(softmix:::text_width_in(narrow$lines, 0.85) <= 0.6 * full))
+
+  # Room for 20%: three lines are not enough at full size, so it shrinks.
+  tiny <- softmix:::fit_text(text, 0.2 * full, cex = 0.85, max_lines = 3)
+  expect_length(tiny$lines, 3)
+  expect_lt(tiny$cex, 0.85)
+  expect_true(all(softmix:::text_width_in(tiny$lines, tiny$cex) <= 0.2 * full))
+
+  # A title shrinks a little (to 1 from 1.2) before it wraps.
+  title <- "Classification uncertainty of the mixture"
+  at_12 <- softmix:::text_width_in(title, 1.2, font = 2)
+  fitted <- softmix:::fit_text(title, 0.9 * at_12, cex = 1.2, font = 2, shrink_to = 1)
+  expect_length(fitted$lines, 1)
+  expect_lt(fitted$cex, 1.2)
+  expect_gte(fitted$cex, 1)
+})
+
+test_that("a legend takes the columns that fit and shrinks only in one column", {
+  skip_if_not(capabilities("png"))
+  grDevices::png(tempfile(fileext = ".png"), width = 480, height = 480)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
+              "VEV", "EVV", "VVV")
+  plan <- softmix:::plan_legend(models, 6.4, max_ncol = 7)
+  expect_identical(c(plan$ncol, plan$nrow), c(7, 2))
+  expect_lte(plan$width, 6.4)
+  # Too narrow for seven columns: fewer columns, balanced rows.
+  plan <- softmix:::plan_legend(models, 3, max_ncol = 7)
+  expect_lt(plan$ncol, 7)
+  expect_lte(plan$width, 3)
+  expect_identical(plan$cex, 0.85)
+  # Too narrow for one column: smaller text.
+  plan <- softmix:::plan_legend("A very long legend entry indeed", 1, max_ncol = 4)
+  expect_identical(plan$ncol, 1)
+  expect_lt(plan$cex, 0.85)
+  expect_lte(plan$width, 1)
+})
+
+# The BIC plot's styles and scale ----------------------------------------------
+
+test_that("the 14 models differ in at least two of colour, line type and symbol", {
+  styles <- softmix:::criterion_styles(14)
+  okabe_ito <- unname(grDevices::palette.colors(8, "Okabe-Ito"))
+  expect_true(all(styles$col %in% okabe_ito))
+  # Yellow is too faint on white.
+  expect_false("#F0E442" %in% styles$col)
+  for (i in 1:13) {
+    for (j in (i + 1):14) {
+      differences <- (styles$col[i] != styles$col[j]) + (styles$lty[i] != styles$lty[j]) +
+        (styles$pch[i] != styles$pch[j])
+      expect(differences >= 2, sprintf("models %d and %d differ in only %d", i, j, differences))
+    }
+  }
+  # A few models all get solid lines in different colours.
+  few <- softmix:::criterion_styles(3)
+  expect_identical(few$lty, rep("solid", 3))
+  expect_length(unique(few$col), 3)
+  # Colours given by the user replace the palette only.
+  mine <- softmix:::criterion_styles(2, c("red", "blue"))
+  expect_identical(mine$col, c("red", "blue"))
+  expect_error(softmix:::criterion_styles(3, "red"), "colors", class = "softmix_error")
+})
+
+# The y-range rule, written out by hand for a matrix of k x model values.
+reference_scale <- function(values, keep = NA) {
+  best <- min(values, na.rm = TRUE)
+  second <- c()
+  for (j in seq_len(ncol(values))) {
+    v <- sort(values[!is.na(values[, j]), j])
+    if (length(v) > 0) second <- c(second, if (length(v) >= 2) v[2] else v[1])
+  }
+  upper <- best + max(10, 4 * stats::median(second - best))
+  upper <- min(max(upper, keep, na.rm = TRUE), max(values, na.rm = TRUE))
+  list(lower = best, upper = upper)
+}
+
+test_that("the BIC plot's y-range shows the competitive models and leaves k = 1 off", {
+  # Three models; k = 1 far above; the third model far worse at every k.
+  values <- cbind(
+    A = c(300, 8, 19, 37),
+    B = c(300, 11, 0, 6),
+    C = c(1700, 1140, 1020, 930)
+  ) + 2300
+  scale <- softmix:::criterion_scale(values)
+  expect_equal(scale[c("lower", "upper")], reference_scale(values))
+  # The second-best values are 19, 6 and 1020 above the best, whose median
+  # is 19, so the axis goes up to the best + 76.
+  expect_identical(scale$upper, 2300 + 76)
+  expect_identical(scale$off_scale, values > 2376)
+  expect_identical(
+    softmix:::describe_off_scale(scale$off_scale, values, 1:4, colnames(values)),
+    "off the scale: k = 1 values, all of C"
+  )
+  # The returned fit always stays in view.
+  expect_identical(softmix:::criterion_scale(values, keep = 2400)$upper, 2400)
+
+  # Values all close together: nothing is off the scale.
+  close <- cbind(A = c(5, 3, 4), B = c(2, 1, 6)) + 100
+  scale <- softmix:::criterion_scale(close)
+  expect_identical(scale$upper, max(close))
+  expect_false(any(scale$off_scale))
+
+  # Failed pairs (NA) are gaps, neither best nor off the scale.
+  gaps <- values
+  gaps[2, 2] <- NA
+  scale <- softmix:::criterion_scale(gaps)
+  expect_equal(scale[c("lower", "upper")], reference_scale(gaps))
+  expect_false(scale$off_scale[2, 2])
+
+  # A few values besides whole rows and models are counted.
+  off <- matrix(FALSE, 4, 3)
+  off[1, ] <- TRUE
+  off[4, 1] <- TRUE
+  expect_identical(
+    softmix:::describe_off_scale(off, values, 1:4, c("A", "B", "C")),
+    "off the scale: k = 1 values, 1 other value"
+  )
+})
+
+test_that("the BIC plot's subtitle names what is off the scale and the chosen fit", {
+  fit <- with_seed(1, softmix(faithful, k = 1:4, model = c("VVV", "EEE", "VII"),
+                              n_threads = 1))
+  summary <- softmix:::summarise_criterion(fit, "bic")
+  expect_match(summary$subtitle, sprintf("%s with k = %d", fit$model, fit$k), fixed = TRUE)
+  expect_match(summary$subtitle, "k = 1 values", fixed = TRUE)
+  expect_match(summary$subtitle, "off the scale", fixed = TRUE)
+  expect_identical(summary$chosen, c(fit$k, fit$bic))
+  expect_identical(summary$chosen_label, sprintf("%s, k = %d", fit$model, fit$k))
+  expect_true(summary$scale$upper >= fit$bic)
+})
+
+# Density of more than two variables -------------------------------------------
+
+test_that("the density plot of d > 2 draws each pair's marginal density", {
+  skip_if_not(capabilities("png"))
+  skip_if_not_installed("mvtnorm")
+  fit <- with_seed(1, softmix(iris[, 1:4], k = 3, n_threads = 1))
+  grDevices::png(tempfile(fileext = ".png"))
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_equal(count_panels(plot(fit, what = "density")), 16)
+  expect_equal(count_panels(plot(fit, what = "density", dims = c(1, 3, 4))), 9)
+
+  # Each panel's contours are those of the pair's marginal, which is the
+  # mixture of the components' sub-means and sub-covariances.
+  points <- as.matrix(iris[1:20, c(2, 4)])
+  marginal <- dmixture(points, softmix:::subset_params(fit$parameters, c(2, 4)),
+                       n_threads = 1)
+  p <- fit$parameters
+  reference <- Reduce(`+`, lapply(seq_len(3), function(k) {
+    p$proportions[k] * mvtnorm::dmvnorm(points, p$means[k, c(2, 4)],
+                                        p$covariances[c(2, 4), c(2, 4), k])
+  }))
+  expect_max_diff(marginal, reference, 1e-12, relative = TRUE)
+})
