@@ -139,14 +139,7 @@ hc_partitions <- function(data, ks, call = sys.call(-1), weights = NULL) {
   rows <- if (is.null(weights)) {
     if (n > hc_subset_size) sample(seq_len(n), hc_subset_size) else seq_len(n)
   } else {
-    # Rows of weight zero stay out of the tree; a subset is drawn in
-    # proportion to the weights.
-    positive <- which(weights > 0)
-    if (length(positive) > hc_subset_size) {
-      sort(positive[sample.int(length(positive), hc_subset_size, prob = weights[positive])])
-    } else {
-      positive
-    }
+    hc_weighted_rows(weights)
   }
   if (max(ks) > length(rows)) {
     softmix_abort(sprintf(
@@ -161,8 +154,26 @@ hc_partitions <- function(data, ks, call = sys.call(-1), weights = NULL) {
   merges <- call_core(hc_cpp(data[rows, , drop = FALSE], model, "SVD"), call)
   labels <- call_core(hc_partition_cpp(merges, length(rows), ks), call)
   out <- matrix(NA_integer_, n, length(ks))
-  out[rows, ] <- labels
+  # A row the tree holds several times takes the label of its first copy.
+  first <- !duplicated(rows)
+  out[rows[first], ] <- labels[first, , drop = FALSE]
   out
+}
+
+#' The rows the tree of a weighted fit is built on, each as often as its
+#' weight counts it: with whole-number weights summing to at most 2000, every
+#' row repeated as many times as its weight (so the tree is that of the data
+#' with rows repeated); otherwise 2000 rows drawn with replacement in
+#' proportion to the weights. Rows of weight zero stay out.
+#' @noRd
+hc_weighted_rows <- function(weights) {
+  positive <- which(weights > 0)
+  whole <- all(weights[positive] == round(weights[positive]))
+  if (whole && sum(weights[positive]) <= hc_subset_size) {
+    return(rep(positive, weights[positive]))
+  }
+  sort(positive[sample.int(length(positive), hc_subset_size, replace = TRUE,
+                           prob = weights[positive])])
 }
 
 #' The starting partitions of every k for the methods whose starts do not

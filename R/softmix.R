@@ -217,8 +217,11 @@
 #'   an unweighted one does. The starts use them too: k-means++ draws each
 #'   seed with probability proportional to weight times squared distance,
 #'   Lloyd's centres are weighted means, and `"hc"` builds its tree on the
-#'   rows of positive weight (drawing its subset of 2000 rows in proportion
-#'   to the weights), each row once, and its first M step is weighted. The
+#'   rows as often as their weights count them: with whole-number weights
+#'   summing to at most 2000, each row repeated as many times as its weight
+#'   (the tree of the data with rows repeated), otherwise 2000 rows drawn
+#'   with replacement in proportion to the weights; rows of weight zero stay
+#'   out, and the first M step is weighted. The
 #'   ridge of [softmix_control()] uses the weighted variances. The
 #'   posterior is not weighted; `logLik()`, `nobs()`, BIC and ICL (whose
 #'   classification term is \eqn{\sum_i w_i \log z_{i, C(i)}}) are.

@@ -215,3 +215,18 @@ test_that("a component on one row of large weight is degenerate, as on its copie
   # ridge's share instead.
   expect_match(repeated$degenerate, "component 3 is singular but for the ridge")
 })
+
+test_that("the default starts (hc and k-means++) use the weights as repeated rows", {
+  # Whole-number weights summing to at most 2000: the hc tree is built on
+  # the rows repeated, and k-means++ draws the same points.
+  for (init in list("hc", c("hc", "kmeans++"))) {
+    weighted <- with_seed(5, softmix(faithful_x, k = 3, init = init, weights = weights_int,
+                                     n_threads = 1))
+    repeated <- with_seed(5, softmix(repeated_x, k = 3, init = init, n_threads = 1))
+    expect_max_diff(weighted$loglik_trace, repeated$loglik_trace, 1e-10, relative = TRUE)
+  }
+  partition <- softmix:::hc_partitions(faithful_x, 3, weights = weights_int)
+  expect_true(all(is.na(partition[weights_int == 0, 1])))
+  expect_identical(partition[rep(seq_len(nrow(faithful_x)), weights_int), 1],
+                   softmix:::hc_partitions(repeated_x, 3)[, 1])
+})
