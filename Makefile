@@ -8,7 +8,7 @@ RSCRIPT := Rscript
 CHECK_DIR := check
 
 .PHONY: all deps system-deps install demo build check core-test document clean bench sanitize valgrind \
-	bench-selection bench-acceleration bench-init \
+	bench-selection bench-acceleration bench-weights bench-init \
 	readme-figures
 
 all: check
@@ -40,18 +40,24 @@ demo: install
 	$(RSCRIPT) tools/demo.R
 
 # Times softmix against mclust, Armadillo and scikit-learn, then whole model
-# selections against Mclust() and accelerated EM; writes bench/results.md.
+# selections against Mclust(), accelerated EM and the cost of observation
+# weights; writes bench/results.md.
 # The selection part takes hours (Mclust on 200,000 rows); see bench/selection.R.
 bench: install
 	$(RSCRIPT) bench/run.R
 
 # Parts of the bench on their own (each writes bench/<name>.md; `make bench`
-# runs the first two too). SOFTMIX_BENCH_QUICK=1 for a smoke test.
+# runs the first three too). SOFTMIX_BENCH_QUICK=1 for a smoke test.
 bench-selection: install
 	$(RSCRIPT) bench/selection.R
 
 bench-acceleration: install
 	$(RSCRIPT) bench/acceleration.R
+
+# Weighted against unweighted EM, and unweighted against commit 9d3c7fa,
+# which bench/weights.R builds into a library of its own (needs git).
+bench-weights: install
+	$(RSCRIPT) bench/weights.R
 
 # Writes bench/init-compare.md, whose table goes into ?softmix.
 bench-init: install

@@ -1,5 +1,5 @@
-# Helpers shared by bench/selection.R, bench/acceleration.R and
-# bench/init-compare.R (sourced from the package root).
+# Helpers shared by bench/selection.R, bench/acceleration.R,
+# bench/weights.R and bench/init-compare.R (sourced from the package root).
 
 if (!file.exists(file.path("bench", "common.R"))) {
   stop("run the bench scripts from the softmix package root")

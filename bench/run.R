@@ -7,14 +7,17 @@
 # relates softmix's speed to the machine's measured FMA peak; measures
 # softmix's peak memory; and writes everything to bench/results.md. Then
 # runs bench/selection.R (whole model selections against Mclust(), idle and
-# under load) and bench/acceleration.R (accelerated against plain EM) and
-# appends their reports (see the end of this file).
+# under load), bench/acceleration.R (accelerated against plain EM) and
+# bench/weights.R (weighted against unweighted EM, and unweighted against
+# the version before weights) and appends their reports (see the end of
+# this file).
 #
 # Environment variables (for quick trials, not for the published numbers):
 #   SOFTMIX_BENCH_SCALE  multiplies every n (default 1)
 #   SOFTMIX_BENCH_REPS   repetitions per timing, median reported (default 3)
-#   SOFTMIX_BENCH_QUICK  1: selection and acceleration on tiny subsets
-#   SOFTMIX_BENCH_SKIP   selection and/or acceleration (comma-separated): not run
+#   SOFTMIX_BENCH_QUICK  1: selection, acceleration and weights on tiny subsets
+#   SOFTMIX_BENCH_SKIP   selection, acceleration and/or weights (comma-separated):
+#                        not run
 
 bench_started <- Sys.time()
 # The machine may be shared: the load average before and after goes into the
@@ -739,18 +742,20 @@ print(scaling_table, row.names = FALSE)
 cat("\n", paste(notes, collapse = "\n"), "\n", sep = "")
 cat(sprintf("\nWrote %s (%.1f minutes)\n", file.path(bench_dir, "results.md"), minutes))
 
-# Model selection and accelerated EM ------------------------------------------------
+# Model selection, accelerated EM and weights ----------------------------------------
 # bench/selection.R (softmix(k = 1:9, model = "all") against Mclust(), idle and
-# under load) and bench/acceleration.R (SQUAREM against plain EM, Aitken's
-# stopping rule) each run in their own R process, so that neither shares
-# this one's state, and write their own markdown, appended here to
-# results.md with their headings one level down. SOFTMIX_BENCH_QUICK=1
-# reaches them through the environment; SOFTMIX_BENCH_SKIP=selection (or
-# acceleration, or both, comma-separated) leaves them out.
+# under load), bench/acceleration.R (SQUAREM against plain EM, Aitken's
+# stopping rule) and bench/weights.R (EM with observation weights against
+# without, and without against commit 9d3c7fa, which it builds) each run in
+# their own R process, so that none shares this one's state, and write
+# their own markdown, appended here to results.md with their headings one
+# level down. SOFTMIX_BENCH_QUICK=1 reaches them through the environment;
+# SOFTMIX_BENCH_SKIP=selection (or acceleration, or weights, or several,
+# comma-separated) leaves them out.
 
 skip_sections <- trimws(strsplit(Sys.getenv("SOFTMIX_BENCH_SKIP", ""), ",", fixed = TRUE)[[1]])
 results_path <- file.path(bench_dir, "results.md")
-for (section in setdiff(c("selection", "acceleration"), skip_sections)) {
+for (section in setdiff(c("selection", "acceleration", "weights"), skip_sections)) {
   script <- file.path(bench_dir, paste0(section, ".R"))
   section_md <- file.path(bench_dir, paste0(section, ".md"))
   message(sprintf("Running %s", script))
