@@ -8,7 +8,7 @@ RSCRIPT := Rscript
 CHECK_DIR := check
 
 .PHONY: all deps system-deps install demo build check core-test document clean bench sanitize valgrind \
-	bench-selection bench-acceleration bench-weights bench-init \
+	bench-selection bench-acceleration bench-weights bench-noise-prior bench-init \
 	readme-figures
 
 all: check
@@ -47,7 +47,7 @@ bench: install
 	$(RSCRIPT) bench/run.R
 
 # Parts of the bench on their own (each writes bench/<name>.md; `make bench`
-# runs the first three too). SOFTMIX_BENCH_QUICK=1 for a smoke test.
+# runs the first four too). SOFTMIX_BENCH_QUICK=1 for a smoke test.
 bench-selection: install
 	$(RSCRIPT) bench/selection.R
 
@@ -58,6 +58,11 @@ bench-acceleration: install
 # which bench/weights.R builds into a library of its own (needs git).
 bench-weights: install
 	$(RSCRIPT) bench/weights.R
+
+# A noise component and the conjugate prior against the plain fit, per
+# EM iteration on (100,000, 32, 16).
+bench-noise-prior: install
+	$(RSCRIPT) bench/noise-prior.R
 
 # Writes bench/init-compare.md, whose table goes into ?softmix.
 bench-init: install

@@ -16,7 +16,8 @@
 #   SOFTMIX_BENCH_SCALE  multiplies every n (default 1)
 #   SOFTMIX_BENCH_REPS   repetitions per timing, median reported (default 3)
 #   SOFTMIX_BENCH_QUICK  1: selection, acceleration and weights on tiny subsets
-#   SOFTMIX_BENCH_SKIP   selection, acceleration and/or weights (comma-separated):
+#   SOFTMIX_BENCH_SKIP   selection, acceleration, weights and/or noise-prior
+#                        (comma-separated):
 #                        not run
 
 bench_started <- Sys.time()
@@ -745,17 +746,19 @@ cat(sprintf("\nWrote %s (%.1f minutes)\n", file.path(bench_dir, "results.md"), m
 # Model selection, accelerated EM and weights ----------------------------------------
 # bench/selection.R (softmix(k = 1:9, model = "all") against Mclust(), idle and
 # under load), bench/acceleration.R (SQUAREM against plain EM, Aitken's
-# stopping rule) and bench/weights.R (EM with observation weights against
-# without, and without against commit 9d3c7fa, which it builds) each run in
-# their own R process, so that none shares this one's state, and write
+# stopping rule), bench/weights.R (EM with observation weights against
+# without, and without against commit 9d3c7fa, which it builds) and
+# bench/noise-prior.R (a noise component and the prior against neither)
+# each run in their own R process, so that none shares this one's state, and write
 # their own markdown, appended here to results.md with their headings one
 # level down. SOFTMIX_BENCH_QUICK=1 reaches them through the environment;
-# SOFTMIX_BENCH_SKIP=selection (or acceleration, or weights, or several,
-# comma-separated) leaves them out.
+# SOFTMIX_BENCH_SKIP=selection (or acceleration, weights, noise-prior, or
+# several, comma-separated) leaves them out.
 
 skip_sections <- trimws(strsplit(Sys.getenv("SOFTMIX_BENCH_SKIP", ""), ",", fixed = TRUE)[[1]])
 results_path <- file.path(bench_dir, "results.md")
-for (section in setdiff(c("selection", "acceleration", "weights"), skip_sections)) {
+for (section in setdiff(c("selection", "acceleration", "weights", "noise-prior"),
+                        skip_sections)) {
   script <- file.path(bench_dir, paste0(section, ".R"))
   section_md <- file.path(bench_dir, paste0(section, ".md"))
   message(sprintf("Running %s", script))
