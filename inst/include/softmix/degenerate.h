@@ -207,7 +207,7 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
         missing.layout = &layout;
         missing.centres = &params.means;
         missing.stats = stats.data();
-        missing_pass(x, params, missing);
+        missing_pass(x, params, missing, n_threads);
       }
       moments = moments_from_stats(stats, layout, params.means);
     } catch (const error& e) {

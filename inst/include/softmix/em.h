@@ -298,7 +298,7 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
       missing.layout = &layout;
       missing.centres = &p.means;
       missing.stats = out.data();
-      out[0] += missing_pass(x, p, missing);
+      out[0] += missing_pass(x, p, missing, n_threads);
     }
     ++fit.iterations;
     return out[0] + log_jacobian;

@@ -108,153 +108,207 @@ struct MissingOutput {
   arma::mat* imputed = nullptr;
 };
 
+// Scratch for one thread's share of a pass over the incomplete rows.
+struct MissingScratch {
+  std::vector<double> log_density, responsibility, diff, z, completed, observed, pattern_weight;
+  std::vector<PatternFactors> factors;
+  std::vector<long> missing_position;
+  MissingScratch(std::size_t d, std::size_t k)
+      : log_density(k), responsibility(k), diff(d), z(d), completed(d * k), observed(d),
+        pattern_weight(k), factors(k), missing_position(d) {}
+};
+
+// Rows [begin, end) of pattern `pattern`: their E step, and their statistics
+// added to `partial` (in out.layout, partial[0] the log-likelihood). `packed`
+// maps entry (i, j), i <= j, of a full moment to its place (see kernels.h).
+inline void missing_segment(const Data& x, const Params& p, const MissingOutput& out,
+                            const MissingPattern& pattern, std::size_t begin, std::size_t end,
+                            const std::vector<std::size_t>& packed, MissingScratch& ws,
+                            double* partial) {
+  const std::size_t d = x.n_cols, k = p.k();
+  const MissingRows& rows = *x.missing;
+  const StatsLayout* layout = out.layout;
+  const std::size_t q = pattern.observed.size(), mm = pattern.missing.size();
+  const double* means = p.means.memptr();
+  for (std::size_t c = 0; c < k; ++c) pattern_factors(p, c, pattern, ws.factors[c]);
+  std::fill(ws.missing_position.begin(), ws.missing_position.end(), -1L);
+  for (std::size_t a = 0; a < mm; ++a) ws.missing_position[pattern.missing[a]] = static_cast<long>(a);
+  std::fill(ws.pattern_weight.begin(), ws.pattern_weight.end(), 0.0);
+  double* diff = ws.diff.data();
+  double* z = ws.z.data();
+  double* observed = ws.observed.data();
+  double* log_density = ws.log_density.data();
+  double* responsibility = ws.responsibility.data();
+  for (std::size_t r = begin; r < end; ++r) {
+    const std::size_t global = x.n_rows + r;
+    // The row's observed values, scaled, read once for every component.
+    for (std::size_t a = 0; a < q; ++a) {
+      const std::size_t j = pattern.observed[a];
+      observed[a] = rows.values.at(r, j) * x.inverse_scale[j];
+    }
+    double top = -std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < k; ++c) {
+      const PatternFactors& f = ws.factors[c];
+      const double* chol = f.chol.data();  // column-major, q x q
+      const double* v = f.v.data();        // column-major, q x mm
+      const double* mean = means + c * d;
+      for (std::size_t a = 0; a < q; ++a) diff[a] = observed[a] - mean[pattern.observed[a]];
+      double quad = 0.0;
+      for (std::size_t a = 0; a < q; ++a) {
+        double sum = diff[a];
+        for (std::size_t b = 0; b < a; ++b) sum -= chol[a + b * q] * z[b];
+        z[a] = sum / chol[a + a * q];
+        quad += z[a] * z[a];
+      }
+      log_density[c] = f.log_density_offset - 0.5 * quad;
+      top = std::max(top, log_density[c]);
+      double* xhat = ws.completed.data() + c * d;
+      for (std::size_t a = 0; a < q; ++a) xhat[pattern.observed[a]] = observed[a];
+      for (std::size_t b = 0; b < mm; ++b) {
+        double sum = mean[pattern.missing[b]];
+        const double* column = v + b * q;
+        for (std::size_t a = 0; a < q; ++a) sum += column[a] * z[a];
+        xhat[pattern.missing[b]] = sum;
+      }
+    }
+    double own;
+    if (top == -std::numeric_limits<double>::infinity()) {
+      // No component has any density here; the log-likelihood says so.
+      own = top;
+      std::size_t best = 0;
+      for (std::size_t c = 0; c < k; ++c) {
+        if (p.proportions(c) > 0.0 && !(p.proportions(best) > 0.0)) best = c;
+      }
+      for (std::size_t c = 0; c < k; ++c) responsibility[c] = c == best;
+    } else {
+      double sum = 0.0;
+      for (std::size_t c = 0; c < k; ++c) {
+        responsibility[c] = std::exp(log_density[c] - top);
+        sum += responsibility[c];
+      }
+      for (std::size_t c = 0; c < k; ++c) responsibility[c] /= sum;
+      own = top + std::log(sum);
+    }
+    if (x.labels != nullptr && x.labels[global] != unlabelled) {
+      const std::uint32_t label = x.labels[global];
+      for (std::size_t c = 0; c < k; ++c) responsibility[c] = c == label;
+      own = log_density[label];
+    }
+    const double w = x.weight(global);
+    if (w != 0.0) partial[0] += w * own;
+    if (out.log_mixture != nullptr) out.log_mixture[global] = own;
+    if (out.posterior != nullptr) {
+      for (std::size_t c = 0; c < k; ++c) out.posterior[c * out.stride + global] = responsibility[c];
+    }
+    if (out.imputed != nullptr) {
+      for (std::size_t j = 0; j < d; ++j) {
+        double sum = 0.0;
+        for (std::size_t c = 0; c < k; ++c) sum += responsibility[c] * ws.completed[c * d + j];
+        (*out.imputed)(r, j) = ws.missing_position[j] < 0 ? ws.completed[j] : sum;
+      }
+    }
+    if (layout == nullptr) continue;
+    for (std::size_t c = 0; c < k; ++c) {
+      const double rw = responsibility[c] * w;
+      if (rw == 0.0) continue;
+      const double* xhat = ws.completed.data() + c * d;
+      const double* centre = out.centres->colptr(c);
+      partial[layout->weight + c] += rw;
+      ws.pattern_weight[c] += rw;
+      double* sums = partial + layout->sum + c * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        diff[j] = rw * (xhat[j] - centre[j]);
+        sums[j] += diff[j];
+      }
+      if (layout->scatter == Scatter::full) {
+        // A_k += x^ (r (x^ - c))', upper triangle (see moments_from_stats());
+        // the conditional covariance follows once per segment.
+        double* moment = partial + layout->moment + c * packed_moment_length(d);
+        for (std::size_t j = 0; j < d; ++j) {
+          const double dj = diff[j];
+          const std::size_t* index = packed.data() + j * d;
+          for (std::size_t i = 0; i <= j; ++i) moment[index[i]] += xhat[i] * dj;
+        }
+      } else if (layout->scatter == Scatter::diagonal) {
+        double* moment = partial + layout->moment + c * d;
+        for (std::size_t j = 0; j < d; ++j) moment[j] += diff[j] * (xhat[j] - centre[j]);
+      }
+    }
+  }
+  // Each row adds r w C_k, C_k the pattern's conditional covariance of its
+  // missing coordinates under component k.
+  if (layout == nullptr || layout->scatter == Scatter::none) return;
+  for (std::size_t c = 0; c < k; ++c) {
+    const double weight = ws.pattern_weight[c];
+    if (weight == 0.0) continue;
+    const double* conditional = ws.factors[c].conditional.data();
+    if (layout->scatter == Scatter::full) {
+      double* moment = partial + layout->moment + c * packed_moment_length(d);
+      for (std::size_t b = 0; b < mm; ++b) {
+        for (std::size_t a = 0; a < mm; ++a) {
+          const std::size_t i = pattern.missing[a], j = pattern.missing[b];
+          if (i <= j) moment[packed[i + j * d]] += weight * conditional[a + b * mm];
+        }
+      }
+    } else {
+      double* moment = partial + layout->moment + c * d;
+      for (std::size_t a = 0; a < mm; ++a) moment[pattern.missing[a]] += weight * conditional[a + a * mm];
+    }
+  }
+}
+
 // The E step (and the statistics of the M step) on the incomplete rows of
 // x under p (both in scaled units); returns their weighted scaled
-// log-likelihood, with known labels as block_observed() counts them.
-inline double missing_pass(const Data& x, const Params& p, const MissingOutput& out) {
+// log-likelihood, with known labels as block_observed() counts them. The
+// rows run in fixed blocks, reduced in a fixed order (reduce_blocks()), so
+// the sums do not depend on the number of threads; a pattern split by a
+// block boundary is factored in both blocks.
+inline double missing_pass(const Data& x, const Params& p, const MissingOutput& out,
+                           int n_threads = 1) {
   if (x.missing == nullptr) return 0.0;
   if (p.noise) throw error("a noise component cannot be fitted to data with missing values");
   const std::size_t d = x.n_cols, k = p.k();
   const MissingRows& rows = *x.missing;
   const StatsLayout* layout = out.layout;
-  std::vector<double> log_density(k), responsibility(k), diff(d), z(d), completed(d * k);
-  std::vector<double> observed(d), pattern_weight(k);
-  std::vector<PatternFactors> factors(k);
-  std::vector<long> missing_position(d);
-  // Where entry (i, j), i <= j, of a full moment lives (see kernels.h).
   std::vector<std::size_t> packed(layout != nullptr && layout->scatter == Scatter::full ? d * d : 0);
   for (std::size_t j = 0; j < d && !packed.empty(); ++j) {
     for (std::size_t i = 0; i <= j; ++i) packed[i + j * d] = packed_moment_index(d, i, j);
   }
-  const double* means = p.means.memptr();
-  double loglik = 0.0;
-  for (const MissingPattern& pattern : rows.patterns) {
-    const std::size_t q = pattern.observed.size(), mm = pattern.missing.size();
-    for (std::size_t c = 0; c < k; ++c) pattern_factors(p, c, pattern, factors[c]);
-    std::fill(missing_position.begin(), missing_position.end(), -1L);
-    for (std::size_t a = 0; a < mm; ++a) missing_position[pattern.missing[a]] = static_cast<long>(a);
-    std::fill(pattern_weight.begin(), pattern_weight.end(), 0.0);
-    for (std::size_t r = pattern.first; r < pattern.first + pattern.count; ++r) {
-      const std::size_t global = x.n_rows + r;
-      // The row's observed values, scaled, read once for every component.
-      for (std::size_t a = 0; a < q; ++a) {
-        const std::size_t j = pattern.observed[a];
-        observed[a] = rows.values.at(r, j) * x.inverse_scale[j];
-      }
-      double top = -std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < k; ++c) {
-        const PatternFactors& f = factors[c];
-        const double* chol = f.chol.data();  // column-major, q x q
-        const double* v = f.v.data();        // column-major, q x mm
-        const double* mean = means + c * d;
-        for (std::size_t a = 0; a < q; ++a) diff[a] = observed[a] - mean[pattern.observed[a]];
-        double quad = 0.0;
-        for (std::size_t a = 0; a < q; ++a) {
-          double sum = diff[a];
-          for (std::size_t b = 0; b < a; ++b) sum -= chol[a + b * q] * z[b];
-          z[a] = sum / chol[a + a * q];
-          quad += z[a] * z[a];
-        }
-        log_density[c] = f.log_density_offset - 0.5 * quad;
-        top = std::max(top, log_density[c]);
-        double* xhat = completed.data() + c * d;
-        for (std::size_t a = 0; a < q; ++a) xhat[pattern.observed[a]] = observed[a];
-        for (std::size_t b = 0; b < mm; ++b) {
-          const std::size_t j = pattern.missing[b];
-          double sum = mean[j];
-          const double* column = v + b * q;
-          for (std::size_t a = 0; a < q; ++a) sum += column[a] * z[a];
-          xhat[j] = sum;
-        }
-      }
-      double own;
-      if (top == -std::numeric_limits<double>::infinity()) {
-        // No component has any density here; the log-likelihood says so.
-        own = top;
-        std::size_t best = 0;
-        for (std::size_t c = 0; c < k; ++c) {
-          if (p.proportions(c) > 0.0 && !(p.proportions(best) > 0.0)) best = c;
-        }
-        for (std::size_t c = 0; c < k; ++c) responsibility[c] = c == best;
-      } else {
-        double sum = 0.0;
-        for (std::size_t c = 0; c < k; ++c) {
-          responsibility[c] = std::exp(log_density[c] - top);
-          sum += responsibility[c];
-        }
-        for (std::size_t c = 0; c < k; ++c) responsibility[c] /= sum;
-        own = top + std::log(sum);
-      }
-      if (x.labels != nullptr && x.labels[global] != unlabelled) {
-        const std::uint32_t label = x.labels[global];
-        for (std::size_t c = 0; c < k; ++c) responsibility[c] = c == label;
-        own = log_density[label];
-      }
-      const double w = x.weight(global);
-      if (w != 0.0) loglik += w * own;
-      if (out.log_mixture != nullptr) out.log_mixture[global] = own;
-      if (out.posterior != nullptr) {
-        for (std::size_t c = 0; c < k; ++c) out.posterior[c * out.stride + global] = responsibility[c];
-      }
-      if (out.imputed != nullptr) {
-        for (std::size_t j = 0; j < d; ++j) {
-          double sum = 0.0;
-          for (std::size_t c = 0; c < k; ++c) sum += responsibility[c] * completed[c * d + j];
-          (*out.imputed)(r, j) = missing_position[j] < 0 ? completed[j] : sum;
-        }
-      }
-      if (layout == nullptr) continue;
-      double* stats = out.stats;
-      for (std::size_t c = 0; c < k; ++c) {
-        const double rw = responsibility[c] * w;
-        if (rw == 0.0) continue;
-        const double* xhat = completed.data() + c * d;
-        const double* centre = out.centres->colptr(c);
-        stats[layout->weight + c] += rw;
-        pattern_weight[c] += rw;
-        double* sums = stats + layout->sum + c * d;
-        for (std::size_t j = 0; j < d; ++j) {
-          diff[j] = rw * (xhat[j] - centre[j]);
-          sums[j] += diff[j];
-        }
-        if (layout->scatter == Scatter::full) {
-          // A_k += x^ (r (x^ - c))', upper triangle (see moments_from_stats());
-          // the conditional covariance follows once per pattern.
-          double* moment = stats + layout->moment + c * packed_moment_length(d);
-          for (std::size_t j = 0; j < d; ++j) {
-            const double dj = diff[j];
-            const std::size_t* index = packed.data() + j * d;
-            for (std::size_t i = 0; i <= j; ++i) moment[index[i]] += xhat[i] * dj;
-          }
-        } else if (layout->scatter == Scatter::diagonal) {
-          double* moment = stats + layout->moment + c * d;
-          for (std::size_t j = 0; j < d; ++j) moment[j] += diff[j] * (xhat[j] - centre[j]);
-        }
-      }
-    }
-    // Each row of the pattern adds r w C_k, C_k the pattern's conditional
-    // covariance of its missing coordinates under component k.
-    if (layout == nullptr || layout->scatter == Scatter::none) continue;
-    for (std::size_t c = 0; c < k; ++c) {
-      if (pattern_weight[c] == 0.0) continue;
-      const double* conditional = factors[c].conditional.data();
-      if (layout->scatter == Scatter::full) {
-        double* moment = out.stats + layout->moment + c * packed_moment_length(d);
-        for (std::size_t b = 0; b < mm; ++b) {
-          for (std::size_t a = 0; a < mm; ++a) {
-            const std::size_t i = pattern.missing[a], j = pattern.missing[b];
-            if (i <= j) moment[packed[i + j * d]] += pattern_weight[c] * conditional[a + b * mm];
-          }
-        }
-      } else {
-        double* moment = out.stats + layout->moment + c * d;
-        for (std::size_t a = 0; a < mm; ++a) {
-          moment[pattern.missing[a]] += pattern_weight[c] * conditional[a + a * mm];
-        }
-      }
-    }
+  std::vector<std::size_t> starts(rows.patterns.size());
+  for (std::size_t t = 0; t < starts.size(); ++t) starts[t] = rows.patterns[t].first;
+  std::vector<MissingScratch> scratch(static_cast<std::size_t>(std::max(1, n_threads)),
+                                      MissingScratch(d, k));
+  const std::size_t length = layout != nullptr ? layout->length : 1;
+  std::vector<std::string> failures(scratch.size());
+  std::vector<double> total;
+  const double row_work = 2.0 * static_cast<double>(k * d * d);
+  reduce_blocks(rows.n_rows(), length, n_threads, row_work, total,
+                [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
+                  // The pattern holding row `begin`, then those after it.
+                  std::size_t t = static_cast<std::size_t>(
+                      std::upper_bound(starts.begin(), starts.end(), begin) - starts.begin() - 1);
+                  for (; t < rows.patterns.size() && rows.patterns[t].first < end; ++t) {
+                    const MissingPattern& pattern = rows.patterns[t];
+                    const std::size_t from = std::max(begin, pattern.first);
+                    const std::size_t to = std::min(end, pattern.first + pattern.count);
+                    if (from < to) {
+                      // Nothing may leave a parallel region by throwing.
+                      try {
+                        missing_segment(x, p, out, pattern, from, to, packed, scratch[thread],
+                                        partial);
+                      } catch (const error& e) {
+                        if (failures[thread].empty()) failures[thread] = e.what();
+                      }
+                    }
+                  }
+                });
+  for (const std::string& failure : failures) {
+    if (!failure.empty()) throw error(failure);
   }
-  return loglik;
+  if (layout != nullptr) {
+    for (std::size_t e = 1; e < length; ++e) out.stats[e] += total[e];
+  }
+  return total[0];
 }
 
 // The E step over all data in scaled units (Params scaled too): the
@@ -271,7 +325,7 @@ inline double e_step_scaled(const Data& x, const Params& params, int n_threads, 
   out.posterior = posterior;
   out.stride = x.n_total;
   out.log_mixture = log_mixture;
-  return loglik + missing_pass(x, params, out);
+  return loglik + missing_pass(x, params, out, n_threads);
 }
 
 // The E step for factorized parameters in the data's own units: the
