@@ -34,7 +34,10 @@
 #' Fits with observation weights draw each point with an area proportional
 #' to its weight (see [plot.softmix()]; rows of weight 0 are hollow), except
 #' in the uncertainty plot, where size shows the uncertainty. Rows that a
-#' fit with a noise component classifies as noise are grey crosses.
+#' fit with a noise component classifies as noise are grey crosses. A fit
+#' to data with missing values draws each row at its coordinates in
+#' `fitted(object, type = "imputed")`, hollow where one of the coordinates
+#' shown is imputed (see [plot.softmix()]).
 #'
 #' @param object A fitted `softmix` object.
 #' @param what Which plot to draw: `"classification"` (the default),
@@ -180,13 +183,16 @@ stack_pairs <- function(ctx, build) {
 point_frame <- function(ctx) {
   class <- factor(ctx$labels[ctx$class_index], levels = ctx$labels)
   size <- point_sizes(ctx$weights, 1.6)
-  shape <- point_shapes(ctx$weights, filled = 16, hollow = 1)
-  if (ctx$noise) shape <- ifelse(ctx$classification == 0L, noise_pch, shape)
+  shape <- rep_len(point_shapes(ctx$weights, filled = 16, hollow = 1), nrow(ctx$data))
   stack_pairs(ctx, function(pair) {
+    points <- panel_points(ctx, pair)
+    # Hollow where a coordinate of the pair is imputed.
+    pair_shape <- ifelse(points$imputed, imputed_pch, shape)
+    if (ctx$noise) pair_shape[ctx$classification == 0L] <- noise_pch
     data.frame(
-      x = ctx$data[, pair[1]], y = ctx$data[, pair[2]], class = class,
+      x = points$xy[, 1], y = points$xy[, 2], class = class,
       scaled = ctx$scaled_uncertainty, size = rep_len(size, nrow(ctx$data)),
-      shape = rep_len(shape, nrow(ctx$data)),
+      shape = pair_shape, imputed = points$imputed,
       weight = if (is.null(ctx$weights)) 1 else ctx$weights,
       noise = ctx$classification == 0L
     )
@@ -281,8 +287,7 @@ autoplot_density <- function(ctx) {
       dmixture(as.matrix(expand.grid(grid_x, grid_y)), parameters, n_threads = ctx$n_threads),
       nrow = length(grid_x)
     )
-    at_data <- dmixture(ctx$data[, pair, drop = FALSE], parameters, n_threads = ctx$n_threads)
-    levels <- unique(stats::quantile(at_data, 1 - enclosed, names = FALSE))
+    levels <- unique(enclosing_levels(ctx, panel_points(ctx, pair), parameters, enclosed))
     lines <- grDevices::contourLines(grid_x, grid_y, density, levels = levels)
     if (length(lines) == 0) {
       return(data.frame(x = numeric(0), y = numeric(0), piece = character(0)))
@@ -291,9 +296,11 @@ autoplot_density <- function(ctx) {
       data.frame(x = lines[[i]]$x, y = lines[[i]]$y, piece = paste(pair[1], pair[2], i))
     }))
   })
+  points$colour <- ifelse(points$imputed, "grey50", "grey70")
   ggplot2::ggplot(points, ggplot2::aes(.data$x, .data$y)) +
-    ggplot2::geom_point(ggplot2::aes(size = .data$size, shape = .data$shape),
-                        colour = "grey70") +
+    ggplot2::geom_point(ggplot2::aes(size = .data$size, shape = .data$shape,
+                                     colour = .data$colour)) +
+    ggplot2::scale_colour_identity() +
     ggplot2::geom_path(data = contours, ggplot2::aes(group = .data$piece),
                        colour = "#00588A", linewidth = 0.7) +
     ggplot2::scale_size_identity() + ggplot2::scale_shape_identity()
@@ -311,8 +318,10 @@ seq_range <- function(range, n) {
 autoplot_1d_density <- function(ctx, show_components) {
   var <- ctx$dims
   values <- ctx$data[, var]
+  imputed <- imputed_rows(ctx, var)
   grid <- seq_range(compute_axis_limits(ctx, var, radius = 3), 400)
-  histogram <- graphics::hist(values, plot = FALSE)
+  # The histogram shows the data: the observed values only.
+  histogram <- graphics::hist(values[!imputed], plot = FALSE)
   bars <- data.frame(
     left = utils::head(histogram$breaks, -1), right = histogram$breaks[-1],
     density = histogram$density
@@ -350,10 +359,15 @@ autoplot_1d_density <- function(ctx, show_components) {
     linewidth = point_sizes(ctx$weights, 0.4),
     linetype = if (is.null(ctx$weights)) "solid" else ifelse(ctx$weights > 0, "solid", "dotted")
   )
-  main <- if (show_components) "Mixture components" else "Mixture density"
-  subtitle <- if (is.null(ctx$weights)) "" else {
-    paste0("Rug tick width by weight", if (any(ctx$weights == 0)) "; dotted: weight 0" else "")
+  # Imputed values are hollow circles halfway up the rug rather than ticks.
+  rug_points <- rug[imputed, , drop = FALSE]
+  rug <- rug[!imputed, , drop = FALSE]
+  imputed_layer <- if (nrow(rug_points) > 0) {
+    ggplot2::geom_point(data = rug_points, ggplot2::aes(x = .data$x), y = -0.0425 * top,
+                        shape = imputed_pch, size = 1.5, colour = rug_points$colour)
   }
+  main <- if (show_components) "Mixture components" else "Mixture density"
+  subtitle <- describe_rug(ctx, any(imputed))
   ggplot2::ggplot() +
     ggplot2::geom_rect(data = bars, ggplot2::aes(xmin = .data$left, xmax = .data$right,
                                                  ymin = 0, ymax = .data$density),
@@ -362,6 +376,7 @@ autoplot_1d_density <- function(ctx, show_components) {
                                                    linewidth = .data$linewidth,
                                                    linetype = .data$linetype),
                           y = -0.07 * top, yend = -0.015 * top, colour = rug$colour) +
+    imputed_layer +
     ggplot2::geom_line(data = curves, ggplot2::aes(.data$x, .data$density, colour = .data$curve,
                                                    group = .data$curve,
                                                    linewidth = .data$linewidth,
@@ -380,7 +395,9 @@ autoplot_1d_density <- function(ctx, show_components) {
 #' @noRd
 autoplot_1d_uncertainty <- function(ctx) {
   var <- ctx$dims
-  shape <- point_shapes(ctx$weights, filled = 16, hollow = 1)
+  imputed <- imputed_rows(ctx, var)
+  shape <- rep_len(point_shapes(ctx$weights, filled = 16, hollow = 1), nrow(ctx$data))
+  shape[imputed] <- imputed_pch
   if (ctx$noise) shape <- ifelse(ctx$classification == 0L, noise_pch, shape)
   points <- data.frame(
     x = ctx$data[, var], uncertainty = ctx$uncertainty,
@@ -388,9 +405,7 @@ autoplot_1d_uncertainty <- function(ctx) {
     size = rep_len(point_sizes(ctx$weights, 1.4), nrow(ctx$data)),
     shape = rep_len(shape, nrow(ctx$data))
   )
-  subtitle <- if (is.null(ctx$weights)) "" else {
-    paste0("Point size by weight", describe_weight_encoding(ctx$weights, sized = FALSE))
-  }
+  subtitle <- describe_1d_uncertainty(ctx, any(imputed))
   ggplot2::ggplot(points, ggplot2::aes(.data$x, .data$uncertainty, colour = .data$class)) +
     ggplot2::geom_segment(ggplot2::aes(xend = .data$x, yend = 0)) +
     ggplot2::geom_point(ggplot2::aes(size = .data$size, shape = .data$shape)) +

@@ -53,7 +53,12 @@
 #' # a covariance model shared by both components
 #' m_step(x, e$posterior, model = "EEE", n_threads = 1)$covariances
 m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL, weights = NULL) {
-  data <- as_data_matrix(x)
+  # The M step with missing values needs the conditional moments of each
+  # component, which only EM in softmix() keeps.
+  data <- as_data_matrix(x, missing_hint = paste(
+    "m_step() needs complete data; use softmix(), which fits data with missing values",
+    "by EM, or remove or impute them."
+  ))
   posterior <- check_posterior(posterior, nrow(data))
   weights <- check_weights(weights, nrow(data))
   if (!is.null(weights)) {

@@ -86,6 +86,20 @@
 #' 1-D plots and the levels of the density contours count every row once,
 #' whatever its weight.
 #'
+#' For a fit to data with missing values (`missing = "em"` in [softmix()]),
+#' each row is drawn at its coordinates in `fitted(x, type = "imputed")`:
+#' a missing value is replaced by its conditional expectation given the
+#' row's observed values, mixed over the components by the row's
+#' posterior. A point with an imputed coordinate among the variables of its
+#' panel is drawn hollow (in the uncertainty plot, as a ring in its fill's
+#' colour), and the subtitle says "hollow: imputed"; the 1-D plots draw
+#' imputed values as hollow circles on the rug, or, for the uncertainty,
+#' as hollow points on the needles. The histograms of the 1-D plots and
+#' the levels of the density contours use only the observed values: for a
+#' panel, the rows observed on both of its variables. Imputed values lie
+#' closer to the component means than the data would, so they show where
+#' the fit places a row, not a draw of the missing value.
+#'
 #' @param x A fitted `softmix` object.
 #' @param what Which plot to draw: one of `"classification"` (the default),
 #'   `"uncertainty"`, `"density"`, `"loglik"`, `"BIC"` or `"ICL"`.
@@ -199,9 +213,11 @@ describe_plot <- function(what, ctx, blended = TRUE) {
     uncertainty = "Larger, darker points are less certain",
     density = "Contours enclose 10%, 25%, 50%, 75% and 95% of the data"
   )
+  imputed <- any(imputed_rows(ctx, ctx$dims))
   list(
     main = main,
-    subtitle = paste0(subtitle, describe_weight_encoding(ctx$weights, what != "uncertainty"))
+    subtitle = paste0(subtitle,
+                      describe_weight_encoding(ctx$weights, what != "uncertainty", imputed))
   )
 }
 
@@ -211,7 +227,8 @@ build_plot_context <- function(x, dims, colors) {
   if (is.null(x$data)) {
     softmix_abort("`x` does not contain the fitted data, so it cannot be plotted.", call = NULL)
   }
-  data <- as.matrix(x$data)
+  coordinates <- plot_coordinates(x)
+  data <- coordinates$data
   if (is.null(colnames(data))) {
     colnames(data) <- variable_names(data)
   }
@@ -225,7 +242,9 @@ build_plot_context <- function(x, dims, colors) {
   class_index[class_index == 0L] <- k + 1L
 
   list(
+    # Missing values imputed, with `imputed` marking them (NULL if none).
     data = data,
+    imputed = coordinates$imputed,
     dims = resolve_dims(dims, data),
     parameters = x$parameters,
     k = k,
@@ -243,6 +262,54 @@ build_plot_context <- function(x, dims, colors) {
     # Density grids follow the thread count chosen for the fit.
     n_threads = x$n_threads
   )
+}
+
+#' The coordinates at which the plots draw the rows of a fit: `data`, the
+#' fitted data with each missing value replaced by its conditional
+#' expectation mixed over the components (fitted(x, type = "imputed")),
+#' and `imputed`, a logical matrix marking the values so replaced (NULL
+#' when the data have no missing value)
+#' @noRd
+plot_coordinates <- function(x) {
+  data <- as.matrix(x$data)
+  missing <- is.na(data)
+  if (!any(missing)) {
+    return(list(data = data, imputed = NULL))
+  }
+  imputed <- as.matrix(imputed_data(x))
+  dimnames(imputed) <- dimnames(data)
+  list(data = imputed, imputed = missing)
+}
+
+#' Which rows have an imputed value among the variables `vars`
+#' @noRd
+imputed_rows <- function(ctx, vars) {
+  if (is.null(ctx$imputed)) {
+    return(rep(FALSE, nrow(ctx$data)))
+  }
+  rowSums(ctx$imputed[, vars, drop = FALSE]) > 0
+}
+
+#' The points of the panel of the variables `vars`: `xy`, their
+#' coordinates (missing values imputed, see plot_coordinates()), and
+#' `imputed`, which of them have an imputed coordinate there and so are
+#' drawn hollow
+#' @noRd
+panel_points <- function(ctx, vars) {
+  list(xy = ctx$data[, vars, drop = FALSE], imputed = imputed_rows(ctx, vars))
+}
+
+#' The density levels that enclose the shares `enclosed` of the rows of a
+#' panel (`points`, from panel_points()), from the density of the pair's
+#' marginal `parameters` at the rows observed on both of its variables
+#' (every row when none is)
+#' @noRd
+enclosing_levels <- function(ctx, points, parameters, enclosed) {
+  observed <- !points$imputed
+  if (!any(observed)) observed <- rep(TRUE, length(observed))
+  at_data <- dmixture(points$xy[observed, , drop = FALSE], parameters,
+                      n_threads = ctx$n_threads)
+  stats::quantile(at_data, 1 - enclosed, names = FALSE)
 }
 
 #' Turn `dims` (positions or names) into validated column positions
@@ -390,16 +457,32 @@ weight_draw_order <- function(weights, n) {
   order(-weights)
 }
 
-#' What a subtitle adds about the weights: "" for an unweighted fit, a note
-#' that size shows weight where it does (`sized`), and a note on hollow points
-#' where some rows have weight 0
+#' What a subtitle adds about the points: "" for an unweighted fit without
+#' imputed values, otherwise the notes of point_notes() after "; "
 #' @noRd
-describe_weight_encoding <- function(weights, sized) {
-  if (is.null(weights)) {
-    return("")
-  }
-  notes <- c(if (sized) "size by weight", if (any(weights == 0)) "hollow: weight 0")
+describe_weight_encoding <- function(weights, sized, imputed = FALSE) {
+  notes <- point_notes(weights, sized, imputed)
   if (length(notes) == 0) "" else paste0("; ", paste(notes, collapse = ", "))
+}
+
+#' Notes on how the points show the weights and the imputed values: that
+#' size shows weight where it does (`sized`), and which points are hollow:
+#' rows of weight 0, and where `imputed`, points with an imputed coordinate
+#' @noRd
+point_notes <- function(weights, sized, imputed = FALSE) {
+  hollow <- c(if (!is.null(weights) && any(weights == 0)) "weight 0",
+              if (imputed) "imputed")
+  c(
+    if (sized && !is.null(weights)) "size by weight",
+    if (length(hollow) > 0) paste("hollow:", paste(hollow, collapse = " or "))
+  )
+}
+
+#' Join notes with "; " and capitalise the first letter ("" for none)
+#' @noRd
+join_notes <- function(notes) {
+  text <- paste(notes, collapse = "; ")
+  paste0(toupper(substring(text, 1, 1)), substring(text, 2))
 }
 
 #' Restrict mixture parameters to the marginal of the chosen variables
@@ -604,9 +687,10 @@ draw_ellipses <- function(ctx, pair, lwd = 2, lty = 1) {
 #' Scatterplot panel coloured by blended posterior colours, with ellipses
 #' @noRd
 draw_classification_panel <- function(ctx, pair, show_labels = TRUE) {
-  pch <- if (ctx$noise) ifelse(ctx$classification == 0L, noise_pch, 19) else 19
-  draw_weighted_points(ctx, ctx$data[, pair, drop = FALSE], cex = 0.8, col = ctx$blended,
-                       pch = pch)
+  points <- panel_points(ctx, pair)
+  pch <- ifelse(points$imputed, imputed_pch, 19)
+  if (ctx$noise) pch[ctx$classification == 0L] <- noise_pch
+  draw_weighted_points(ctx, points$xy, cex = 0.8, col = ctx$blended, pch = pch)
   draw_ellipses(ctx, pair, lwd = 2)
 }
 
@@ -633,9 +717,14 @@ draw_weighted_points <- function(ctx, points, cex, col, pch = 19) {
 #' @noRd
 draw_uncertainty_panel <- function(ctx, pair, show_labels = TRUE) {
   draw_ellipses(ctx, pair, lwd = 1.5, lty = 2)
+  points <- panel_points(ctx, pair)
   scaled <- ctx$scaled_uncertainty
   fill <- fade_colors(ctx$point_colors[ctx$class_index], 0.45 + 0.55 * scaled)
   border <- fade_colors("grey20", 0.3 + 0.6 * scaled)
+  # Imputed points are rings in their fill's colour, a little thicker.
+  hollow <- points$imputed
+  border[hollow] <- fill[hollow]
+  fill[hollow] <- NA
   if (!is.null(ctx$weights)) {
     # Size already shows the uncertainty here, so rows of weight 0 are only
     # hollow, with the fill's colour moved to the ring.
@@ -653,9 +742,9 @@ draw_uncertainty_panel <- function(ctx, pair, show_labels = TRUE) {
   # Uncertain points are drawn last so that certain ones never hide them.
   order <- order(scaled)
   graphics::points(
-    ctx$data[order, pair, drop = FALSE],
+    points$xy[order, , drop = FALSE],
     pch = pch[order], bg = fill[order], col = border[order], cex = 0.7 + 1.8 * scaled[order],
-    lwd = 0.8
+    lwd = ifelse(hollow, 1.3, 0.8)[order]
   )
 }
 
@@ -673,7 +762,7 @@ fade_colors <- function(colors, alpha) {
 #' @noRd
 draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
   parameters <- subset_params(ctx$parameters, pair)
-  data <- ctx$data[, pair, drop = FALSE]
+  points <- panel_points(ctx, pair)
   usr <- graphics::par("usr")
   grid_x <- seq(usr[1], usr[2], length.out = 100)
   grid_y <- seq(usr[3], usr[4], length.out = 100)
@@ -683,11 +772,12 @@ draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
   # Levels taken from the density at the observations make each contour enclose
   # a known share of the data, whatever the scale of the density.
   enclosed <- c(0.95, 0.75, 0.5, 0.25, 0.1)
-  at_data <- dmixture(data, parameters, n_threads = ctx$n_threads)
-  levels <- stats::quantile(at_data, 1 - enclosed, names = FALSE)
+  levels <- enclosing_levels(ctx, points, parameters, enclosed)
   keep <- !duplicated(levels)
 
-  draw_weighted_points(ctx, data, cex = 0.6, col = "grey75")
+  draw_weighted_points(ctx, points$xy, cex = 0.6,
+                       col = ifelse(points$imputed, "grey55", "grey75"),
+                       pch = ifelse(points$imputed, imputed_pch, 19))
   graphics::contour(
     grid_x, grid_y, density,
     levels = levels[keep], labels = paste0(100 * enclosed[keep], "%"),
@@ -701,13 +791,12 @@ draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
 draw_1d_uncertainty <- function(ctx) {
   entries <- legend_entries(ctx, list(pch = 19, lty = 0, lwd = 2))
   plan <- plan_entries(entries)
-  subtitle <- if (is.null(ctx$weights)) "" else {
-    paste0("Point size by weight", describe_weight_encoding(ctx$weights, sized = FALSE))
-  }
+  var <- ctx$dims
+  imputed <- imputed_rows(ctx, var)
+  subtitle <- describe_1d_uncertainty(ctx, any(imputed))
   frame <- open_single_frame("Classification uncertainty", subtitle, plan)
   on.exit(graphics::par(frame$old))
 
-  var <- ctx$dims
   values <- ctx$data[, var]
   colors <- ctx$point_colors[ctx$class_index]
   graphics::plot.new()
@@ -717,7 +806,8 @@ draw_1d_uncertainty <- function(ctx) {
   )
   graphics::segments(values, 0, values, ctx$uncertainty, col = colors)
   # The needle's height shows the uncertainty, so the point's size is free to show the weight.
-  pch <- if (ctx$noise) ifelse(ctx$classification == 0L, noise_pch, 19) else 19
+  pch <- ifelse(imputed, imputed_pch, 19)
+  if (ctx$noise) pch[ctx$classification == 0L] <- noise_pch
   draw_weighted_points(ctx, cbind(values, ctx$uncertainty), cex = 0.7, col = colors, pch = pch)
   graphics::box()
   graphics::axis(1)
@@ -727,6 +817,26 @@ draw_1d_uncertainty <- function(ctx) {
     draw_axis_title("Uncertainty (1 - max posterior)", 2)
   )
   close_single_frame(frame, texts, draw_entries(plan, entries))
+}
+
+#' Subtitle of the 1-D uncertainty plots: how the points show the weights
+#' and, where `imputed`, the imputed values
+#' @noRd
+describe_1d_uncertainty <- function(ctx, imputed) {
+  join_notes(c(if (!is.null(ctx$weights)) "point size by weight",
+               point_notes(ctx$weights, sized = FALSE, imputed = imputed)))
+}
+
+#' Subtitle of the 1-D classification and density plots: how the rug shows
+#' the weights and, where `imputed`, the imputed values
+#' @noRd
+describe_rug <- function(ctx, imputed) {
+  weights <- ctx$weights
+  join_notes(c(
+    if (!is.null(weights)) "rug tick width by weight",
+    if (!is.null(weights) && any(weights == 0)) "dotted: weight 0",
+    if (imputed) "hollow: imputed"
+  ))
 }
 
 #' Draw a histogram of one variable with the mixture density and, optionally, its components
@@ -742,13 +852,12 @@ draw_1d_density <- function(ctx, show_components) {
   }
   plan <- if (is.null(entries)) NULL else plan_entries(entries)
   main <- if (show_components) "Mixture components" else "Mixture density"
-  subtitle <- if (is.null(ctx$weights)) "" else {
-    paste0("Rug tick width by weight", if (any(ctx$weights == 0)) "; dotted: weight 0" else "")
-  }
+  var <- ctx$dims
+  imputed <- imputed_rows(ctx, var)
+  subtitle <- describe_rug(ctx, any(imputed))
   frame <- open_single_frame(main, subtitle, plan)
   on.exit(graphics::par(frame$old))
 
-  var <- ctx$dims
   values <- ctx$data[, var]
   xlim <- compute_axis_limits(ctx, var, radius = 3)
   grid <- seq(xlim[1], xlim[2], length.out = 400)
@@ -756,7 +865,8 @@ draw_1d_density <- function(ctx, show_components) {
     matrix(grid, ncol = 1), subset_params(ctx$parameters, var),
     n_threads = ctx$n_threads
   )
-  histogram <- graphics::hist(values, plot = FALSE)
+  # The histogram shows the data: the observed values only.
+  histogram <- graphics::hist(values[!imputed], plot = FALSE)
   top <- 1.04 * max(histogram$density, mixture)
 
   graphics::plot.new()
@@ -765,7 +875,7 @@ draw_1d_density <- function(ctx, show_components) {
   graphics::plot(histogram, freq = FALSE, add = TRUE, col = "grey90", border = "grey65")
   graphics::abline(h = 0, col = "grey65")
   rug_colors <- if (show_components) ctx$blended else "grey30"
-  draw_rug(ctx, values, -0.07 * top, -0.015 * top, rug_colors)
+  draw_rug(ctx, values, -0.07 * top, -0.015 * top, rug_colors, imputed)
   if (show_components) {
     means <- ctx$parameters$means[, var]
     sds <- sqrt(ctx$parameters$covariances[var, var, ])
@@ -794,21 +904,31 @@ draw_1d_density <- function(ctx, show_components) {
 
 #' Draw a rug of one variable's values between heights `bottom` and `top`;
 #' for a weighted fit the ticks' width grows with the weight (as point_sizes()
-#' scales symbols) and rows of weight 0 get dotted ticks
+#' scales symbols) and rows of weight 0 get dotted ticks. Values marked
+#' `imputed` are hollow circles halfway up the rug instead of ticks.
 #' @noRd
-draw_rug <- function(ctx, values, bottom, top, col) {
+draw_rug <- function(ctx, values, bottom, top, col, imputed = NULL) {
   weights <- ctx$weights
+  col <- rep_len(col, length(values))
+  if (is.null(imputed)) imputed <- rep(FALSE, length(values))
   if (is.null(weights)) {
-    graphics::segments(values, bottom, values, top, col = col)
-    return(invisible())
+    ticks <- which(!imputed)
+    graphics::segments(values[ticks], bottom, values[ticks], top, col = col[ticks])
+  } else {
+    order <- weight_draw_order(weights, length(values))
+    order <- order[!imputed[order]]
+    graphics::segments(
+      values[order], bottom, values[order], top,
+      col = col[order],
+      lwd = point_sizes(weights, graphics::par("lwd"))[order],
+      lty = ifelse(weights > 0, "solid", "dotted")[order]
+    )
   }
-  order <- weight_draw_order(weights, length(values))
-  graphics::segments(
-    values[order], bottom, values[order], top,
-    col = rep_len(col, length(values))[order],
-    lwd = point_sizes(weights, graphics::par("lwd"))[order],
-    lty = ifelse(weights > 0, "solid", "dotted")[order]
-  )
+  if (any(imputed)) {
+    graphics::points(values[imputed], rep((bottom + top) / 2, sum(imputed)),
+                     pch = imputed_pch, cex = 0.7, col = col[imputed])
+  }
+  invisible()
 }
 
 #' Plot the log-likelihood trace of the EM passes and, beside it, its
@@ -1078,3 +1198,5 @@ criterion_matrix <- function(selection, criterion, ks, models) {
 # How the plots draw a noise component's points.
 noise_color <- "grey45"
 noise_pch <- 4
+# Points with an imputed coordinate: hollow circles.
+imputed_pch <- 1

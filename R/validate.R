@@ -5,11 +5,11 @@
 #'
 #' Accepts a numeric matrix, a data frame of numeric columns or a numeric
 #' vector (one variable), whose column is named `vector_name`. Missing
-#' values (NA or NaN) are an error unless `missing_ok`; infinite values
-#' always are.
+#' values (NA or NaN) are an error unless `missing_ok`, whose message ends
+#' with `missing_hint`; infinite values always are.
 #' @noRd
 as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x",
-                           missing_ok = FALSE) {
+                           missing_ok = FALSE, missing_hint = "remove or impute them.") {
   if (is.null(x)) {
     softmix_abort(sprintf("`%s` must be numeric data, not NULL.", arg), call)
   }
@@ -47,7 +47,7 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x",
   if (bad[1] > 0L && !missing_ok) {
     softmix_abort(sprintf(
       "`%s` has missing values (NA or NaN) in %d row(s), the first being row %d; %s",
-      arg, bad[1], bad[2], "remove or impute them."
+      arg, bad[1], bad[2], missing_hint
     ), call)
   }
   if (bad[3] > 0L) {

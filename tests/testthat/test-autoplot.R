@@ -137,3 +137,33 @@ test_that("autoplot() needs a selection for BIC and ggplot2 to be installed", {
   expect_error(softmix:::require_suggested("softmixNoSuchPackage", "`autoplot()`"),
                "install.packages", class = "softmix_error")
 })
+
+test_that("autoplot() draws a fit with missing values at the imputed data, hollow", {
+  skip_if_not_installed("ggplot2")
+  x <- as.matrix(iris[, 1:4])
+  with_seed(11, x[sample(length(x), 90)] <- NA)
+  x <- x[rowSums(!is.na(x)) > 0L, , drop = FALSE]
+  fit <- with_seed(1, softmix(x, k = 2:3, model = c("VVV", "EEE"), n_threads = 1,
+                              verbose = FALSE))
+  for (what in autoplot_types) {
+    for (dims in list(NULL, 3, 1:3)) {
+      expect_ggplot_draws(function() ggplot2::autoplot(fit, what = what, dims = dims),
+                          sprintf("what = \"%s\", dims = %s", what, paste(dims, collapse = ", ")))
+    }
+  }
+  imputed <- unname(fitted(fit, type = "imputed"))
+  pair <- c(2, 4)
+  hollow <- rowSums(is.na(x[, pair])) > 0
+  # Unweighted points keep the data order in the classification and density plots.
+  for (what in c("classification", "density")) {
+    points <- ggplot2::layer_data(ggplot2::autoplot(fit, what = what, dims = pair), 1)
+    expect_identical(points$x, imputed[, pair[1]], info = what)
+    expect_identical(points$y, imputed[, pair[2]], info = what)
+    expect_identical(points$shape == 1, hollow, info = what)
+  }
+  plot <- ggplot2::autoplot(fit, dims = pair)
+  expect_match(plot$labels$subtitle, "hollow: imputed")
+  # In 1-D, the imputed values are hollow circles on the rug.
+  rug <- ggplot2::layer_data(ggplot2::autoplot(fit, dims = 4), 3)
+  expect_identical(rug$x, imputed[is.na(x[, 4]), 4])
+})

@@ -121,6 +121,18 @@ test_that("bad softmix_control settings are errors", {
   expect_softmix_error(softmix_control(max_iter = "10"), "max_iter")
 })
 
+test_that("m_step() rejects missing values and points to softmix()", {
+  with_na <- x
+  with_na[c(4, 9), 2] <- NA
+  w <- one_hot(rep(1:2, 136))
+  err <- expect_softmix_error(m_step(with_na, w), "x", "2 row\\(s\\), the first being row 4")
+  expect_match(conditionMessage(err), "use softmix()", fixed = TRUE)
+  with_na[4, 2] <- NaN
+  expect_softmix_error(m_step(with_na, w), "x", "softmix\\(\\)")
+  # e_step() takes them: each row's posterior from its observed coordinates.
+  expect_identical(dim(e_step(with_na, params_2d, n_threads = 1)$posterior), c(272L, 2L))
+})
+
 test_that("a bad thread count is an error everywhere", {
   expect_softmix_error(softmix(x, k = 2, n_threads = 0), "n_threads", "at least 1")
   expect_softmix_error(softmix(x, k = 2, n_threads = -1), "n_threads")

@@ -360,11 +360,11 @@ layout_problems <- function(layout, tol = 0.01) {
 }
 
 # Draws one plot to a png of `size` pixels and returns its layout problems.
-check_plot_layout <- function(fit, what, size) {
+check_plot_layout <- function(fit, what, size, dims = NULL) {
   path <- tempfile(fileext = ".png")
   grDevices::png(path, width = size[1], height = size[2])
   on.exit(grDevices::dev.off(), add = TRUE)
-  layout <- softmix:::draw_softmix_plot(fit, what)
+  layout <- softmix:::draw_softmix_plot(fit, what, dims)
   problems <- layout_problems(layout)
   list(problems = problems, texts = layout$texts)
 }
@@ -595,4 +595,121 @@ test_that("the density plot of d > 2 draws each pair's marginal density", {
                                         p$covariances[c(2, 4), c(2, 4), k])
   }))
   expect_max_diff(marginal, reference, 1e-12, relative = TRUE)
+})
+
+# Missing values ---------------------------------------------------------------
+
+# iris with 15 percent of its values missing completely at random (no row
+# left with every value missing).
+iris_with_holes <- function(seed = 11) {
+  x <- as.matrix(iris[, 1:4])
+  with_seed(seed, x[sample(length(x), round(0.15 * length(x)))] <- NA)
+  x[rowSums(!is.na(x)) > 0L, , drop = FALSE]
+}
+
+# The point sets (coordinates and symbols) drawn by `code`, read from the
+# device's display list: one list(x, y, pch) per call of points() or plot()
+# that draws symbols.
+drawn_points <- function(code) {
+  grDevices::png(tempfile(fileext = ".png"), width = 480, height = 480)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  grDevices::dev.control("enable")
+  force(code)
+  calls <- grDevices::recordPlot()[[1]]
+  sets <- lapply(calls, function(call) {
+    args <- call[[2]]
+    if (!identical(args[[1]]$name, "C_plotXY") || !identical(args[[3]], "p")) return(NULL)
+    list(x = args[[2]]$x, y = args[[2]]$y, pch = args[[4]])
+  })
+  Filter(Negate(is.null), sets)
+}
+
+test_that("a fit with missing values renders every plot at 480x480 with nothing cut", {
+  skip_if_not(capabilities("png"))
+  x <- iris_with_holes()
+  fit <- with_seed(1, softmix(x, k = 2:3, model = c("VVV", "EEE"), n_threads = 1,
+                              verbose = FALSE))
+  expect_gt(fit$missing$incomplete, 0L)
+  for (dims in list(NULL, c(1, 3), 3)) {
+    whats <- if (is.null(dims)) all_plot_types else plot_types
+    for (what in whats) {
+      result <- check_plot_layout(fit, what, c(480, 480), dims)
+      label <- sprintf("what = \"%s\", dims = %s", what, paste(dims, collapse = ", "))
+      expect(length(result$problems) == 0,
+             paste0(label, ":\n", paste(result$problems, collapse = "\n")))
+      expect_png_drawn(plot_to_png(fit, what = what, dims = dims))
+    }
+  }
+})
+
+test_that("plot_coordinates() and panel_points() give the imputed data and mark it", {
+  x <- iris_with_holes()
+  fit <- softmix(x, k = 3, n_threads = 1)
+  imputed <- fitted(fit, type = "imputed")
+  coordinates <- softmix:::plot_coordinates(fit)
+  expect_identical(unname(coordinates$data), unname(imputed))
+  expect_identical(coordinates$imputed, is.na(x))
+  ctx <- softmix:::build_plot_context(fit, NULL, NULL)
+  for (pair in list(c(1, 2), c(3, 1), c(2, 4))) {
+    points <- softmix:::panel_points(ctx, pair)
+    expect_identical(unname(points$xy), unname(imputed[, pair]))
+    expect_identical(points$imputed, unname(rowSums(is.na(x[, pair])) > 0))
+  }
+  # Complete data: drawn as they are, nothing marked.
+  complete <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+  expect_null(softmix:::plot_coordinates(complete)$imputed)
+  expect_false(any(softmix:::panel_points(
+    softmix:::build_plot_context(complete, NULL, NULL), 1:2)$imputed))
+})
+
+test_that("plot() draws incomplete rows at their imputed values, hollow", {
+  skip_if_not(capabilities("png"))
+  x <- iris_with_holes()
+  fit <- softmix(x, k = 3, n_threads = 1)
+  imputed <- unname(fitted(fit, type = "imputed"))
+  pair <- c(2, 3)
+  hollow <- rowSums(is.na(x[, pair])) > 0
+  expect_true(any(hollow))
+  # The first point set of each panel holds the data, in the data order for
+  # the classification and density plots.
+  for (what in c("classification", "density")) {
+    data <- drawn_points(plot(fit, what = what, dims = pair))[[1]]
+    expect_identical(data$x, imputed[, pair[1]], info = what)
+    expect_identical(data$y, imputed[, pair[2]], info = what)
+    expect_identical(data$pch == 1, hollow, info = what)
+  }
+  # The uncertainty plot draws the uncertain points last.
+  sets <- drawn_points(plot(fit, what = "uncertainty", dims = pair))
+  data <- sets[[which(vapply(sets, function(s) length(s$x), 1L) == nrow(x))[1]]]
+  order <- order(fit$uncertainty)
+  expect_identical(data$x, imputed[order, pair[1]])
+  expect_identical(data$y, imputed[order, pair[2]])
+  # In 1-D, the imputed values are the hollow circles on the rug.
+  rug <- drawn_points(plot(fit, dims = pair[1]))
+  rug <- rug[[which(vapply(rug, function(s) all(s$pch == 1), TRUE))[1]]]
+  expect_identical(rug$x, imputed[is.na(x[, pair[1]]), pair[1]])
+})
+
+test_that("the subtitles say that hollow points are imputed", {
+  x <- iris_with_holes()
+  fit <- softmix(x, k = 3, n_threads = 1)
+  ctx <- softmix:::build_plot_context(fit, NULL, NULL)
+  for (what in c("classification", "uncertainty", "density")) {
+    expect_match(softmix:::describe_plot(what, ctx)$subtitle, "; hollow: imputed$")
+  }
+  expect_identical(softmix:::describe_rug(ctx, TRUE), "Hollow: imputed")
+  expect_identical(softmix:::describe_1d_uncertainty(ctx, TRUE), "Hollow: imputed")
+  expect_identical(softmix:::describe_weight_encoding(c(1, 0), sized = TRUE, imputed = TRUE),
+                   "; size by weight, hollow: weight 0 or imputed")
+  weighted <- list(weights = c(1, 0, 2))
+  expect_identical(softmix:::describe_rug(weighted, TRUE),
+                   "Rug tick width by weight; dotted: weight 0; hollow: imputed")
+  expect_identical(softmix:::describe_1d_uncertainty(weighted, FALSE),
+                   "Point size by weight; hollow: weight 0")
+  # Variables without a missing value: nothing to say.
+  y <- as.matrix(iris[, 1:4])
+  y[c(5, 60), 4] <- NA
+  partial <- softmix(y, k = 3, n_threads = 1)
+  ctx <- softmix:::build_plot_context(partial, 1:3, NULL)
+  expect_false(grepl("imputed", softmix:::describe_plot("classification", ctx)$subtitle))
 })
