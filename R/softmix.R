@@ -292,9 +292,10 @@
 #' Rows are grouped by their pattern of missing values, so the marginal
 #' factors of each pattern are computed once per component and iteration;
 #' complete rows go through the usual fused pass. The incomplete rows are
-#' visited one by one on one thread, so the fit stays the same for any
-#' number of threads; with many incomplete rows an iteration costs more
-#' than one on complete data. Rows with every value missing carry no
+#' visited in fixed blocks of rows, shared among the threads and summed in a
+#' fixed order, so the fit stays the same for any number of threads; each
+#' is handled on its own, so with many incomplete rows an iteration costs
+#' several times one on complete data. Rows with every value missing carry no
 #' information and are dropped with a message (in one dimension, a missing
 #' value is such a row); their indices are in `$missing$dropped`. A column
 #' with no observed value is an error, as are infinite values. BIC uses

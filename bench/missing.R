@@ -250,7 +250,8 @@ report <- c(
     "plain EM (`tol = 0`, `accelerate = FALSE`) from the same start (one iteration from a",
     "kmeans++ start on the complete data), so that the first imputation and the final",
     "E step cancel. The incomplete data have %.1f%% of values and %.0f%% of rows",
-    "with a missing value; incomplete rows are visited on one thread."
+    "with a missing value; incomplete rows are handled one by one, in blocks shared by the",
+    "threads."
   ), reps, 100 * mean(is.na(incomplete)), 100 * mean(!stats::complete.cases(incomplete)))
 )
 writeLines(report, file.path("bench", "missing.md"))

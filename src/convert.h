@@ -119,7 +119,8 @@ class RowInfoFromR {
       info_.prior = &prior_;
     }
     if (x == nullptr) return;
-    view_.reset(new arma::mat(matrix_view(*x)));
+    // In place: copying R's matrix would cost a pass over the data each call.
+    view_.reset(new arma::mat(const_cast<double*>(x->begin()), x->nrow(), x->ncol(), false, true));
     if (softmix::all_finite(x->begin(), static_cast<std::size_t>(x->nrow()) * x->ncol())) return;
     try {
       split_ = softmix::split_missing(*view_);
