@@ -121,6 +121,12 @@ mclust_data_names <- c("faithful", "iris", "diabetes", "banknote", "thyroid", "w
 # volume v_j ~ U(0.5, 1.5): varied orientation, shape and volume; mixing
 # proportions proportional to U(1, 2) draws. Drawn with softmix::rmixture().
 simulate_mixture <- function(n, d, k, seed, separation = 4) {
+  simulate_mixture_truth(n, d, k, seed, separation)$x
+}
+
+# The same draw with the mixture it came from (`truth`) and each row's
+# component (`labels`).
+simulate_mixture_truth <- function(n, d, k, seed, separation = 4) {
   set.seed(seed)
   means <- matrix(stats::rnorm(k * d, sd = separation / sqrt(2 * d)), k, d)
   covariances <- array(0, c(d, d, k))
@@ -129,10 +135,11 @@ simulate_mixture <- function(n, d, k, seed, separation = 4) {
     covariances[, , j] <- stats::runif(1, 0.5, 1.5) * (crossprod(a) / d + diag(0.5, d))
   }
   proportions <- stats::runif(k, 1, 2)
-  params <- softmix::mixture_params(proportions / sum(proportions), means, covariances)
-  x <- softmix::rmixture(n, params)
+  truth <- softmix::mixture_params(proportions / sum(proportions), means, covariances)
+  x <- softmix::rmixture(n, truth)
+  labels <- attr(x, "component")
   attr(x, "component") <- NULL
-  x
+  list(x = x, labels = labels, truth = truth)
 }
 
 # Background load -------------------------------------------------------------

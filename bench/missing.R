@@ -43,24 +43,6 @@ reps <- as.integer(Sys.getenv("SOFTMIX_BENCH_REPS", if (bench_quick()) "1" else 
 has_mix <- requireNamespace("mix", quietly = TRUE)
 has_mixture <- requireNamespace("mixture", quietly = TRUE)
 
-# The mixture of simulate_mixture() (bench/common.R), with its parameters
-# and the component of each row.
-simulate_with_truth <- function(n, d, k, seed, separation = 4) {
-  set.seed(seed)
-  means <- matrix(stats::rnorm(k * d, sd = separation / sqrt(2 * d)), k, d)
-  covariances <- array(0, c(d, d, k))
-  for (j in seq_len(k)) {
-    a <- matrix(stats::rnorm(d * d), d, d)
-    covariances[, , j] <- stats::runif(1, 0.5, 1.5) * (crossprod(a) / d + diag(0.5, d))
-  }
-  proportions <- stats::runif(k, 1, 2)
-  truth <- mixture_params(proportions / sum(proportions), means, covariances)
-  x <- rmixture(n, truth)
-  labels <- attr(x, "component")
-  attr(x, "component") <- NULL
-  list(x = x, labels = labels, truth = truth)
-}
-
 # `x` with values removed: MCAR, a share `p` of all values; MAR, a share
 # `p` of variable 2, more often where variable 1 is large.
 remove_values <- function(x, mechanism, p) {
@@ -127,7 +109,7 @@ for (s in seq_len(nrow(scenarios))) {
                    dimnames = list(NULL, names(methods), c("mean_error", "ari", "seconds")))
   shares <- numeric(datasets)
   for (i in seq_len(datasets)) {
-    sim <- simulate_with_truth(2000, 4, 3, seed = i)
+    sim <- simulate_mixture_truth(2000, 4, 3, seed = i)
     set.seed(1000 + i)
     x <- remove_values(sim$x, mechanism, p)
     shares[i] <- mean(!stats::complete.cases(x))
