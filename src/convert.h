@@ -66,10 +66,7 @@ inline Rcpp::List params_to_list(const softmix::Params& params) {
   covariances.attr("dim") = Rcpp::IntegerVector::create(d, d, k);
   Rcpp::NumericVector proportions(params.proportions.begin(), params.proportions.end());
   if (params.noise) proportions.push_back(params.noise_proportion);
-  return named_list(
-      {{"proportions", proportions},
-       {"means", means},
-       {"covariances", covariances}});
+  return named_list({{"proportions", proportions}, {"means", means}, {"covariances", covariances}});
 }
 
 // The rows' weights and known labels of an R list `rows` (elements

@@ -37,8 +37,8 @@ double control_reg(const Rcpp::List& control) {
 // n x starts matrix of labels 1..k, NA for rows the first M step leaves out.
 // Label k + 1 marks a noise row when the fit has a noise component (`k`
 // counts it then).
-std::vector<std::vector<std::uint32_t>> partitions_from_matrix(const Rcpp::IntegerMatrix& partitions,
-                                                               R_xlen_t n, int k) {
+std::vector<std::vector<std::uint32_t>> partitions_from_matrix(
+    const Rcpp::IntegerMatrix& partitions, R_xlen_t n, int k) {
   if (partitions.nrow() != n) Rcpp::stop("`partitions` needs one row per observation");
   std::vector<std::vector<std::uint32_t>> starts(partitions.ncol());
   for (int s = 0; s < partitions.ncol(); ++s) {
@@ -73,8 +73,8 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
        {"uncertainty", uncertainty},
        {"loglik", Rcpp::wrap(fit.loglik)},
        {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
-       {"log_posterior_trace", Rcpp::NumericVector(fit.log_posterior_trace.begin(),
-                                                   fit.log_posterior_trace.end())},
+       {"log_posterior_trace",
+        Rcpp::NumericVector(fit.log_posterior_trace.begin(), fit.log_posterior_trace.end())},
        {"iterations", Rcpp::wrap(fit.iterations)},
        {"converged", Rcpp::wrap(fit.converged)},
        {"degenerate", Rcpp::wrap(fit.degenerate)},
@@ -179,8 +179,8 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
         {{"parameters", params_to_list(fit.params)},
          {"loglik", Rcpp::wrap(fit.loglik)},
          {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
-         {"log_posterior_trace", Rcpp::NumericVector(fit.log_posterior_trace.begin(),
-                                                     fit.log_posterior_trace.end())},
+         {"log_posterior_trace",
+          Rcpp::NumericVector(fit.log_posterior_trace.begin(), fit.log_posterior_trace.end())},
          {"iterations", Rcpp::wrap(fit.iterations)},
          {"converged", Rcpp::wrap(fit.converged)},
          {"log_max_posterior_sum", Rcpp::wrap(result.log_max_posterior_sum)},
@@ -201,8 +201,8 @@ Rcpp::List fit_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& par
   const softmix::Data scaled(row_info.data(), true, row_info.info());
   const softmix::Model code = softmix::model_from_code(model);
   // Powers of two: the scaled parameters are those the fit ended with.
-  softmix::Params params =
-      softmix::rescale(params_from_list(parameters, softmix::is_shared(code)), scaled.inverse_scale);
+  softmix::Params params = softmix::rescale(params_from_list(parameters, softmix::is_shared(code)),
+                                            scaled.inverse_scale);
   softmix::factorize(params, softmix::is_shared(code));
   const std::size_t k = params.columns();
   Rcpp::NumericMatrix posterior(Rcpp::no_init(x.nrow(), k));
@@ -227,9 +227,9 @@ Rcpp::IntegerMatrix kmeans_pp_partitions_cpp(const Rcpp::NumericMatrix& x, int k
                                              int n_threads, const Rcpp::List& rows) {
   RHost host;
   const RowInfoFromR row_info(rows, x.nrow());
-  const std::vector<std::vector<std::uint32_t>> partitions = softmix::kmeans_pp_partitions(
-      matrix_view(x), static_cast<std::size_t>(k), n_init, softmix::cap_threads(n_threads), host,
-      row_info.info());
+  const std::vector<std::vector<std::uint32_t>> partitions =
+      softmix::kmeans_pp_partitions(matrix_view(x), static_cast<std::size_t>(k), n_init,
+                                    softmix::cap_threads(n_threads), host, row_info.info());
   Rcpp::IntegerMatrix out(x.nrow(), static_cast<int>(partitions.size()));
   for (std::size_t s = 0; s < partitions.size(); ++s) {
     for (R_xlen_t i = 0; i < x.nrow(); ++i) {

@@ -18,10 +18,9 @@ Rcpp::List e_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& parameters
   Rcpp::NumericMatrix posterior(
       Rcpp::no_init(want_posterior ? x.nrow() : 0, want_posterior ? params.columns() : 0));
   Rcpp::NumericVector log_density(want_density ? x.nrow() : 0);
-  const double loglik = softmix::e_step(data, params, softmix::cap_threads(n_threads),
-                                        want_posterior ? posterior.begin() : nullptr,
-                                        want_density ? log_density.begin() : nullptr,
-                                        row_info.info());
+  const double loglik = softmix::e_step(
+      data, params, softmix::cap_threads(n_threads), want_posterior ? posterior.begin() : nullptr,
+      want_density ? log_density.begin() : nullptr, row_info.info());
   if (want_posterior) row_info.restore(posterior.begin(), posterior.ncol());
   if (want_density) row_info.restore(log_density.begin(), 1);
   return named_list(
@@ -54,15 +53,15 @@ Rcpp::NumericMatrix impute_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& p
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior,
-                      const std::string& model, double reg, int n_threads,
-                      const Rcpp::List& rows) {
+                      const std::string& model, double reg, int n_threads, const Rcpp::List& rows) {
   RHost host;
   const RowInfoFromR row_info(rows, x.nrow());
   // With a noise component its weights are the last column.
-  const softmix::Params params = softmix::m_step(
-      matrix_view(x), posterior.begin(), row_info.columns(0) == 1 ? posterior.ncol() - 1 : posterior.ncol(),
-      softmix::model_from_code(model), reg,
-      softmix::cap_threads(n_threads), softmix::interruptible_inner(host), row_info.info());
+  const softmix::Params params =
+      softmix::m_step(matrix_view(x), posterior.begin(),
+                      row_info.columns(0) == 1 ? posterior.ncol() - 1 : posterior.ncol(),
+                      softmix::model_from_code(model), reg, softmix::cap_threads(n_threads),
+                      softmix::interruptible_inner(host), row_info.info());
   return params_to_list(params);
 }
 
@@ -124,8 +123,9 @@ Rcpp::IntegerVector nonfinite_rows_cpp(const Rcpp::NumericMatrix& x) {
 Rcpp::NumericVector neighbour_distances_cpp(const Rcpp::NumericMatrix& x,
                                             const Rcpp::IntegerVector& reference, int m) {
   std::vector<std::size_t> rows(reference.size());
-  for (R_xlen_t t = 0; t < reference.size(); ++t) rows[t] = static_cast<std::size_t>(reference[t] - 1);
-  const std::vector<double> distances = softmix::nearest_neighbour_distances(
-      matrix_view(x), rows, static_cast<std::size_t>(m));
+  for (R_xlen_t t = 0; t < reference.size(); ++t)
+    rows[t] = static_cast<std::size_t>(reference[t] - 1);
+  const std::vector<double> distances =
+      softmix::nearest_neighbour_distances(matrix_view(x), rows, static_cast<std::size_t>(m));
   return Rcpp::NumericVector(distances.begin(), distances.end());
 }

@@ -134,7 +134,8 @@ inline SplitRows split_missing(const arma::mat& x) {
   for (std::size_t p = 0; p < keys.size(); ++p) {
     MissingPattern pattern;
     pattern.first = row;
-    for (std::size_t j = 0; j < d; ++j) (keys[p][j] ? pattern.missing : pattern.observed).push_back(j);
+    for (std::size_t j = 0; j < d; ++j)
+      (keys[p][j] ? pattern.missing : pattern.observed).push_back(j);
     for (const std::size_t i : members[p]) {
       for (std::size_t j = 0; j < d; ++j) m.values(row, j) = x(i, j);
       out.order.push_back(i);
@@ -164,9 +165,9 @@ struct RowInfo {
 
 struct Data {
   const arma::mat& x;
-  const double* weights = nullptr;         // one per row, or null for all 1
+  const double* weights = nullptr;        // one per row, or null for all 1
   const std::uint32_t* labels = nullptr;  // one per row, or null for none known
-  arma::vec inverse_scale;  // x(i, j) * inverse_scale(j) is the scaled value
+  arma::vec inverse_scale;                // x(i, j) * inverse_scale(j) is the scaled value
   // sum_j log inverse_scale(j): a log-density of x is that of the scaled
   // point plus this.
   double log_jacobian = 0.0;
@@ -211,7 +212,8 @@ struct Data {
     if (rescale) largest = largest_magnitude(matrix.memptr(), matrix.n_elem);
     // NaN is skipped.
     if (rescale && missing != nullptr) {
-      largest = std::max(largest, largest_magnitude(missing->values.memptr(), missing->values.n_elem));
+      largest =
+          std::max(largest, largest_magnitude(missing->values.memptr(), missing->values.n_elem));
     }
     int exponent = 0;
     if (largest > 0.0 && std::isfinite(largest)) std::frexp(largest, &exponent);

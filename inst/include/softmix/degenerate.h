@@ -98,8 +98,8 @@ inline std::string ridge_held_component(const Moments& m, const arma::vec& ridge
     if (share >= threshold) {
       std::ostringstream msg;
       msg << "the covariance matrix of component " << c + 1
-          << " is singular but for the ridge (`reg` supplies "
-          << std::round(100.0 * share) << "% of its variance in some direction)";
+          << " is singular but for the ridge (`reg` supplies " << std::round(100.0 * share)
+          << "% of its variance in some direction)";
       return msg.str();
     }
   }

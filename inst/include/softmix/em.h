@@ -82,7 +82,7 @@ struct Fit {
   // With a prior, the log-likelihood plus the log prior (in scaled units, up
   // to a constant) of each: what EM raises and tests for convergence.
   std::vector<double> log_posterior_trace;
-  int iterations = 0;                // E and M passes over the data
+  int iterations = 0;  // E and M passes over the data
   bool converged = false;
   bool posterior_written = false;  // run_em() filled the posterior it was given
   std::string degenerate;          // "" or why the fit is degenerate (see degeneracy())
@@ -628,21 +628,21 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
   const int runs = start == Start::given ? 1 : std::max(1, n_init);
   std::unique_ptr<StartData> from;
   if (start != Start::given) from.reset(new StartData(x, ridge, reg, rows));
-  return best_of_starts(x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior,
-                        [&](int) {
-    if (start == Start::given) {
-      Params initial = rescale(*given, x.inverse_scale);
-      factorize(initial, is_shared(model));
-      return initial;
-    }
-    if (start == Start::kmeans_pp) {
-      return from->to_fit(
-          kmeans_pp_start(from->data(), k, model, from->ridge(), n_threads, host), model);
-    }
-    return from->to_fit(random_start(from->data(), k, model, from->ridge(), n_threads, host,
-                                     posterior, interruptible_inner(host)),
-                        model);
-  });
+  return best_of_starts(
+      x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior, [&](int) {
+        if (start == Start::given) {
+          Params initial = rescale(*given, x.inverse_scale);
+          factorize(initial, is_shared(model));
+          return initial;
+        }
+        if (start == Start::kmeans_pp) {
+          return from->to_fit(
+              kmeans_pp_start(from->data(), k, model, from->ridge(), n_threads, host), model);
+        }
+        return from->to_fit(random_start(from->data(), k, model, from->ridge(), n_threads, host,
+                                         posterior, interruptible_inner(host)),
+                            model);
+      });
 }
 
 // A fit from given starting partitions (labels 0..k-1, or `unlabelled` for
@@ -660,14 +660,12 @@ Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model mo
   const int runs = static_cast<int>(partitions.size());
   if (runs == 0) throw error("no starting partition");
   const StartData from(x, ridge, reg, rows);
-  return best_of_starts(x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior,
-                        [&](int run) {
-                          return from.to_fit(
-                              params_from_labels(from.data(), partitions[run], k, model,
-                                                 from.ridge(), n_threads,
-                                                 interruptible_inner(host)),
-                              model);
-                        });
+  return best_of_starts(
+      x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior, [&](int run) {
+        return from.to_fit(params_from_labels(from.data(), partitions[run], k, model, from.ridge(),
+                                              n_threads, interruptible_inner(host)),
+                           model);
+      });
 }
 
 // n_init k-means++ partitions (seeding and Lloyd's rounds), drawn in the

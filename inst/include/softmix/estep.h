@@ -269,8 +269,8 @@ inline void weight_responsibilities(const Data& x, std::size_t begin, std::size_
 // posterior is not weighted.
 // Incomplete rows (see missing.h) are not handled here: e_step_scaled()
 // in missing.h adds them.
-inline double e_step_complete(const Data& x, const Params& params, int n_threads,
-                              double* posterior, double* log_mixture) {
+inline double e_step_complete(const Data& x, const Params& params, int n_threads, double* posterior,
+                              double* log_mixture) {
   // The posterior has a row for every row, incomplete ones last.
   const std::size_t n = x.n_total;
   const std::size_t complete = x.n_rows;
@@ -284,9 +284,9 @@ inline double e_step_complete(const Data& x, const Params& params, int n_threads
                   const std::size_t rows = end - begin;
                   load_panel(kernels, x, begin, end, ws.panel.data());
                   block_log_density(kernels, params, x.log_noise_density, ws);
-                  partial[0] += block_observed(
-                      kernels, params, x, begin, rows, ws,
-                      log_mixture == nullptr ? nullptr : log_mixture + begin);
+                  partial[0] +=
+                      block_observed(kernels, params, x, begin, rows, ws,
+                                     log_mixture == nullptr ? nullptr : log_mixture + begin);
                   if (posterior != nullptr) {
                     for (std::size_t c = 0; c < k; ++c) {
                       std::memcpy(posterior + c * n + begin,

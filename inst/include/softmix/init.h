@@ -72,9 +72,9 @@ arma::mat kmeans_pp_seeds(const Data& x, std::size_t k, int n_threads, Host& hos
   const std::size_t n = x.n_rows, d = x.n_cols;
   arma::mat centres(d, k);
   const double first = host.uniform();
-  x.load_point(x.weights == nullptr
-                   ? uniform_index(first, n)
-                   : weighted_index(x, first * x.total_weight, [&](std::size_t i) { return x.weights[i]; }),
+  x.load_point(x.weights == nullptr ? uniform_index(first, n)
+                                    : weighted_index(x, first * x.total_weight,
+                                                     [&](std::size_t i) { return x.weights[i]; }),
                centres.colptr(0));
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
   std::vector<double> distance_scratch(static_cast<std::size_t>(n_threads) * block_size);
@@ -113,21 +113,22 @@ inline void assign_nearest(const Data& x, const arma::mat& centres, int n_thread
   const std::size_t k = centres.n_cols;
   std::vector<double> scratch(static_cast<std::size_t>(n_threads) * 2 * block_size);
   labels.resize(x.n_rows);
-  for_each_block(x.n_rows, n_threads, 3.0 * static_cast<double>(x.n_cols * k), [&](std::size_t begin, std::size_t end, int thread) {
-    double* dist = scratch.data() + thread * 2 * block_size;
-    double* best = dist + block_size;
-    const std::size_t rows = end - begin;
-    std::fill(best, best + rows, std::numeric_limits<double>::infinity());
-    for (std::size_t c = 0; c < k; ++c) {
-      squared_distances(x, begin, end, centres.colptr(c), dist);
-      for (std::size_t b = 0; b < rows; ++b) {
-        if (dist[b] < best[b]) {
-          best[b] = dist[b];
-          labels[begin + b] = static_cast<std::uint32_t>(c);
-        }
-      }
-    }
-  });
+  for_each_block(x.n_rows, n_threads, 3.0 * static_cast<double>(x.n_cols * k),
+                 [&](std::size_t begin, std::size_t end, int thread) {
+                   double* dist = scratch.data() + thread * 2 * block_size;
+                   double* best = dist + block_size;
+                   const std::size_t rows = end - begin;
+                   std::fill(best, best + rows, std::numeric_limits<double>::infinity());
+                   for (std::size_t c = 0; c < k; ++c) {
+                     squared_distances(x, begin, end, centres.colptr(c), dist);
+                     for (std::size_t b = 0; b < rows; ++b) {
+                       if (dist[b] < best[b]) {
+                         best[b] = dist[b];
+                         labels[begin + b] = static_cast<std::uint32_t>(c);
+                       }
+                     }
+                   }
+                 });
 }
 
 // Fills ws.responsibility with the one-hot rows of `labels` for a block;

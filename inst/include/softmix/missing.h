@@ -35,7 +35,7 @@ namespace softmix {
 // hundreds of patterns, each with a few rows, so these are plain loops on
 // q, |m| <= d without temporaries.
 struct PatternFactors {
-  std::vector<double> chol;  // q x q lower triangular, L L' = Sigma_oo
+  std::vector<double> chol;         // q x q lower triangular, L L' = Sigma_oo
   double log_density_offset = 0.0;  // log pi - q log(2 pi) / 2 - sum log L_jj
   std::vector<double> v;            // q x |m|: L^-1 Sigma_om
   std::vector<double> conditional;  // |m| x |m|: Sigma_mm - V'V
@@ -114,8 +114,15 @@ struct MissingScratch {
   std::vector<PatternFactors> factors;
   std::vector<long> missing_position;
   MissingScratch(std::size_t d, std::size_t k)
-      : log_density(k), responsibility(k), diff(d), z(d), completed(d * k), observed(d),
-        pattern_weight(k), factors(k), missing_position(d) {}
+      : log_density(k),
+        responsibility(k),
+        diff(d),
+        z(d),
+        completed(d * k),
+        observed(d),
+        pattern_weight(k),
+        factors(k),
+        missing_position(d) {}
 };
 
 // Rows [begin, end) of pattern `pattern`: their E step, and their statistics
@@ -132,7 +139,8 @@ inline void missing_segment(const Data& x, const Params& p, const MissingOutput&
   const double* means = p.means.memptr();
   for (std::size_t c = 0; c < k; ++c) pattern_factors(p, c, pattern, ws.factors[c]);
   std::fill(ws.missing_position.begin(), ws.missing_position.end(), -1L);
-  for (std::size_t a = 0; a < mm; ++a) ws.missing_position[pattern.missing[a]] = static_cast<long>(a);
+  for (std::size_t a = 0; a < mm; ++a)
+    ws.missing_position[pattern.missing[a]] = static_cast<long>(a);
   std::fill(ws.pattern_weight.begin(), ws.pattern_weight.end(), 0.0);
   double* diff = ws.diff.data();
   double* z = ws.z.data();
@@ -198,7 +206,8 @@ inline void missing_segment(const Data& x, const Params& p, const MissingOutput&
     if (w != 0.0) partial[0] += w * own;
     if (out.log_mixture != nullptr) out.log_mixture[global] = own;
     if (out.posterior != nullptr) {
-      for (std::size_t c = 0; c < k; ++c) out.posterior[c * out.stride + global] = responsibility[c];
+      for (std::size_t c = 0; c < k; ++c)
+        out.posterior[c * out.stride + global] = responsibility[c];
     }
     if (out.imputed != nullptr) {
       for (std::size_t j = 0; j < d; ++j) {
@@ -252,7 +261,8 @@ inline void missing_segment(const Data& x, const Params& p, const MissingOutput&
       }
     } else {
       double* moment = partial + layout->moment + c * d;
-      for (std::size_t a = 0; a < mm; ++a) moment[pattern.missing[a]] += weight * conditional[a + a * mm];
+      for (std::size_t a = 0; a < mm; ++a)
+        moment[pattern.missing[a]] += weight * conditional[a + a * mm];
     }
   }
 }
@@ -270,7 +280,8 @@ inline double missing_pass(const Data& x, const Params& p, const MissingOutput& 
   const std::size_t d = x.n_cols, k = p.k();
   const MissingRows& rows = *x.missing;
   const StatsLayout* layout = out.layout;
-  std::vector<std::size_t> packed(layout != nullptr && layout->scatter == Scatter::full ? d * d : 0);
+  std::vector<std::size_t> packed(layout != nullptr && layout->scatter == Scatter::full ? d * d
+                                                                                        : 0);
   for (std::size_t j = 0; j < d && !packed.empty(); ++j) {
     for (std::size_t i = 0; i <= j; ++i) packed[i + j * d] = packed_moment_index(d, i, j);
   }

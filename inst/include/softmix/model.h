@@ -327,8 +327,8 @@ inline bool is_shared(Model model) {
 // determinants, a common shape, orthogonal axes), which a combination of
 // two fits does not keep.
 inline bool is_affine_closed(Model model) {
-  return model == Model::EII || model == Model::VII || model == Model::EEI ||
-         model == Model::VVI || model == Model::EEE || model == Model::VVV;
+  return model == Model::EII || model == Model::VII || model == Model::EEI || model == Model::VVI ||
+         model == Model::EEE || model == Model::VVV;
 }
 
 }  // namespace softmix

@@ -911,8 +911,8 @@ inline Params params_from_moments_prior(const Moments& m, Model model, const Pri
     }
     for (std::size_t j = 0; j < d; ++j) {
       for (std::size_t i = 0; i < d; ++i) {
-        scatter(i, j, c) += coefficient * (m.means(i, c) - prior.mean(i)) *
-                            (m.means(j, c) - prior.mean(j));
+        scatter(i, j, c) +=
+            coefficient * (m.means(i, c) - prior.mean(i)) * (m.means(j, c) - prior.mean(j));
       }
     }
   }

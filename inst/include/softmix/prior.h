@@ -21,10 +21,10 @@
 namespace softmix {
 
 struct Prior {
-  double shrinkage = 0.0;  // kappa
-  arma::vec mean;          // mu_P
-  double dof = 0.0;        // nu
-  arma::mat scale;         // Lambda (d x d), for ellipsoidal models
+  double shrinkage = 0.0;     // kappa
+  arma::vec mean;             // mu_P
+  double dof = 0.0;           // nu
+  arma::mat scale;            // Lambda (d x d), for ellipsoidal models
   double scale_scalar = 0.0;  // s, for diagonal, spherical and 1-D models
   // mclust's default scale is the data's divided by K^(2/d): the scales
   // here are then multiplied by (1 / K)^(2 / d) for a fit of K components.
@@ -109,8 +109,7 @@ inline double minus_two_log_prior(const Params& params, const Prior& prior, Mode
       return (nu + 2.0) * ld[0] / dd + s * trace_inverse[0] / dd + shared_means();
     case Model::VII:
       for (std::size_t c = 0; c < k; ++c) {
-        total += (nu + 2.0) * ld[c] / dd + s * trace_inverse[c] / dd + delta * ld[c] +
-                 kappa * q[c];
+        total += (nu + 2.0) * ld[c] / dd + s * trace_inverse[c] / dd + delta * ld[c] + kappa * q[c];
       }
       return total;
     case Model::EEI: {

@@ -122,8 +122,8 @@ std::vector<SelectionResult> fit_selection(const arma::mat& matrix,
   if (plan.workers <= 1 || jobs.size() < 2) {
     arma::mat scratch;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
-      results[j] = fit_selection_job(x, ridge, from, jobs[j], control, plan.threads_per_fit, host,
-                                     scratch);
+      results[j] =
+          fit_selection_job(x, ridge, from, jobs[j], control, plan.threads_per_fit, host, scratch);
       host.check_interrupt();
       progress(static_cast<int>(j + 1));
     }
