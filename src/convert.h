@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include <softmix/softmix.h>
 
@@ -18,7 +19,9 @@ inline arma::mat matrix_view(const Rcpp::NumericMatrix& x) {
 // A named list from (name, value) pairs. One function serves every list the
 // glue returns, where each Rcpp::List::create() with its own number and
 // types of arguments would be a template instantiation of its own.
-inline Rcpp::List named_list(std::initializer_list<std::pair<const char*, Rcpp::RObject>> items) {
+using NamedItems = std::vector<std::pair<const char*, Rcpp::RObject>>;
+
+inline Rcpp::List named_list(const NamedItems& items) {
   Rcpp::List out(items.size());
   Rcpp::CharacterVector names(items.size());
   R_xlen_t i = 0;

@@ -58,6 +58,21 @@ std::vector<std::vector<std::uint32_t>> partitions_from_matrix(
 }
 
 // The posterior is restored to the data's row order first.
+// What every fit returns, with or without its n x K matrices: parameters,
+// log-likelihood and traces, iterations, convergence, degeneracy and ICL's
+// classification term.
+NamedItems fit_fields(const softmix::Fit& fit, double log_max_posterior_sum) {
+  return {{"parameters", params_to_list(fit.params)},
+          {"loglik", Rcpp::wrap(fit.loglik)},
+          {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
+          {"log_posterior_trace",
+           Rcpp::NumericVector(fit.log_posterior_trace.begin(), fit.log_posterior_trace.end())},
+          {"iterations", Rcpp::wrap(fit.iterations)},
+          {"converged", Rcpp::wrap(fit.converged)},
+          {"degenerate", Rcpp::wrap(fit.degenerate)},
+          {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}};
+}
+
 Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
                        const arma::mat& posterior_view, const RowInfoFromR& rows) {
   rows.restore(posterior.begin(), posterior.ncol());
@@ -66,19 +81,11 @@ Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
   Rcpp::NumericVector uncertainty(n);
   const double log_max_posterior_sum = softmix::classify(
       posterior_view, classification.begin(), uncertainty.begin(), rows.original_weights());
-  return named_list(
-      {{"parameters", params_to_list(fit.params)},
-       {"posterior", posterior},
-       {"classification", classification},
-       {"uncertainty", uncertainty},
-       {"loglik", Rcpp::wrap(fit.loglik)},
-       {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
-       {"log_posterior_trace",
-        Rcpp::NumericVector(fit.log_posterior_trace.begin(), fit.log_posterior_trace.end())},
-       {"iterations", Rcpp::wrap(fit.iterations)},
-       {"converged", Rcpp::wrap(fit.converged)},
-       {"degenerate", Rcpp::wrap(fit.degenerate)},
-       {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}});
+  NamedItems items = fit_fields(fit, log_max_posterior_sum);
+  items.insert(
+      items.end(),
+      {{"posterior", posterior}, {"classification", classification}, {"uncertainty", uncertainty}});
+  return named_list(items);
 }
 
 }  // namespace
@@ -174,18 +181,9 @@ Rcpp::List fit_selection_cpp(const Rcpp::NumericMatrix& x, const Rcpp::IntegerVe
       out[j] = named_list({{"message", Rcpp::wrap(result.message)}});
       continue;
     }
-    const softmix::Fit& fit = result.fit;
-    out[j] = named_list(
-        {{"parameters", params_to_list(fit.params)},
-         {"loglik", Rcpp::wrap(fit.loglik)},
-         {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
-         {"log_posterior_trace",
-          Rcpp::NumericVector(fit.log_posterior_trace.begin(), fit.log_posterior_trace.end())},
-         {"iterations", Rcpp::wrap(fit.iterations)},
-         {"converged", Rcpp::wrap(fit.converged)},
-         {"log_max_posterior_sum", Rcpp::wrap(result.log_max_posterior_sum)},
-         {"degenerate", Rcpp::wrap(fit.degenerate)},
-         {"message", Rcpp::wrap(std::string())}});
+    NamedItems items = fit_fields(result.fit, result.log_max_posterior_sum);
+    items.push_back({"message", Rcpp::wrap(std::string())});
+    out[j] = named_list(items);
   }
   return out;
 }
