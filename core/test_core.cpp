@@ -498,9 +498,107 @@ void test_degeneracy() {
       softmix::degeneracy(data, collapsed, fit(data, collapsed, Model::VVI), ridge, Model::VVI, 1)
           .empty(),
       "VVI: three points in general position give a diagonal covariance");
-  expect(softmix::points_holding_weight(collapsed.colptr(2), n, 3) == 3 &&
-             softmix::points_holding_weight(posterior.colptr(2), n, 3) == 4,
+  const auto holding = [&](const arma::mat& r) {
+    const arma::vec largest = arma::sort(r.col(2), "descend");
+    return softmix::points_holding_weight(largest.memptr(), n, arma::accu(r.col(2)), 3);
+  };
+  expect(holding(collapsed) == 3 && holding(posterior) == 4,
          "points_holding_weight counts the points holding 99% of the weight, up to d + 1");
+}
+
+// Passes over rows split in two parts, merged in order: rows held
+// elsewhere, as on the workers of a cluster.
+class SplitPasses : public softmix::Passes {
+ public:
+  SplitPasses(const softmix::Data& first, const softmix::Data& second)
+      : first_(first, 1), second_(second, 1) {}
+  void statistics(const softmix::Params& p, const softmix::StatsLayout& layout,
+                  std::vector<double>& out) override {
+    std::vector<double> more;
+    first_.statistics(p, layout, out);
+    second_.statistics(p, layout, more);
+    for (std::size_t e = 0; e < out.size(); ++e) out[e] += more[e];
+  }
+  double log_likelihood(const softmix::Params& p, double*) override {
+    return first_.log_likelihood(p, nullptr) + second_.log_likelihood(p, nullptr);
+  }
+  softmix::DegeneracyEvidence evidence(const softmix::Params& p, softmix::Model model,
+                                       const arma::mat*) override {
+    softmix::DegeneracyEvidence e = first_.evidence(p, model);
+    e.merge(softmix::DegeneracyEvidence::from_vector(second_.evidence(p, model).to_vector()));
+    return e;
+  }
+
+ private:
+  softmix::MemoryPasses first_, second_;
+};
+
+// EM over rows split in two (with weights and the whole's scale and ridge)
+// is EM over the whole, but for the order of the sums.
+void test_split_passes(softmix::Model model) {
+  const std::string name = softmix::model_code(model);
+  const arma::mat x = simulated_data(3);
+  arma::vec weights(x.n_rows);
+  for (arma::uword i = 0; i < x.n_rows; ++i) weights(i) = 0.5 + (i % 3);
+  softmix::RowInfo rows;
+  rows.weights = weights.memptr();
+  const softmix::Data whole(x, true, rows);
+  const arma::vec ridge = softmix::scaled_ridge(whole, 1e-6);
+  const double factor = whole.inverse_scale(0);
+  const arma::mat top = x.rows(0, 599), bottom = x.rows(600, x.n_rows - 1);
+  softmix::RowInfo top_rows, bottom_rows;
+  top_rows.weights = weights.memptr();
+  bottom_rows.weights = weights.memptr() + 600;
+  const softmix::Data first(top, true, top_rows, factor), second(bottom, true, bottom_rows, factor);
+  std::vector<double> sums = softmix::column_sums(first), more = softmix::column_sums(second);
+  for (std::size_t e = 0; e < sums.size(); ++e) sums[e] += more[e];
+  arma::vec mean(x.n_cols);
+  for (arma::uword j = 0; j < x.n_cols; ++j) mean(j) = sums[2 + j] / sums[1];
+  std::vector<double> squares = softmix::column_squares(first, mean);
+  more = softmix::column_squares(second, mean);
+  for (std::size_t j = 0; j < squares.size(); ++j) squares[j] += more[j];
+  const arma::mat no_rows(0, x.n_cols);
+  const softmix::Data header = softmix::rows_elsewhere(
+      no_rows, factor, sums[0], sums[1], softmix::column_variance(sums, squares), rows);
+  const arma::vec split_ridge = softmix::scaled_ridge(header, 1e-6);
+  expect(arma::approx_equal(split_ridge, ridge, "reldiff", 1e-12),
+         name + ": the ridge from merged column passes");
+  std::vector<std::uint32_t> labels(x.n_rows);
+  for (arma::uword i = 0; i < x.n_rows; ++i) labels[i] = i < 400 ? 0 : (i < 700 ? 1 : 2);
+  const softmix::Params start = softmix::params_from_labels(whole, labels, 3, model, ridge, 1);
+  softmix::Control control;
+  control.max_iter = 30;
+  softmix::NoHost host;
+  const softmix::Fit in_memory =
+      softmix::run_em(whole, start, model, ridge, control, 1, softmix::HostRef(host));
+  SplitPasses passes(first, second);
+  const softmix::Params sent =
+      softmix::params_from_wire(softmix::params_to_wire(start), softmix::is_shared(model));
+  const softmix::Fit split =
+      softmix::run_em(header, passes, sent, model, split_ridge, control, softmix::HostRef(host));
+  bool same_trace = in_memory.loglik_trace.size() == split.loglik_trace.size();
+  for (std::size_t t = 0; same_trace && t < split.loglik_trace.size(); ++t) {
+    same_trace = std::abs(split.loglik_trace[t] - in_memory.loglik_trace[t]) <=
+                 1e-10 * std::abs(in_memory.loglik_trace[t]);
+  }
+  expect(same_trace && split.iterations == in_memory.iterations,
+         name + ": EM over split rows has the trace of EM over the whole");
+  expect(
+      arma::approx_equal(split.params.covariances, in_memory.params.covariances, "reldiff", 1e-9) &&
+          arma::approx_equal(split.params.means, in_memory.params.means, "reldiff", 1e-9),
+      name + ": EM over split rows ends at the parameters of EM over the whole");
+  arma::mat posterior(x.n_rows, 3);
+  softmix::e_step_scaled(whole, in_memory.params, 1, posterior.memptr(), nullptr);
+  const softmix::DegeneracyEvidence merged = passes.evidence(in_memory.params, model, nullptr),
+                                    single = softmix::degeneracy_evidence(
+                                        whole, posterior, in_memory.params, model, 1);
+  bool same_evidence =
+      merged.largest == single.largest && merged.stats.size() == single.stats.size();
+  for (std::size_t c = 0; c < merged.total.size(); ++c) {
+    same_evidence =
+        same_evidence && std::abs(merged.total[c] - single.total[c]) <= 1e-10 * single.total[c];
+  }
+  expect(same_evidence, name + ": degeneracy evidence merges over split rows");
 }
 
 }  // namespace
@@ -561,6 +659,7 @@ int main() {
     test_model(model, 1);
     test_model(model, 3);
     test_ridge(model);
+    test_split_passes(model);
   }
   for (Model model : {Model::VEI, Model::EVI, Model::VEE, Model::EVE, Model::VVE, Model::EEV,
                       Model::VEV, Model::EVV}) {

@@ -163,6 +163,15 @@ struct RowInfo {
   const MissingRows* missing = nullptr;
 };
 
+// The power of two that brings `largest`, the data's largest magnitude,
+// into [0.5, 1); 1 for 0 or a non-finite value.
+inline double scale_factor(double largest) {
+  int exponent = 0;
+  if (largest > 0.0 && std::isfinite(largest)) std::frexp(largest, &exponent);
+  // Keep the factor itself a finite, normal double even for subnormal data.
+  return std::ldexp(1.0, -std::max(-1022, std::min(1022, exponent)));
+}
+
 struct Data {
   const arma::mat& x;
   const double* weights = nullptr;        // one per row, or null for all 1
@@ -188,10 +197,17 @@ struct Data {
   // sum_i w_i |o_i| log(factor): what the log-likelihood of the scaled data
   // lacks, |o_i| the number of observed values of row i.
   double total_log_jacobian = 0.0;
+  // Each column's weighted variance in scaled units (divisor the total
+  // weight), when the rows live elsewhere (see Shard): scaled_ridge() then
+  // reads it instead of the rows. Empty otherwise.
+  arma::vec column_variance;
 
   // `rescale` false keeps the data's own units (a factor of 1), for an E step
-  // whose parameters are given in them and must stay representable.
-  explicit Data(const arma::mat& matrix, bool rescale = true, RowInfo rows = RowInfo())
+  // whose parameters are given in them and must stay representable. A
+  // positive `factor` (a power of two) is the scale to use instead of the
+  // matrix's own: that of all the rows, of which these are a part.
+  explicit Data(const arma::mat& matrix, bool rescale = true, RowInfo rows = RowInfo(),
+                double factor = 0.0)
       : x(matrix),
         weights(rows.weights),
         labels(rows.labels),
@@ -209,16 +225,13 @@ struct Data {
     }
     if (weights != nullptr) total_weight = sum_of(weights, n_total);
     double largest = 0.0;
-    if (rescale) largest = largest_magnitude(matrix.memptr(), matrix.n_elem);
+    if (rescale && !(factor > 0.0)) largest = largest_magnitude(matrix.memptr(), matrix.n_elem);
     // NaN is skipped.
     if (rescale && missing != nullptr) {
       largest =
           std::max(largest, largest_magnitude(missing->values.memptr(), missing->values.n_elem));
     }
-    int exponent = 0;
-    if (largest > 0.0 && std::isfinite(largest)) std::frexp(largest, &exponent);
-    // Keep the factor itself a finite, normal double even for subnormal data.
-    const double factor = std::ldexp(1.0, -std::max(-1022, std::min(1022, exponent)));
+    if (!(factor > 0.0)) factor = scale_factor(largest);
     inverse_scale.set_size(n_cols);
     inverse_scale.fill(factor);
     log_jacobian = static_cast<double>(n_cols) * std::log(factor);
@@ -266,10 +279,12 @@ struct Data {
 inline arma::vec scaled_ridge(const Data& data, double reg) {
   arma::vec variance(data.n_cols, arma::fill::zeros);
   if (reg == 0.0) return variance;
+  if (!data.column_variance.empty()) variance = data.column_variance;
   const double total = data.total_weight;
   // With incomplete rows, each column's variance is that of its observed
   // values (rows of the matrix and incomplete rows alike).
-  for (arma::uword j = 0; j < data.n_cols && data.missing != nullptr; ++j) {
+  const bool here = data.column_variance.empty();
+  for (arma::uword j = 0; j < data.n_cols && here && data.missing != nullptr; ++j) {
     const double factor = data.inverse_scale(j);
     const arma::mat& values = data.missing->values;
     double count = 0.0, sum = 0.0;
@@ -292,7 +307,7 @@ inline arma::vec scaled_ridge(const Data& data, double reg) {
     });
     if (rows >= 2.0) variance(j) = sum_squares / count;
   }
-  for (arma::uword j = 0; j < data.n_cols && data.missing == nullptr; ++j) {
+  for (arma::uword j = 0; j < data.n_cols && here && data.missing == nullptr; ++j) {
     if (data.n_rows < 2 || !(total > 0.0)) break;
     const double* column = data.x.colptr(j);
     const double factor = data.inverse_scale(j);

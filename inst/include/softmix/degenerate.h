@@ -107,17 +107,15 @@ inline std::string ridge_held_component(const Moments& m, const arma::vec& ridge
 }
 
 // The fewest points whose responsibilities hold all but
-// collapse_weight_tolerance of a component's weight, if at most `limit`;
-// otherwise limit + 1.
-inline std::size_t points_holding_weight(const double* responsibility, std::size_t n,
+// collapse_weight_tolerance of a component's weight `total`, if at most
+// `limit`; otherwise limit + 1. `largest` holds the component's `count`
+// largest responsibilities, descending.
+inline std::size_t points_holding_weight(const double* largest, std::size_t count, double total,
                                          std::size_t limit) {
-  const std::size_t m = std::min(limit, n);
-  std::vector<double> r(responsibility, responsibility + n);
-  std::partial_sort(r.begin(), r.begin() + m, r.end(), std::greater<double>());
-  const double total = sum_of(responsibility, n);
+  const std::size_t m = std::min(limit, count);
   double held = 0.0;
   for (std::size_t j = 0; j < m; ++j) {
-    held += r[j];
+    held += largest[j];
     if (held >= (1.0 - collapse_weight_tolerance) * total) return j + 1;
   }
   return limit + 1;
@@ -141,10 +139,111 @@ inline bool has_free_covariances(Model model) {
   return model == Model::VVV || model == Model::EVV;
 }
 
+// What degeneracy() reads of the rows at the fitted parameters, gathered
+// from any split of them: per component, the largest weighted
+// responsibilities (at most `limit`, d, descending, zero-padded) and their
+// total; for shares_volume_only() models the statistics of the posterior
+// (see accumulate()). Evidence of disjoint row sets merges exactly but for
+// the order of the totals' and statistics' sums.
+struct DegeneracyEvidence {
+  std::size_t k = 0, limit = 0;
+  std::vector<double> largest;  // limit x k, column-major
+  std::vector<double> total;    // k
+  std::vector<double> stats;    // empty when the model needs none
+
+  // A flat vector [k, limit, largest, total, stats], to send between processes.
+  std::vector<double> to_vector() const {
+    std::vector<double> out{static_cast<double>(k), static_cast<double>(limit)};
+    out.insert(out.end(), largest.begin(), largest.end());
+    out.insert(out.end(), total.begin(), total.end());
+    out.insert(out.end(), stats.begin(), stats.end());
+    return out;
+  }
+  static DegeneracyEvidence from_vector(const std::vector<double>& v) {
+    if (v.size() < 2) throw error("malformed degeneracy evidence");
+    DegeneracyEvidence e;
+    e.k = static_cast<std::size_t>(v[0]);
+    e.limit = static_cast<std::size_t>(v[1]);
+    const std::size_t head = 2 + e.k * e.limit + e.k;
+    if (v.size() < head) throw error("malformed degeneracy evidence");
+    e.largest.assign(v.begin() + 2, v.begin() + 2 + e.k * e.limit);
+    e.total.assign(v.begin() + 2 + e.k * e.limit, v.begin() + head);
+    e.stats.assign(v.begin() + head, v.end());
+    return e;
+  }
+  // Adds the evidence of other rows.
+  void merge(const DegeneracyEvidence& other) {
+    if (other.k != k || other.limit != limit || other.stats.size() != stats.size()) {
+      throw error("degeneracy evidence of different fits cannot be merged");
+    }
+    std::vector<double> both(2 * limit);
+    for (std::size_t c = 0; c < k; ++c) {
+      std::copy(largest.begin() + c * limit, largest.begin() + (c + 1) * limit, both.begin());
+      std::copy(other.largest.begin() + c * limit, other.largest.begin() + (c + 1) * limit,
+                both.begin() + limit);
+      std::partial_sort(both.begin(), both.begin() + limit, both.end(), std::greater<double>());
+      std::copy(both.begin(), both.begin() + limit, largest.begin() + c * limit);
+      total[c] += other.total[c];
+    }
+    for (std::size_t e = 0; e < stats.size(); ++e) stats[e] += other.stats[e];
+  }
+};
+
+// The evidence of x's rows: `posterior` is their n x K posterior under
+// `params` (factorized, scaled units).
+inline DegeneracyEvidence degeneracy_evidence(const Data& x, const arma::mat& posterior,
+                                              const Params& params, Model model, int n_threads) {
+  const std::size_t d = params.d(), k = params.k(), n = posterior.n_rows;
+  DegeneracyEvidence e;
+  e.k = k;
+  e.limit = has_free_covariances(model) ? d : 0;
+  e.largest.assign(e.limit * k, 0.0);
+  e.total.assign(k, 0.0);
+  if (e.limit > 0) {
+    // With observation weights, a component's weight is that of w_i r_ik;
+    // a row of any weight is still one point.
+    std::vector<double> r(n);
+    const std::size_t m = std::min(e.limit, n);
+    for (std::size_t c = 0; c < k; ++c) {
+      const double* column = posterior.colptr(c);
+      for (std::size_t i = 0; i < n; ++i) {
+        r[i] = x.weights != nullptr ? x.weights[i] * column[i] : column[i];
+      }
+      e.total[c] = sum_of(r.data(), n);
+      std::partial_sort(r.begin(), r.begin() + m, r.end(), std::greater<double>());
+      std::copy(r.begin(), r.begin() + m, e.largest.begin() + c * e.limit);
+    }
+  }
+  // Volume factors c_k of shares_volume_only(), from the scatter under the
+  // posterior (one pass over the data).
+  if (shares_volume_only(model)) {
+    const StatsLayout layout(d, k, scatter_for(model));
+    e.stats =
+        accumulate(x, layout, params.means, n_threads,
+                   [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                     const std::size_t rows = end - begin;
+                     for (std::size_t c = 0; c < k; ++c) {
+                       double* out = ws.responsibility.data() + c * block_size;
+                       std::memcpy(out, posterior.colptr(c) + begin, rows * sizeof(double));
+                       std::fill(out + rows, out + block_size, 0.0);
+                     }
+                     return 0.0;
+                   });
+    if (x.missing != nullptr) {
+      MissingOutput missing;
+      missing.layout = &layout;
+      missing.centres = &params.means;
+      missing.stats = e.stats.data();
+      missing_pass(x, params, missing, n_threads);
+    }
+  }
+  return e;
+}
+
 // "" if the fit is sound, otherwise a message naming the first degenerate
 // component (1-based). `params` (factorized) and `ridge` are in scaled
-// units, as at the end of EM on `x`; `posterior` is the n x K posterior
-// under `params`. A fit is degenerate when
+// units, as at the end of EM on `x`; `evidence` is that of every row under
+// `params`. A fit is degenerate when
 // (a) for some component, in some direction the ridge supplies at least
 //     ridge_share_threshold(reg) of the fitted variance (for EVI, EVE and EVV of the
 //     component's own estimate, see shares_volume_only()); for EII, VII the
@@ -152,21 +251,14 @@ inline bool has_free_covariances(Model model) {
 // (b) for VVV and EVV, some component rests on d or fewer points (see
 //     collapse_weight_tolerance).
 // A shared covariance (EII, EEI, EEE) is one check, reported as the common one.
-inline std::string degeneracy(const Data& x, const arma::mat& posterior, const Params& params,
-                              const arma::vec& ridge, Model model, int n_threads) {
-  const std::size_t d = params.d(), k = params.k(), n = posterior.n_rows;
+inline std::string degeneracy(const Data& x, const DegeneracyEvidence& evidence,
+                              const Params& params, const arma::vec& ridge, Model model) {
+  const std::size_t d = params.d(), k = params.k();
   std::ostringstream msg;
   if (has_free_covariances(model)) {
-    // With observation weights, a component's weight is that of w_i r_ik;
-    // a row of any weight is still one point.
-    std::vector<double> weighted(x.weights != nullptr ? n : 0);
     for (std::size_t c = 0; c < k; ++c) {
-      const double* column = posterior.colptr(c);
-      if (x.weights != nullptr) {
-        for (std::size_t i = 0; i < n; ++i) weighted[i] = x.weights[i] * column[i];
-        column = weighted.data();
-      }
-      const std::size_t m = points_holding_weight(column, n, d);
+      const std::size_t m = points_holding_weight(evidence.largest.data() + c * evidence.limit,
+                                                  evidence.limit, evidence.total[c], d);
       if (m <= d) {
         msg << "component " << c + 1 << " rests on " << m << (m == 1 ? " point" : " points") << " ("
             << 100.0 * (1.0 - collapse_weight_tolerance)
@@ -184,32 +276,12 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
   if (model == Model::EII || model == Model::VII) {
     model_ridge.fill(sum_of(ridge) / static_cast<double>(d));
   }
-  // Volume factors c_k of shares_volume_only(), from the scatter under the
-  // posterior (one pass over the data).
   arma::vec volume_factor(k, arma::fill::ones);
   if (shares_volume_only(model)) {
     const StatsLayout layout(d, k, scatter_for(model));
     Moments moments;
     try {
-      std::vector<double> stats =
-          accumulate(x, layout, params.means, n_threads,
-                     [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-                       const std::size_t rows = end - begin;
-                       for (std::size_t c = 0; c < k; ++c) {
-                         double* out = ws.responsibility.data() + c * block_size;
-                         std::memcpy(out, posterior.colptr(c) + begin, rows * sizeof(double));
-                         std::fill(out + rows, out + block_size, 0.0);
-                       }
-                       return 0.0;
-                     });
-      if (x.missing != nullptr) {
-        MissingOutput missing;
-        missing.layout = &layout;
-        missing.centres = &params.means;
-        missing.stats = stats.data();
-        missing_pass(x, params, missing, n_threads);
-      }
-      moments = moments_from_stats(stats, layout, params.means);
+      moments = moments_from_stats(evidence.stats, layout, params.means);
     } catch (const error& e) {
       return e.what();
     }
@@ -241,6 +313,14 @@ inline std::string degeneracy(const Data& x, const arma::mat& posterior, const P
     }
   }
   return "";
+}
+
+// degeneracy() of the rows of x, whose n x K posterior under `params` is
+// `posterior`.
+inline std::string degeneracy(const Data& x, const arma::mat& posterior, const Params& params,
+                              const arma::vec& ridge, Model model, int n_threads) {
+  return degeneracy(x, degeneracy_evidence(x, posterior, params, model, n_threads), params, ridge,
+                    model);
 }
 
 }  // namespace softmix

@@ -19,6 +19,7 @@
 #include "init.h"
 #include "missing.h"
 #include "mstep.h"
+#include "passes.h"
 
 namespace softmix {
 
@@ -253,9 +254,11 @@ class held_by_ridge : public error {
 // step, which writes the n x K posterior if `posterior` is not null.
 // Parameters and ridge are in scaled units, log-likelihoods in the data's
 // own.
-inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
-                  const Control& control, int n_threads, HostRef host,
-                  double* posterior = nullptr) {
+//
+// `x` describes the rows (columns, scale, weights' total, noise, prior);
+// `passes` runs the passes over them, wherever they are (see passes.h).
+inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, const arma::vec& ridge,
+                  const Control& control, HostRef host, double* posterior = nullptr) {
   if (params.noise != x.noise) {
     throw error(x.noise ? "the starting parameters lack the noise component's share"
                         : "the starting parameters have a noise share but the data no hypervolume");
@@ -286,20 +289,7 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
   // One pass: the log-likelihood of p and the statistics of its M step.
   const auto evaluate = [&](const Params& p, std::vector<double>& out) {
     host.check_interrupt();
-    out = accumulate(
-        x, layout, p.means, n_threads,
-        [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-          block_log_density(kernels, p, x.log_noise_density, ws);
-          return block_observed(kernels, p, x, begin, end - begin, ws, nullptr);
-        });
-    if (x.missing != nullptr) {
-      // The incomplete rows' completed statistics, added in a fixed order.
-      MissingOutput missing;
-      missing.layout = &layout;
-      missing.centres = &p.means;
-      missing.stats = out.data();
-      out[0] += missing_pass(x, p, missing, n_threads);
-    }
+    passes.statistics(p, layout, out);
     ++fit.iterations;
     return out[0] + log_jacobian;
   };
@@ -347,7 +337,7 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
   // The end at max_iter: one last E step at `last`, which writes the posterior.
   const auto finish = [&](Params last) {
     host.check_interrupt();
-    const double loglik = e_step_scaled(x, last, n_threads, posterior, nullptr) + log_jacobian;
+    const double loglik = passes.log_likelihood(last, posterior) + log_jacobian;
     check_finite_loglik(loglik, fit.iterations);
     fit.converged = accept(last, loglik);
     fit.posterior_written = posterior != nullptr;
@@ -484,6 +474,14 @@ inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ri
   }
 }
 
+// run_em() over x's rows in memory, on n_threads threads.
+inline Fit run_em(const Data& x, Params params, Model model, const arma::vec& ridge,
+                  const Control& control, int n_threads, HostRef host,
+                  double* posterior = nullptr) {
+  MemoryPasses passes(x, n_threads);
+  return run_em(x, passes, std::move(params), model, ridge, control, host, posterior);
+}
+
 enum class Start { kmeans_pp, random, given };
 
 // Several starts are first run to this tolerance, mclust's default
@@ -499,20 +497,23 @@ constexpr double screening_tol = 1e-5;
 // run on from where it stopped (the next best if that fails), its
 // iterations and trace continued. A start that fails is skipped while
 // another succeeds.
-inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma::vec& ridge,
-                          const Control& control, int runs, int n_threads, HostRef host,
-                          arma::mat& posterior, const std::function<Params(int)>& start) {
+// The posterior is written only when `posterior` is not null (rows held
+// elsewhere have theirs there).
+inline Fit best_of_starts(const Data& x, Passes& passes, std::size_t k, Model model,
+                          const arma::vec& ridge, const Control& control, int runs, HostRef host,
+                          arma::mat* posterior, const std::function<Params(int)>& start) {
   const bool screen = runs > 1 && control.tol < screening_tol;
   Control first = control;
   if (screen) first.tol = screening_tol;
   std::vector<Fit> candidates;
   std::string last_error;
-  posterior.set_size(x.n_total, k + (x.noise ? 1 : 0));
+  if (posterior != nullptr) posterior->set_size(x.n_total, k + (x.noise ? 1 : 0));
   for (int run = 0; run < runs; ++run) {
     try {
       // A single run may write the posterior in its last E step.
-      candidates.push_back(run_em(x, start(run), model, ridge, first, n_threads, host,
-                                  runs == 1 ? posterior.memptr() : nullptr));
+      candidates.push_back(
+          run_em(x, passes, start(run), model, ridge, first, host,
+                 runs == 1 && posterior != nullptr ? posterior->memptr() : nullptr));
     } catch (const error& e) {
       if (runs == 1) throw;
       last_error = e.what();
@@ -542,7 +543,7 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
     Control rest = control;
     rest.max_iter = control.max_iter - candidate.iterations;
     try {
-      Fit tail = run_em(x, candidate.params, model, ridge, rest, n_threads, host);
+      Fit tail = run_em(x, passes, candidate.params, model, ridge, rest, host);
       // The tail's trace starts with the log-likelihood the candidate ended at.
       candidate.loglik_trace.insert(candidate.loglik_trace.end(), tail.loglik_trace.begin() + 1,
                                     tail.loglik_trace.end());
@@ -562,13 +563,14 @@ inline Fit best_of_starts(const Data& x, std::size_t k, Model model, const arma:
     }
   }
   if (!have_best) throw error("every start failed; the last: " + last_error);
-  if (!best.posterior_written) {
-    e_step_scaled(x, best.params, n_threads, posterior.memptr(), nullptr);
+  if (posterior != nullptr && !best.posterior_written) {
+    passes.log_likelihood(best.params, posterior->memptr());
   }
   // Under a prior a component on few points is a proper posterior mode,
   // not one the ridge holds up.
   if (best.degenerate.empty() && !x.has_prior) {
-    best.degenerate = degeneracy(x, posterior, best.params, ridge, model, n_threads);
+    best.degenerate =
+        degeneracy(x, passes.evidence(best.params, model, posterior), best.params, ridge, model);
   }
   best.params = rescale(best.params, x.scale());
   factorize(best.params, is_shared(model));
@@ -628,8 +630,9 @@ Fit fit_mixture(const arma::mat& matrix, std::size_t k, Model model, double reg,
   const int runs = start == Start::given ? 1 : std::max(1, n_init);
   std::unique_ptr<StartData> from;
   if (start != Start::given) from.reset(new StartData(x, ridge, reg, rows));
+  MemoryPasses passes(x, n_threads);
   return best_of_starts(
-      x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior, [&](int) {
+      x, passes, k, model, ridge, control, runs, HostRef(host), &posterior, [&](int) {
         if (start == Start::given) {
           Params initial = rescale(*given, x.inverse_scale);
           factorize(initial, is_shared(model));
@@ -660,8 +663,9 @@ Fit fit_mixture_from_partitions(const arma::mat& matrix, std::size_t k, Model mo
   const int runs = static_cast<int>(partitions.size());
   if (runs == 0) throw error("no starting partition");
   const StartData from(x, ridge, reg, rows);
+  MemoryPasses passes(x, n_threads);
   return best_of_starts(
-      x, k, model, ridge, control, runs, n_threads, HostRef(host), posterior, [&](int run) {
+      x, passes, k, model, ridge, control, runs, HostRef(host), &posterior, [&](int run) {
         return from.to_fit(params_from_labels(from.data(), partitions[run], k, model, from.ridge(),
                                               n_threads, interruptible_inner(host)),
                            model);

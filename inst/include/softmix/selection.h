@@ -87,9 +87,10 @@ SelectionResult fit_selection_job(const Data& x, const arma::vec& ridge, const S
   SelectionResult result;
   try {
     const auto& partitions = *job.partitions;
+    MemoryPasses passes(x, n_threads);
     result.fit = best_of_starts(
-        x, job.k, job.model, ridge, control, static_cast<int>(partitions.size()), n_threads,
-        HostRef(host), scratch, [&](int run) {
+        x, passes, job.k, job.model, ridge, control, static_cast<int>(partitions.size()),
+        HostRef(host), &scratch, [&](int run) {
           return from.to_fit(params_from_labels(from.data(), partitions[run], job.k, job.model,
                                                 from.ridge(), n_threads, interruptible_inner(host)),
                              job.model);
