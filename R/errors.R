@@ -4,10 +4,11 @@
 #' Signal a softmix error
 #' @param message The message; it should name the argument at fault.
 #' @param call The call to report, by default the user-facing caller.
+#' @param class Classes to put before `softmix_error`.
 #' @noRd
-softmix_abort <- function(message, call = sys.call(-1)) {
+softmix_abort <- function(message, call = sys.call(-1), class = NULL) {
   condition <- structure(
-    class = c("softmix_error", "error", "condition"),
+    class = c(class, "softmix_error", "error", "condition"),
     list(message = message, call = call)
   )
   stop(condition)

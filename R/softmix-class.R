@@ -512,6 +512,11 @@ posterior <- function(object, ...) {
 #' @rdname posterior
 #' @export
 posterior.softmix <- function(object, newdata, ...) {
-  if (missing(newdata)) return(object$posterior)
+  if (missing(newdata)) {
+    if (is.null(object$posterior) && !is.null(object$shards)) {
+      return(gather_posterior(object, sys.call()))
+    }
+    return(object$posterior)
+  }
   stats::predict(object, newdata, type = "posterior", ...)
 }

@@ -565,8 +565,15 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                     criterion = c("bic", "icl"), verbose = interactive(), weights = NULL,
                     weight_type = c("frequency", "sampling"), labels = NULL, fixed = NULL,
                     noise = FALSE, hypervolume = NULL, prior = NULL,
-                    missing = c("em", "omit", "fail")) {
+                    missing = c("em", "omit", "fail"), cluster = NULL, sample_size = 2000) {
   call <- match.call()
+  if (inherits(x, "softmix_shards") || !is.null(cluster)) {
+    return(softmix_elsewhere(
+      x, if (missing(k)) NULL else k, model, init, n_init, control, n_threads, criterion,
+      verbose, weights, weight_type, labels, fixed, noise, hypervolume, prior, missing, cluster,
+      sample_size, call, vector_name = expression_name(substitute(x))
+    ))
+  }
   data <- as_data_matrix(x, vector_name = expression_name(substitute(x)), missing_ok = TRUE)
   missing <- match_choice(missing, c("em", "omit", "fail"), "missing")
   na <- resolve_missing(data, missing, call)
@@ -645,23 +652,29 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   }
   if (length(k) == 1L && length(models) == 1L) {
     fit <- fit_one(data, k, models, start, n_init, control, n_threads, call, rows = rows)
-    if (!fit$converged && !nzchar(fit$degenerate)) {
-      softmix_warn(sprintf(
-        "EM stopped at max_iter = %d before converging (tol = %s). %s",
-        control$max_iter, format(control$tol),
-        "Increase `max_iter` in softmix_control() or loosen `tol`."
-      ), call)
-    }
-    if (nzchar(fit$degenerate)) {
-      softmix_warn(sprintf(paste(
-        "The fit is degenerate: %s. Its log-likelihood and BIC reflect `reg` rather than the",
-        "data; fit fewer components or a simpler covariance model."
-      ), fit$degenerate), call)
-    }
+    warn_single_fit(fit, control, call)
     return(fit)
   }
   select_fit(data, k, models, start, n_init, control, n_threads, call, criterion, verbose,
              rows = rows)
+}
+
+#' Warn of a single fit that did not converge or is degenerate
+#' @noRd
+warn_single_fit <- function(fit, control, call) {
+  if (!fit$converged && !nzchar(fit$degenerate)) {
+    softmix_warn(sprintf(
+      "EM stopped at max_iter = %d before converging (tol = %s). %s",
+      control$max_iter, format(control$tol),
+      "Increase `max_iter` in softmix_control() or loosen `tol`."
+    ), call)
+  }
+  if (nzchar(fit$degenerate)) {
+    softmix_warn(sprintf(paste(
+      "The fit is degenerate: %s. Its log-likelihood and BIC reflect `reg` rather than the",
+      "data; fit fewer components or a simpler covariance model."
+    ), fit$degenerate), call)
+  }
 }
 
 #' Validate `init` once for every (k, model) pair: the method names, or an
@@ -742,6 +755,12 @@ check_labels <- function(labels, n, call = sys.call(-1)) {
 #' @noRd
 fit_one <- function(data, k, model, start, n_init, control, n_threads, call,
                     partitions = NULL, rows = list()) {
+  if (!is.null(rows$elsewhere)) {
+    summary <- elsewhere_summary(data, k, model, start, n_init, control, n_threads, call, rows,
+                                 partitions)
+    return(elsewhere_fit(summary, data, model, k, control, init_label(start), n_threads, call,
+                         rows))
+  }
   info <- rows_info(rows)
   # With known labels or noise, k-means++ starts too go through partitions,
   # to be aligned with the labels or to leave the noise out.
@@ -871,6 +890,20 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
   on.exit(close_progress(progress), add = TRUE)
   if (nrow(pairs) == 0L) {
     fits <- list()
+  } else if (!is.null(rows$elsewhere)) {
+    # Over shards, one pair after another; a shard's failure stops them all.
+    partitions <- if (partition_start(start)) {
+      shared_partitions(data, ks, start$method, n_init, n_threads, call, rows = rows)
+    }
+    fits <- lapply(seq_len(nrow(pairs)), function(i) {
+      fit <- tryCatch(
+        elsewhere_summary(data, pairs$k[i], pairs$model[i], start, n_init, control, n_threads,
+                          call, rows, partitions[[as.character(pairs$k[i])]]),
+        softmix_error = function(e) if (inherits(e, "softmix_shard_error")) stop(e) else e
+      )
+      update_progress(progress, i)
+      fit
+    })
   } else if (partition_start(start)) {
     # Starts that do not depend on the model are made once per k and shared.
     positive <- ks[ks > 0L]
@@ -921,6 +954,9 @@ select_fit <- function(data, ks, models, start, n_init, control, n_threads, call
   best <- fits[[chosen]]
   if (pairs$k[chosen] == 0L) {
     best <- all_noise_softmix(data, pairs$model[chosen], control, n_threads, call, rows)
+  } else if (!is.null(rows$elsewhere)) {
+    best <- elsewhere_fit(best, data, pairs$model[chosen], pairs$k[chosen], control,
+                          init_label(start), n_threads, call, rows)
   } else if (!inherits(best, "softmix")) {
     best <- complete_fit(best, data, pairs$model[chosen], pairs$k[chosen], control,
                          init_label(start), n_threads, call, rows = rows)

@@ -11,6 +11,73 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// shard_scale_cpp
+double shard_scale_cpp(double largest);
+RcppExport SEXP _softmix_shard_scale_cpp(SEXP largestSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< double >::type largest(largestSEXP);
+    rcpp_result_gen = Rcpp::wrap(shard_scale_cpp(largest));
+    return rcpp_result_gen;
+END_RCPP
+}
+// shard_pass_cpp
+Rcpp::NumericVector shard_pass_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& rows, double factor, const std::string& what, const Rcpp::NumericVector& wire, const std::string& model, int n_threads);
+RcppExport SEXP _softmix_shard_pass_cpp(SEXP xSEXP, SEXP rowsSEXP, SEXP factorSEXP, SEXP whatSEXP, SEXP wireSEXP, SEXP modelSEXP, SEXP n_threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    Rcpp::traits::input_parameter< double >::type factor(factorSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type what(whatSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type wire(wireSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(shard_pass_cpp(x, rows, factor, what, wire, model, n_threads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// shard_posterior_cpp
+Rcpp::NumericMatrix shard_posterior_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& rows, double factor, const Rcpp::List& parameters, const std::string& model, int n_threads);
+RcppExport SEXP _softmix_shard_posterior_cpp(SEXP xSEXP, SEXP rowsSEXP, SEXP factorSEXP, SEXP parametersSEXP, SEXP modelSEXP, SEXP n_threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    Rcpp::traits::input_parameter< double >::type factor(factorSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type parameters(parametersSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(shard_posterior_cpp(x, rows, factor, parameters, model, n_threads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// fit_elsewhere_cpp
+Rcpp::List fit_elsewhere_cpp(const Rcpp::List& header, int k, const std::string& model, const Rcpp::List& starts, const Rcpp::List& control, Rcpp::Function pass);
+RcppExport SEXP _softmix_fit_elsewhere_cpp(SEXP headerSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP startsSEXP, SEXP controlSEXP, SEXP passSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type header(headerSEXP);
+    Rcpp::traits::input_parameter< int >::type k(kSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type starts(startsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< Rcpp::Function >::type pass(passSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_elsewhere_cpp(header, k, model, starts, control, pass));
+    return rcpp_result_gen;
+END_RCPP
+}
+// data_header_cpp
+Rcpp::List data_header_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& rows);
+RcppExport SEXP _softmix_data_header_cpp(SEXP xSEXP, SEXP rowsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(data_header_cpp(x, rows));
+    return rcpp_result_gen;
+END_RCPP
+}
 // fit_cpp
 Rcpp::List fit_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const std::string& init, Rcpp::Nullable<Rcpp::List> start, int n_init, const Rcpp::List& control, int n_threads, const Rcpp::List& rows);
 RcppExport SEXP _softmix_fit_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP initSEXP, SEXP startSEXP, SEXP n_initSEXP, SEXP controlSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
@@ -89,6 +156,22 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
     Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
     rcpp_result_gen = Rcpp::wrap(kmeans_pp_partitions_cpp(x, k, n_init, n_threads, rows));
+    return rcpp_result_gen;
+END_RCPP
+}
+// start_params_cpp
+Rcpp::List start_params_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model, const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control, int n_threads, const Rcpp::List& rows);
+RcppExport SEXP _softmix_start_params_cpp(SEXP xSEXP, SEXP kSEXP, SEXP modelSEXP, SEXP partitionsSEXP, SEXP controlSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type k(kSEXP);
+    Rcpp::traits::input_parameter< const std::string& >::type model(modelSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerMatrix& >::type partitions(partitionsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(start_params_cpp(x, k, model, partitions, control, n_threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -229,11 +312,17 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_softmix_shard_scale_cpp", (DL_FUNC) &_softmix_shard_scale_cpp, 1},
+    {"_softmix_shard_pass_cpp", (DL_FUNC) &_softmix_shard_pass_cpp, 7},
+    {"_softmix_shard_posterior_cpp", (DL_FUNC) &_softmix_shard_posterior_cpp, 6},
+    {"_softmix_fit_elsewhere_cpp", (DL_FUNC) &_softmix_fit_elsewhere_cpp, 6},
+    {"_softmix_data_header_cpp", (DL_FUNC) &_softmix_data_header_cpp, 2},
     {"_softmix_fit_cpp", (DL_FUNC) &_softmix_fit_cpp, 9},
     {"_softmix_fit_partitions_cpp", (DL_FUNC) &_softmix_fit_partitions_cpp, 7},
     {"_softmix_fit_selection_cpp", (DL_FUNC) &_softmix_fit_selection_cpp, 8},
     {"_softmix_fit_posterior_cpp", (DL_FUNC) &_softmix_fit_posterior_cpp, 5},
     {"_softmix_kmeans_pp_partitions_cpp", (DL_FUNC) &_softmix_kmeans_pp_partitions_cpp, 5},
+    {"_softmix_start_params_cpp", (DL_FUNC) &_softmix_start_params_cpp, 7},
     {"_softmix_hc_cpp", (DL_FUNC) &_softmix_hc_cpp, 3},
     {"_softmix_hc_partition_cpp", (DL_FUNC) &_softmix_hc_partition_cpp, 3},
     {"_softmix_e_step_cpp", (DL_FUNC) &_softmix_e_step_cpp, 6},

@@ -200,4 +200,45 @@ class RowInfoFromR {
   softmix::RowInfo info_;
 };
 
+// The core's settings from a softmix_control() list.
+inline softmix::Control make_control(const Rcpp::List& control) {
+  softmix::Control out;
+  out.tol = Rcpp::as<double>(control["tol"]);
+  out.max_iter = Rcpp::as<int>(control["max_iter"]);
+  out.accelerate = Rcpp::as<bool>(control["accelerate"]);
+  out.stopping = Rcpp::as<std::string>(control["stopping"]) == "aitken"
+                     ? softmix::Stopping::aitken
+                     : softmix::Stopping::relative;
+  // Set by softmix() from its `fixed` argument, not by softmix_control().
+  if (control.containsElementNamed("fixed")) {
+    const Rcpp::CharacterVector fixed = control["fixed"];
+    for (R_xlen_t i = 0; i < fixed.size(); ++i) {
+      const std::string part = Rcpp::as<std::string>(fixed[i]);
+      out.fixed.proportions = out.fixed.proportions || part == "proportions";
+      out.fixed.means = out.fixed.means || part == "means";
+      out.fixed.covariances = out.fixed.covariances || part == "covariances";
+    }
+  }
+  return out;
+}
+
+inline double control_reg(const Rcpp::List& control) {
+  return Rcpp::as<double>(control["reg"]);
+}
+
+// What every fit returns, with or without its n x K matrices: parameters,
+// log-likelihood and traces, iterations, convergence, degeneracy and ICL's
+// classification term.
+inline NamedItems fit_fields(const softmix::Fit& fit, double log_max_posterior_sum) {
+  return {{"parameters", params_to_list(fit.params)},
+          {"loglik", Rcpp::wrap(fit.loglik)},
+          {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
+          {"log_posterior_trace",
+           Rcpp::NumericVector(fit.log_posterior_trace.begin(), fit.log_posterior_trace.end())},
+          {"iterations", Rcpp::wrap(fit.iterations)},
+          {"converged", Rcpp::wrap(fit.converged)},
+          {"degenerate", Rcpp::wrap(fit.degenerate)},
+          {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}};
+}
+
 #endif  // SOFTMIX_CONVERT_H

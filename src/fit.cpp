@@ -7,32 +7,6 @@
 
 namespace {
 
-// The core's settings from a softmix_control() list.
-softmix::Control make_control(const Rcpp::List& control) {
-  softmix::Control out;
-  out.tol = Rcpp::as<double>(control["tol"]);
-  out.max_iter = Rcpp::as<int>(control["max_iter"]);
-  out.accelerate = Rcpp::as<bool>(control["accelerate"]);
-  out.stopping = Rcpp::as<std::string>(control["stopping"]) == "aitken"
-                     ? softmix::Stopping::aitken
-                     : softmix::Stopping::relative;
-  // Set by softmix() from its `fixed` argument, not by softmix_control().
-  if (control.containsElementNamed("fixed")) {
-    const Rcpp::CharacterVector fixed = control["fixed"];
-    for (R_xlen_t i = 0; i < fixed.size(); ++i) {
-      const std::string part = Rcpp::as<std::string>(fixed[i]);
-      out.fixed.proportions = out.fixed.proportions || part == "proportions";
-      out.fixed.means = out.fixed.means || part == "means";
-      out.fixed.covariances = out.fixed.covariances || part == "covariances";
-    }
-  }
-  return out;
-}
-
-double control_reg(const Rcpp::List& control) {
-  return Rcpp::as<double>(control["reg"]);
-}
-
 // Starting partitions as the core takes them: one column per start of an
 // n x starts matrix of labels 1..k, NA for rows the first M step leaves out.
 // Label k + 1 marks a noise row when the fit has a noise component (`k`
@@ -58,21 +32,6 @@ std::vector<std::vector<std::uint32_t>> partitions_from_matrix(
 }
 
 // The posterior is restored to the data's row order first.
-// What every fit returns, with or without its n x K matrices: parameters,
-// log-likelihood and traces, iterations, convergence, degeneracy and ICL's
-// classification term.
-NamedItems fit_fields(const softmix::Fit& fit, double log_max_posterior_sum) {
-  return {{"parameters", params_to_list(fit.params)},
-          {"loglik", Rcpp::wrap(fit.loglik)},
-          {"loglik_trace", Rcpp::NumericVector(fit.loglik_trace.begin(), fit.loglik_trace.end())},
-          {"log_posterior_trace",
-           Rcpp::NumericVector(fit.log_posterior_trace.begin(), fit.log_posterior_trace.end())},
-          {"iterations", Rcpp::wrap(fit.iterations)},
-          {"converged", Rcpp::wrap(fit.converged)},
-          {"degenerate", Rcpp::wrap(fit.degenerate)},
-          {"log_max_posterior_sum", Rcpp::wrap(log_max_posterior_sum)}};
-}
-
 Rcpp::List fit_to_list(const softmix::Fit& fit, Rcpp::NumericMatrix& posterior,
                        const arma::mat& posterior_view, const RowInfoFromR& rows) {
   rows.restore(posterior.begin(), posterior.ncol());
@@ -234,5 +193,43 @@ Rcpp::IntegerMatrix kmeans_pp_partitions_cpp(const Rcpp::NumericMatrix& x, int k
       out(i, s) = static_cast<int>(partitions[s][i]) + 1;
     }
   }
+  return out;
+}
+
+// The starting parameters, in the data's units, that fit_partitions_cpp()
+// makes from each column of `partitions`, for a fit whose passes run
+// elsewhere; a partition whose M step fails is left out.
+// [[Rcpp::export(rng = false)]]
+Rcpp::List start_params_cpp(const Rcpp::NumericMatrix& x, int k, const std::string& model,
+                            const Rcpp::IntegerMatrix& partitions, const Rcpp::List& control,
+                            int n_threads, const Rcpp::List& rows) {
+  const RowInfoFromR row_info(rows, x);
+  row_info.check_labels(static_cast<std::size_t>(k));
+  std::vector<std::vector<std::uint32_t>> starts =
+      partitions_from_matrix(partitions, x.nrow(), row_info.columns(k));
+  for (auto& start : starts) row_info.permute(start);
+  const softmix::Model code = softmix::model_from_code(model);
+  const softmix::Data data(row_info.data(), true, row_info.info());
+  const double reg = control_reg(control);
+  const arma::vec ridge = softmix::scaled_ridge(data, reg);
+  const softmix::StartData from(data, ridge, reg, row_info.info());
+  RHost host;
+  std::vector<Rcpp::List> made;
+  std::string last_error;
+  for (const auto& start : starts) {
+    try {
+      const softmix::Params p = from.to_fit(
+          softmix::params_from_labels(from.data(), start, static_cast<std::size_t>(k), code,
+                                      from.ridge(), softmix::cap_threads(n_threads),
+                                      softmix::interruptible_inner(host)),
+          code);
+      made.push_back(params_to_list(softmix::rescale(p, data.scale())));
+    } catch (const softmix::error& e) {
+      last_error = e.what();
+    }
+  }
+  if (made.empty()) Rcpp::stop("every start failed; the last: " + last_error);
+  Rcpp::List out(made.size());
+  for (std::size_t s = 0; s < made.size(); ++s) out[s] = made[s];
   return out;
 }

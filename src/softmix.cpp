@@ -4,6 +4,7 @@
 // kernels) is instantiated, and its debug information emitted, once instead
 // of once per file. Makevars lists this object alone in OBJECTS; a new glue
 // file must be included here.
+#include "elsewhere.cpp"
 #include "fit.cpp"
 #include "hc.cpp"
 #include "steps.cpp"

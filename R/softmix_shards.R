@@ -1,0 +1,595 @@
+#' Data held on the workers of a cluster
+#'
+#' `softmix_shards()` places data on the workers of a cluster, in shards
+#' that stay there: read by each worker from its own files (`paths`), so that
+#' the data never pass through this R session, or sent once from a matrix in
+#' memory (`x`). [softmix()] then fits a mixture to the shards by exactly the
+#' EM it runs in memory: every iteration sends the parameters to the workers
+#' and brings back only each shard's sufficient statistics and
+#' log-likelihood, a few numbers per component whatever the number of rows.
+#'
+#' @section What crosses the network:
+#' Each pass sends every worker the parameters, \eqn{K(1 + d + d^2) + 4}
+#' numbers, and brings back from each shard the statistics of the M step,
+#' \eqn{1 + K(1 + d + d(d + 1)/2)} numbers for a full covariance model (the
+#' diagonal models \eqn{1 + K(1 + 2d)}). For \eqn{K = 8, d = 10} that is
+#' under 6 kB each way per worker and iteration, for a thousand rows or a
+#' billion. The rows cross once (`x`) or never (`paths`).
+#'
+#' @section Starts:
+#' With `x` in memory, [softmix()] makes its starts from `x` as an in-memory
+#' fit does, so the fit equals the in-memory one (up to the order of the
+#' sums). With shards read from files, the starts are made from a sample of
+#' `sample_size` rows (2,000 by default) drawn with R's generator on this
+#' session and gathered from the shards; `set.seed()` reproduces them.
+#'
+#' @section Threads and failures:
+#' Each worker fits with `n_threads` threads (1 by default), so that two
+#' workers on one machine do not oversubscribe its cores. A worker whose
+#' pass fails stops the fit with an error naming the worker and the shard;
+#' the other workers' results are read, so the cluster stays usable. A shard
+#' whose columns differ from the first shard's, or that holds missing or
+#' infinite values, is named in the error when the shards are made.
+#'
+#' @param cluster A cluster of the `parallel` package
+#'   ([parallel::makeCluster()], including PSOCK, FORK and MPI clusters of
+#'   snow); its workers must have softmix installed.
+#' @param paths Files to read on the workers, one shard each, spread over the
+#'   workers in turn; or `NULL` with `x`.
+#' @param read A function of one path, called on the worker, returning a
+#'   numeric matrix or data frame: [readRDS()] (default), `data.table::fread`,
+#'   `arrow::read_parquet`.
+#' @param x A numeric matrix or data frame in memory, split into one shard of
+#'   consecutive rows per worker; or `NULL` with `paths`.
+#' @param weights,labels Observation weights and known components of the rows
+#'   of `x`, as in [softmix()]; they travel with the rows.
+#' @param n_threads Threads of each worker: 1 by default.
+#' @return A `softmix_shards` object: the cluster, where each shard lives,
+#'   its rows and columns. Pass it to [softmix()] as `x`. The shards live as
+#'   long as the workers; `softmix_shards_free()` removes them earlier.
+#' @family clusters
+#' @seealso [softmix_write_posterior()] to write each shard's posterior next
+#'   to its file, [posterior()] to gather it.
+#' @export
+#' @examples
+#' \donttest{
+#' cl <- parallel::makePSOCKcluster(2)
+#' # Workers need the library softmix is installed in.
+#' invisible(parallel::clusterCall(cl, function(paths) .libPaths(paths), .libPaths()))
+#' paths <- file.path(tempdir(), c("part1.rds", "part2.rds"))
+#' saveRDS(faithful[1:136, ], paths[1])
+#' saveRDS(faithful[137:272, ], paths[2])
+#' shards <- softmix_shards(cl, paths)
+#' shards
+#' set.seed(1)
+#' fit <- softmix(shards, k = 2, n_threads = 1)
+#' fit
+#' head(posterior(fit))
+#' parallel::stopCluster(cl)
+#' }
+softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weights = NULL,
+                           labels = NULL, n_threads = 1L) {
+  call <- sys.call()
+  cluster <- check_shard_cluster(cluster, call)
+  n_threads <- check_count(n_threads, "n_threads", min = 1)
+  if (is.null(paths) == is.null(x)) {
+    softmix_abort("Give either `paths` (files read on the workers) or `x` (data in memory).", call)
+  }
+  token <- shard_token()
+  nodes <- seq_along(cluster)
+  if (!is.null(x)) {
+    data <- as_data_matrix(x, call = call)
+    n <- nrow(data)
+    weights <- check_weights(weights, n, "frequency", call = call)
+    known <- check_known_labels(labels, n, call = call)
+    blocks <- Filter(length, parallel::splitIndices(n, length(cluster)))
+    node_of <- nodes[seq_along(blocks)]
+    loads <- lapply(seq_along(blocks), function(s) {
+      rows <- blocks[[s]]
+      list(token = token, id = s, data = data[rows, , drop = FALSE], path = NULL, read = NULL,
+           rows = row_info(weights[rows], if (is.null(known)) NULL else list(labels = known$labels[rows])),
+           n_threads = n_threads)
+    })
+    sources <- sprintf("rows %d to %d of `x`", vapply(blocks, min, 1L), vapply(blocks, max, 1L))
+    kept <- list(x = data, weights = weights, known = known)
+  } else {
+    if (!is.character(paths) || length(paths) < 1L || anyNA(paths)) {
+      softmix_abort("`paths` must be a character vector of files to read on the workers.", call)
+    }
+    if (!is.function(read)) softmix_abort("`read` must be a function of one path.", call)
+    if (!is.null(weights) || !is.null(labels)) {
+      softmix_abort("`weights` and `labels` go with `x`; shards read from files have neither.",
+                    call)
+    }
+    node_of <- nodes[(seq_along(paths) - 1L) %% length(cluster) + 1L]
+    loads <- lapply(seq_along(paths), function(s) {
+      list(token = token, id = s, data = NULL, path = paths[[s]], read = read, rows = list(),
+           n_threads = n_threads)
+    })
+    sources <- sprintf("file %s", paths)
+    kept <- list(x = NULL, weights = NULL, known = NULL)
+  }
+  shards <- structure(
+    list(cluster = cluster, token = token, node = node_of, source = sources, n = NULL, d = NULL,
+         names = NULL, factor = 1, header = NULL, x = NULL),
+    class = "softmix_shards"
+  )
+  summaries <- shard_exchange(shards, shard_load, lapply(loads, list), call, what = "loading")
+  shard_check_columns(summaries, sources, call)
+  shards$n <- vapply(summaries, `[[`, numeric(1), "n")
+  shards$d <- summaries[[1L]]$d
+  shards$names <- summaries[[1L]]$names
+  if (sum(shards$n) < 1) softmix_abort("The shards hold no rows.", call)
+  shards$factor <- shard_scale_cpp(max(vapply(summaries, `[[`, numeric(1), "largest")))
+  # The first passes: the columns' sums, then their squares about the means.
+  sums <- Reduce(`+`, shard_run_all(shards, "column_sums", numeric(), "", call))
+  mean <- sums[-(1:2)] / sums[2]
+  squares <- Reduce(`+`, shard_run_all(shards, "column_squares", mean, "", call))
+  variance <- if (sums[1] < 2 || !(sums[2] > 0)) 0 * squares else squares / sums[2]
+  shards$header <- list(d = shards$d, factor = shards$factor, n_total = sums[1],
+                        total_weight = sums[2], column_variance = variance)
+  shards[c("x", "weights", "known")] <- kept
+  shards
+}
+
+#' @rdname softmix_shards
+#' @param shards A `softmix_shards` object.
+#' @export
+softmix_shards_free <- function(shards) {
+  stopifnot(inherits(shards, "softmix_shards"))
+  shard_exchange(shards, shard_free, lapply(seq_along(shards$node), function(s) {
+    list(list(token = shards$token, id = s))
+  }), sys.call(), what = "freeing")
+  invisible(shards)
+}
+
+#' @export
+print.softmix_shards <- function(x, ...) {
+  cat(sprintf("softmix shards: %s rows of %d variables in %d shard(s) on %d worker(s)\n",
+              format(sum(x$n), big.mark = ","), x$d, length(x$n), length(unique(x$node))))
+  show <- utils::head(seq_along(x$n), 6L)
+  for (s in show) {
+    cat(sprintf("  shard %d on worker %d: %s rows (%s)\n", s, x$node[s],
+                format(x$n[s], big.mark = ","), x$source[s]))
+  }
+  if (length(x$n) > length(show)) cat(sprintf("  ... and %d more\n", length(x$n) - length(show)))
+  invisible(x)
+}
+
+#' Write each shard's posterior next to its file
+#'
+#' For a fit of shards read from files, each worker computes its shards'
+#' posterior probabilities under the fitted parameters and writes them next
+#' to the shard's file: the path with `suffix` in place of its extension.
+#' No posterior passes through this session.
+#'
+#' @param fit A [softmix()] fit of a [softmix_shards()] object made from
+#'   `paths`.
+#' @param suffix Appended to each path without its extension.
+#' @param write A function `write(posterior, path)` run on the workers;
+#'   [saveRDS()] by default, or for example `data.table::fwrite`.
+#' @return The paths written, invisibly.
+#' @family clusters
+#' @export
+softmix_write_posterior <- function(fit, suffix = "_posterior.rds", write = saveRDS) {
+  call <- sys.call()
+  shards <- fit_shards(fit, call)
+  if (is.null(shards$header) || !all(startsWith(shards$source, "file "))) {
+    softmix_abort("`fit` was not fitted to shards read from files.", call)
+  }
+  if (!is.function(write)) softmix_abort("`write` must be a function(posterior, path).", call)
+  paths <- sub("^file ", "", shards$source)
+  targets <- paste0(tools::file_path_sans_ext(paths), suffix)
+  parts <- shard_run_all(shards, "posterior", NULL, fit$model, call,
+                         extra = list(parameters = unclass(fit$parameters), write = write,
+                                      targets = targets))
+  invisible(unlist(parts))
+}
+
+# The shards' side: what the workers run -----------------------------------
+
+#' The shards this R process holds, by "token id"
+#' @noRd
+shard_store <- new.env(parent = emptyenv())
+
+#' Load a shard on a worker and describe it: rows, columns, their names,
+#' largest magnitude
+#' @noRd
+shard_load <- function(token, id, data, path, read, rows, n_threads) {
+  if (is.null(data)) data <- read(path)
+  data <- as_data_matrix(data, arg = "the shard")
+  assign(paste(token, id), list(x = data, rows = rows, n_threads = n_threads),
+         envir = shard_store)
+  list(n = nrow(data), d = ncol(data), names = colnames(data),
+       largest = if (length(data) == 0L) 0 else max(abs(data)))
+}
+
+#' Drop a shard from a worker
+#' @noRd
+shard_free <- function(token, id) {
+  key <- paste(token, id)
+  if (exists(key, envir = shard_store, inherits = FALSE)) rm(list = key, envir = shard_store)
+  TRUE
+}
+
+#' One pass of a worker over one of its shards (see shard_pass_cpp())
+#' @noRd
+shard_pass <- function(token, id, what, wire, model, factor, extra = NULL) {
+  shard <- get0(paste(token, id), envir = shard_store, inherits = FALSE)
+  if (is.null(shard)) stop("the shard is not loaded on this worker")
+  if (what == "posterior") {
+    posterior <- shard_posterior_cpp(shard$x, shard$rows, factor, extra$parameters, model,
+                                     shard$n_threads)
+    if (is.null(extra$write)) return(posterior)
+    extra$write(posterior, extra$targets[[id]])
+    return(extra$targets[[id]])
+  }
+  if (what == "sample") return(shard$x[extra$rows[[id]], , drop = FALSE])
+  shard_pass_cpp(shard$x, shard$rows, factor, what, wire, model, shard$n_threads)
+}
+
+#' A worker's passes over the shards it holds, each failure caught and
+#' returned with the shard's number
+#' @noRd
+shard_work <- function(calls, fun) {
+  lapply(calls, function(args) {
+    tryCatch(do.call(fun, args), error = function(e) {
+      structure(list(message = conditionMessage(e)), class = "softmix_shard_failure")
+    })
+  })
+}
+
+# The main session's side ---------------------------------------------------
+
+#' Check the cluster argument of softmix_shards()
+#' @noRd
+check_shard_cluster <- function(cluster, call) {
+  if (!inherits(cluster, "cluster") || length(cluster) < 1L) {
+    softmix_abort(sprintf(
+      "`cluster` must be a cluster made by parallel::makeCluster(), not %s.",
+      describe_type(cluster)
+    ), call)
+  }
+  cluster
+}
+
+#' A name for a set of shards, unique on its workers, drawn without R's
+#' random numbers
+#' @noRd
+shard_token <- function() {
+  count <- get0("count", envir = shard_store, inherits = FALSE, ifnotfound = 0) + 1
+  assign("count", count, envir = shard_store)
+  sprintf("%s-%d-%s-%d", Sys.info()[["nodename"]], Sys.getpid(),
+          format(Sys.time(), "%Y%m%d%H%M%OS6"), count)
+}
+
+#' Run fun on the workers, each shard's calls on its worker (shard_calls: per
+#' shard, a list of argument lists), all workers at once; returns one result
+#' per shard, in shard order, or stops naming the workers and shards that
+#' failed. Every worker's answer is read, an interrupt included, so the
+#' cluster stays usable.
+#' @noRd
+shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
+  cluster <- shards$cluster
+  send_call <- utils::getFromNamespace("sendCall", "parallel")
+  receive <- utils::getFromNamespace("recvResult", "parallel")
+  nodes <- sort(unique(shards$node))
+  pending <- integer()
+  answers <- vector("list", length(cluster))
+  dead <- character()
+  # Read what the workers still owe, on an error or an interrupt too.
+  on.exit(for (node in pending) try(receive(cluster[[node]]), silent = TRUE), add = TRUE)
+  for (node in nodes) {
+    ids <- which(shards$node == node)
+    calls <- unlist(shard_calls[ids], recursive = FALSE)
+    sent <- tryCatch({
+      send_call(cluster[[node]], shard_work, list(calls, fun))
+      TRUE
+    }, error = function(e) conditionMessage(e))
+    if (isTRUE(sent)) {
+      pending <- c(pending, node)
+    } else {
+      dead <- c(dead, sprintf("worker %d (%s)", node, sent))
+    }
+  }
+  while (length(pending) > 0L) {
+    node <- pending[1L]
+    answer <- tryCatch(receive(cluster[[node]]), error = function(e) e)
+    pending <- pending[-1L]
+    if (inherits(answer, "error") || inherits(answer, "try-error")) {
+      dead <- c(dead, sprintf("worker %d (%s)", node, trimws(
+        if (inherits(answer, "error")) conditionMessage(answer) else as.character(answer)
+      )))
+    } else {
+      answers[[node]] <- answer
+    }
+  }
+  if (length(dead) > 0L) {
+    softmix_abort(sprintf(
+      "While %s, %s stopped responding; the fit is stopped. Its shards: %s.",
+      what, paste(dead, collapse = ", "),
+      paste(which(shards$node %in% as.integer(sub("^worker (\\d+).*", "\\1", dead))),
+            collapse = ", ")
+    ), call, class = "softmix_shard_error")
+  }
+  results <- vector("list", length(shards$node))
+  for (node in nodes) {
+    ids <- which(shards$node == node)
+    results[ids] <- answers[[node]]
+  }
+  failed <- which(vapply(results, inherits, logical(1), what = "softmix_shard_failure"))
+  if (length(failed) > 0L) {
+    s <- failed[1L]
+    softmix_abort(sprintf(
+      "While %s, worker %d failed on shard %d (%s): %s%s",
+      what, shards$node[s], s, shards$source[s], results[[s]]$message,
+      if (length(failed) > 1L) sprintf(" (and %d more shard(s) failed)", length(failed) - 1L)
+      else ""
+    ), call, class = "softmix_shard_error")
+  }
+  results
+}
+
+#' One pass over every shard: a list of results in shard order
+#' @noRd
+shard_run_all <- function(shards, what, wire, model, call, extra = NULL) {
+  shard_calls <- lapply(seq_along(shards$node), function(s) {
+    list(list(token = shards$token, id = s, what = what, wire = wire, model = model,
+              factor = shards$factor, extra = extra))
+  })
+  shard_exchange(shards, shard_pass, shard_calls, call)
+}
+
+#' Stop, naming the shard, when a shard's columns differ from the first's
+#' @noRd
+shard_check_columns <- function(summaries, sources, call) {
+  first <- summaries[[1L]]
+  for (s in seq_along(summaries)) {
+    this <- summaries[[s]]
+    if (this$d != first$d || !identical(this$names, first$names)) {
+      softmix_abort(sprintf(
+        "Shard %d (%s) has columns %s, but shard 1 (%s) has %s.", s, sources[s],
+        describe_columns(this), sources[1L], describe_columns(first)
+      ), call)
+    }
+  }
+}
+
+describe_columns <- function(summary) {
+  if (is.null(summary$names)) return(sprintf("%d unnamed", summary$d))
+  sprintf("%d (%s)", summary$d, paste(utils::head(summary$names, 6L), collapse = ", "))
+}
+
+#' The shards of a fit, or an error
+#' @noRd
+fit_shards <- function(fit, call) {
+  if (!inherits(fit, "softmix") || is.null(fit$shards)) {
+    softmix_abort("`fit` must be a softmix() fit of shards (see softmix_shards()).", call)
+  }
+  fit$shards
+}
+
+#' Mixture parameters (data units, as a fit returns them) as the core's wire
+#' vector in the scaled units of the shards
+#' @noRd
+shard_wire <- function(parameters, factor) {
+  means <- parameters$means
+  k <- nrow(means)
+  proportions <- parameters$proportions
+  noise <- length(proportions) == k + 1L
+  c(k, ncol(means), as.numeric(noise), if (noise) proportions[k + 1L] else 0,
+    proportions[seq_len(k)], as.vector(t(means)) * factor,
+    as.vector(parameters$covariances) * factor^2)
+}
+
+#' EM for one (k, model) pair over the shards, from each of `starts`
+#' (mixture parameters in the data's units): the fit without its posterior,
+#' with ICL's classification term and the rows per component from one last
+#' pass
+#' @noRd
+fit_shards_pair <- function(shards, header, k, model, starts, control, call) {
+  # A shard's failure crosses the core as a plain error; it is raised again
+  # as itself, so that a selection stops instead of skipping the pair.
+  failure <- NULL
+  pass <- function(what, wire) {
+    withCallingHandlers(shard_run_all(shards, what, wire, model, call),
+                        softmix_shard_error = function(e) failure <<- e)
+  }
+  core <- tryCatch(
+    call_core(fit_elsewhere_cpp(header, k, model, starts, control, pass), call),
+    softmix_error = function(e) stop(if (is.null(failure)) e else failure)
+  )
+  classified <- Reduce(`+`, shard_run_all(shards, "classify",
+                                          shard_wire(core$parameters, header$factor), model, call))
+  core$log_max_posterior_sum <- classified[1L]
+  core$sizes <- classified[-1L]
+  core
+}
+
+# softmix() of shards ---------------------------------------------------------
+
+#' softmix() of a softmix_shards object, or of data in memory on a cluster:
+#' the settings checked as for an in-memory fit, starts made in this session
+#' (from the data, or from a sample gathered from the shards), then EM over
+#' the shards for every (k, model) pair
+#' @noRd
+softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, criterion, verbose,
+                              weights, weight_type, labels, fixed, noise, hypervolume, prior,
+                              missing, cluster, sample_size, call, vector_name = "x") {
+  missing <- match_choice(missing, c("em", "omit", "fail"), "missing")
+  if (!identical(noise, FALSE) || !is.null(hypervolume)) {
+    softmix_abort("A noise component cannot be fitted to shards or on a cluster yet.", call)
+  }
+  temporary <- FALSE
+  if (inherits(x, "softmix_shards")) {
+    if (!is.null(cluster)) {
+      softmix_abort("Give `cluster` with data in memory; shards carry their own cluster.", call)
+    }
+    if (!is.null(weights) || !is.null(labels)) {
+      softmix_abort("Give `weights` and `labels` to softmix_shards(), with the rows.", call)
+    }
+    shards <- x
+  } else {
+    data <- as_data_matrix(x, vector_name = vector_name, missing_ok = TRUE, call = call)
+    na <- incomplete_rows(data)
+    if (!is.null(na)) {
+      if (missing != "omit") {
+        softmix_abort(paste(
+          "A fit on a cluster needs complete rows; `x` has missing values in", sum(na),
+          "row(s). Use `missing = \"omit\"` to drop them."
+        ), call)
+      }
+      data <- data[!na, , drop = FALSE]
+      if (!is.null(weights)) weights <- weights[!na]
+      if (!is.null(labels)) labels <- labels[!na]
+    }
+    shards <- softmix_shards(cluster, x = data, weights = weights, labels = labels)
+    temporary <- TRUE
+    on.exit(try(softmix_shards_free(shards), silent = TRUE), add = TRUE)
+  }
+  n <- sum(shards$n)
+  models <- match_models(model, shards$d)
+  control <- check_control(control)
+  n_init <- check_count(n_init, "n_init", min = 1)
+  n_threads <- resolve_threads(n_threads)
+  criterion <- match_choice(criterion, c("bic", "icl"), "criterion")
+  verbose <- check_flag(verbose, "verbose")
+  weight_type <- match_choice(weight_type, c("frequency", "sampling"), "weight_type")
+  here <- shards$x
+  if (!is.null(here)) {
+    # The rows are in memory too: starts and scale exactly as in memory.
+    main_rows <- list(weights = shards$weights, weight_type = "frequency", known = shards$known)
+    header <- data_header_cpp(here, rows_info(main_rows))
+  } else {
+    sample_size <- check_count(sample_size, "sample_size", min = 1)
+    here <- shard_sample(shards, min(n, sample_size), call)
+    main_rows <- list()
+    header <- shards$header
+  }
+  start <- resolve_init(init, here)
+  if (!is.null(start$weights) && is.null(shards$x)) {
+    softmix_abort("A starting posterior needs the rows in memory; give `init` as parameters.",
+                  call)
+  }
+  if (identical(start$method, "random")) {
+    softmix_abort("`init = \"random\"` is not available for shards; use \"hc\" or \"kmeans++\".",
+                  call)
+  }
+  fixed <- check_fixed(fixed, start)
+  if (is.null(k)) {
+    if (is.null(start$k)) softmix_abort("`k` is missing; give the number of components.", call)
+    k <- start$k
+  }
+  k <- check_k(k, n, min = 1L)
+  k <- check_k_for_labels(k, main_rows$known)
+  rows <- c(main_rows, list(
+    fixed = fixed, prior = resolve_prior(prior, here, main_rows$weights)
+  ))
+  if (!is.null(rows$prior) && is.null(shards$x)) {
+    softmix_abort("A prior needs the rows in memory to set its defaults; not yet for shards.",
+                  call)
+  }
+  header <- c(header, row_info(hypervolume = NULL, prior = rows$prior)[c("prior")])
+  rows$elsewhere <- list(shards = shards, header = header, keep = !temporary)
+  if (length(k) == 1L && length(models) == 1L) {
+    fit <- fit_one(here, k, models, start, n_init, control, n_threads, call, rows = rows)
+    warn_single_fit(fit, control, call)
+    return(fit)
+  }
+  select_fit(here, k, models, start, n_init, control, n_threads, call, criterion, verbose,
+             rows = rows)
+}
+
+#' `size` rows drawn at random (R's generator) from all the shards' rows
+#' @noRd
+shard_sample <- function(shards, size, call) {
+  n <- shards$n
+  picked <- sort(sample.int(sum(n), size))
+  first <- c(0, cumsum(n))
+  rows <- lapply(seq_along(n), function(s) {
+    local <- picked[picked > first[s] & picked <= first[s + 1L]] - first[s]
+    as.integer(local)
+  })
+  parts <- shard_run_all(shards, "sample", NULL, "", call, extra = list(rows = rows))
+  sample <- do.call(rbind, parts)
+  colnames(sample) <- shards$names
+  sample
+}
+
+#' The starting parameters of one pair, in the data's units, made in this
+#' session from `data` (the rows, or a sample of them)
+#' @noRd
+elsewhere_starts <- function(data, k, model, start, n_init, control, n_threads, call, rows,
+                             partitions = NULL) {
+  info <- rows_info(rows)
+  if (!is.null(start$parameters)) return(list(start$parameters))
+  if (!is.null(start$weights)) {
+    posterior <- known_one_hot(start$weights, rows$known)
+    return(list(call_core(m_step_cpp(data, posterior, model, core_control(control, rows)$reg,
+                                     n_threads, info), call)))
+  }
+  if (is.null(partitions)) {
+    partitions <- shared_partitions(data, k, start$method, n_init, n_threads, call,
+                                    rows = rows)[[1L]]
+  }
+  call_core(start_params_cpp(data, k, model, partitions, core_control(control, rows), n_threads,
+                             info), call)
+}
+
+#' A pair's fit over the shards as a summary (see fit_pairs()): the core's
+#' fit with its criteria
+#' @noRd
+elsewhere_summary <- function(data, k, model, start, n_init, control, n_threads, call, rows,
+                              partitions = NULL) {
+  where <- rows$elsewhere
+  starts <- elsewhere_starts(data, k, model, start, n_init, control, n_threads, call, rows,
+                             partitions)
+  core <- fit_shards_pair(where$shards, where$header, k, model, starts,
+                          core_control(control, rows), call)
+  c(core, fit_criteria(core$loglik, core$log_max_posterior_sum, model,
+                       effective_n(where$header$n_total, rows$weights, rows$weight_type),
+                       where$header$d, k, rows$fixed))
+}
+
+#' A softmix object from a pair's summary: with the rows in memory, as
+#' complete_fit() makes it; otherwise without the n x K matrices, which stay
+#' on the workers (posterior() gathers them)
+#' @noRd
+elsewhere_fit <- function(summary, data, model, k, control, init, n_threads, call, rows) {
+  where <- rows$elsewhere
+  rows$elsewhere <- NULL
+  if (!is.null(where$shards$x)) {
+    fit <- complete_fit(summary, where$shards$x, model, k, control, init, n_threads, call,
+                        rows = rows)
+    if (where$keep) fit$shards <- where$shards
+    return(fit)
+  }
+  core <- summary
+  core$posterior <- matrix(numeric(), 0L, k)
+  core$classification <- integer()
+  core$uncertainty <- numeric()
+  fit <- new_softmix(core, data[0L, , drop = FALSE], model, k, control, init, n_threads, call,
+                     rows = rows)
+  fit$n <- where$header$n_total
+  fit$nobs <- fit$n
+  criteria <- fit_criteria(core$loglik, core$log_max_posterior_sum, model, fit$n, fit$d, k,
+                           rows$fixed)
+  fit[c("df", "bic", "icl")] <- criteria[c("df", "bic", "icl")]
+  fit$posterior <- NULL
+  fit$classification <- NULL
+  fit$uncertainty <- NULL
+  fit$data <- NULL
+  fit$sizes <- core$sizes
+  fit$shards <- where$shards
+  fit
+}
+
+#' The posterior of a fit whose rows are on the workers, gathered in shard
+#' order
+#' @noRd
+gather_posterior <- function(fit, call) {
+  shards <- fit$shards
+  parts <- shard_run_all(shards, "posterior", NULL, fit$model, call,
+                         extra = list(parameters = unclass(fit$parameters)))
+  do.call(rbind, parts)
+}
