@@ -1,0 +1,119 @@
+# Fits of data sharded over the workers of a parallel cluster, against the
+# same fits in memory.
+
+# One cluster for the file, stopped when the tests end.
+shards_cluster <- local({
+  cl <- NULL
+  function() {
+    if (is.null(cl)) {
+      cl <<- two_workers()
+      withr::defer(parallel::stopCluster(cl), teardown_env())
+    }
+    cl
+  }
+})
+
+expect_same_fit <- function(sharded, in_memory, tolerance = 1e-10) {
+  expect_equal(sharded$loglik, in_memory$loglik, tolerance = tolerance)
+  expect_equal(sharded$loglik_trace, in_memory$loglik_trace, tolerance = tolerance)
+  expect_equal(sharded$iterations, in_memory$iterations)
+  expect_equal(unclass(sharded$parameters), unclass(in_memory$parameters), tolerance = tolerance)
+  expect_equal(sharded$bic, in_memory$bic, tolerance = tolerance)
+  expect_equal(sharded$icl, in_memory$icl, tolerance = tolerance)
+}
+
+test_that("a fit on a cluster is the in-memory fit, for every model, with weights and labels", {
+  cl <- shards_cluster()
+  set.seed(11)
+  weights <- sample(1:3, nrow(iris_x), replace = TRUE)
+  labels <- rep(NA_integer_, nrow(iris_x))
+  labels[c(1:5, 51:55, 101:105)] <- rep(1:3, each = 5)
+  start <- suppressWarnings(softmix(iris_x, 3, model = "VVV", n_threads = 1,
+                   control = softmix_control(max_iter = 5)))$parameters
+  control <- softmix_control(max_iter = 40)
+  for (model in all_models) {
+    in_memory <- suppressWarnings(softmix(iris_x, 3, model = model, init = start,
+                                          weights = weights, labels = labels,
+                                          control = control, n_threads = 1))
+    sharded <- suppressWarnings(softmix(iris_x, 3, model = model, init = start,
+                                        weights = weights, labels = labels,
+                                        control = control, cluster = cl, n_threads = 1))
+    expect_same_fit(sharded, in_memory)
+    expect_equal(sharded$posterior, in_memory$posterior, tolerance = 1e-10)
+  }
+})
+
+test_that("a selection on a cluster is the selection in memory, from the default starts", {
+  cl <- shards_cluster()
+  set.seed(5)
+  in_memory <- softmix(faithful_x, 1:3, model = c("VVV", "EEE", "VII"), n_threads = 1,
+                       verbose = FALSE)
+  set.seed(5)
+  sharded <- softmix(faithful_x, 1:3, model = c("VVV", "EEE", "VII"), cluster = cl,
+                     n_threads = 1, verbose = FALSE)
+  expect_equal(sharded$selection, in_memory$selection, tolerance = 1e-10)
+  expect_same_fit(sharded, in_memory)
+  expect_identical(sharded$classification, in_memory$classification)
+})
+
+test_that("shards read on the workers fit as the data in memory, and give back their posterior", {
+  cl <- shards_cluster()
+  paths <- file.path(withr::local_tempdir(), c("one.rds", "two.rds", "three.rds"))
+  parts <- split(seq_len(nrow(faithful_x)), rep(1:3, c(100, 100, 72)))
+  for (s in 1:3) saveRDS(faithful[parts[[s]], ], paths[s])
+  shards <- softmix_shards(cl, paths)
+  expect_s3_class(shards, "softmix_shards")
+  expect_equal(shards$n, c(100, 100, 72))
+  expect_output(print(shards), "272 rows of 2 variables in 3 shard")
+  # A sample larger than the data is all of it, in order: the starts of
+  # the in-memory fit.
+  sharded <- softmix(shards, 2:3, model = c("VVV", "EEI"), init = "hc", verbose = FALSE)
+  in_memory <- softmix(faithful_x, 2:3, model = c("VVV", "EEI"), init = "hc", n_threads = 1,
+                       verbose = FALSE)
+  expect_equal(sharded$selection, in_memory$selection, tolerance = 1e-10)
+  expect_same_fit(sharded, in_memory)
+  expect_null(sharded$data)
+  expect_equal(posterior(sharded), unname(in_memory$posterior), tolerance = 1e-10,
+               ignore_attr = TRUE)
+  expect_equal(predict(sharded, faithful_x[1:5, ]), in_memory$classification[1:5])
+  written <- softmix_write_posterior(sharded)
+  expect_equal(written, sub("\\.rds$", "_posterior.rds", paths))
+  expect_equal(do.call(rbind, lapply(written, readRDS)), posterior(sharded))
+  softmix_shards_free(shards)
+  expect_error(softmix(shards, 2, model = "VVV"), "not loaded")
+})
+
+test_that("shards whose columns differ or that hold non-finite values are named", {
+  cl <- shards_cluster()
+  dir <- withr::local_tempdir()
+  paths <- file.path(dir, c("a.rds", "b.rds"))
+  saveRDS(faithful_x[1:100, ], paths[1])
+  saveRDS(iris_x[1:50, ], paths[2])
+  expect_error(softmix_shards(cl, paths), "Shard 2 \\(file .*b.rds\\) has columns 4", class = "softmix_error")
+  bad <- faithful_x[101:200, ]
+  bad[7, 2] <- NA
+  saveRDS(bad, paths[2])
+  expect_error(softmix_shards(cl, paths), "shard 2 \\(file .*b.rds\\).*missing values.*row 7",
+               class = "softmix_shard_error")
+  expect_error(softmix_shards(cl, paths, read = function(path) stop("cannot read ", basename(path))),
+               "worker 1 failed on shard 1 .*cannot read a.rds")
+  # The cluster is still usable.
+  expect_equal(unlist(parallel::clusterCall(cl, function() 1)), c(1, 1))
+  expect_error(softmix_shards(cl), "either `paths`")
+  expect_error(softmix_shards(cl, x = faithful_x, n_threads = 0), "n_threads")
+  expect_error(softmix_shards(list(), x = faithful_x), "`cluster` must be a cluster")
+  expect_error(softmix(faithful_x, 2, cluster = cl, noise = TRUE), "noise")
+})
+
+test_that("a worker that dies stops the fit with its name and leaves the others usable", {
+  skip_on_cran()
+  cl <- two_workers()
+  on.exit(try(parallel::stopCluster(cl), silent = TRUE), add = TRUE)
+  shards <- softmix_shards(cl, x = faithful_x)
+  pids <- unlist(parallel::clusterCall(cl, Sys.getpid))
+  tools::pskill(pids[2])
+  Sys.sleep(0.5)
+  expect_error(softmix(shards, 2, model = "VVV", init = "hc"), "worker 2 .*stopped responding",
+               class = "softmix_shard_error")
+  expect_equal(parallel::clusterCall(cl[1], function() 1)[[1]], 1)
+})
