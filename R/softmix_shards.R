@@ -111,7 +111,8 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
   }
   shards <- structure(
     list(cluster = cluster, token = token, node = node_of, source = sources, n = NULL, d = NULL,
-         names = NULL, factor = 1, header = NULL, x = NULL),
+         names = NULL, factor = 1, header = NULL, x = NULL,
+         state = new.env(parent = emptyenv())),
     class = "softmix_shards"
   )
   summaries <- shard_exchange(shards, shard_load, lapply(loads, list), call, what = "loading")
@@ -270,6 +271,9 @@ shard_token <- function() {
 #' cluster stays usable.
 #' @noRd
 shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
+  if (!is.null(shards$state$channel)) {
+    return(channel_exchange(shards, fun, shard_calls, call, what))
+  }
   cluster <- shards$cluster
   send_call <- utils::getFromNamespace("sendCall", "parallel")
   receive <- utils::getFromNamespace("recvResult", "parallel")
@@ -304,6 +308,13 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
       answers[[node]] <- answer
     }
   }
+  if (length(dead) > 0L) shard_dead(shards, dead, what, call)
+  shard_results(shards, answers, call, what)
+}
+
+#' Stop, naming the workers that stopped responding and their shards
+#' @noRd
+shard_dead <- function(shards, dead, what, call) {
   if (length(dead) > 0L) {
     softmix_abort(sprintf(
       "While %s, %s stopped responding; the fit is stopped. Its shards: %s.",
@@ -312,8 +323,14 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
             collapse = ", ")
     ), call, class = "softmix_shard_error")
   }
+}
+
+#' The answers of the workers (one list per worker) as one result per shard,
+#' or an error naming the first shard that failed
+#' @noRd
+shard_results <- function(shards, answers, call, what) {
   results <- vector("list", length(shards$node))
-  for (node in nodes) {
+  for (node in sort(unique(shards$node))) {
     ids <- which(shards$node == node)
     results[ids] <- answers[[node]]
   }
@@ -328,6 +345,153 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
     ), call, class = "softmix_shard_error")
   }
   results
+}
+
+# A direct channel for the passes of a fit --------------------------------------
+#
+# A cluster's sockets send a message of more than a few kilobytes in pieces,
+# and unless the cluster was made with options(socketOptions = "no-delay"),
+# the operating system holds each message's last piece until the previous one
+# is acknowledged, which the other end delays by tens of milliseconds: a pass
+# would wait that long twice whatever its work. For the passes of a fit each
+# worker therefore connects back to this session on a socket of its own,
+# without that delay, and serves passes on it until the fit ends. Where a
+# worker cannot connect back (an MPI cluster, a firewall), the passes go
+# through the cluster's own sockets.
+
+#' Open the channel: every worker holding shards connects back and serves
+#' @noRd
+shard_channel_open <- function(shards, timeout = 10) {
+  state <- shards$state
+  if (!is.null(state$channel) || !inherits(shards$cluster, "SOCKcluster")) return(invisible())
+  server <- NULL
+  base <- 11000L + Sys.getpid() %% 1000L
+  for (attempt in 0:24) {
+    port <- 11000L + (base - 11000L + 37L * attempt) %% 1000L
+    server <- tryCatch(serverSocket(port), error = function(e) NULL)
+    if (!is.null(server)) break
+  }
+  if (is.null(server)) return(invisible())
+  on.exit(close(server), add = TRUE)
+  cluster <- shards$cluster
+  send_call <- utils::getFromNamespace("sendCall", "parallel")
+  nodes <- sort(unique(shards$node))
+  serving <- integer()
+  for (node in nodes) {
+    sent <- tryCatch({
+      send_call(cluster[[node]], shard_serve, list(port, node, timeout))
+      TRUE
+    }, error = function(e) FALSE)
+    if (sent) serving <- c(serving, node)
+  }
+  channel <- list()
+  if (length(serving) == length(nodes)) {
+    for (i in seq_along(nodes)) {
+      con <- tryCatch(
+        socketAccept(server, blocking = TRUE, open = "a+b", timeout = timeout,
+                     options = "no-delay"),
+        error = function(e) NULL
+      )
+      if (is.null(con)) break
+      node <- tryCatch(unserialize(con), error = function(e) NA)
+      if (!is.numeric(node) || !(node %in% nodes)) {
+        close(con)
+        break
+      }
+      channel[[as.character(node)]] <- con
+    }
+  }
+  if (length(channel) == length(nodes)) {
+    state$channel <- channel
+    state$serving <- serving
+    return(invisible())
+  }
+  # Not every worker connected back: release those that did, read what every
+  # worker answers, and keep to the cluster's sockets.
+  for (con in channel) try(close(con), silent = TRUE)
+  receive <- utils::getFromNamespace("recvResult", "parallel")
+  for (node in serving) try(receive(cluster[[node]]), silent = TRUE)
+  invisible()
+}
+
+#' Close the channel: every worker returns to its cluster's loop
+#' @noRd
+shard_channel_close <- function(shards) {
+  state <- shards$state
+  channel <- state$channel
+  if (is.null(channel)) return(invisible())
+  state$channel <- NULL
+  for (con in channel) {
+    try(serialize("stop", con), silent = TRUE)
+    try(close(con), silent = TRUE)
+  }
+  receive <- utils::getFromNamespace("recvResult", "parallel")
+  for (node in state$serving) try(receive(shards$cluster[[node]]), silent = TRUE)
+  state$serving <- NULL
+  invisible()
+}
+
+#' On a worker: connect back to the main session (the cluster's MASTER) and
+#' serve passes until told to stop or the connection closes
+#' @noRd
+shard_serve <- function(port, node, timeout) {
+  master <- sub("^MASTER=", "", grep("^MASTER=", commandArgs(TRUE), value = TRUE))
+  host <- if (length(master) == 1L && nzchar(master)) master else "localhost"
+  con <- socketConnection(host, port, blocking = TRUE, open = "a+b", timeout = timeout,
+                          options = "no-delay")
+  on.exit(close(con))
+  serialize(node, con)
+  repeat {
+    request <- tryCatch(unserialize(con), error = function(e) NULL)
+    if (!is.list(request)) break
+    answer <- shard_work(request$calls, get(request$fun, envir = asNamespace("softmix")))
+    serialize(answer, con)
+  }
+  TRUE
+}
+
+#' shard_exchange() over the channel
+#' @noRd
+channel_exchange <- function(shards, fun, shard_calls, call, what) {
+  channel <- shards$state$channel
+  name <- if (identical(fun, shard_pass)) "shard_pass" else NULL
+  if (is.null(name)) stop("only passes go through the channel")
+  nodes <- as.integer(names(channel))
+  pending <- integer()
+  answers <- vector("list", length(shards$cluster))
+  dead <- character()
+  # Read what the workers still owe, on an error or an interrupt too.
+  on.exit(for (node in pending) {
+    try(unserialize(channel[[as.character(node)]]), silent = TRUE)
+  }, add = TRUE)
+  for (node in nodes) {
+    ids <- which(shards$node == node)
+    calls <- unlist(shard_calls[ids], recursive = FALSE)
+    sent <- tryCatch({
+      serialize(list(calls = calls, fun = name), channel[[as.character(node)]])
+      TRUE
+    }, error = function(e) conditionMessage(e))
+    if (isTRUE(sent)) {
+      pending <- c(pending, node)
+    } else {
+      dead <- c(dead, sprintf("worker %d (%s)", node, sent))
+    }
+  }
+  while (length(pending) > 0L) {
+    node <- pending[1L]
+    answer <- tryCatch(unserialize(channel[[as.character(node)]]), error = function(e) e)
+    pending <- pending[-1L]
+    if (inherits(answer, "error")) {
+      dead <- c(dead, sprintf("worker %d (%s)", node, conditionMessage(answer)))
+    } else {
+      answers[[node]] <- answer
+    }
+  }
+  if (length(dead) > 0L) {
+    shard_channel_close(shards)
+    shard_dead(shards, dead, what, call)
+  }
+  shard_results(shards, answers, call, what)
 }
 
 #' One pass over every shard: a list of results in shard order
@@ -447,6 +611,10 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
     temporary <- TRUE
     on.exit(try(softmix_shards_free(shards), silent = TRUE), add = TRUE)
   }
+  # The passes of the fit go through a direct channel, closed before the
+  # shards are freed.
+  shard_channel_open(shards)
+  on.exit(shard_channel_close(shards), add = TRUE, after = FALSE)
   n <- sum(shards$n)
   models <- match_models(model, shards$d)
   control <- check_control(control)

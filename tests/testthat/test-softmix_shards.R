@@ -80,7 +80,10 @@ test_that("shards read on the workers fit as the data in memory, and give back t
   expect_equal(written, sub("\\.rds$", "_posterior.rds", paths))
   expect_equal(do.call(rbind, lapply(written, readRDS)), posterior(sharded))
   softmix_shards_free(shards)
-  expect_error(softmix(shards, 2, model = "VVV"), "not loaded")
+  expect_error(softmix(shards, 2, model = "VVV"), "worker 1 failed on shard 1 .*not loaded",
+               class = "softmix_shard_error")
+  # The workers answered and left the fit's channel: the cluster is usable.
+  expect_equal(unlist(parallel::clusterCall(cl, function() 1)), c(1, 1))
 })
 
 test_that("shards whose columns differ or that hold non-finite values are named", {
