@@ -27,7 +27,7 @@
 # tolerance, other random draws for softmix's k-means++ start, and softmix
 # with mclust's hierarchical start alone or with more k-means++ starts).
 #
-# Run time: about three minutes on a 2-core machine.
+# Run time: two to three minutes on a 2-core machine.
 #
 # Environment variables:
 #   SOFTMIX_BENCH_QUICK=1              smoke test: 2 seeds, 1 reselect seed
