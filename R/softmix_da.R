@@ -612,16 +612,30 @@ brier_score <- function(posterior, class) {
 #' left-out rows included, so the estimate is slightly optimistic. With
 #' `reselect = TRUE` each fold makes the choices afresh among the
 #' candidates `object` was given, for an honest estimate of the whole
-#' procedure, at the cost of the full selection in every fold. With the
-#' default `reselect = FALSE`, softmix's error on iris, banknote and
-#' diabetes was at most that of `cvMclustDA()` on average over 20 seeds'
-#' folds (`bench/da.md` in the package sources); with `reselect = TRUE` it
-#' was at times one or two rows above mclust's models chosen in each fold,
-#' because softmix's EM reaches sharp maxima on data recorded to few digits
-#' (a component on rows with tied values) that mclust's looser EM stops
-#' short of, and BIC then chooses them. If a fold's
+#' procedure, at the cost of the full selection in every fold. If a fold's
 #' fit of a class with the kept number of components fails or is degenerate
-#' (see [softmix()]), fewer components are tried, as `cvMclustDA()` does.
+#' (see [softmix()]), fewer components of the same model are tried. There
+#' `cvMclustDA()` differs: its `MclustDA()` keeps the number of components
+#' and tries the next simpler model in mclust's list (`"VVV"`, `"EVV"`,
+#' `"VEV"`, `"EEV"`, ...), and fewer components only once the list's first,
+#' `"EII"`, fails. `fold_models` shows what each fold fitted.
+#'
+#' Compared with mclust on the same folds (`bench/da.md` in the package
+#' sources, 20 seeds' folds): with the default `reselect = FALSE`, the error
+#' on iris and banknote was at most that of `cvMclustDA()` on every seed's
+#' folds, and on diabetes lower on average but higher on some seeds. Where
+#' both fit the same model to a fold's rows, softmix's log-likelihood was
+#' never lower than mclust's; the rows the two classify differently lie
+#' near the boundary of two classes and move with the fallback above, with
+#' the local maximum reached (softmix's is often higher) and with mclust's
+#' EM stopping at a relative change of 1e-5 short of the maximum. mclust
+#' itself, run to a tighter tolerance, or softmix with its k-means++ starts
+#' drawn from other random numbers, differ from the defaults on single
+#' seeds in the same way. With `reselect = TRUE` softmix was at times one or
+#' two rows above mclust's models chosen in each fold, because softmix's EM
+#' reaches sharp maxima on data recorded to few digits (a component on rows
+#' with tied values) that mclust's looser EM stops short of, and BIC then
+#' chooses them.
 #'
 #' The folds are drawn as mclust's `cvMclustDA()` draws them, with the same
 #' random numbers: balanced, each class spread evenly over the folds
@@ -661,7 +675,10 @@ brier_score <- function(posterior, class) {
 #'   score; mclust's `brier` and `se.brier`), `classification` (each row's
 #'   class predicted when it was left out, a factor) and `posterior` (its
 #'   class probabilities; mclust's `z`), `folds` (the list of left-out rows),
-#'   `fold_error` and `fold_brier` (each fold's values), `reselect` and
+#'   `fold_error` and `fold_brier` (each fold's values), `fold_models` (a
+#'   data frame with a row per fold and class, or per fold for `"EDDA"`:
+#'   `fold`, `class`, the `model` and number of components `k` fitted to the
+#'   fold's training rows, and the fit's `loglik` on them), `reselect` and
 #'   `prior`. `print()` returns `x` invisibly.
 #' @seealso [softmix_da()], [predict.softmix_da()].
 #' @family discriminant analysis
@@ -696,11 +713,13 @@ softmix_da_cv <- function(object, nfold = 10, folds = NULL, reselect = FALSE, pr
   posterior <- matrix(NA_real_, n, length(object$classes),
                       dimnames = list(rownames(object$data), object$classes))
   fold_error <- fold_brier <- numeric(length(folds))
+  fold_models <- vector("list", length(folds))
   for (i in seq_along(folds)) {
     test <- folds[[i]]
-    parameters <- refit_da(object, object$data[-test, , drop = FALSE], class[-test], reselect,
-                           n_threads, call)
-    fold_posterior <- da_posterior(object$data[test, , drop = FALSE], parameters, prior,
+    refit <- refit_da(object, object$data[-test, , drop = FALSE], class[-test], reselect,
+                      n_threads, call)
+    fold_models[[i]] <- cbind(fold = i, refit$models)
+    fold_posterior <- da_posterior(object$data[test, , drop = FALSE], refit$parameters, prior,
                                    n_threads)
     predicted <- max.col(fold_posterior, ties.method = "first")
     posterior[test, ] <- fold_posterior
@@ -727,6 +746,7 @@ softmix_da_cv <- function(object, nfold = 10, folds = NULL, reselect = FALSE, pr
       folds = folds,
       fold_error = fold_error,
       fold_brier = fold_brier,
+      fold_models = do.call(rbind, fold_models),
       reselect = reselect,
       prior = prior,
       type = object$type
@@ -820,23 +840,34 @@ check_fold_classes <- function(training_class, fold, classes, call = sys.call(-1
 }
 
 #' Each class's mixture refitted to a fold's training rows: the object's
-#' choices (reselect = FALSE) or a new selection among its candidates
+#' choices (reselect = FALSE) or a new selection among its candidates. Returns
+#' the parameters and a data frame of the models fitted (class, model, k,
+#' loglik on the training rows).
 #' @noRd
 refit_da <- function(object, data, class, reselect, n_threads, call) {
   settings <- object$settings
   if (object$type == "EDDA") {
     models <- if (reselect) settings$model[[1L]] else object$model[[1L]]
-    return(fit_edda(data, class, models, object$control, n_threads, call)$parameters)
+    fit <- fit_edda(data, class, models, object$control, n_threads, call)
+    return(list(parameters = fit$parameters,
+                models = data.frame(class = "all classes", model = fit$model[[1L]], k = 1L,
+                                    loglik = fit$loglik, stringsAsFactors = FALSE)))
   }
-  if (reselect) {
-    return(fit_mclustda(data, class, settings, object$criterion, object$control, n_threads,
-                        call)$parameters)
+  fits <- if (reselect) {
+    fit_mclustda(data, class, settings, object$criterion, object$control, n_threads,
+                 call)$fits
+  } else {
+    lapply(object$classes, function(level) {
+      rows <- data[class == level, , drop = FALSE]
+      fit_kept_class(rows, object$k[[level]], object$model[[level]], object, n_threads, level,
+                     call)
+    })
   }
-  lapply(object$classes, function(level) {
-    rows <- data[class == level, , drop = FALSE]
-    fit_kept_class(rows, object$k[[level]], object$model[[level]], object, n_threads, level,
-                   call)$parameters
-  })
+  list(parameters = lapply(fits, `[[`, "parameters"),
+       models = data.frame(class = object$classes, model = vapply(fits, `[[`, "", "model"),
+                           k = vapply(fits, `[[`, 0L, "k"),
+                           loglik = vapply(fits, `[[`, 0, "loglik"), stringsAsFactors = FALSE,
+                           row.names = NULL))
 }
 
 #' A class's mixture with the kept (k, model), with fewer components while

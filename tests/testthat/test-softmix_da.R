@@ -212,6 +212,66 @@ test_that("the cross-validated error is at most cvMclustDA()'s on the same folds
   }
 })
 
+test_that("fold_models records each fold's fits, and they reach mclust's likelihood", {
+  skip_if_not_installed("mclust")
+  # mclust's start alone, so that softmix() can repeat each fold's fits.
+  fit <- with_seed(1, softmix_da(iris_x, iris_class, k = 1:2, model = c("EEE", "VVV", "VVI"),
+                                 init = "hc", n_threads = 1))
+  cv <- with_seed(2, softmix_da_cv(fit, nfold = 4))
+  expect_identical(names(cv$fold_models), c("fold", "class", "model", "k", "loglik"))
+  expect_identical(cv$fold_models$fold, rep(1:4, each = 3))
+  expect_identical(cv$fold_models$class, rep(levels(iris_class), 4))
+  expect_identical(cv$fold_models$model, rep(unname(fit$model), 4))
+  expect_identical(cv$fold_models$k, rep(unname(fit$k), 4))
+  for (i in 1:4) {
+    train <- -cv$folds[[i]]
+    for (j in 1:3) {
+      rows <- iris_x[train, ][iris_class[train] == levels(iris_class)[j], ]
+      alone <- softmix(rows, k = fit$k[[j]], model = fit$model[[j]], init = "hc",
+                       n_threads = 1, verbose = FALSE)
+      expect_identical(cv$fold_models$loglik[3 * (i - 1) + j], alone$loglik)
+    }
+  }
+  edda <- softmix_da(iris_x, iris_class, type = "EDDA", n_threads = 1)
+  edda_cv <- softmix_da_cv(edda, folds = cv$folds)
+  expect_identical(edda_cv$fold_models$class, rep("all classes", 4))
+  expect_identical(edda_cv$fold_models$model, rep(edda$model[[1]], 4))
+  expect_max_diff(edda_cv$fold_models$loglik[1],
+                  softmix_da(iris_x[-cv$folds[[1]], ], iris_class[-cv$folds[[1]]],
+                             model = edda$model[[1]], type = "EDDA", n_threads = 1)$loglik,
+                  1e-12, relative = TRUE)
+  # On diabetes, cvMclustDA()'s fold fits (MclustDA() with the kept G and
+  # modelNames) against softmix's defaults: where both fit the same pair to a
+  # fold's rows of a class, softmix's log-likelihood is at least mclust's,
+  # less 0.01 (the default ridge lowers it by a few 1e-4 where the two reach
+  # the same maximum).
+  diabetes <- mclust_data_set("diabetes")
+  x <- as.matrix(diabetes[, -1])
+  class <- diabetes$class
+  reference <- with_mclust(mclust::MclustDA(x, class, verbose = FALSE))
+  da <- with_seed(1, softmix_da(x, class, n_threads = 1))
+  expect_identical(da$model, vapply(reference$models, `[[`, "", "modelName"))
+  expect_identical(da$k, vapply(reference$models, function(m) as.integer(m$G), 0L))
+  folds <- with_seed(3, mclust:::balancedFolds(class, 10))
+  da_cv <- with_seed(3, softmix_da_cv(da, folds = folds))
+  compared <- 0
+  for (i in seq_along(folds)) {
+    mclust_fold <- with_mclust(mclust::MclustDA(
+      x[-folds[[i]], ], class[-folds[[i]]], G = as.list(unname(da$k)),
+      modelNames = as.list(unname(da$model)), verbose = FALSE
+    ))
+    ours <- da_cv$fold_models[da_cv$fold_models$fold == i, ]
+    for (j in 1:3) {
+      theirs <- mclust_fold$models[[j]]
+      if (theirs$modelName == ours$model[j] && theirs$G == ours$k[j]) {
+        compared <- compared + 1
+        expect_gte(ours$loglik[j], theirs$loglik - 0.01)
+      }
+    }
+  }
+  expect_gte(compared, 20)
+})
+
 test_that("the standard errors and classifications are cvMclustDA()'s when the fits agree", {
   skip_if_not_installed("mclust")
   reference <- with_mclust(mclust::MclustDA(iris_x, iris_class, modelType = "EDDA",
