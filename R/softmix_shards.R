@@ -76,14 +76,17 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
     softmix_abort("Give either `paths` (files read on the workers) or `x` (data in memory).", call)
   }
   token <- shard_token()
-  nodes <- seq_along(cluster)
+  futures <- identical(cluster, "future")
+  # Under future each shard is its own unit of work, wherever it runs.
+  nodes <- if (futures) NULL else seq_along(cluster)
   if (!is.null(x)) {
     data <- as_data_matrix(x, call = call)
     n <- nrow(data)
     weights <- check_weights(weights, n, "frequency", call = call)
     known <- check_known_labels(labels, n, call = call)
-    blocks <- Filter(length, parallel::splitIndices(n, length(cluster)))
-    node_of <- nodes[seq_along(blocks)]
+    workers <- if (futures) max(1L, future::nbrOfWorkers()) else length(cluster)
+    blocks <- Filter(length, parallel::splitIndices(n, workers))
+    node_of <- if (futures) seq_along(blocks) else nodes[seq_along(blocks)]
     loads <- lapply(seq_along(blocks), function(s) {
       rows <- blocks[[s]]
       list(token = token, id = s, data = data[rows, , drop = FALSE], path = NULL, read = NULL,
@@ -101,7 +104,7 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
       softmix_abort("`weights` and `labels` go with `x`; shards read from files have neither.",
                     call)
     }
-    node_of <- nodes[(seq_along(paths) - 1L) %% length(cluster) + 1L]
+    node_of <- if (futures) seq_along(paths) else nodes[(seq_along(paths) - 1L) %% length(cluster) + 1L]
     loads <- lapply(seq_along(paths), function(s) {
       list(token = token, id = s, data = NULL, path = paths[[s]], read = read, rows = list(),
            n_threads = n_threads)
@@ -115,6 +118,9 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
          state = new.env(parent = emptyenv())),
     class = "softmix_shards"
   )
+  # Under future a shard may be asked of a worker that does not hold it; it
+  # is then loaded there again, from these.
+  if (futures) shards$state$loads <- loads
   summaries <- shard_exchange(shards, shard_load, lapply(loads, list), call, what = "loading")
   shard_check_columns(summaries, sources, call)
   shards$n <- vapply(summaries, `[[`, numeric(1), "n")
@@ -146,12 +152,16 @@ softmix_shards_free <- function(shards) {
 
 #' @export
 print.softmix_shards <- function(x, ...) {
-  cat(sprintf("softmix shards: %s rows of %d variables in %d shard(s) on %d worker(s)\n",
-              format(sum(x$n), big.mark = ","), x$d, length(x$n), length(unique(x$node))))
+  cat(sprintf("softmix shards: %s rows of %d variables in %d shard(s) %s\n",
+              format(sum(x$n), big.mark = ","), x$d, length(x$n),
+              if (identical(x$cluster, "future")) "under the current future plan" else
+                sprintf("on %d worker(s)", length(unique(x$node)))))
   show <- utils::head(seq_along(x$n), 6L)
   for (s in show) {
-    cat(sprintf("  shard %d on worker %d: %s rows (%s)\n", s, x$node[s],
-                format(x$n[s], big.mark = ","), x$source[s]))
+    where <- if (identical(x$cluster, "future")) "under future" else
+      sprintf("on worker %d", x$node[s])
+    cat(sprintf("  shard %d %s: %s rows (%s)\n", s, where, format(x$n[s], big.mark = ","),
+                x$source[s]))
   }
   if (length(x$n) > length(show)) cat(sprintf("  ... and %d more\n", length(x$n) - length(show)))
   invisible(x)
@@ -245,6 +255,12 @@ shard_work <- function(calls, fun) {
 #' Check the cluster argument of softmix_shards()
 #' @noRd
 check_shard_cluster <- function(cluster, call) {
+  if (identical(cluster, "future")) {
+    if (!requireNamespace("future", quietly = TRUE)) {
+      softmix_abort("`cluster = \"future\"` needs the future package; install it.", call)
+    }
+    return(cluster)
+  }
   if (!inherits(cluster, "cluster") || length(cluster) < 1L) {
     softmix_abort(sprintf(
       "`cluster` must be a cluster made by parallel::makeCluster(), not %s.",
@@ -271,6 +287,9 @@ shard_token <- function() {
 #' cluster stays usable.
 #' @noRd
 shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
+  if (identical(shards$cluster, "future")) {
+    return(future_exchange(shards, fun, shard_calls, call, what))
+  }
   if (!is.null(shards$state$channel)) {
     return(channel_exchange(shards, fun, shard_calls, call, what))
   }
@@ -280,7 +299,8 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
   nodes <- sort(unique(shards$node))
   pending <- integer()
   answers <- vector("list", length(cluster))
-  dead <- character()
+  dead <- integer()
+  reasons <- character()
   # Read what the workers still owe, on an error or an interrupt too.
   on.exit(for (node in pending) try(receive(cluster[[node]]), silent = TRUE), add = TRUE)
   for (node in nodes) {
@@ -293,7 +313,8 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
     if (isTRUE(sent)) {
       pending <- c(pending, node)
     } else {
-      dead <- c(dead, sprintf("worker %d (%s)", node, sent))
+      dead <- c(dead, node)
+      reasons <- c(reasons, sent)
     }
   }
   while (length(pending) > 0L) {
@@ -301,28 +322,27 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
     answer <- tryCatch(receive(cluster[[node]]), error = function(e) e)
     pending <- pending[-1L]
     if (inherits(answer, "error") || inherits(answer, "try-error")) {
-      dead <- c(dead, sprintf("worker %d (%s)", node, trimws(
-        if (inherits(answer, "error")) conditionMessage(answer) else as.character(answer)
-      )))
+      dead <- c(dead, node)
+      reasons <- c(reasons, if (inherits(answer, "error")) conditionMessage(answer)
+                            else as.character(answer))
     } else {
       answers[[node]] <- answer
     }
   }
-  if (length(dead) > 0L) shard_dead(shards, dead, what, call)
+  shard_dead(shards, dead, reasons, what, call)
   shard_results(shards, answers, call, what)
 }
 
 #' Stop, naming the workers that stopped responding and their shards
 #' @noRd
-shard_dead <- function(shards, dead, what, call) {
-  if (length(dead) > 0L) {
-    softmix_abort(sprintf(
-      "While %s, %s stopped responding; the fit is stopped. Its shards: %s.",
-      what, paste(dead, collapse = ", "),
-      paste(which(shards$node %in% as.integer(sub("^worker (\\d+).*", "\\1", dead))),
-            collapse = ", ")
-    ), call, class = "softmix_shard_error")
-  }
+shard_dead <- function(shards, nodes, reasons, what, call) {
+  if (length(nodes) == 0L) return(invisible())
+  who <- if (identical(shards$cluster, "future")) "the future of shard" else "worker"
+  softmix_abort(sprintf(
+    "While %s, %s stopped responding; the fit is stopped. Its shards: %s.",
+    what, paste(sprintf("%s %d (%s)", who, nodes, trimws(reasons)), collapse = ", "),
+    paste(which(shards$node %in% nodes), collapse = ", ")
+  ), call, class = "softmix_shard_error")
 }
 
 #' The answers of the workers (one list per worker) as one result per shard,
@@ -338,8 +358,9 @@ shard_results <- function(shards, answers, call, what) {
   if (length(failed) > 0L) {
     s <- failed[1L]
     softmix_abort(sprintf(
-      "While %s, worker %d failed on shard %d (%s): %s%s",
-      what, shards$node[s], s, shards$source[s], results[[s]]$message,
+      "While %s, %s failed on shard %d (%s): %s%s",
+      what, if (identical(shards$cluster, "future")) "its future" else
+        sprintf("worker %d", shards$node[s]), s, shards$source[s], results[[s]]$message,
       if (length(failed) > 1L) sprintf(" (and %d more shard(s) failed)", length(failed) - 1L)
       else ""
     ), call, class = "softmix_shard_error")
@@ -459,7 +480,8 @@ channel_exchange <- function(shards, fun, shard_calls, call, what) {
   nodes <- as.integer(names(channel))
   pending <- integer()
   answers <- vector("list", length(shards$cluster))
-  dead <- character()
+  dead <- integer()
+  reasons <- character()
   # Read what the workers still owe, on an error or an interrupt too.
   on.exit(for (node in pending) {
     try(unserialize(channel[[as.character(node)]]), silent = TRUE)
@@ -474,7 +496,8 @@ channel_exchange <- function(shards, fun, shard_calls, call, what) {
     if (isTRUE(sent)) {
       pending <- c(pending, node)
     } else {
-      dead <- c(dead, sprintf("worker %d (%s)", node, sent))
+      dead <- c(dead, node)
+      reasons <- c(reasons, sent)
     }
   }
   while (length(pending) > 0L) {
@@ -482,16 +505,75 @@ channel_exchange <- function(shards, fun, shard_calls, call, what) {
     answer <- tryCatch(unserialize(channel[[as.character(node)]]), error = function(e) e)
     pending <- pending[-1L]
     if (inherits(answer, "error")) {
-      dead <- c(dead, sprintf("worker %d (%s)", node, conditionMessage(answer)))
+      dead <- c(dead, node)
+      reasons <- c(reasons, conditionMessage(answer))
     } else {
       answers[[node]] <- answer
     }
   }
   if (length(dead) > 0L) {
     shard_channel_close(shards)
-    shard_dead(shards, dead, what, call)
+    shard_dead(shards, dead, reasons, what, call)
   }
   shard_results(shards, answers, call, what)
+}
+
+# Shards under future ------------------------------------------------------------
+#
+# Futures are not tied to a worker: a shard's pass may land on any worker of
+# the current plan. Each worker keeps the shards it has loaded; a pass that
+# lands where its shard is not loaded answers so, and is sent again with
+# what loads the shard (the file's path, or the rows). Once every worker
+# holds its shards, a pass sends only the parameters.
+
+#' On a future's worker: load the shard if given, then run the calls; or
+#' say that the shard is not loaded here
+#' @noRd
+shard_future <- function(load, calls, fun) {
+  ns <- asNamespace("softmix")
+  if (!is.null(load)) {
+    loaded <- ns$shard_work(list(load), ns$shard_load)[[1L]]
+    if (inherits(loaded, "softmix_shard_failure")) return(list(loaded))
+  } else if (!exists(paste(calls[[1L]]$token, calls[[1L]]$id), envir = ns$shard_store,
+                     inherits = FALSE)) {
+    return("not loaded")
+  }
+  if (identical(fun, "shard_load")) return(list(loaded))
+  ns$shard_work(calls, get(fun, envir = ns))
+}
+
+#' shard_exchange() under future: a future per shard
+#' @noRd
+future_exchange <- function(shards, fun, shard_calls, call, what) {
+  name <- if (identical(fun, shard_load)) "shard_load" else if (identical(fun, shard_pass)) {
+    "shard_pass"
+  } else if (identical(fun, shard_free)) "shard_free" else stop("unknown shard function")
+  loads <- shards$state$loads
+  submit <- function(s, load) {
+    future::future(quote(f(load, calls, fun)), substitute = FALSE,
+                   globals = list(f = shard_future, load = load, calls = shard_calls[[s]],
+                                  fun = name),
+                   packages = "softmix")
+  }
+  value_of <- function(s, f) {
+    tryCatch(future::value(f), error = function(e) {
+      shard_dead(shards, s, conditionMessage(e), what, call)
+    })
+  }
+  ids <- seq_along(shards$node)
+  first <- lapply(ids, function(s) submit(s, if (name == "shard_load") shard_calls[[s]][[1L]]))
+  answers <- lapply(ids, function(s) value_of(s, first[[s]]))
+  again <- which(vapply(answers, identical, logical(1), "not loaded"))
+  if (name == "shard_free") {
+    # A worker without the shard has nothing to free.
+    answers[again] <- list(list(TRUE))
+    again <- integer()
+  }
+  if (length(again) > 0L) {
+    retry <- lapply(again, function(s) submit(s, loads[[s]]))
+    answers[again] <- Map(value_of, again, retry)
+  }
+  shard_results(shards, lapply(answers, function(a) a), call, what)
 }
 
 #' One pass over every shard: a list of results in shard order

@@ -120,3 +120,28 @@ test_that("a worker that dies stops the fit with its name and leaves the others 
                class = "softmix_shard_error")
   expect_equal(parallel::clusterCall(cl[1], function() 1)[[1]], 1)
 })
+
+test_that("under future, shards fit as in memory whichever worker a pass lands on", {
+  skip_if_not_installed("future")
+  old_plan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(old_plan), add = TRUE)
+  start <- suppressWarnings(softmix(faithful_x, 3, model = "EEV", init = "hc", n_threads = 1,
+                                    control = softmix_control(max_iter = 3)))$parameters
+  in_memory <- softmix(faithful_x, 3, model = "EEV", init = start, n_threads = 1)
+  sharded <- softmix(faithful_x, 3, model = "EEV", init = start, cluster = "future")
+  expect_same_fit(sharded, in_memory)
+  paths <- file.path(withr::local_tempdir(), c("one.rds", "two.rds", "three.rds"))
+  parts <- split(seq_len(nrow(faithful_x)), rep(1:3, c(90, 90, 92)))
+  for (s in 1:3) saveRDS(faithful_x[parts[[s]], ], paths[s])
+  shards <- softmix_shards("future", paths)
+  expect_output(print(shards), "under the current future plan")
+  expect_same_fit(softmix(shards, 3, model = "EEV", init = start), in_memory)
+  # Another plan: the shards are loaded again where the passes land.
+  future::plan(future::sequential)
+  expect_same_fit(softmix(shards, 3, model = "EEV", init = start), in_memory)
+  expect_equal(posterior(softmix(shards, 3, model = "EEV", init = start)),
+               unname(in_memory$posterior), tolerance = 1e-10, ignore_attr = TRUE)
+  bad <- function(path) stop("no such shard")
+  expect_error(softmix_shards("future", paths[1], read = bad),
+               "its future failed on shard 1 .*no such shard", class = "softmix_shard_error")
+})
