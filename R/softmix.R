@@ -426,6 +426,17 @@
 #'   (default) fits them on their observed coordinates, `"omit"` leaves
 #'   them out with a message, `"fail"` stops with an error. See the section
 #'   on missing values.
+#' @param cluster `NULL` (default) to fit in this session; a cluster of the
+#'   `parallel` package ([parallel::makeCluster()]) or `"future"` (the current
+#'   [future::plan()]) to run every pass over the data on its workers: `x` is
+#'   split into one shard of consecutive rows per worker, sent once, and each
+#'   iteration exchanges only the parameters and each shard's statistics.
+#'   From the same start the fit equals the in-memory one. `x` may instead be
+#'   a [softmix_shards()] object, whose rows already live on the workers (read
+#'   there from files); see `vignette("beyond", package = "softmix")`.
+#' @param sample_size For `x` a [softmix_shards()] object read from files: the
+#'   number of rows, drawn at random from all shards, that the starts are
+#'   made from (2,000 by default).
 #' @param fixed Parts of the starting parameters to hold fixed: `NULL`
 #'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.
 #'   Needs `init` to be a [mixture_params()] object and a single `model`.

@@ -94,7 +94,8 @@ run_case <- function(case) {
   f <- strsplit(line, " ")[[1]]
   data.frame(case = case, seconds_per_iteration = as.numeric(f[3]), setup = as.numeric(f[4]),
              peak_mb = as.numeric(f[5]), iterations = as.integer(f[6]),
-             bytes_out = as.numeric(f[7]), bytes_in = as.numeric(f[8]),
+             bytes_out = suppressWarnings(as.numeric(f[7])),
+             bytes_in = suppressWarnings(as.numeric(f[8])),
              loglik = as.numeric(f[9]))
 }
 reps <- if (bench_quick()) 1 else 3

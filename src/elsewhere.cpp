@@ -32,10 +32,7 @@ class CallbackPasses : public softmix::Passes {
     const Rcpp::List parts = call("statistics", p);
     out.assign(layout.length, 0.0);
     for (R_xlen_t s = 0; s < parts.size(); ++s) {
-      const Rcpp::NumericVector part = parts[s];
-      if (static_cast<std::size_t>(part.size()) != layout.length) {
-        Rcpp::stop("a shard returned statistics of the wrong length");
-      }
+      const std::vector<double> part = softmix::stats_from_wire(as_vector(parts[s]), layout);
       for (std::size_t e = 0; e < layout.length; ++e) out[e] += part[e];
     }
   }
@@ -52,8 +49,7 @@ class CallbackPasses : public softmix::Passes {
                                        const arma::mat*) override {
     const Rcpp::List parts = call("evidence", p);
     if (parts.size() == 0) Rcpp::stop("no shard returned evidence");
-    softmix::DegeneracyEvidence out =
-        softmix::DegeneracyEvidence::from_vector(as_vector(parts[0]));
+    softmix::DegeneracyEvidence out = softmix::DegeneracyEvidence::from_vector(as_vector(parts[0]));
     for (R_xlen_t s = 1; s < parts.size(); ++s) {
       out.merge(softmix::DegeneracyEvidence::from_vector(as_vector(parts[s])));
     }
@@ -79,7 +75,8 @@ double shard_scale_cpp(double largest) {
 
 // One pass of a worker over its shard `x` (complete rows), scaled by the
 // shared `factor`, for parameters sent as softmix::params_to_wire() in
-// scaled units: "statistics" (the M step's, log-likelihood first), "loglik",
+// scaled units: "statistics" (the M step's, log-likelihood first, in
+// softmix::stats_to_wire()'s layout), "loglik",
 // "evidence" (degeneracy()'s), "classify" (ICL's sum of log maximum
 // posteriors, then the weighted count of rows per column), or the first
 // passes "column_sums" and "column_squares" (then `wire` is the columns'
@@ -101,12 +98,15 @@ Rcpp::NumericVector shard_pass_cpp(const Rcpp::NumericMatrix& x, const Rcpp::Lis
       out = softmix::column_squares(shard, arma::vec(wire.begin(), wire.size()));
     } else {
       const softmix::Model code = model_of(model);
-      const softmix::Params p = softmix::params_from_wire(as_vector(wire), softmix::is_shared(code));
+      const softmix::Params p =
+          softmix::params_from_wire(as_vector(wire), softmix::is_shared(code));
       softmix::MemoryPasses passes(shard, threads);
       if (what == "statistics") {
         const softmix::StatsLayout layout(shard.n_cols, p.k(), softmix::scatter_for(code),
                                           shard.noise);
-        passes.statistics(p, layout, out);
+        std::vector<double> stats;
+        passes.statistics(p, layout, stats);
+        out = softmix::stats_to_wire(stats, layout);
       } else if (what == "loglik") {
         out.assign(1, passes.log_likelihood(p, nullptr));
       } else if (what == "evidence") {

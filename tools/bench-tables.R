@@ -5,7 +5,8 @@
 #   Rscript tools/bench-tables.R
 #
 # Each table is the first markdown table under a heading of a report
-# (bench/selection.md, bench/acceleration.md, bench/init-compare.md),
+# (bench/selection.md, bench/acceleration.md, bench/init-compare.md,
+# bench/cluster.md),
 # preceded by the heading's parenthesis (the CPU, date and command that
 # produced it) and followed by the bullet lines right after it (the
 # targets). In README.md and the vignette it replaces what stands between
@@ -19,9 +20,10 @@ tables <- list(
   selection_threads = list(report = "bench/selection.md", heading = "^### softmix on 2 threads"),
   acceleration = list(report = "bench/acceleration.md", heading = "^## Iterations, accelerated"),
   stopping = list(report = "bench/acceleration.md", heading = "^## Stopping rules"),
-  init = list(report = "bench/init-compare.md", heading = "^## The default start against")
+  init = list(report = "bench/init-compare.md", heading = "^## The default start against"),
+  cluster = list(report = "bench/cluster.md", heading = "^## \\(")
 )
-targets <- c("README.md", "vignettes/speed.Rmd")
+targets <- c("README.md", "vignettes/speed.Rmd", "vignettes/beyond.Rmd")
 
 # The heading's caption, the table and the bullets after it, as lines.
 extract <- function(report, heading) {

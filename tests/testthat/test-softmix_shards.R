@@ -111,7 +111,10 @@ test_that("shards whose columns differ or that hold non-finite values are named"
 test_that("a worker that dies stops the fit with its name and leaves the others usable", {
   skip_on_cran()
   cl <- two_workers()
-  on.exit(try(parallel::stopCluster(cl), silent = TRUE), add = TRUE)
+  on.exit({
+    try(parallel::stopCluster(cl[1]), silent = TRUE)
+    try(close(cl[[2]]$con), silent = TRUE)
+  }, add = TRUE)
   shards <- softmix_shards(cl, x = faithful_x)
   pids <- unlist(parallel::clusterCall(cl, Sys.getpid))
   tools::pskill(pids[2])

@@ -171,6 +171,48 @@ inline arma::vec column_variance(const std::vector<double>& sums,
   return out;
 }
 
+// Statistics as they cross between processes: the full scatter's packed
+// layout (padded for the kernels, see packed_moment_index()) shrinks to each
+// component's upper triangle, column by column; other parts are as they are.
+inline std::vector<double> stats_to_wire(const std::vector<double>& stats,
+                                         const StatsLayout& layout) {
+  if (layout.scatter != Scatter::full) return stats;
+  const std::size_t d = layout.d, k = layout.k, packed = packed_moment_length(d);
+  std::vector<double> out(stats.begin(), stats.begin() + layout.moment);
+  for (std::size_t c = 0; c < k; ++c) {
+    const double* moment = stats.data() + layout.moment + c * packed;
+    for (std::size_t b = 0; b < d; ++b) {
+      for (std::size_t a = 0; a <= b; ++a) out.push_back(moment[packed_moment_index(d, a, b)]);
+    }
+  }
+  out.insert(out.end(), stats.begin() + layout.noise_weight, stats.end());
+  return out;
+}
+
+inline std::vector<double> stats_from_wire(const std::vector<double>& wire,
+                                           const StatsLayout& layout) {
+  if (layout.scatter != Scatter::full) {
+    if (wire.size() != layout.length) throw error("statistics of the wrong length");
+    return wire;
+  }
+  const std::size_t d = layout.d, k = layout.k, packed = packed_moment_length(d);
+  const std::size_t triangle = d * (d + 1) / 2;
+  if (wire.size() != layout.length - k * packed + k * triangle) {
+    throw error("statistics of the wrong length");
+  }
+  std::vector<double> out(layout.length, 0.0);
+  std::copy(wire.begin(), wire.begin() + layout.moment, out.begin());
+  std::size_t e = layout.moment;
+  for (std::size_t c = 0; c < k; ++c) {
+    double* moment = out.data() + layout.moment + c * packed;
+    for (std::size_t b = 0; b < d; ++b) {
+      for (std::size_t a = 0; a <= b; ++a) moment[packed_moment_index(d, a, b)] = wire[e++];
+    }
+  }
+  std::copy(wire.begin() + e, wire.end(), out.begin() + layout.noise_weight);
+  return out;
+}
+
 }  // namespace softmix
 
 #endif  // SOFTMIX_PASSES_H
