@@ -8,7 +8,7 @@ RSCRIPT := Rscript
 CHECK_DIR := check
 
 .PHONY: all deps system-deps install demo build check core-test document clean bench sanitize valgrind \
-	bench-selection bench-acceleration bench-weights bench-noise-prior bench-init \
+	bench-selection bench-acceleration bench-weights bench-noise-prior bench-init bench-cluster \
 	readme-figures
 
 all: check
@@ -63,6 +63,12 @@ bench-weights: install
 # EM iteration on (100,000, 32, 16).
 bench-noise-prior: install
 	$(RSCRIPT) bench/noise-prior.R
+
+# EM over two local PSOCK workers (rows sent, and shards read from files)
+# against EM in memory on (2,000,000, 10, 8): time per iteration, bytes per
+# iteration, peak memory of the main session.
+bench-cluster: install
+	$(RSCRIPT) bench/cluster.R
 
 # Writes bench/init-compare.md, whose table goes into ?softmix.
 bench-init: install

@@ -16,7 +16,7 @@
 #   SOFTMIX_BENCH_SCALE  multiplies every n (default 1)
 #   SOFTMIX_BENCH_REPS   repetitions per timing, median reported (default 3)
 #   SOFTMIX_BENCH_QUICK  1: selection, acceleration and weights on tiny subsets
-#   SOFTMIX_BENCH_SKIP   selection, acceleration, weights and/or noise-prior
+#   SOFTMIX_BENCH_SKIP   selection, acceleration, weights, noise-prior and/or cluster
 #                        (comma-separated):
 #                        not run
 
@@ -748,16 +748,17 @@ cat(sprintf("\nWrote %s (%.1f minutes)\n", file.path(bench_dir, "results.md"), m
 # under load), bench/acceleration.R (SQUAREM against plain EM, Aitken's
 # stopping rule), bench/weights.R (EM with observation weights against
 # without, and without against commit 9d3c7fa, which it builds) and
-# bench/noise-prior.R (a noise component and the prior against neither)
+# bench/noise-prior.R (a noise component and the prior against neither) and
+# bench/cluster.R (EM over two local PSOCK workers against EM in memory)
 # each run in their own R process, so that none shares this one's state, and write
 # their own markdown, appended here to results.md with their headings one
 # level down. SOFTMIX_BENCH_QUICK=1 reaches them through the environment;
-# SOFTMIX_BENCH_SKIP=selection (or acceleration, weights, noise-prior, or
+# SOFTMIX_BENCH_SKIP=selection (or acceleration, weights, noise-prior, cluster, or
 # several, comma-separated) leaves them out.
 
 skip_sections <- trimws(strsplit(Sys.getenv("SOFTMIX_BENCH_SKIP", ""), ",", fixed = TRUE)[[1]])
 results_path <- file.path(bench_dir, "results.md")
-for (section in setdiff(c("selection", "acceleration", "weights", "noise-prior"),
+for (section in setdiff(c("selection", "acceleration", "weights", "noise-prior", "cluster"),
                         skip_sections)) {
   script <- file.path(bench_dir, paste0(section, ".R"))
   section_md <- file.path(bench_dir, paste0(section, ".md"))
