@@ -135,6 +135,12 @@ covariance_coef <- function(covariances, model, vars) {
 fitted.softmix <- function(object, type = c("class", "posterior", "imputed"), ...) {
   type <- match_choice(type, c("class", "posterior", "imputed"), "type")
   if (type == "imputed") return(imputed_data(object))
+  if (is.null(object$posterior) && !is.null(object$shards)) {
+    # The rows are on the workers: their posterior is gathered.
+    posterior <- posterior(object)
+    if (type == "posterior") return(posterior)
+    return(max.col(posterior, ties.method = "first"))
+  }
   if (type == "class") object$classification else object$posterior
 }
 

@@ -76,6 +76,17 @@
 #' as.data.frame(best)
 NULL
 
+#' The table of the hard classification; for a fit whose rows stay on a
+#' cluster's workers, the counts they computed
+#' @noRd
+classification_table <- function(object) {
+  if (is.null(object$classification) && !is.null(object$sizes)) {
+    return(as.table(stats::setNames(round(object$sizes), component_names(object))))
+  }
+  table(factor(object$classification, levels = classification_levels(object),
+               labels = component_names(object)), dnn = NULL)
+}
+
 #' @rdname softmix-methods
 #' @export
 print.softmix <- function(x, digits = getOption("digits") - 3, max_vars = 6, ...) {
@@ -182,9 +193,9 @@ summary.softmix <- function(object, n_models = 5, parameters = FALSE, ...) {
     means = means,
     covariances = covariances,
     parameters = parameters,
-    classification = table(factor(object$classification, levels = classification_levels(object),
-                                  labels = component_names(object)), dnn = NULL),
-    mean_uncertainty = mean(object$uncertainty)
+    classification = classification_table(object),
+    mean_uncertainty = if (is.null(object$uncertainty)) object$mean_uncertainty else
+      mean(object$uncertainty)
   )
   selection <- object$selection
   if (!is.null(selection)) {

@@ -648,7 +648,8 @@ fit_shards_pair <- function(shards, header, k, model, starts, control, call) {
   classified <- Reduce(`+`, shard_run_all(shards, "classify",
                                           shard_wire(core$parameters, header$factor), model, call))
   core$log_max_posterior_sum <- classified[1L]
-  core$sizes <- classified[-1L]
+  core$mean_uncertainty <- classified[2L] / header$n_total
+  core$sizes <- classified[-(1:2)]
   core
 }
 
@@ -829,13 +830,15 @@ elsewhere_fit <- function(summary, data, model, k, control, init, n_threads, cal
   fit$classification <- NULL
   fit$uncertainty <- NULL
   fit$data <- NULL
-  fit$sizes <- core$sizes
+  # What summary() shows of the rows, computed on the workers.
+  fit$sizes <- stats::setNames(core$sizes, seq_along(core$sizes))
+  fit$mean_uncertainty <- core$mean_uncertainty
   fit$shards <- where$shards
   fit
 }
 
 #' The posterior of a fit whose rows are on the workers, gathered in shard
-#' order
+#' order (with the fit's row names, if any)
 #' @noRd
 gather_posterior <- function(fit, call) {
   shards <- fit$shards

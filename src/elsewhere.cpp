@@ -78,7 +78,8 @@ double shard_scale_cpp(double largest) {
 // scaled units: "statistics" (the M step's, log-likelihood first, in
 // softmix::stats_to_wire()'s layout), "loglik",
 // "evidence" (degeneracy()'s), "classify" (ICL's sum of log maximum
-// posteriors, then the weighted count of rows per column), or the first
+// posteriors, the sum of the rows' uncertainties, then the weighted count
+// of rows per column), or the first
 // passes "column_sums" and "column_squares" (then `wire` is the columns'
 // means).
 // [[Rcpp::export(rng = false)]]
@@ -116,11 +117,12 @@ Rcpp::NumericVector shard_pass_cpp(const Rcpp::NumericMatrix& x, const Rcpp::Lis
         passes.log_likelihood(p, posterior.memptr());
         std::vector<int> classification(shard.n_total);
         std::vector<double> uncertainty(shard.n_total);
-        out.assign(1 + p.columns(), 0.0);
+        out.assign(2 + p.columns(), 0.0);
         out[0] = softmix::classify(posterior, classification.data(), uncertainty.data(),
                                    row_info.original_weights());
         for (std::size_t i = 0; i < shard.n_total; ++i) {
-          out[classification[i]] += shard.weight(i);
+          out[1] += uncertainty[i];
+          out[1 + classification[i]] += shard.weight(i);
         }
       } else {
         Rcpp::stop("unknown pass `" + what + "`");

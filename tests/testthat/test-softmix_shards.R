@@ -76,6 +76,12 @@ test_that("shards read on the workers fit as the data in memory, and give back t
   expect_equal(posterior(sharded), unname(in_memory$posterior), tolerance = 1e-10,
                ignore_attr = TRUE)
   expect_equal(predict(sharded, faithful_x[1:5, ]), in_memory$classification[1:5])
+  expect_equal(fitted(sharded), in_memory$classification)
+  # What summary() shows of the rows is computed on the workers.
+  expect_equal(as.vector(summary(sharded)$classification),
+               as.vector(summary(in_memory)$classification))
+  expect_equal(summary(sharded)$mean_uncertainty, summary(in_memory)$mean_uncertainty,
+               tolerance = 1e-10)
   written <- softmix_write_posterior(sharded)
   expect_equal(written, sub("\\.rds$", "_posterior.rds", paths))
   expect_equal(do.call(rbind, lapply(written, readRDS)), posterior(sharded))
