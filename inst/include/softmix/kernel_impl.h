@@ -1027,3 +1027,32 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
   }
   return loglik;
 }
+
+// For `count` rows of a column-major matrix with K columns `stride` apart:
+// each row's largest entry and the 1-based index of the first column that
+// holds it (as a double), with vector selects: which column wins is
+// unpredictable, and a branch per entry mispredicts half the time.
+inline void row_maxima(const double* matrix, std::size_t stride, std::size_t k, std::size_t count,
+                       double* best, double* which) {
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) {
+    vec_t top = load(matrix + i), column = splat(1.0);
+    for (std::size_t c = 1; c < k; ++c) {
+      const vec_t v = load(matrix + c * stride + i);
+      const auto larger = v > top;
+      top = larger ? v : top;
+      column = larger ? splat(static_cast<double>(c + 1)) : column;
+    }
+    store(best + i, top);
+    store(which + i, column);
+  }
+  for (; i < count; ++i) {
+    double top = matrix[i], column = 1.0;
+    for (std::size_t c = 1; c < k; ++c) {
+      const double v = matrix[c * stride + i];
+      if (v > top) top = v, column = static_cast<double>(c + 1);
+    }
+    best[i] = top;
+    which[i] = column;
+  }
+}
