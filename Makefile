@@ -8,7 +8,8 @@ RSCRIPT := Rscript
 CHECK_DIR := check
 
 .PHONY: all deps system-deps install demo build check core-test document clean bench sanitize valgrind \
-	bench-selection bench-acceleration bench-weights bench-noise-prior bench-init bench-cluster \
+	bench-selection bench-acceleration bench-weights bench-noise-prior bench-small-d bench-init \
+	bench-cluster \
 	readme-figures
 
 all: check
@@ -47,7 +48,7 @@ bench: install
 	$(RSCRIPT) bench/run.R
 
 # Parts of the bench on their own (each writes bench/<name>.md; `make bench`
-# runs the first four too). SOFTMIX_BENCH_QUICK=1 for a smoke test.
+# runs all but bench-init too). SOFTMIX_BENCH_QUICK=1 for a smoke test.
 bench-selection: install
 	$(RSCRIPT) bench/selection.R
 
@@ -69,6 +70,14 @@ bench-noise-prior: install
 # iteration, peak memory of the main session.
 bench-cluster: install
 	$(RSCRIPT) bench/cluster.R
+
+# d <= 10 against a floor measured in the same run (FMA peak, softmix's own
+# exp, memory bandwidth), against Armadillo's gmm_full/gmm_diag and against
+# commit 2d6eb2b, which bench/small-d.R builds into a library of its own
+# (needs git); fixed costs per call and faithful against mclust. Writes
+# bench/small-d.md.
+bench-small-d: install
+	$(RSCRIPT) bench/small-d.R
 
 # Writes bench/init-compare.md, whose table goes into ?softmix.
 bench-init: install

@@ -193,3 +193,100 @@ time_it <- function(fit) {
   value <- fit()
   structure(elapsed() - start, value = value)
 }
+
+# Another version of softmix ----------------------------------------------------
+
+# softmix as at `ref`, for benches that time it against the installed one:
+# `git archive` of this repository unpacked into a temporary directory and
+# installed with `R CMD INSTALL -l` into `lib` (a temporary library when
+# ""), reused while that library's stamp names the same commit. Returns
+# list(lib, commit, head, dirty, built, keep): the library, the commit, this
+# worktree's HEAD, whether the package's files (bench/ aside) have
+# uncommitted changes, whether it was built now and whether `lib` is kept.
+build_softmix_at <- function(ref, lib = "") {
+  git <- function(...) {
+    out <- suppressWarnings(system2("git", shQuote(c(...)), stdout = TRUE, stderr = TRUE))
+    status <- attr(out, "status")
+    if (!is.null(status) && status != 0L) {
+      stop(sprintf("git %s failed: %s", paste(c(...), collapse = " "), paste(out, collapse = "\n")))
+    }
+    out
+  }
+  commit <- git("rev-parse", "--verify", paste0(ref, "^{commit}"))
+  head <- git("rev-parse", "HEAD")
+  dirty <- length(git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                      ":(exclude)bench")) > 0L
+  keep <- nzchar(lib)
+  if (!keep) lib <- tempfile("softmix-before-lib")
+  stamp <- file.path(lib, "softmix-bench-commit")
+  built <- FALSE
+  if (!(file.exists(stamp) && identical(readLines(stamp), commit) &&
+        file.exists(file.path(lib, "softmix", "DESCRIPTION")))) {
+    source_dir <- tempfile("softmix-before-src")
+    dir.create(source_dir)
+    dir.create(lib, recursive = TRUE, showWarnings = FALSE)
+    message(sprintf("Building softmix at %s into %s", substr(commit, 1, 7), lib))
+    status <- system(sprintf("git archive %s | tar -x -C %s", commit, shQuote(source_dir)))
+    if (status != 0L) stop("git archive ", commit, " failed")
+    log <- file.path(tempdir(), "softmix-before-install.log")
+    status <- system2(file.path(R.home("bin"), "R"),
+                      c("CMD", "INSTALL", "--preclean", "-l", shQuote(lib), shQuote(source_dir)),
+                      stdout = log, stderr = log)
+    if (status != 0L) {
+      stop("R CMD INSTALL of ", commit, " failed:\n", paste(readLines(log), collapse = "\n"))
+    }
+    unlink(source_dir, recursive = TRUE)
+    writeLines(commit, stamp)
+    built <- TRUE
+  }
+  list(lib = lib, commit = commit, head = head, dirty = dirty, built = built, keep = keep)
+}
+
+# CPU time the whole machine spent busy, in seconds (Linux; NA elsewhere):
+# less this process's and its children's CPU time, what other processes
+# used meanwhile.
+ticks_per_second <- local({
+  value <- suppressWarnings(as.numeric(system2("getconf", "CLK_TCK", stdout = TRUE,
+                                               stderr = FALSE)))
+  if (length(value) != 1L || is.na(value)) 100 else value
+})
+machine_busy_seconds <- function() {
+  if (!file.exists("/proc/stat")) return(NA_real_)
+  ticks <- as.numeric(strsplit(readLines("/proc/stat", n = 1L), " +")[[1]][-1])
+  # user nice system idle iowait irq softirq steal (guest is inside user)
+  sum(ticks[c(1:3, 6:8)]) / ticks_per_second
+}
+own_seconds <- function() sum(proc.time()[c("user.self", "sys.self", "user.child", "sys.child")])
+
+# Seconds `f()` takes and the CPU seconds other processes used meanwhile
+# (attribute "others"), garbage collected first.
+time_with_others <- function(f) {
+  gc(verbose = FALSE)
+  busy <- machine_busy_seconds()
+  own <- own_seconds()
+  begin <- Sys.time()
+  value <- f()
+  seconds <- as.numeric(difftime(Sys.time(), begin, units = "secs"))
+  others <- (machine_busy_seconds() - busy) - (own_seconds() - own)
+  structure(seconds, others = others, value = value)
+}
+
+# Whether other processes used more CPU time than `share` of a timing's wall
+# time (or 3 clock ticks, the counters' resolution) while it ran: on 2 cores
+# one busy neighbour can double a 2-thread fit's time.
+is_disturbed <- function(seconds, others, share = 0.25) {
+  !is.na(others) & others > pmax(share * seconds, 3 / ticks_per_second)
+}
+
+# Waits (at most `limit` seconds) until other processes have used less than
+# a fifth of a core over two seconds; returns the seconds waited.
+wait_for_idle <- function(limit) {
+  waited <- 0
+  repeat {
+    busy <- machine_busy_seconds()
+    Sys.sleep(2)
+    used <- machine_busy_seconds() - busy
+    if (is.na(used) || used < 0.4 || waited >= limit) return(waited)
+    waited <- waited + 2
+  }
+}

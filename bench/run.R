@@ -9,15 +9,17 @@
 # runs bench/selection.R (whole model selections against Mclust(), idle and
 # under load), bench/acceleration.R (accelerated against plain EM) and
 # bench/weights.R (weighted against unweighted EM, and unweighted against
-# the version before weights) and appends their reports (see the end of
-# this file).
+# the version before weights), bench/noise-prior.R and bench/small-d.R
+# (small d against a floor measured on this machine, printing softmix's
+# time as a percentage of it for every case) and appends their reports
+# (see the end of this file).
 #
 # Environment variables (for quick trials, not for the published numbers):
 #   SOFTMIX_BENCH_SCALE  multiplies every n (default 1)
 #   SOFTMIX_BENCH_REPS   repetitions per timing, median reported (default 3)
 #   SOFTMIX_BENCH_QUICK  1: selection, acceleration and weights on tiny subsets
-#   SOFTMIX_BENCH_SKIP   selection, acceleration, weights, noise-prior and/or cluster
-#                        (comma-separated):
+#   SOFTMIX_BENCH_SKIP   selection, acceleration, weights, noise-prior, small-d
+#                        and/or cluster (comma-separated):
 #                        not run
 
 bench_started <- Sys.time()
@@ -749,16 +751,19 @@ cat(sprintf("\nWrote %s (%.1f minutes)\n", file.path(bench_dir, "results.md"), m
 # stopping rule), bench/weights.R (EM with observation weights against
 # without, and without against commit 9d3c7fa, which it builds) and
 # bench/noise-prior.R (a noise component and the prior against neither) and
-# bench/cluster.R (EM over two local PSOCK workers against EM in memory)
-# each run in their own R process, so that none shares this one's state, and write
+# bench/small-d.R (d <= 10 against a measured floor and Armadillo, fixed
+# costs, faithful against mclust) and bench/cluster.R (EM over two local
+# PSOCK workers against EM in memory) each run in their own R process, so
+# that none shares this one's state, and write
 # their own markdown, appended here to results.md with their headings one
 # level down. SOFTMIX_BENCH_QUICK=1 reaches them through the environment;
-# SOFTMIX_BENCH_SKIP=selection (or acceleration, weights, noise-prior, cluster, or
+# SOFTMIX_BENCH_SKIP=selection (or acceleration, weights, noise-prior, small-d, cluster, or
 # several, comma-separated) leaves them out.
 
 skip_sections <- trimws(strsplit(Sys.getenv("SOFTMIX_BENCH_SKIP", ""), ",", fixed = TRUE)[[1]])
 results_path <- file.path(bench_dir, "results.md")
-for (section in setdiff(c("selection", "acceleration", "weights", "noise-prior", "cluster"),
+for (section in setdiff(c("selection", "acceleration", "weights", "noise-prior", "small-d",
+                          "cluster"),
                         skip_sections)) {
   script <- file.path(bench_dir, paste0(section, ".R"))
   section_md <- file.path(bench_dir, paste0(section, ".md"))

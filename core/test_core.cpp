@@ -651,6 +651,147 @@ void test_missing_rows() {
   expect(threw, "missing: a row with no observed value is an error");
 }
 
+// The largest difference between two arrays over the largest magnitude of
+// the second: their agreement relative to the values' scale.
+double relative_gap(const std::vector<double>& a, const std::vector<double>& b) {
+  double gap = 0.0, scale = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    gap = std::max(gap, std::abs(a[i] - b[i]));
+    scale = std::max(scale, std::abs(b[i]));
+  }
+  return scale > 0.0 ? gap / scale : gap;
+}
+
+// One instruction set's general kernels, to hold its small-d kernels to.
+struct GeneralKernels {
+  std::string name;
+  void (*mahalanobis)(const double*, std::size_t, std::size_t, const double*, const double*,
+                      std::size_t, const double*, double*, double*);
+  void (*scatter)(const double*, std::size_t, const double*, const double*, const double*, double*,
+                  double*);
+};
+
+std::vector<GeneralKernels> general_kernels() {
+  std::vector<GeneralKernels> out;
+  for (const std::string& name : softmix::supported_kernels()) {
+#ifdef SOFTMIX_X86_DISPATCH
+    if (name == "avx512") {
+      out.push_back({name, softmix::kernel_avx512::mahalanobis_general,
+                     softmix::kernel_avx512::scatter_general});
+      continue;
+    }
+    if (name == "avx2") {
+      out.push_back(
+          {name, softmix::kernel_avx2::mahalanobis_general, softmix::kernel_avx2::scatter_general});
+      continue;
+    }
+#endif
+    out.push_back({name, softmix::kernel_portable::mahalanobis_general,
+                   softmix::kernel_portable::scatter_general});
+  }
+  return out;
+}
+
+// Every instruction set this CPU runs against the portable one, and each
+// set's small-d kernels (d <= small_d_max) against its general ones, on a
+// block of random points: log-densities, the full scatter, the
+// responsibilities and log-likelihood (with and without each point's log
+// mixture density) and each row's largest entry, all to 1e-12 relative.
+void test_kernels() {
+  using softmix::block_size;
+  const std::size_t k = 3;
+  arma::arma_rng::set_seed(23);
+  const std::vector<GeneralKernels> general = general_kernels();
+  for (std::size_t d = 1; d <= 12; ++d) {
+    const std::string at = " d=" + std::to_string(d);
+    const arma::mat panel_matrix = 2.0 * arma::randn<arma::mat>(block_size, d);
+    std::vector<double> panel(d * block_size);
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t b = 0; b < block_size; ++b) panel[j * block_size + b] = panel_matrix(b, j);
+    }
+    const arma::mat means = arma::randn<arma::mat>(d, k);
+    const std::size_t packed_length = softmix::packed_factor_length(d);
+    std::vector<double> packed(packed_length * k);
+    for (std::size_t c = 0; c < k; ++c) {
+      arma::mat upper = arma::trimatu(arma::randn<arma::mat>(d, d));
+      upper.diag() = 0.5 + arma::randu<arma::vec>(d);
+      softmix::pack_factor(upper, packed.data() + c * packed_length);
+    }
+    const std::vector<double> offsets{-1.0, -2.5, 0.3};
+    const arma::vec r = arma::randu<arma::vec>(block_size);
+    const std::vector<double> zero_row(block_size, 0.0);
+    std::vector<double> scratch(d * softmix::max_tile_width);
+    const std::size_t moment_length = softmix::packed_moment_length(d);
+
+    struct Result {
+      std::vector<double> log_density, sums, moment, resp, resp_with, log_mixture;
+      double loglik = 0.0, loglik_with = 0.0;
+    };
+    const auto run = [&](const softmix::Kernels& kernels) {
+      Result out;
+      out.log_density.assign(k * block_size, 0.0);
+      kernels.mahalanobis_full(panel.data(), d, k, means.memptr(), packed.data(), packed_length,
+                               offsets.data(), scratch.data(), out.log_density.data());
+      out.sums.assign(d, 0.0);
+      out.moment.assign(moment_length, 0.0);
+      kernels.scatter_full(panel.data(), d, means.colptr(1), r.memptr(), zero_row.data(),
+                           out.sums.data(), out.moment.data());
+      out.resp.assign(k * block_size, 0.0);
+      out.resp_with.assign(k * block_size, 0.0);
+      out.log_mixture.assign(block_size, 0.0);
+      // 200 rows: a partial last block, whose padding counts for nothing.
+      out.loglik =
+          kernels.responsibilities(out.log_density.data(), k, 200, out.resp.data(), nullptr);
+      out.loglik_with = kernels.responsibilities(out.log_density.data(), k, 200,
+                                                 out.resp_with.data(), out.log_mixture.data());
+      return out;
+    };
+    const Result reference = run(softmix::kernels_named("portable"));
+    double direct = 0.0;
+    for (std::size_t b = 0; b < 200; ++b) direct += reference.log_mixture[b];
+    expect(std::abs(reference.loglik - direct) <= 1e-12 * std::abs(direct),
+           "the log-likelihood without the points' log mixture densities is their sum" + at);
+    expect(relative_gap(reference.resp, reference.resp_with) == 0.0,
+           "responsibilities do not depend on whether log mixture densities are kept" + at);
+    for (const GeneralKernels& set : general) {
+      const std::string where = " (" + set.name + ")" + at;
+      const Result result = run(softmix::kernels_named(set.name));
+      expect(relative_gap(result.log_density, reference.log_density) <= 1e-12,
+             "log-densities match the portable kernels'" + where);
+      expect(relative_gap(result.sums, reference.sums) <= 1e-12 &&
+                 relative_gap(result.moment, reference.moment) <= 1e-12,
+             "the full scatter matches the portable kernels'" + where);
+      expect(relative_gap(result.resp, reference.resp) <= 1e-12 &&
+                 std::abs(result.loglik - reference.loglik) <= 1e-12 * std::abs(reference.loglik),
+             "responsibilities and log-likelihood match the portable kernels'" + where);
+      // The dispatching kernels against the general ones of the same set.
+      std::vector<double> general_density(k * block_size, 0.0);
+      set.mahalanobis(panel.data(), d, k, means.memptr(), packed.data(), packed_length,
+                      offsets.data(), scratch.data(), general_density.data());
+      expect(relative_gap(result.log_density, general_density) <= 1e-12,
+             "log-densities match the general kernel's" + where);
+      std::vector<double> sums(d, 0.0), moment(moment_length, 0.0);
+      set.scatter(panel.data(), d, means.colptr(1), r.memptr(), zero_row.data(), sums.data(),
+                  moment.data());
+      expect(
+          relative_gap(result.sums, sums) <= 1e-12 && relative_gap(result.moment, moment) <= 1e-12,
+          "the full scatter matches the general kernel's" + where);
+      // Each row's largest entry and its first column, on ties too.
+      const std::size_t rows = 37;
+      arma::mat matrix = arma::round(4.0 * arma::randu<arma::mat>(rows, k));
+      std::vector<double> best(rows), which(rows);
+      softmix::kernels_named(set.name).row_maxima(matrix.memptr(), rows, k, rows, best.data(),
+                                                  which.data());
+      bool right = true;
+      for (std::size_t i = 0; i < rows; ++i) {
+        const arma::uword column = matrix.row(i).index_max();
+        right = right && best[i] == matrix(i, column) && which[i] == column + 1.0;
+      }
+      expect(right, "row maxima are each row's largest entry and first column" + where);
+    }
+  }
+}
+
 int main() {
   using softmix::Model;
   for (Model model :
@@ -677,6 +818,7 @@ int main() {
   test_degeneracy();
   test_repeated_partitions();
   test_missing_rows();
+  test_kernels();
   std::printf("core: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

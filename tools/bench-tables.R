@@ -6,7 +6,7 @@
 #
 # Each table is the first markdown table under a heading of a report
 # (bench/selection.md, bench/acceleration.md, bench/init-compare.md,
-# bench/cluster.md),
+# bench/small-d.md, bench/cluster.md),
 # preceded by the heading's parenthesis (the CPU, date and command that
 # produced it) and followed by the bullet lines right after it (the
 # targets). In README.md and the vignette it replaces what stands between
@@ -21,6 +21,10 @@ tables <- list(
   acceleration = list(report = "bench/acceleration.md", heading = "^## Iterations, accelerated"),
   stopping = list(report = "bench/acceleration.md", heading = "^## Stopping rules"),
   init = list(report = "bench/init-compare.md", heading = "^## The default start against"),
+  small_d = list(report = "bench/small-d.md", heading = "^## Time per EM iteration against"),
+  small_d_rates = list(report = "bench/small-d.md", heading = "^## The floor's rates"),
+  small_d_fixed = list(report = "bench/small-d.md", heading = "^## Fixed costs per call"),
+  small_d_faithful = list(report = "bench/small-d.md", heading = "^## Small n: faithful"),
   cluster = list(report = "bench/cluster.md", heading = "^## \\(")
 )
 targets <- c("README.md", "vignettes/speed.Rmd", "vignettes/beyond.Rmd")

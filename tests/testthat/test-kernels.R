@@ -44,9 +44,10 @@ test_that("every supported kernel gives the portable kernel's fit", {
 test_that("every supported kernel gives the same densities and responsibilities", {
   old <- softmix:::softmix_kernel()
   on.exit(softmix:::softmix_kernel(old))
-  # 13 and 32 dimensions take several groups of rows of the triangular
-  # product, the last one partial for 13.
-  for (d in c(3, 13, 32)) {
+  # Up to 10 dimensions the full-covariance kernels are specialised for
+  # each d; 13 and 32 take several groups of rows of the general
+  # triangular product, the last one partial for 13.
+  for (d in c(1, 2, 3, 5, 8, 10, 11, 13, 32)) {
     params <- random_params(4, d, seed = 11)
     x <- points_with_tails(params, n = 300, seed = 11)
     softmix:::softmix_kernel("portable")
@@ -61,5 +62,39 @@ test_that("every supported kernel gives the same densities and responsibilities"
       expect_max_diff(dmixture(x, params, log = TRUE, n_threads = 1), reference_density, 1e-12,
                       relative = TRUE)
     }
+  }
+})
+
+test_that("the small-d kernels give every supported kernel's fit at each small d", {
+  # Full covariances in 2, 7 and 10 dimensions: the specialised kernels of
+  # each instruction set against the portable one's.
+  for (d in c(2, 7, 10)) {
+    sim <- with_seed(d, rmixture(1500, random_params(3, d, seed = d)))
+    labels <- kmeans_labels(sim, 3)
+    fits <- fits_by_kernel(sim, 3, "VVV", labels)
+    for (kernel in names(fits)[-1]) {
+      expect_max_diff(fits[[kernel]]$loglik_trace, fits$portable$loglik_trace, 1e-12,
+                      relative = TRUE)
+      expect_max_diff(flatten_params(fits[[kernel]]$parameters),
+                      flatten_params(fits$portable$parameters), 1e-10)
+    }
+  }
+})
+
+test_that("fits with the small-d kernels are identical on 1 and 2 threads", {
+  # 60,000 rows: enough work that 2 threads really run (see
+  # threads_for_work()), in many chunks of blocks.
+  for (d in c(2, 5)) {
+    sim <- with_seed(d, rmixture(60000, random_params(3, d, seed = d)))
+    start <- m_step(sim, one_hot(kmeans_labels(sim, 3), 3), model = "VVV", reg = 1e-6)
+    fit <- function(threads) {
+      to_max_iter(softmix(sim, 3, init = start, control = plain_control(max_iter = 5, tol = 0),
+                          n_threads = threads))
+    }
+    one <- fit(1)
+    two <- fit(2)
+    expect_identical(two$loglik_trace, one$loglik_trace)
+    expect_identical(two$parameters, one$parameters)
+    expect_identical(two$posterior, one$posterior)
   }
 })

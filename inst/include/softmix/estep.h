@@ -311,28 +311,19 @@ inline double classify(const arma::mat& posterior, int* classification, double* 
   constexpr std::size_t chunk = 256;
   constexpr double smallest_product = 1e-280;
   const std::size_t n = posterior.n_rows, k = posterior.n_cols;
-  double best[chunk];
+  const Kernels kernels = active_kernels();
+  double best[chunk], which[chunk];
   long double log_max_sum = 0.0L;
   double product = 1.0;
   for (std::size_t first = 0; first < n; first += chunk) {
     const std::size_t rows = std::min(chunk, n - first);
+    kernels.row_maxima(posterior.colptr(0) + first, n, k, rows, best, which);
     int* label = classification + first;
-    const double* column = posterior.colptr(0) + first;
     for (std::size_t i = 0; i < rows; ++i) {
-      best[i] = column[i];
-      label[i] = 1;
-    }
-    for (std::size_t c = 1; c < k; ++c) {
-      column = posterior.colptr(c) + first;
-      // Selects rather than branches: which component wins is unpredictable.
-      for (std::size_t i = 0; i < rows; ++i) {
-        const bool larger = column[i] > best[i];
-        best[i] = larger ? column[i] : best[i];
-        label[i] = larger ? static_cast<int>(c + 1) : label[i];
-      }
-    }
-    for (std::size_t i = 0; i < rows; ++i) {
+      label[i] = static_cast<int>(which[i]);
       uncertainty[first + i] = 1.0 - best[i];
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
       if (weights != nullptr) {
         if (weights[first + i] != 0.0) log_max_sum += weights[first + i] * std::log(best[i]);
         continue;

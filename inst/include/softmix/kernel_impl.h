@@ -220,9 +220,10 @@ inline void mahalanobis_tile(const double* points, const double* mean, std::size
 // means (d each), `packed` the K factors (packed_length each), `scratch`
 // d x max_tile_width doubles. Tile by tile of points, every component in
 // turn: the tile's rows of the panel stay in the L1 cache for all K.
-inline void mahalanobis_full(const double* panel, std::size_t d, std::size_t k, const double* means,
-                             const double* packed, std::size_t packed_length, const double* offsets,
-                             double* scratch, double* log_density) {
+inline void mahalanobis_general(const double* panel, std::size_t d, std::size_t k,
+                                const double* means, const double* packed,
+                                std::size_t packed_length, const double* offsets, double* scratch,
+                                double* log_density) {
   // Four vectors of points with 32 registers, two with 16.
   constexpr std::size_t vectors = wide_tiles ? 4 : 2;
   constexpr std::size_t tile_width = vectors * lanes;
@@ -337,8 +338,8 @@ inline void scatter_tile(const double* const* x_row, const double* const* x_col,
 // moment[i, j] += sum_b x[i, b] r[b] (x[j, b] - centre[j]) for i <= j (the
 // upper triangle, packed as packed_moment_index() says), tile by tile.
 // `zero_row` (block_size zeros) with a zero centre stands in for rows past d.
-inline void scatter_full(const double* panel, std::size_t d, const double* centre, const double* r,
-                         const double* zero_row, double* sums, double* moment) {
+inline void scatter_general(const double* panel, std::size_t d, const double* centre,
+                            const double* r, const double* zero_row, double* sums, double* moment) {
   double tile[4][4];
   double col_sums[4];
   for (std::size_t j0 = 0; j0 < d; j0 += 4) {
@@ -369,6 +370,209 @@ inline void scatter_full(const double* panel, std::size_t d, const double* centr
         }
       }
     }
+  }
+}
+
+// Small d: the dimension known at compile time. Below about ten dimensions
+// the general kernels' groups of four rows and 4 x 4 tiles are mostly
+// padding, and their loops too short to hide their set-up. Here, one
+// component at a time, every vector of points is loaded once, centred in
+// registers and turned into its log-density (or its share of the
+// statistics) with the component's factor, mean and accumulators held in
+// registers or broadcast from memory, for every point of the block.
+constexpr std::size_t small_d_max = 10;
+
+// Where U[j, i] (j <= i) lives in the packed factor (see pack_factor()).
+constexpr std::size_t packed_factor_index(std::size_t d, std::size_t j, std::size_t i) {
+  std::size_t offset = 0;
+  for (std::size_t i0 = 0; i0 + factor_rows <= i; i0 += factor_rows) {
+    offset += (d < i0 + factor_rows ? d : i0 + factor_rows) * factor_rows;
+  }
+  return offset + j * factor_rows + i % factor_rows;
+}
+
+// The index of (i, j), i <= j, in the upper triangle packed by columns.
+constexpr std::size_t triangle_index(std::size_t i, std::size_t j) {
+  return j * (j + 1) / 2 + i;
+}
+
+// log_density[c * block_size + b] = offsets[c] - ||U_c' (x_b - mean_c)||^2 / 2
+// as mahalanobis_general() computes it, for d = D.
+template <std::size_t D>
+inline void mahalanobis_small(const double* panel, std::size_t k, const double* means,
+                              const double* packed, std::size_t packed_length,
+                              const double* offsets, double* log_density) {
+  constexpr std::size_t entries = D * (D + 1) / 2;
+  for (std::size_t c = 0; c < k; ++c) {
+    const double* factor = packed + c * packed_length;
+    double u[entries];
+#pragma GCC unroll 64
+    for (std::size_t i = 0; i < D; ++i) {
+#pragma GCC unroll 16
+      for (std::size_t j = 0; j <= i; ++j)
+        u[triangle_index(j, i)] = factor[packed_factor_index(D, j, i)];
+    }
+    vec_t m[D];
+#pragma GCC unroll 16
+    for (std::size_t j = 0; j < D; ++j) m[j] = splat(means[c * D + j]);
+    const vec_t offset = splat(offsets[c]);
+    double* out = log_density + c * block_size;
+    for (std::size_t p = 0; p < block_size; p += lanes) {
+      vec_t x[D];
+#pragma GCC unroll 16
+      for (std::size_t j = 0; j < D; ++j) x[j] = load(panel + j * block_size + p) - m[j];
+      vec_t q{};
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < D; ++i) {
+        vec_t z = x[0] * u[triangle_index(0, i)];
+#pragma GCC unroll 16
+        for (std::size_t j = 1; j <= i; ++j) z += x[j] * u[triangle_index(j, i)];
+        q += z * z;
+      }
+      store(out + p, offset - 0.5 * q);
+    }
+  }
+}
+
+// Accumulators one sweep over the block's points may hold: the rest of
+// the registers keep the points, the centre and the weight.
+constexpr std::size_t scatter_registers = wide_tiles ? 24 : 10;
+
+// The columns [J0, end) of the moment that one sweep accumulates: as many
+// as fit in scatter_registers (column j has j + 1 entries and a sum).
+constexpr std::size_t sweep_end(std::size_t d, std::size_t j0) {
+  std::size_t j1 = j0, used = 0;
+  while (j1 < d && (j1 == j0 || used + j1 + 2 <= scatter_registers)) {
+    used += j1 + 2;
+    ++j1;
+  }
+  return j1;
+}
+
+// One sweep: columns J0 .. J1 - 1 of the moment and their sums, over the
+// block's points `ways` vectors at a time, each into its own accumulators:
+// with few accumulators, one set would make each step wait on the last.
+template <std::size_t D, std::size_t J0, std::size_t J1>
+inline void scatter_sweep(const double* panel, const double* centre, const double* r, double* sums,
+                          double* moment) {
+  constexpr std::size_t width = J1 - J0;
+  constexpr std::size_t first = triangle_index(0, J0);
+  constexpr std::size_t entries = triangle_index(0, J1) - first;
+  constexpr std::size_t ways = 2 * (entries + width) <= scatter_registers ? 2 : 1;
+  vec_t m[width];
+#pragma GCC unroll 16
+  for (std::size_t j = 0; j < width; ++j) m[j] = splat(centre[J0 + j]);
+  vec_t acc[ways][entries], s[ways][width];
+#pragma GCC unroll 2
+  for (std::size_t w = 0; w < ways; ++w) {
+#pragma GCC unroll 64
+    for (std::size_t e = 0; e < entries; ++e) acc[w][e] = vec_t{};
+#pragma GCC unroll 16
+    for (std::size_t j = 0; j < width; ++j) s[w][j] = vec_t{};
+  }
+  for (std::size_t p0 = 0; p0 < block_size; p0 += ways * lanes) {
+#pragma GCC unroll 2
+    for (std::size_t w = 0; w < ways; ++w) {
+      const std::size_t p = p0 + w * lanes;
+      const vec_t weight = load(r + p);
+      vec_t x[J1];
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < J1; ++i) x[i] = load(panel + i * block_size + p);
+#pragma GCC unroll 16
+      for (std::size_t j = J0; j < J1; ++j) {
+        const vec_t c = (x[j] - m[j - J0]) * weight;
+        s[w][j - J0] += c;
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i <= j; ++i) acc[w][triangle_index(i, j) - first] += x[i] * c;
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t j = J0; j < J1; ++j) {
+    vec_t total = s[0][j - J0];
+    if (ways == 2) total += s[ways - 1][j - J0];
+    sums[j] += horizontal_sum(total);
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i <= j; ++i) {
+      vec_t entry = acc[0][triangle_index(i, j) - first];
+      if (ways == 2) entry += acc[ways - 1][triangle_index(i, j) - first];
+      moment[packed_moment_index(D, i, j)] += horizontal_sum(entry);
+    }
+  }
+}
+
+template <std::size_t D, std::size_t J0>
+inline void scatter_sweeps(const double*, const double*, const double*, double*, double*,
+                           std::true_type) {}
+
+template <std::size_t D, std::size_t J0>
+inline void scatter_sweeps(const double* panel, const double* centre, const double* r, double* sums,
+                           double* moment, std::false_type) {
+  constexpr std::size_t J1 = sweep_end(D, J0);
+  scatter_sweep<D, J0, J1>(panel, centre, r, sums, moment);
+  scatter_sweeps<D, J1>(panel, centre, r, sums, moment, std::integral_constant<bool, J1 == D>{});
+}
+
+// scatter_general() for d = D: the same sums, in sweeps of a few columns.
+template <std::size_t D>
+inline void scatter_small(const double* panel, const double* centre, const double* r, double* sums,
+                          double* moment) {
+  scatter_sweeps<D, 0>(panel, centre, r, sums, moment, std::false_type{});
+}
+
+// The kernels for d <= small_d_max by their dimension.
+template <std::size_t D>
+struct SmallKernels {
+  static void dispatch_mahalanobis(std::size_t d, const double* panel, std::size_t k,
+                                   const double* means, const double* packed,
+                                   std::size_t packed_length, const double* offsets,
+                                   double* log_density) {
+    if (d == D) {
+      mahalanobis_small<D>(panel, k, means, packed, packed_length, offsets, log_density);
+    } else {
+      SmallKernels<D - 1>::dispatch_mahalanobis(d, panel, k, means, packed, packed_length, offsets,
+                                                log_density);
+    }
+  }
+  static void dispatch_scatter(std::size_t d, const double* panel, const double* centre,
+                               const double* r, double* sums, double* moment) {
+    if (d == D) {
+      scatter_small<D>(panel, centre, r, sums, moment);
+    } else {
+      SmallKernels<D - 1>::dispatch_scatter(d, panel, centre, r, sums, moment);
+    }
+  }
+};
+
+template <>
+struct SmallKernels<0> {
+  static void dispatch_mahalanobis(std::size_t, const double*, std::size_t, const double*,
+                                   const double*, std::size_t, const double*, double*) {}
+  static void dispatch_scatter(std::size_t, const double*, const double*, const double*, double*,
+                               double*) {}
+};
+
+// The full-covariance log-densities of the block for every component:
+// mahalanobis_small() up to small_d_max, mahalanobis_general() above.
+inline void mahalanobis_full(const double* panel, std::size_t d, std::size_t k, const double* means,
+                             const double* packed, std::size_t packed_length, const double* offsets,
+                             double* scratch, double* log_density) {
+  if (d >= 1 && d <= small_d_max) {
+    SmallKernels<small_d_max>::dispatch_mahalanobis(d, panel, k, means, packed, packed_length,
+                                                    offsets, log_density);
+  } else {
+    mahalanobis_general(panel, d, k, means, packed, packed_length, offsets, scratch, log_density);
+  }
+}
+
+// One component's full scatter of the block: scatter_small() up to
+// small_d_max, scatter_general() above.
+inline void scatter_full(const double* panel, std::size_t d, const double* centre, const double* r,
+                         const double* zero_row, double* sums, double* moment) {
+  if (d >= 1 && d <= small_d_max) {
+    SmallKernels<small_d_max>::dispatch_scatter(d, panel, centre, r, sums, moment);
+  } else {
+    scatter_general(panel, d, centre, r, zero_row, sums, moment);
   }
 }
 
@@ -720,9 +924,15 @@ inline void moments_diagonal(const double* panel, std::size_t d, const double* c
 
 // sum_b values[b] over one row of a block.
 inline double block_sum(const double* values) {
-  vec_t s{};
-  for (std::size_t p = 0; p < block_size; p += lanes) s += load(values + p);
-  return horizontal_sum(s);
+  // Four partial sums: one would wait on the adder's latency at every step.
+  vec_t s0{}, s1{}, s2{}, s3{};
+  for (std::size_t p = 0; p < block_size; p += 4 * lanes) {
+    s0 += load(values + p);
+    s1 += load(values + p + lanes);
+    s2 += load(values + p + 2 * lanes);
+    s3 += load(values + p + 3 * lanes);
+  }
+  return horizontal_sum((s0 + s1) + (s2 + s3));
 }
 
 // Responsibilities from log-densities (K rows of block_size) with a
@@ -740,15 +950,17 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
     }
     store(top + p, m);
   }
-  for (std::size_t c = 0; c < k; ++c) {
-    for (std::size_t p = 0; p < block_size; p += lanes) {
-      store(resp + c * block_size + p, load(log_density + c * block_size + p) - load(top + p));
-    }
-  }
-  exp_in_place(resp, k * block_size);
+  // Shifted, exponentiated and summed in one sweep: the K exponentials of
+  // a vector of points are independent and overlap in the pipeline.
   for (std::size_t p = 0; p < block_size; p += lanes) {
-    vec_t s = load(resp + p);
-    for (std::size_t c = 1; c < k; ++c) s += load(resp + c * block_size + p);
+    const vec_t t = load(top + p);
+    vec_t s = exp_lanes(load(log_density + p) - t);
+    store(resp + p, s);
+    for (std::size_t c = 1; c < k; ++c) {
+      const vec_t e = exp_lanes(load(log_density + c * block_size + p) - t);
+      store(resp + c * block_size + p, e);
+      s += e;
+    }
     store(sum + p, s);
   }
   // A point with no finite log-density (no component has positive density,
@@ -756,23 +968,91 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
   // on as its log mixture density: the log-likelihood becomes -Inf or NaN
   // and the caller reports it.
   const vec_t infinity = splat(std::numeric_limits<double>::infinity());
-  double* log_mixture = sum;  // each point's log-sum-exp, over its sum
-  for (std::size_t p = 0; p < block_size; p += lanes) {
-    const vec_t t = load(top + p);
-    const vec_t s = load(sum + p);
-    const auto finite = (t > -infinity) & (t < infinity);
-    const vec_t inverse = 1.0 / s;
-    for (std::size_t c = 0; c < k; ++c) {
-      double* row = resp + c * block_size + p;
-      store(row, finite ? load(row) * inverse : splat(0.0));
-    }
-    store(log_mixture + p, finite ? t + log_lanes(finite ? s : splat(1.0)) : t);
-  }
   double loglik = 0.0;
-  for (std::size_t b = 0; b < rows; ++b) loglik += log_mixture[b];
-  if (log_mixture_out != nullptr) std::copy(log_mixture, log_mixture + rows, log_mixture_out);
+  if (log_mixture_out == nullptr) {
+    // Only the total is wanted: the sum of the tops plus the log of the
+    // product of the sums, one log per lane for product_vectors vectors
+    // of points instead of one per point. Each sum lies in [1, K], so a
+    // product of eight stays far from overflow for any K below 1e38.
+    constexpr std::size_t product_vectors = 8;
+    static_assert(block_size % (product_vectors * lanes) == 0, "products cover the block");
+    double lane_numbers[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) lane_numbers[l] = static_cast<double>(l);
+    const vec_t lane_index = load(lane_numbers);
+    const vec_t row_count = splat(static_cast<double>(rows));
+    vec_t top_sum{};
+    for (std::size_t p0 = 0; p0 < block_size; p0 += product_vectors * lanes) {
+      vec_t product = splat(1.0);
+      for (std::size_t p = p0; p < p0 + product_vectors * lanes; p += lanes) {
+        const vec_t t = load(top + p);
+        const vec_t s = load(sum + p);
+        const auto finite = (t > -infinity) & (t < infinity);
+        const vec_t inverse = 1.0 / s;
+        for (std::size_t c = 0; c < k; ++c) {
+          double* row = resp + c * block_size + p;
+          store(row, finite ? load(row) * inverse : splat(0.0));
+        }
+        // Points past `rows` are padding and count for nothing.
+        const auto valid = lane_index + static_cast<double>(p) < row_count;
+        top_sum += valid ? t : splat(0.0);
+        product *= (valid & finite) ? s : splat(1.0);
+      }
+      loglik += horizontal_sum(log_lanes(product));
+    }
+    loglik += horizontal_sum(top_sum);
+  } else {
+    double* log_mixture = sum;  // each point's log-sum-exp, over its sum
+    for (std::size_t p = 0; p < block_size; p += lanes) {
+      const vec_t t = load(top + p);
+      const vec_t s = load(sum + p);
+      const auto finite = (t > -infinity) & (t < infinity);
+      const vec_t inverse = 1.0 / s;
+      for (std::size_t c = 0; c < k; ++c) {
+        double* row = resp + c * block_size + p;
+        store(row, finite ? load(row) * inverse : splat(0.0));
+      }
+      store(log_mixture + p, finite ? t + log_lanes(finite ? s : splat(1.0)) : t);
+    }
+    // Summed lane-wise: one chain of 256 scalar additions would wait on the
+    // adder's latency for longer than the block's other work takes.
+    vec_t partial{};
+    std::size_t b = 0;
+    for (; b + lanes <= rows; b += lanes) partial += load(log_mixture + b);
+    loglik = horizontal_sum(partial);
+    for (; b < rows; ++b) loglik += log_mixture[b];
+    std::copy(log_mixture, log_mixture + rows, log_mixture_out);
+  }
   for (std::size_t c = 0; c < k; ++c) {
     std::fill(resp + c * block_size + rows, resp + (c + 1) * block_size, 0.0);
   }
   return loglik;
+}
+
+// For `count` rows of a column-major matrix with K columns `stride` apart:
+// each row's largest entry and the 1-based index of the first column that
+// holds it (as a double), with vector selects: which column wins is
+// unpredictable, and a branch per entry mispredicts half the time.
+inline void row_maxima(const double* matrix, std::size_t stride, std::size_t k, std::size_t count,
+                       double* best, double* which) {
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) {
+    vec_t top = load(matrix + i), column = splat(1.0);
+    for (std::size_t c = 1; c < k; ++c) {
+      const vec_t v = load(matrix + c * stride + i);
+      const auto larger = v > top;
+      top = larger ? v : top;
+      column = larger ? splat(static_cast<double>(c + 1)) : column;
+    }
+    store(best + i, top);
+    store(which + i, column);
+  }
+  for (; i < count; ++i) {
+    double top = matrix[i], column = 1.0;
+    for (std::size_t c = 1; c < k; ++c) {
+      const double v = matrix[c * stride + i];
+      if (v > top) top = v, column = static_cast<double>(c + 1);
+    }
+    best[i] = top;
+    which[i] = column;
+  }
 }

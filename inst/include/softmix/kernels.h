@@ -152,13 +152,14 @@ struct Kernels {
   double (*responsibilities)(const double*, std::size_t, std::size_t, double*, double*);
   double (*block_sum)(const double*);
   void (*scaled_copy)(const double*, double, std::size_t, double*);
+  void (*row_maxima)(const double*, std::size_t, std::size_t, std::size_t, double*, double*);
 };
 
 #define SOFTMIX_KERNEL_SET(ns, label)                                                             \
   Kernels {                                                                                       \
     label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::scatter_full, ns::transpose_panel, \
         ns::scatter_rows, ns::moments_diagonal, ns::responsibilities, ns::block_sum,              \
-        ns::scaled_copy                                                                           \
+        ns::scaled_copy, ns::row_maxima                                                           \
   }
 
 // The instruction sets this machine can run, best last.
