@@ -579,6 +579,7 @@ future_exchange <- function(shards, fun, shard_calls, call, what) {
 #' One pass over every shard: a list of results in shard order
 #' @noRd
 shard_run_all <- function(shards, what, wire, model, call, extra = NULL) {
+  if (inherits(shards, "softmix_file")) return(file_run_all(shards, what, wire, model, call, extra))
   shard_calls <- lapply(seq_along(shards$node), function(s) {
     list(list(token = shards$token, id = s, what = what, wire = wire, model = model,
               factor = shards$factor, extra = extra))
@@ -703,6 +704,8 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
   control <- check_control(control)
   n_init <- check_count(n_init, "n_init", min = 1)
   n_threads <- resolve_threads(n_threads)
+  # A file is read in this session, its chunks on the fit's threads.
+  if (inherits(shards, "softmix_file")) shards$n_threads <- n_threads
   criterion <- match_choice(criterion, c("bic", "icl"), "criterion")
   verbose <- check_flag(verbose, "verbose")
   weight_type <- match_choice(weight_type, c("frequency", "sampling"), "weight_type")
