@@ -101,7 +101,7 @@ softmix_file <- function(path, format = c("auto", "csv", "big.matrix"), chunk_ro
   }
   file <- structure(
     list(cluster = NULL, token = NULL, node = 1L, source = reader$describe, n = NULL,
-         d = length(reader$names), names = reader$names, factor = 1, header = NULL, x = NULL,
+         d = length(reader$select), names = reader$names, factor = 1, header = NULL, x = NULL,
          reader = reader, n_threads = resolve_threads(NULL, call)),
     class = c("softmix_file", "softmix_shards")
   )
@@ -182,15 +182,18 @@ file_each_chunk <- function(file, call, fun, wanted = NULL) {
   reader <- file$reader
   state <- reader$open(reader)
   on.exit(reader$close(state), add = TRUE)
-  first <- c(0, cumsum(reader$chunk_rows))
-  for (i in seq_along(reader$chunk_rows)) {
+  counted <- !is.null(reader$chunk_rows)
+  chunks <- if (counted) length(reader$chunk_rows) else length(reader$chunk_bytes)
+  before <- 0 # rows in the chunks before
+  for (i in seq_len(chunks)) {
     skip <- !is.null(wanted) && !wanted[i]
-    x <- tryCatch(reader$read(reader, state, i, skip, file$n_threads),
+    x <- tryCatch(reader$read(reader, state, i, skip, file$n_threads, before),
                   softmix_error = function(e) stop(e),
-                  error = function(e) file_abort(file, i, conditionMessage(e), call))
+                  error = function(e) file_abort(file, before, conditionMessage(e), call))
+    before <- before + if (skip) reader$chunk_rows[i] else nrow(x)
     if (skip) next
-    if (nrow(x) != reader$chunk_rows[i]) {
-      file_abort(file, i, sprintf("it has %d row(s) where %d were read before; the file has changed.",
+    if (counted && nrow(x) != reader$chunk_rows[i]) {
+      file_abort(file, before - nrow(x), sprintf("it has %d row(s) where %d were read before; the file has changed.",
                                   nrow(x), reader$chunk_rows[i]), call)
     }
     fun(x, i)
@@ -198,14 +201,12 @@ file_each_chunk <- function(file, call, fun, wanted = NULL) {
   invisible()
 }
 
-#' Stop, naming the file and the chunk's rows, as a failure of the rows held
+#' Stop, naming the file and where in it, as a failure of the rows held
 #' elsewhere (so that a model selection stops instead of skipping the pair)
 #' @noRd
-file_abort <- function(file, i, message, call) {
-  chunks <- file$reader$chunk_rows
-  first <- c(0, cumsum(chunks))
-  softmix_abort(sprintf("Reading rows %s to %s of %s failed: %s", format(first[i] + 1),
-                        format(first[i] + chunks[i]), file$reader$path, message),
+file_abort <- function(file, before, message, call) {
+  softmix_abort(sprintf("Reading %s failed after row %s: %s", file$reader$path,
+                        format(before, scientific = FALSE), message),
                 call, class = "softmix_shard_error")
 }
 
@@ -233,7 +234,15 @@ file_first_pass <- function(file, call) {
     seen <<- seen + nrow(x)
   }
   if (is.null(reader$chunk_rows)) {
-    file$reader <- reader$index(reader, check, file$n_threads, call)
+    # A CSV file's chunks: their bytes found here, their rows counted as read.
+    reader <- reader$index(reader)
+    file$reader <- reader
+    rows <- numeric(length(reader$chunk_bytes))
+    file_each_chunk(file, call, function(x, i) {
+      check(x)
+      rows[i] <<- nrow(x)
+    })
+    file$reader$chunk_rows <- rows
   } else {
     file_each_chunk(file, call, function(x, i) check(x))
   }
@@ -268,7 +277,7 @@ csv_reader <- function(path, chunk_rows, columns, options, call) {
   if (!(identical(header, "auto") || isTRUE(header) || isFALSE(header))) {
     softmix_abort("`header` must be TRUE, FALSE or \"auto\".", call)
   }
-  con <- file(path, "rb")
+  con <- csv_connection(path)
   first_line <- tryCatch(readLines(con, n = 1L, warn = FALSE), finally = close(con))
   if (length(first_line) == 0L || !nzchar(trimws(first_line))) {
     softmix_abort(sprintf("%s is empty.", path), call)
@@ -305,7 +314,7 @@ guess_separator <- function(line) {
 #' The bytes of the first line, its line end included
 #' @noRd
 csv_header_bytes <- function(path) {
-  con <- file(path, "rb")
+  con <- csv_connection(path)
   on.exit(close(con))
   seen <- 0
   repeat {
@@ -337,34 +346,48 @@ resolve_columns <- function(columns, names, path, call) {
                         length(names)), call)
 }
 
+#' A binary connection to a CSV file, gzipped or not
+#' @noRd
+csv_connection <- function(path) {
+  con <- file(path, "rb")
+  magic <- readBin(con, "raw", 2L)
+  close(con)
+  if (identical(magic, as.raw(c(0x1f, 0x8b)))) gzfile(path, "rb") else file(path, "rb")
+}
+
 csv_open <- function(reader) {
-  con <- file(reader$path, "rb")
+  con <- csv_connection(reader$path)
   if (reader$header_bytes > 0) readBin(con, "raw", reader$header_bytes)
   list(con = con)
 }
 
-#' Chunk i of a CSV file: its bytes read from the connection, parsed unless
-#' skipped
+#' Chunk i of a CSV file: its bytes read from the connection (as one
+#' string: readChar() is faster than readBin() and rawToChar()), parsed
+#' unless skipped
 #' @noRd
-csv_read <- function(reader, state, i, skip, n_threads) {
+csv_read <- function(reader, state, i, skip, n_threads, before) {
   size <- reader$chunk_bytes[i]
-  bytes <- readBin(state$con, "raw", size)
-  if (length(bytes) != size) stop("the file is shorter than it was; it has changed.")
+  text <- readChar(state$con, size, useBytes = TRUE)
+  if (length(text) == 0L || nchar(text, type = "bytes") != size) {
+    stop("the file is shorter than it was; it has changed.")
+  }
   if (skip) return(NULL)
-  csv_parse(reader, bytes, n_threads)
+  csv_parse(reader, text, n_threads, before)
 }
 
-#' Parse the bytes of whole lines as a double matrix of the reader's
+#' Parse whole lines of text as a double matrix of the reader's
 #' columns; a column that is not numeric, or lines that do not parse, stop
-#' it with the row (counted from the chunk's first) at fault
+#' it with the row at fault (`before` rows come before these)
 #' @noRd
-csv_parse <- function(reader, bytes, n_threads) {
+csv_parse <- function(reader, text, n_threads, before = 0) {
+  # fread() on one thread: on a chunk, a second thread costs more than it
+  # saves on a loaded machine; the passes' arithmetic takes n_threads.
   warnings <- character()
   table <- withCallingHandlers(
     do.call(data.table::fread, c(list(
-      text = rawToChar(bytes), sep = reader$sep, header = FALSE, select = reader$select,
+      text = text, sep = reader$sep, header = FALSE, select = reader$select,
       colClasses = "double", blank.lines.skip = TRUE, showProgress = FALSE,
-      nThread = n_threads, data.table = FALSE
+      nThread = 1L, data.table = FALSE
     ), reader$options)),
     warning = function(w) {
       warnings <<- c(warnings, conditionMessage(w))
@@ -379,7 +402,8 @@ csv_parse <- function(reader, bytes, n_threads) {
     row <- which(is.na(suppressWarnings(as.numeric(values))) & !is.na(values))[1L]
     name <- if (is.null(reader$names)) sprintf("column %d", reader$select[j]) else
       sprintf("column `%s`", reader$names[j])
-    stop(sprintf("%s is not numeric: row %d of the chunk holds \"%s\".", name, row, values[row]))
+    stop(sprintf("%s is not numeric: row %s holds \"%s\".", name,
+                 format(before + row, scientific = FALSE), values[row]))
   }
   if (length(warnings) > 0L) stop(warnings[1L])
   x <- matrix(unlist(table, use.names = FALSE), nrow = nrow(table))
@@ -387,56 +411,41 @@ csv_parse <- function(reader, bytes, n_threads) {
   x
 }
 
-#' The first pass over a CSV file: lines gathered into chunks of
-#' `rows_per_chunk`, each parsed and passed to check(); returns the reader
-#' with the chunks' rows and bytes
+#' The chunks of a CSV file: the bytes of every `rows_per_chunk` lines,
+#' found by a scan for line ends that keeps one block of the file in memory
 #' @noRd
-csv_index <- function(reader, check, n_threads, call) {
-  con <- file(reader$path, "rb")
+csv_index <- function(reader) {
+  con <- csv_connection(reader$path)
   on.exit(close(con))
   if (reader$header_bytes > 0) readBin(con, "raw", reader$header_bytes)
-  block_bytes <- 8 * 1024^2
-  rows <- numeric()
+  block_bytes <- 4 * 1024^2
+  per_chunk <- reader$rows_per_chunk
   sizes <- numeric()
-  buffer <- raw()
-  lines <- integer() # line ends in buffer
-  seen <- 0
-  emit <- function(bytes) {
-    x <- tryCatch(csv_parse(reader, bytes, n_threads), error = function(e) {
-      softmix_abort(sprintf("Reading %s after row %s failed: %s", reader$path,
-                            format(seen, scientific = FALSE), conditionMessage(e)), call)
-    })
-    check(x)
-    seen <<- seen + nrow(x)
-    rows <<- c(rows, nrow(x))
-    sizes <<- c(sizes, length(bytes))
-  }
+  lines <- 0 # lines ended in the current chunk
+  size <- 0 # its bytes so far
+  last <- as.raw(10L)
   repeat {
     block <- readBin(con, "raw", block_bytes)
-    done <- length(block) == 0L
-    if (!done) {
-      ends <- grepRaw(as.raw(10L), block, all = TRUE, fixed = TRUE)
-      lines <- c(lines, length(buffer) + ends)
-      buffer <- c(buffer, block)
+    if (length(block) == 0L) break
+    last <- block[length(block)]
+    ends <- grepRaw(as.raw(10L), block, all = TRUE, fixed = TRUE)
+    used <- 0
+    # The chunks that end in this block.
+    while (lines + length(ends) >= per_chunk) {
+      cut <- ends[per_chunk - lines]
+      sizes <- c(sizes, size + cut - used)
+      ends <- ends[-seq_len(per_chunk - lines)]
+      used <- cut
+      size <- 0
+      lines <- 0
     }
-    while (length(lines) >= reader$rows_per_chunk) {
-      cut <- lines[reader$rows_per_chunk]
-      emit(buffer[seq_len(cut)])
-      buffer <- buffer[-seq_len(cut)]
-      lines <- lines[-seq_len(reader$rows_per_chunk)] - cut
-    }
-    if (done) break
+    lines <- lines + length(ends)
+    size <- size + length(block) - used
   }
-  # The last lines; a last line without a line end too.
-  if (length(buffer) > 0L && any(buffer != as.raw(10L) & buffer != as.raw(13L) &
-                                 buffer != as.raw(32L))) {
-    emit(buffer)
-  } else if (length(buffer) > 0L && length(sizes) > 0L) {
-    sizes[length(sizes)] <- sizes[length(sizes)] + length(buffer)
-  }
-  reader$chunk_rows <- rows
+  # The last lines, a last line without a line end too (blank lines are
+  # skipped by the parser).
+  if (size > 0) sizes <- c(sizes, size)
   reader$chunk_bytes <- sizes
-  reader$describe <- sprintf("CSV file %s", reader$path)
   reader
 }
 
@@ -515,7 +524,7 @@ big_matrix_reader <- function(path, chunk_rows, columns, call) {
 
 #' Chunk i of a big.matrix: its rows of every column, one read per column
 #' @noRd
-big_matrix_read <- function(reader, state, i, skip, n_threads) {
+big_matrix_read <- function(reader, state, i, skip, n_threads, before) {
   if (skip) return(NULL)
   rows <- reader$chunk_rows[i]
   first <- sum(reader$chunk_rows[seq_len(i - 1L)])

@@ -758,7 +758,8 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
 #' @noRd
 shard_sample <- function(shards, size, call) {
   n <- shards$n
-  picked <- sort(sample.int(sum(n), size))
+  # All the rows draw no random numbers: the starts are then those in memory.
+  picked <- if (size >= sum(n)) seq_len(sum(n)) else sort(sample.int(sum(n), size))
   first <- c(0, cumsum(n))
   rows <- lapply(seq_along(n), function(s) {
     local <- picked[picked > first[s] & picked <= first[s + 1L]] - first[s]
