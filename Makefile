@@ -9,7 +9,7 @@ CHECK_DIR := check
 
 .PHONY: all deps system-deps install demo build check core-test document clean bench sanitize valgrind \
 	bench-selection bench-acceleration bench-weights bench-noise-prior bench-small-d bench-init \
-	bench-cluster \
+	bench-cluster bench-file \
 	readme-figures
 
 all: check
@@ -78,6 +78,12 @@ bench-cluster: install
 # bench/small-d.md.
 bench-small-d: install
 	$(RSCRIPT) bench/small-d.R
+
+# Fits streamed from a CSV file and a file-backed big.matrix against in
+# memory on (2,000,000, 10, 8), and the peak memory of a 2 GB file's fit;
+# writes bench/file.md (needs about 5 GB of temporary disk).
+bench-file: install
+	$(RSCRIPT) bench/file.R
 
 # Writes bench/init-compare.md, whose table goes into ?softmix.
 bench-init: install

@@ -18,8 +18,8 @@
 #   SOFTMIX_BENCH_SCALE  multiplies every n (default 1)
 #   SOFTMIX_BENCH_REPS   repetitions per timing, median reported (default 3)
 #   SOFTMIX_BENCH_QUICK  1: selection, acceleration and weights on tiny subsets
-#   SOFTMIX_BENCH_SKIP   selection, acceleration, weights, noise-prior, small-d
-#                        and/or cluster (comma-separated):
+#   SOFTMIX_BENCH_SKIP   selection, acceleration, weights, noise-prior, small-d,
+#                        cluster and/or file (comma-separated):
 #                        not run
 
 bench_started <- Sys.time()
@@ -752,18 +752,20 @@ cat(sprintf("\nWrote %s (%.1f minutes)\n", file.path(bench_dir, "results.md"), m
 # without, and without against commit 9d3c7fa, which it builds) and
 # bench/noise-prior.R (a noise component and the prior against neither) and
 # bench/small-d.R (d <= 10 against a measured floor and Armadillo, fixed
-# costs, faithful against mclust) and bench/cluster.R (EM over two local
-# PSOCK workers against EM in memory) each run in their own R process, so
+# costs, faithful against mclust), bench/cluster.R (EM over two local
+# PSOCK workers against EM in memory) and bench/file.R (EM streamed from a
+# CSV file and a big.matrix against in memory, and the peak memory of a
+# 2 GB file's fit) each run in their own R process, so
 # that none shares this one's state, and write
 # their own markdown, appended here to results.md with their headings one
 # level down. SOFTMIX_BENCH_QUICK=1 reaches them through the environment;
-# SOFTMIX_BENCH_SKIP=selection (or acceleration, weights, noise-prior, small-d, cluster, or
+# SOFTMIX_BENCH_SKIP=selection (or acceleration, weights, noise-prior, small-d, cluster, file, or
 # several, comma-separated) leaves them out.
 
 skip_sections <- trimws(strsplit(Sys.getenv("SOFTMIX_BENCH_SKIP", ""), ",", fixed = TRUE)[[1]])
 results_path <- file.path(bench_dir, "results.md")
 for (section in setdiff(c("selection", "acceleration", "weights", "noise-prior", "small-d",
-                          "cluster"),
+                          "cluster", "file"),
                         skip_sections)) {
   script <- file.path(bench_dir, paste0(section, ".R"))
   section_md <- file.path(bench_dir, paste0(section, ".md"))
