@@ -54,7 +54,7 @@ test_that("a CSV file streamed in chunks fits as the data in memory, for several
     streamed <- suppressWarnings(softmix(data, 3, model = model, init = start,
                                          control = control, n_threads = 2))
     expect_same_file_fit(streamed, in_memory)
-    expect_equal(streamed$sizes, as.vector(table(factor(in_memory$classification, 1:3))),
+    expect_equal(unname(streamed$sizes), as.vector(table(factor(in_memory$classification, 1:3))),
                  tolerance = 1e-10)
   }
 })
