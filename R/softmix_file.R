@@ -120,7 +120,7 @@ softmix_file <- function(path, format = c("auto", "csv", "big.matrix"), chunk_ro
 print.softmix_file <- function(x, ...) {
   reader <- x$reader
   cat(sprintf("softmix file: %s rows of %d variables in %d chunk(s) of up to %s rows\n",
-              format(x$n, big.mark = ","), x$d, length(reader$chunk_rows),
+              format(x$n, big.mark = ",", scientific = FALSE), x$d, length(reader$chunk_rows),
               format(reader$rows_per_chunk, big.mark = ",")))
   cat(sprintf("  %s\n", x$source))
   invisible(x)
@@ -193,8 +193,10 @@ file_each_chunk <- function(file, call, fun, wanted = NULL) {
     before <- before + if (skip) reader$chunk_rows[i] else nrow(x)
     if (skip) next
     if (counted && nrow(x) != reader$chunk_rows[i]) {
-      file_abort(file, before - nrow(x), sprintf("it has %d row(s) where %d were read before; the file has changed.",
-                                  nrow(x), reader$chunk_rows[i]), call)
+      file_abort(file, before - nrow(x), sprintf(
+        "it has %d row(s) where %d were read before; the file has changed.",
+        nrow(x), reader$chunk_rows[i]
+      ), call)
     }
     fun(x, i)
   }
@@ -305,8 +307,9 @@ csv_reader <- function(path, chunk_rows, columns, options, call) {
 #' @noRd
 guess_separator <- function(line) {
   candidates <- c(",", "\t", ";", "|")
-  counts <- vapply(candidates, function(s) lengths(regmatches(line, gregexpr(s, line, fixed = TRUE))),
-                   numeric(1))
+  counts <- vapply(candidates, function(s) {
+    lengths(regmatches(line, gregexpr(s, line, fixed = TRUE)))
+  }, numeric(1))
   if (max(counts) > 0) return(candidates[which.max(counts)])
   if (grepl("[^ ] +[^ ]", trimws(line))) " " else ","
 }
@@ -397,7 +400,9 @@ csv_parse <- function(reader, text, n_threads, before = 0) {
   numeric <- vapply(table, is.double, logical(1))
   if (!all(numeric) || ncol(table) != length(reader$select)) {
     j <- which(!numeric)[1L]
-    if (is.na(j)) stop(sprintf("its lines have %d fields, not %d.", ncol(table), length(reader$select)))
+    if (is.na(j)) {
+      stop(sprintf("its lines have %d fields, not %d.", ncol(table), length(reader$select)))
+    }
     values <- table[[j]]
     row <- which(is.na(suppressWarnings(as.numeric(values))) & !is.na(values))[1L]
     name <- if (is.null(reader$names)) sprintf("column %d", reader$select[j]) else
@@ -495,7 +500,9 @@ big_matrix_reader <- function(path, chunk_rows, columns, call) {
     softmix_abort("`path` describes a big.matrix with separated columns; not supported.", call)
   }
   type <- big_matrix_types[[info$type]]
-  if (is.null(type)) softmix_abort(sprintf("big.matrix type \"%s\" is not supported.", info$type), call)
+  if (is.null(type)) {
+    softmix_abort(sprintf("big.matrix type \"%s\" is not supported.", info$type), call)
+  }
   candidates <- c(if (!is.null(where)) file.path(where, info$filename),
                   file.path(info$dirname, info$filename))
   backing <- candidates[file.exists(candidates)][1L]
