@@ -353,7 +353,10 @@
 #'   infinite values are an error. A vector's variable is named
 #'   after the expression that gives it, as base R's plots label an axis:
 #'   `softmix(faithful$waiting, ...)` names it `waiting` in the means, the
-#'   printed output and the plots.
+#'   printed output and the plots. Or data that are not in this session: a
+#'   [softmix_shards()] object (rows on a cluster's workers) or a
+#'   [softmix_file()] object (a CSV file or file-backed big.matrix read in
+#'   chunks on every pass).
 #' @param k Number of components, a whole number between 1 and n, or
 #'   several for model selection. May be omitted when `init` is a parameter
 #'   set or a posterior matrix.
@@ -434,8 +437,9 @@
 #'   From the same start the fit equals the in-memory one. `x` may instead be
 #'   a [softmix_shards()] object, whose rows already live on the workers (read
 #'   there from files); see `vignette("beyond", package = "softmix")`.
-#' @param sample_size For `x` a [softmix_shards()] object read from files: the
-#'   number of rows, drawn at random from all shards, that the starts are
+#' @param sample_size For `x` a [softmix_shards()] object read from files, or
+#'   a [softmix_file()]: the number of rows, drawn at random from all the rows,
+#'   that the starts are
 #'   made from (2,000 by default).
 #' @param fixed Parts of the starting parameters to hold fixed: `NULL`
 #'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.

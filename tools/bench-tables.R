@@ -6,7 +6,7 @@
 #
 # Each table is the first markdown table under a heading of a report
 # (bench/selection.md, bench/acceleration.md, bench/init-compare.md,
-# bench/small-d.md, bench/cluster.md),
+# bench/small-d.md, bench/cluster.md, bench/file.md),
 # preceded by the heading's parenthesis (the CPU, date and command that
 # produced it) and followed by the bullet lines right after it (the
 # targets). In README.md and the vignette it replaces what stands between
@@ -25,7 +25,9 @@ tables <- list(
   small_d_rates = list(report = "bench/small-d.md", heading = "^## The floor's rates"),
   small_d_fixed = list(report = "bench/small-d.md", heading = "^## Fixed costs per call"),
   small_d_faithful = list(report = "bench/small-d.md", heading = "^## Small n: faithful"),
-  cluster = list(report = "bench/cluster.md", heading = "^## \\(")
+  cluster = list(report = "bench/cluster.md", heading = "^## \\("),
+  file = list(report = "bench/file.md", heading = "^## Seconds per EM iteration and peak"),
+  file_2gb = list(report = "bench/file.md", heading = "^## A 2 GB file")
 )
 targets <- c("README.md", "vignettes/speed.Rmd", "vignettes/beyond.Rmd")
 
