@@ -439,8 +439,7 @@
 #'   there from files); see `vignette("beyond", package = "softmix")`.
 #' @param sample_size For `x` a [softmix_shards()] object read from files, or
 #'   a [softmix_file()]: the number of rows, drawn at random from all the rows,
-#'   that the starts are
-#'   made from (2,000 by default).
+#'   that the starts are made from (2,000 by default).
 #' @param fixed Parts of the starting parameters to hold fixed: `NULL`
 #'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.
 #'   Needs `init` to be a [mixture_params()] object and a single `model`.
