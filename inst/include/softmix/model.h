@@ -320,17 +320,6 @@ inline bool is_shared(Model model) {
   return model == Model::EII || model == Model::EEI || model == Model::EEE;
 }
 
-// Models whose parameter space holds every affine combination of its points
-// that is a mixture (positive proportions, positive definite covariances):
-// free, diagonal or spherical covariances, each per component or shared.
-// The others constrain volumes, shapes or orientations jointly (equal
-// determinants, a common shape, orthogonal axes), which a combination of
-// two fits does not keep.
-inline bool is_affine_closed(Model model) {
-  return model == Model::EII || model == Model::VII || model == Model::EEI || model == Model::VVI ||
-         model == Model::EEE || model == Model::VVV;
-}
-
 }  // namespace softmix
 
 #endif  // SOFTMIX_MODEL_H
