@@ -17,7 +17,9 @@ tables <- list(
   selection = list(report = "bench/selection.md", heading = "^## Idle machine"),
   selection_load = list(report = "bench/selection.md", heading = "^## Under load"),
   selection_threads = list(report = "bench/selection.md", heading = "^### softmix on 2 threads"),
-  acceleration = list(report = "bench/acceleration.md", heading = "^## Iterations, accelerated"),
+  acceleration = list(report = "bench/acceleration.md", heading = "^## Passes over the data, accelerated"),
+  acceleration_length = list(report = "bench/acceleration.md",
+                             heading = "^## The ratio by the length"),
   stopping = list(report = "bench/acceleration.md", heading = "^## Stopping rules"),
   init = list(report = "bench/init-compare.md", heading = "^## The default start against")
 )
