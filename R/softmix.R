@@ -16,10 +16,10 @@
 #' decreases with `reg = 0`. The default ridge makes each M step a slightly
 #' penalised estimate, so the log-likelihood can fall by a negligible amount
 #' (of the order of `reg` relative) near convergence. EM stops when the
-#' relative change \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} between
-#' accepted parameters falls below `control$tol` (or by Aitken's rule, see
-#' `stopping`), or after `control$max_iter` passes over the data, with a
-#' warning. The returned posterior and log-likelihood belong to the returned
+#' relative change \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} made by
+#' an EM step (not by an extrapolated one) falls below `control$tol` (or by
+#' Aitken's rule, see `stopping`), or after `control$max_iter` passes over
+#' the data, with a warning. The returned posterior and log-likelihood belong to the returned
 #' parameters.
 #'
 #' @section Covariance models:
