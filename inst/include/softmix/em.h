@@ -179,6 +179,26 @@ class ConvergenceTest {
   std::vector<double>& trace_;
 };
 
+// Sigma = R'R with R upper triangular, by the textbook recurrence in a
+// fixed order (the matrices are small, and LAPACK's overhead would
+// dominate); false if Sigma is not numerically positive definite.
+inline bool cholesky_upper(const arma::mat& sigma, arma::mat& r) {
+  const std::size_t d = sigma.n_rows;
+  r.zeros(d, d);
+  for (std::size_t j = 0; j < d; ++j) {
+    double pivot = sigma(j, j);
+    for (std::size_t l = 0; l < j; ++l) pivot -= r(l, j) * r(l, j);
+    if (!(pivot > 0.0)) return false;
+    r(j, j) = std::sqrt(pivot);
+    for (std::size_t i = j + 1; i < d; ++i) {
+      double entry = sigma(j, i);
+      for (std::size_t l = 0; l < j; ++l) entry -= r(l, j) * r(l, i);
+      r(j, i) = entry / r(j, j);
+    }
+  }
+  return true;
+}
+
 // The parameters that EM moves, as one vector of unconstrained coordinates:
 // the logs of the proportions (the noise's last), the means, and for each
 // covariance Sigma = R'R (R upper triangular) the upper triangle of R with
@@ -197,7 +217,9 @@ inline bool extrapolation_vector(const Params& p, std::vector<double>& out) {
   out.insert(out.end(), p.means.begin(), p.means.end());
   arma::mat upper;
   for (std::size_t c = 0; c < k; ++c) {
-    if (!arma::chol(upper, p.covariances.slice(c))) return false;  // Sigma = upper' upper
+    // A view of the slice: Cube::slice() allocates a matrix per slice.
+    const arma::mat sigma(const_cast<double*>(p.covariances.slice_memptr(c)), d, d, false, true);
+    if (!cholesky_upper(sigma, upper)) return false;  // Sigma = upper' upper
     for (std::size_t j = 0; j < d; ++j) {
       for (std::size_t i = 0; i < j; ++i) out.push_back(upper(i, j));
       out.push_back(std::log(upper(j, j)));
@@ -243,7 +265,7 @@ inline bool params_from_extrapolation(const std::vector<double>& v, const Params
     }
     // Sigma = upper' upper, summed in a fixed order; zeros stay exact, so a
     // diagonal covariance stays diagonal.
-    arma::mat& sigma = out.covariances.slice(c);
+    arma::mat sigma(out.covariances.slice_memptr(c), d, d, false, true);
     for (std::size_t j = 0; j < d; ++j) {
       for (std::size_t i = 0; i <= j; ++i) {
         double sum = 0.0;
