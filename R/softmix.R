@@ -16,10 +16,10 @@
 #' decreases with `reg = 0`. The default ridge makes each M step a slightly
 #' penalised estimate, so the log-likelihood can fall by a negligible amount
 #' (of the order of `reg` relative) near convergence. EM stops when the
-#' relative change \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} between
-#' accepted parameters falls below `control$tol` (or by Aitken's rule, see
-#' `stopping`), or after `control$max_iter` passes over the data, with a
-#' warning. The returned posterior and log-likelihood belong to the returned
+#' relative change \eqn{|\ell_t - \ell_{t-1}| / (1 + |\ell_t|)} made by
+#' an EM step (not by an extrapolated one) falls below `control$tol` (or by
+#' Aitken's rule, see `stopping`), or after `control$max_iter` passes over
+#' the data, with a warning. The returned posterior and log-likelihood belong to the returned
 #' parameters.
 #'
 #' @section Covariance models:
@@ -1058,19 +1058,20 @@ selection_table <- function(fits, ks, models, d, fixed = NULL, noise = FALSE) {
   sound <- !failed & !nzchar(degenerate)
   bic <- field("bic", NA_real_)
   icl <- field("icl", NA_real_)
-  data.frame(
-    k = as.integer(ks),
-    model = models,
-    loglik = field("loglik", NA_real_),
-    df = ifelse(ks == 0L, 1,
-                mapply(free_df, models, d, pmax(ks, 1L), MoreArgs = list(fixed = fixed),
-                       USE.NAMES = FALSE) + if (noise) 2 else 0),
-    bic = ifelse(sound, bic, NA_real_),
-    icl = ifelse(sound, icl, NA_real_),
-    converged = field("converged", NA),
-    iterations = field("iterations", NA_integer_),
-    message = ifelse(failed, vapply(fits, condition_message, ""), degenerate),
-    stringsAsFactors = FALSE
+  bic[!sound] <- NA_real_
+  icl[!sound] <- NA_real_
+  message <- degenerate
+  message[failed] <- vapply(fits[failed], condition_message, "")
+  df <- mapply(free_df, models, d, pmax(ks, 1L), MoreArgs = list(fixed = fixed),
+               USE.NAMES = FALSE) + if (noise) 2 else 0
+  df[ks == 0L] <- 1
+  # What data.frame() would build, without its checks: they cost more than
+  # the rest of a selection's R code on small data.
+  structure(
+    list(k = as.integer(ks), model = as.character(models), loglik = field("loglik", NA_real_),
+         df = as.numeric(df), bic = bic, icl = icl, converged = field("converged", NA),
+         iterations = field("iterations", NA_integer_), message = message),
+    class = "data.frame", row.names = .set_row_names(length(ks))
   )
 }
 

@@ -37,13 +37,15 @@
 #'   the other columns; when all columns are constant, the square of the
 #'   largest absolute value in the data, rounded up to a power of two.
 #' @param accelerate Whether to accelerate EM by SQUAREM extrapolation
-#'   (Varadhan and Roland 2008): after two EM steps, a step along their
-#'   direction, as long as the length of the two combined, is tried and kept
+#'   (Varadhan and Roland 2008): after two EM steps, a longer step along
+#'   the parabola through the three parameter sets (in log proportions,
+#'   means and log-Cholesky factors of the covariances) is tried and kept
 #'   only if it gives a mixture of the model whose log-likelihood is at
 #'   least that of the last EM step; otherwise EM goes on as plain EM would.
-#'   The log-likelihood trace never falls (with `reg = 0`), and fits usually
-#'   need several times fewer passes over the data; `vignette("speed",
-#'   package = "softmix")` shows the measurements. `FALSE` gives plain EM.
+#'   The log-likelihood trace never falls (with `reg = 0`), and fits need
+#'   fewer passes over the data, the more so the slower plain EM converges;
+#'   `vignette("speed", package = "softmix")` shows the measurements.
+#'   `FALSE` gives plain EM.
 #' @param stopping The stopping rule: `"relative"` (the default) or
 #'   `"aitken"`; see `tol`.
 #' @param x A `softmix_control` object.

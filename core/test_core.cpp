@@ -252,6 +252,108 @@ void test_structure(softmix::Model model) {
   expect(expected, name + ": shared parts equal, varying parts not");
 }
 
+// SQUAREM's coordinates: a mixture comes back from its own coordinates,
+// and a long step along the parabola through three mixtures of a model
+// without orientations is again a mixture of that model.
+void test_extrapolation(softmix::Model model) {
+  using softmix::Model;
+  const std::string name = softmix::model_code(model) + " extrapolation";
+  const arma::mat x = simulated_data(3);
+  const bool shared = softmix::is_shared(model);
+  std::vector<std::vector<double>> v(3);
+  softmix::Params p[3];
+  for (int i = 0; i < 3; ++i) {
+    p[i] = softmix::params_from_moments(random_moments(x, 3, 5 + i), model, arma::zeros(3));
+    expect(softmix::extrapolation_vector(p[i], v[i]), name + ": coordinates");
+  }
+  softmix::Params back;
+  expect(softmix::params_from_extrapolation(v[0], p[0], shared, back) &&
+             close(back.proportions(0), p[0].proportions(0), 1e-12) &&
+             close(back.means, p[0].means, 1e-12) &&
+             close(back.covariances.slice(2), p[0].covariances.slice(2), 1e-12),
+         name + ": round trip");
+  if (!softmix::extrapolation_stays_in_model(model)) return;
+  const double a = 3.0;
+  std::vector<double> point(v[0].size());
+  for (std::size_t i = 0; i < point.size(); ++i) {
+    point[i] =
+        v[0][i] + 2.0 * a * (v[1][i] - v[0][i]) + a * a * (v[2][i] - 2.0 * v[1][i] + v[0][i]);
+  }
+  softmix::Params q;
+  expect(softmix::params_from_extrapolation(point, p[0], shared, q), name + ": a mixture");
+  bool diagonal = true, spherical = true, equal = true, equal_volume = true, equal_shape = true;
+  for (std::size_t c = 0; c < 3; ++c) {
+    const arma::mat& sigma = q.covariances.slice(c);
+    const arma::vec variances = sigma.diag();
+    diagonal = diagonal && sigma.is_diagmat();
+    spherical = spherical && close(variances.min(), variances.max(), 1e-12);
+    equal = equal && close(sigma, q.covariances.slice(0), 1e-12);
+    const arma::mat& first = q.covariances.slice(0);
+    const double volume = std::exp(arma::sum(arma::log(variances)) / 3.0);
+    const double first_volume = std::exp(arma::sum(arma::log(arma::vec(first.diag()))) / 3.0);
+    equal_volume = equal_volume && close(volume, first_volume, 1e-12);
+    equal_shape = equal_shape && close(arma::mat(variances / volume),
+                                       arma::mat(first.diag() / first_volume), 1e-12);
+  }
+  bool kept = true;
+  switch (model) {
+    case Model::EII:
+      kept = spherical && equal;
+      break;
+    case Model::VII:
+      kept = spherical;
+      break;
+    case Model::EEI:
+      kept = diagonal && equal;
+      break;
+    case Model::VEI:
+      kept = diagonal && equal_shape;
+      break;
+    case Model::EVI:
+      kept = diagonal && equal_volume;
+      break;
+    case Model::VVI:
+      kept = diagonal;
+      break;
+    case Model::EEE:
+      kept = equal;
+      break;
+    default:
+      break;
+  }
+  expect(kept, name + ": stays in the model");
+}
+
+// A fit run on from where it converged at a loose tolerance is the fit of
+// one run at the tight one: parameters, trace and iterations.
+void test_resume(softmix::Model model, bool accelerate) {
+  const std::string name =
+      softmix::model_code(model) + (accelerate ? " accelerated" : " plain") + " run on";
+  const arma::mat x = simulated_data(3);
+  const softmix::Data data(x, true);
+  const arma::vec ridge = softmix::scaled_ridge(data, 1e-6);
+  std::vector<std::uint32_t> labels(x.n_rows);
+  for (arma::uword i = 0; i < x.n_rows; ++i) labels[i] = (i % 7) % 3;
+  const softmix::Params start = softmix::params_from_labels(data, labels, 3, model, ridge, 1);
+  softmix::Control loose, tight;
+  loose.tol = 1e-4;
+  tight.tol = 1e-10;
+  loose.accelerate = tight.accelerate = accelerate;
+  softmix::NoHost host;
+  softmix::MemoryPasses passes(data, 1);
+  const softmix::Fit first =
+      softmix::run_em(data, passes, start, model, ridge, loose, softmix::HostRef(host));
+  const softmix::Fit on = softmix::run_em(data, passes, start, model, ridge, tight,
+                                          softmix::HostRef(host), nullptr, &first);
+  const softmix::Fit whole =
+      softmix::run_em(data, passes, start, model, ridge, tight, softmix::HostRef(host));
+  expect(first.converged && first.iterations < whole.iterations, name + ": stops early first");
+  expect(on.converged && on.iterations == whole.iterations &&
+             on.loglik_trace == whole.loglik_trace &&
+             arma::approx_equal(on.params.covariances, whole.params.covariances, "absdiff", 0.0),
+         name + ": the one run's fit");
+}
+
 // Every model estimates from W_k as if N_k ridge were on its diagonal.
 void test_ridge(softmix::Model model) {
   const arma::mat x = simulated_data(3);
@@ -801,6 +903,7 @@ int main() {
     test_model(model, 3);
     test_ridge(model);
     test_split_passes(model);
+    test_extrapolation(model);
   }
   for (Model model : {Model::VEI, Model::EVI, Model::VEE, Model::EVE, Model::VVE, Model::EEV,
                       Model::VEV, Model::EVV}) {
@@ -810,6 +913,10 @@ int main() {
   for (Model model : {Model::VEI, Model::VEV, Model::VEE, Model::EVE, Model::VVE}) {
     test_inner_cap(model);
     test_inner_interrupt(model);
+  }
+  for (Model model : {Model::VVV, Model::EEE, Model::EVI, Model::VEV}) {
+    test_resume(model, true);
+    test_resume(model, false);
   }
   test_collapsed_component(Model::EVE);
   test_collapsed_component(Model::VVE);

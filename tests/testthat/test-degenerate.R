@@ -433,10 +433,14 @@ test_that("iris and faithful selections keep mclust's choice and flag nothing ch
     expect_identical(c(fit$k, fit$model), mclust_choice(data))
     expect_identical(fit$degenerate, "")
     # Few pairs are degenerate (at most a tenth of the 126), each with a
-    # component on a point or a tie, its covariance all ridge.
-    messages <- fit$selection$message[nzchar(fit$selection$message)]
-    expect_lte(length(messages), 12L)
-    expect_true(all(grepl("supplies 100% of its variance|rests on", messages)))
+    # component on a point or a tie, its covariance all ridge, or, for EVE
+    # and VVE, one that EM was flattening when the ridge held it up (EM
+    # stops there, see ?softmix).
+    flagged <- fit$selection[nzchar(fit$selection$message), ]
+    expect_lte(nrow(flagged), 12L)
+    held <- flagged$model %in% c("EVE", "VVE") &
+      grepl("singular but for the ridge", flagged$message)
+    expect_true(all(held | grepl("supplies 100% of its variance|rests on", flagged$message)))
   }
 })
 

@@ -159,7 +159,7 @@ test_that("a selection with init = \"hc\" cuts one tree for every model", {
 
 test_that("a single k-means++ fit equals the fit from its drawn partition", {
   x <- as.matrix(faithful)
-  fit <- with_seed(5, softmix(x, k = 3, model = "EEE", n_threads = 1))
+  fit <- with_seed(5, softmix(x, k = 3, model = "EEE", init = "kmeans++", n_threads = 1))
   partition <- with_seed(5, softmix:::kmeans_pp_partitions_cpp(x, 3, 1, 1, list()))
   by_hand <- softmix(x, k = 3, model = "EEE", init = partition[, 1], n_threads = 1)
   expect_max_diff(fit$loglik, by_hand$loglik, 1e-12, relative = TRUE)

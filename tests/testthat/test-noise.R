@@ -43,9 +43,19 @@ test_that("noise fits reach mclust's me(Vinv =) fixed point on faithful with out
     me_model <- get(paste0("me", model), envir = asNamespace("mclust"))
     reference <- me_model(outlier_x, z = start, Vinv = 1 / volume,
                           control = mclust::emControl(tol = c(1e-14, 1e-12)))
+    # me() runs plain EM; so does this fit, to the same fixed point.
     fit <- softmix(outlier_x, model = model, init = start, noise = TRUE,
-                   control = softmix_control(tol = 1e-13, reg = 0), n_threads = 2)
+                   control = plain_control(tol = 1e-13, reg = 0, max_iter = 10000),
+                   n_threads = 2)
     expect_mclust_fit(fit, reference, 1e-6)
+    # Accelerated EM ends at a fixed point of the same EM (for EII another
+    # one than plain EM's from this start, as extrapolation may).
+    fast <- softmix(outlier_x, model = model, init = start, noise = TRUE,
+                    control = softmix_control(tol = 1e-13, reg = 0), n_threads = 2)
+    again <- softmix(outlier_x, model = model, init = fast$parameters, noise = TRUE,
+                     control = plain_control(tol = 1e-13, reg = 0), n_threads = 2)
+    expect_max_diff(again$loglik, fast$loglik, 1e-9, relative = TRUE)
+    expect_lte(max_relative_drop(fast$loglik_trace), 1e-12)
     # mclust's nMclustParams() counts the noise's share and hypervolume.
     expect_identical(fit$df, mclust::nMclustParams(model, 2, 2, noise = TRUE))
   }

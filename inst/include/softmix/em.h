@@ -87,6 +87,16 @@ struct Fit {
   bool converged = false;
   bool posterior_written = false;  // run_em() filled the posterior it was given
   std::string degenerate;          // "" or why the fit is degenerate (see degeneracy())
+  // Where a converged run_em() stopped, in scaled units: the accepted
+  // parameters before the last, the statistics of the last and the bound
+  // on SQUAREM's steps. From there run_em() runs on to a tighter tolerance
+  // exactly as one run to that tolerance goes (see best_of_starts()).
+  struct Resume {
+    bool valid = false;
+    Params previous;
+    std::vector<double> stats;
+    double step_max = 1.0;
+  } resume;
 };
 
 inline void check_finite_loglik(double loglik, int iterations) {
@@ -137,6 +147,10 @@ class ConvergenceTest {
   ConvergenceTest(const Control& control, std::vector<double>& trace)
       : control_(control), trace_(trace) {}
 
+  // Records the log-likelihood of parameters accepted without being tested
+  // (see run_em()).
+  void record(double loglik) { trace_.push_back(loglik); }
+
   // Records the log-likelihood of newly accepted parameters; true when EM
   // has converged there.
   bool accept(double loglik) {
@@ -165,59 +179,120 @@ class ConvergenceTest {
   std::vector<double>& trace_;
 };
 
-// The parameters that EM moves, as one vector: proportions (the noise's
-// last), means and the upper triangles of the covariances. SQUAREM
-// extrapolates along it.
-inline std::vector<double> parameter_vector(const Params& p) {
-  const std::size_t d = p.d(), k = p.k();
-  std::vector<double> out(p.proportions.begin(), p.proportions.end());
-  if (p.noise) out.push_back(p.noise_proportion);
-  out.insert(out.end(), p.means.begin(), p.means.end());
-  for (std::size_t c = 0; c < k; ++c) {
-    for (std::size_t j = 0; j < d; ++j) {
-      for (std::size_t i = 0; i <= j; ++i) out.push_back(p.covariances(i, j, c));
+// Sigma = R'R with R upper triangular, by the textbook recurrence in a
+// fixed order (the matrices are small, and LAPACK's overhead would
+// dominate); false if Sigma is not numerically positive definite.
+inline bool cholesky_upper(const arma::mat& sigma, arma::mat& r) {
+  const std::size_t d = sigma.n_rows;
+  r.zeros(d, d);
+  for (std::size_t j = 0; j < d; ++j) {
+    double pivot = sigma(j, j);
+    for (std::size_t l = 0; l < j; ++l) pivot -= r(l, j) * r(l, j);
+    if (!(pivot > 0.0)) return false;
+    r(j, j) = std::sqrt(pivot);
+    for (std::size_t i = j + 1; i < d; ++i) {
+      double entry = sigma(j, i);
+      for (std::size_t l = 0; l < j; ++l) entry -= r(l, j) * r(l, i);
+      r(j, i) = entry / r(j, j);
     }
   }
-  return out;
+  return true;
 }
 
-// The mixture whose parameter vector is `v` (shaped like `like`), factorized;
-// false when it is none: a proportion that is not positive, or a covariance
-// that is not positive definite.
-inline bool params_from_vector(const std::vector<double>& v, const Params& like, bool shared,
-                               Params& out) {
+// The parameters that EM moves, as one vector of unconstrained coordinates:
+// the logs of the proportions (the noise's last), the means, and for each
+// covariance Sigma = R'R (R upper triangular) the upper triangle of R with
+// its diagonal on the log scale. SQUAREM extrapolates along it: every such
+// vector is a mixture, so an extrapolated point keeps positive proportions
+// and positive definite covariances, and the models without orientations
+// keep their constraints, which are linear in these coordinates (see
+// extrapolation_stays_in_model()). False if a covariance has no Cholesky
+// factor.
+inline bool extrapolation_vector(const Params& p, std::vector<double>& out) {
+  const std::size_t d = p.d(), k = p.k();
+  out.clear();
+  out.reserve(k + 1 + d * k + k * d * (d + 1) / 2);
+  for (std::size_t c = 0; c < k; ++c) out.push_back(std::log(p.proportions(c)));
+  if (p.noise) out.push_back(std::log(p.noise_proportion));
+  out.insert(out.end(), p.means.begin(), p.means.end());
+  arma::mat upper;
+  for (std::size_t c = 0; c < k; ++c) {
+    // A view of the slice: Cube::slice() allocates a matrix per slice.
+    const arma::mat sigma(const_cast<double*>(p.covariances.slice_memptr(c)), d, d, false, true);
+    if (!cholesky_upper(sigma, upper)) return false;  // Sigma = upper' upper
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i < j; ++i) out.push_back(upper(i, j));
+      out.push_back(std::log(upper(j, j)));
+    }
+  }
+  for (const double value : out) {
+    if (!std::isfinite(value)) return false;
+  }
+  return true;
+}
+
+// The mixture at extrapolation_vector() coordinates `v` (shaped like
+// `like`), factorized; false when rounding leaves none (a proportion or a
+// variance that underflows or overflows).
+inline bool params_from_extrapolation(const std::vector<double>& v, const Params& like, bool shared,
+                                      Params& out) {
   const std::size_t d = like.d(), k = like.k();
+  const std::size_t shares = k + (like.noise ? 1 : 0);
+  double top = -std::numeric_limits<double>::infinity();
+  for (std::size_t c = 0; c < shares; ++c) top = std::max(top, v[c]);
+  if (!std::isfinite(top)) return false;
   out.proportions.set_size(k);
   out.means.set_size(d, k);
   out.covariances.set_size(d, d, k);
   std::size_t e = 0;
-  for (std::size_t c = 0; c < k; ++c) {
-    out.proportions(c) = v[e++];
-    if (!(out.proportions(c) > 0.0)) return false;
-  }
+  for (std::size_t c = 0; c < k; ++c) out.proportions(c) = std::exp(v[e++] - top);
   out.noise = like.noise;
-  out.noise_proportion = like.noise ? v[e++] : 0.0;
-  if (like.noise && !(out.noise_proportion > 0.0)) return false;
-  // Combinations of proportions sum to one only up to rounding, which long
-  // steps magnify; a sum above one would inflate the log-likelihood.
+  out.noise_proportion = like.noise ? std::exp(v[e++] - top) : 0.0;
   const double total = sum_of(out.proportions) + out.noise_proportion;
   out.proportions /= total;
   out.noise_proportion /= total;
-  for (std::size_t i = 0; i < d * k; ++i) out.means[i] = v[e++];
   for (std::size_t c = 0; c < k; ++c) {
+    if (!(out.proportions(c) > 0.0)) return false;
+  }
+  if (like.noise && !(out.noise_proportion > 0.0)) return false;
+  for (std::size_t i = 0; i < d * k; ++i) out.means[i] = v[e++];
+  arma::mat upper(d, d);
+  for (std::size_t c = 0; c < k; ++c) {
+    upper.zeros();
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t i = 0; i < j; ++i) upper(i, j) = v[e++];
+      upper(j, j) = std::exp(v[e++]);
+    }
+    // Sigma = upper' upper, summed in a fixed order; zeros stay exact, so a
+    // diagonal covariance stays diagonal.
+    arma::mat sigma(out.covariances.slice_memptr(c), d, d, false, true);
     for (std::size_t j = 0; j < d; ++j) {
       for (std::size_t i = 0; i <= j; ++i) {
-        out.covariances(i, j, c) = v[e];
-        out.covariances(j, i, c) = v[e++];
+        double sum = 0.0;
+        for (std::size_t l = 0; l <= i; ++l) sum += upper(l, i) * upper(l, j);
+        sigma(i, j) = sum;
+        sigma(j, i) = sum;
       }
     }
   }
+  if (!out.means.is_finite() || !out.covariances.is_finite()) return false;
   try {
     factorize(out, shared);
   } catch (const error&) {
     return false;
   }
   return true;
+}
+
+// Models whose every extrapolation_vector() point on a parabola through
+// three of its mixtures is again one of its mixtures: those whose
+// constraints are linear in those coordinates (shared or spherical covariances, and,
+// on the log scale of the variances, equal volumes or a common shape of
+// diagonal covariances). The others constrain orientations, which a
+// combination of fits does not keep.
+inline bool extrapolation_stays_in_model(Model model) {
+  return model == Model::EII || model == Model::VII || model == Model::EEI || model == Model::VEI ||
+         model == Model::EVI || model == Model::VVI || model == Model::EEE || model == Model::VVV;
 }
 
 // Thrown by an M step of EVE or VVE whose moments the ridge holds up.
@@ -233,16 +308,23 @@ class held_by_ridge : public error {
 // of its M step.
 //
 // With control.accelerate, EM is accelerated by SQUAREM (Varadhan and
-// Roland 2008, scheme S3 with the step bounds of their SQUAREM package):
+// Roland 2008, scheme S3 with the step bounds of their SQUAREM package, but
+// for a rejected step, which bounds the next ones to a quarter of it):
 // from accepted theta0 and two EM steps theta1 = M(theta0), theta2 =
-// M(theta1), with r = theta1 - theta0 and v = theta2 - 2 theta1 + theta0,
-// the point theta0 + 2 a r + a^2 v with a = |r| / |v| (a = 1 gives theta2).
-// The plain step theta1 is always accepted. The extrapolated point is
-// accepted only if it is a mixture of the model (otherwise one EM step from
-// it brings it back into the model's space, and that point is the
-// candidate) and its log-likelihood is at least theta1's; else EM goes on
-// from theta2, as plain EM would. So the trace of accepted log-likelihoods
-// never falls where plain EM's would not (with reg = 0).
+// M(theta1), with r = theta1 - theta0 and v = theta2 - 2 theta1 + theta0
+// in the coordinates of extrapolation_vector(), the point
+// theta0 + 2 a r + a^2 v with a = |r| / |v| (a = 1 gives theta2). The plain
+// step theta1 is always accepted, and only it is tested for convergence: a
+// long step that happens to gain little says nothing of the distance to the
+// limit. The extrapolated point is a mixture; for a model whose constraints
+// it may break (see extrapolation_stays_in_model()), one EM step from it
+// brings it back into the model's space and that point is the candidate. A
+// candidate is accepted if its log-likelihood is at least theta1's; if an
+// extrapolated point within the model falls short, one EM step from it
+// (its statistics are at hand) gets a second chance, as the candidate of a
+// model outside it does. Else EM goes on from theta2, as plain EM would. So
+// the trace of accepted log-likelihoods never falls where plain EM's would
+// not (with reg = 0).
 //
 // For EVE and VVE with a ridge, EM stops (unconverged, with the reason in
 // `degenerate`) at the first M step whose moments the ridge holds up: such
@@ -257,8 +339,13 @@ class held_by_ridge : public error {
 //
 // `x` describes the rows (columns, scale, weights' total, noise, prior);
 // `passes` runs the passes over them, wherever they are (see passes.h).
+// With `from`, a fit that converged at a looser tolerance, EM runs on from
+// where it stopped (its `resume`), iterations and traces continued, as a
+// single run at `control`'s tolerance would have; `params` is ignored.
 inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, const arma::vec& ridge,
-                  const Control& control, HostRef host, double* posterior = nullptr) {
+                  const Control& control, HostRef host, double* posterior = nullptr,
+                  const Fit* from = nullptr) {
+  if (from != nullptr) params = from->params;
   if (params.noise != x.noise) {
     throw error(x.noise ? "the starting parameters lack the noise component's share"
                         : "the starting parameters have a noise share but the data no hypervolume");
@@ -274,6 +361,7 @@ inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, con
   InnerControl inner = interruptible_inner(host);
   const double exact_inner_tol = inner.tol;
   Fit fit;
+  if (from != nullptr) fit = *from;
   // With a prior EM raises, and tests, the log posterior.
   ConvergenceTest test(control, x.has_prior ? fit.log_posterior_trace : fit.loglik_trace);
   const auto objective = [&](const Params& p, double loglik) {
@@ -284,6 +372,11 @@ inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, con
     if (!x.has_prior) return test.accept(loglik);
     fit.loglik_trace.push_back(loglik);
     return test.accept(objective(p, loglik));
+  };
+  // Records it without testing for convergence.
+  const auto record = [&](const Params& p, double loglik) {
+    if (x.has_prior) fit.loglik_trace.push_back(loglik);
+    test.record(x.has_prior ? objective(p, loglik) : loglik);
   };
 
   // One pass: the log-likelihood of p and the statistics of its M step.
@@ -352,39 +445,75 @@ inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, con
     return fit;
   };
 
-  if (control.max_iter <= 0) return finish(std::move(params));
+  if (from != nullptr && !from->resume.valid) throw error("no converged fit to run on from");
+  if (control.max_iter <= 0 && from == nullptr) return finish(std::move(params));
   // theta0: the last accepted parameters, with its statistics; next0 its M
   // step once computed.
-  Params theta0 = std::move(params);
+  Params theta0;
   std::vector<double> stats0;
-  double loglik0 = evaluate(theta0, stats0);
-  check_finite_loglik(loglik0, 0);
-  accept(theta0, loglik0);
+  if (from == nullptr) {
+    theta0 = std::move(params);
+    const double loglik0 = evaluate(theta0, stats0);
+    check_finite_loglik(loglik0, 0);
+    accept(theta0, loglik0);
+  }
+  // Running on from `from`: its last step is taken again below, as the
+  // plain step theta1 after theta0, without its pass.
+  bool resuming = from != nullptr;
   Params next0;
   bool have_next0 = false;
-  const bool closed = is_affine_closed(model);
+  const bool in_model = extrapolation_stays_in_model(model);
   // Under a prior, mclust's EII and EEI steps are not the exact mode of the
   // log posterior (see prior.h); from an extrapolated point they need not
   // raise it, so those two run as plain EM.
   const bool accelerate =
       control.accelerate && !(x.has_prior && (model == Model::EII || model == Model::EEI));
-  double step_max = 1.0;
+  double step_max = resuming ? from->resume.step_max : 1.0;
   constexpr double step_factor = 4.0;
+  constexpr double minus_infinity = -std::numeric_limits<double>::infinity();
+  std::vector<double> p0, p1, p2;
+  // The end at convergence at theta1, after theta0, with theta1's
+  // statistics.
+  const auto converged_after = [&](Params before, Params theta1, std::vector<double> stats1) {
+    --fit.iterations;  // the M step of that pass is not taken
+    fit.resume.valid = true;
+    fit.resume.previous = std::move(before);
+    fit.resume.stats = std::move(stats1);
+    fit.resume.step_max = step_max;
+    return converged_at(std::move(theta1));
+  };
   for (;;) {
     Params theta1;
-    try {
-      theta1 = have_next0 ? std::move(next0) : m_step_from(stats0, theta0);
-    } catch (const held_by_ridge& e) {
-      return degenerate_at(std::move(theta0), e);
-    }
-    have_next0 = false;
-    if (fit.iterations >= control.max_iter) return finish(std::move(theta1));
     std::vector<double> stats1;
-    const double loglik1 = evaluate(theta1, stats1);
-    check_finite_loglik(loglik1, fit.iterations);
-    if (accept(theta1, loglik1)) {
-      --fit.iterations;  // the M step of that pass is not taken
-      return converged_at(std::move(theta1));
+    double loglik1 = 0.0;
+    if (resuming) {
+      resuming = false;
+      theta0 = std::move(fit.resume.previous);
+      theta1 = std::move(fit.params);
+      stats1 = std::move(fit.resume.stats);
+      loglik1 = fit.loglik;
+      fit.resume = Fit::Resume();
+      fit.converged = false;
+      ++fit.iterations;  // the M step of theta1's pass is taken now
+      // Tested again, at this run's tolerance.
+      fit.loglik_trace.pop_back();
+      if (x.has_prior) fit.log_posterior_trace.pop_back();
+      if (accept(theta1, loglik1)) {
+        return converged_after(std::move(theta0), std::move(theta1), std::move(stats1));
+      }
+    } else {
+      try {
+        theta1 = have_next0 ? std::move(next0) : m_step_from(stats0, theta0);
+      } catch (const held_by_ridge& e) {
+        return degenerate_at(std::move(theta0), e);
+      }
+      have_next0 = false;
+      if (fit.iterations >= control.max_iter) return finish(std::move(theta1));
+      loglik1 = evaluate(theta1, stats1);
+      check_finite_loglik(loglik1, fit.iterations);
+      if (accept(theta1, loglik1)) {
+        return converged_after(std::move(theta0), std::move(theta1), std::move(stats1));
+      }
     }
     if (!accelerate) {
       theta0 = std::move(theta1);
@@ -397,8 +526,18 @@ inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, con
     } catch (const held_by_ridge& e) {
       return degenerate_at(std::move(theta1), e);
     }
-    const std::vector<double> p0 = parameter_vector(theta0), p1 = parameter_vector(theta1),
-                              p2 = parameter_vector(theta2);
+    // The plain EM step, theta1 to theta2, with theta2's M step to follow.
+    const auto plain = [&]() {
+      theta0 = std::move(theta1);
+      stats0 = std::move(stats1);
+      next0 = std::move(theta2);
+      have_next0 = true;
+    };
+    if (!extrapolation_vector(theta0, p0) || !extrapolation_vector(theta1, p1) ||
+        !extrapolation_vector(theta2, p2)) {
+      plain();
+      continue;
+    }
     std::vector<double> r(p0.size()), v(p0.size());
     double r_norm = 0.0, v_norm = 0.0;
     for (std::size_t i = 0; i < p0.size(); ++i) {
@@ -410,20 +549,13 @@ inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, con
     double step = v_norm > 0.0 ? std::sqrt(r_norm / v_norm) : 1.0;
     step = std::max(1.0, std::min(step_max, step));
     const bool at_max = step == step_max;
-    // The plain EM step, theta1 to theta2, with theta2's M step to follow.
-    const auto plain = [&]() {
-      theta0 = std::move(theta1);
-      stats0 = std::move(stats1);
-      next0 = std::move(theta2);
-      have_next0 = true;
-    };
     if (step == 1.0 || fit.iterations >= control.max_iter) {
       if (at_max) step_max *= step_factor;  // held to plain EM by the bound
       plain();
       continue;
     }
-    // Shorten a step that leaves the mixtures, halfway towards theta2 each
-    // time, a few times before falling back to theta2.
+    // A step so long that rounding leaves no mixture is shortened, halfway
+    // towards theta2 each time, a few times before falling back to theta2.
     Params candidate;
     std::vector<double> point(p0.size());
     bool valid = false;
@@ -431,7 +563,7 @@ inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, con
       for (std::size_t i = 0; i < p0.size(); ++i) {
         point[i] = p0[i] + 2.0 * step * r[i] + step * step * v[i];
       }
-      valid = params_from_vector(point, theta0, shared, candidate);
+      valid = params_from_extrapolation(point, theta0, shared, candidate);
       // Renormalising may move fixed proportions by a rounding error.
       if (valid) impose_fixed(fixed, fixed_values, shared, candidate);
       if (!valid) step = 0.5 * (step + 1.0);
@@ -442,33 +574,35 @@ inline Fit run_em(const Data& x, Passes& passes, Params params, Model model, con
       continue;
     }
     // The extrapolated point, or one EM step from it when it may lie
-    // outside the model's space; its log-likelihood, its statistics.
+    // outside the model's space or falls short of theta1; its
+    // log-likelihood, its statistics.
     std::vector<double> candidate_stats;
-    double candidate_loglik = -std::numeric_limits<double>::infinity();
+    double candidate_loglik = minus_infinity;
+    const double bar = objective(theta1, loglik1);
     try {
       candidate_loglik = evaluate(candidate, candidate_stats);
-      if (!closed && std::isfinite(candidate_loglik)) {
+      const bool step_on = std::isfinite(candidate_loglik) &&
+                           (!in_model || objective(candidate, candidate_loglik) < bar);
+      if (step_on) {
         // Its inner iterations start from theta2, a mixture of the model
         // near it: nothing to keep there but their number small.
         candidate = m_step_from(candidate_stats, candidate, &theta2);
-        candidate_loglik = fit.iterations < control.max_iter
-                               ? evaluate(candidate, candidate_stats)
-                               : -std::numeric_limits<double>::infinity();
+        candidate_loglik = fit.iterations < control.max_iter ? evaluate(candidate, candidate_stats)
+                                                             : minus_infinity;
       }
     } catch (const error&) {
-      candidate_loglik = -std::numeric_limits<double>::infinity();
+      candidate_loglik = minus_infinity;
     }
-    if (!(std::isfinite(candidate_loglik) &&
-          objective(candidate, candidate_loglik) >= objective(theta1, loglik1))) {
-      if (at_max) step_max = std::max(1.0, step_max / step_factor);
+    if (!(std::isfinite(candidate_loglik) && objective(candidate, candidate_loglik) >= bar)) {
+      // Bound the next steps below this one, not only when it was at the
+      // bound: steps that the bound lets through but the log-likelihood
+      // rejects would otherwise cost a pass or two each, cycle after cycle.
+      step_max = std::max(1.0, step / step_factor);
       plain();
       continue;
     }
     if (at_max) step_max *= step_factor;
-    if (accept(candidate, candidate_loglik)) {
-      --fit.iterations;
-      return converged_at(std::move(candidate));
-    }
+    record(candidate, candidate_loglik);
     theta0 = std::move(candidate);
     stats0 = std::move(candidate_stats);
   }
@@ -495,7 +629,8 @@ constexpr double screening_tol = 1e-5;
 // n x K posterior. With several starts and a tolerance below
 // screening_tol, each start runs to screening_tol, and the best is then
 // run on from where it stopped (the next best if that fails), its
-// iterations and trace continued. A start that fails is skipped while
+// iterations and trace continued: the fit is the one that start alone
+// would give. A start that fails is skipped while
 // another succeeds.
 // The posterior is written only when `posterior` is not null (rows held
 // elsewhere have theirs there).
@@ -540,22 +675,8 @@ inline Fit best_of_starts(const Data& x, Passes& passes, std::size_t k, Model mo
       have_best = true;
       break;
     }
-    Control rest = control;
-    rest.max_iter = control.max_iter - candidate.iterations;
     try {
-      Fit tail = run_em(x, passes, candidate.params, model, ridge, rest, host);
-      // The tail's trace starts with the log-likelihood the candidate ended at.
-      candidate.loglik_trace.insert(candidate.loglik_trace.end(), tail.loglik_trace.begin() + 1,
-                                    tail.loglik_trace.end());
-      tail.loglik_trace = std::move(candidate.loglik_trace);
-      if (!tail.log_posterior_trace.empty()) {
-        candidate.log_posterior_trace.insert(candidate.log_posterior_trace.end(),
-                                             tail.log_posterior_trace.begin() + 1,
-                                             tail.log_posterior_trace.end());
-        tail.log_posterior_trace = std::move(candidate.log_posterior_trace);
-      }
-      tail.iterations += candidate.iterations;
-      best = std::move(tail);
+      best = run_em(x, passes, candidate.params, model, ridge, control, host, nullptr, &candidate);
       have_best = true;
       break;
     } catch (const error& e) {
@@ -563,6 +684,7 @@ inline Fit best_of_starts(const Data& x, Passes& passes, std::size_t k, Model mo
     }
   }
   if (!have_best) throw error("every start failed; the last: " + last_error);
+  best.resume = Fit::Resume();
   if (posterior != nullptr && !best.posterior_written) {
     passes.log_likelihood(best.params, posterior->memptr());
   }

@@ -265,15 +265,33 @@ inline void factorize(Params& params, bool shared = false) {
   arma::mat upper_chol, precision_chol;
   std::vector<double> logs(d);
   for (std::size_t c = 0; c < k; ++c) {
-    const arma::mat& sigma = params.covariances.slice(c);
-    params.diagonal = params.diagonal && sigma.is_diagmat();
-    bool ok = sigma.is_finite() && arma::chol(upper_chol, sigma);  // sigma = R'R
-    // U = inverse(R) is upper triangular and U U' = inverse(R'R).
-    if (ok) ok = inverse_upper(precision_chol, upper_chol);
-    if (ok) {
-      arma::mat& upper = params.precision_chol.slice(c);
+    // Views of the slices: Cube::slice() allocates a matrix per slice.
+    const arma::mat sigma(params.covariances.slice_memptr(c), d, d, false, true);
+    arma::mat upper(params.precision_chol.slice_memptr(c), d, d, false, true);
+    const bool diagonal_sigma = sigma.is_diagmat();
+    params.diagonal = params.diagonal && diagonal_sigma;
+    bool ok = sigma.is_finite();
+    if (ok && diagonal_sigma) {
+      // R = sqrt(sigma) and U = 1 / R, as LAPACK computes them, without its
+      // overhead on the small matrices of the diagonal models.
+      upper.zeros();
       for (std::size_t j = 0; j < d; ++j) {
-        for (std::size_t i = 0; i < d; ++i) upper(i, j) = i <= j ? precision_chol(i, j) : 0.0;
+        const double variance = sigma(j, j);
+        ok = ok && variance > 0.0;
+        upper(j, j) = 1.0 / std::sqrt(variance);
+      }
+    } else if (ok) {
+      ok = arma::chol(upper_chol, sigma);  // sigma = R'R
+      // U = inverse(R) is upper triangular and U U' = inverse(R'R).
+      if (ok) ok = inverse_upper(precision_chol, upper_chol);
+      if (ok) {
+        for (std::size_t j = 0; j < d; ++j) {
+          for (std::size_t i = 0; i < d; ++i) upper(i, j) = i <= j ? precision_chol(i, j) : 0.0;
+        }
+      }
+    }
+    if (ok) {
+      for (std::size_t j = 0; j < d; ++j) {
         const double diagonal = upper(j, j);
         ok = ok && std::isfinite(diagonal) && diagonal > 0.0;
         params.precision_diag(j, c) = diagonal;
@@ -282,8 +300,7 @@ inline void factorize(Params& params, bool shared = false) {
     }
     if (ok) {
       params.log_det_chol(c) = sum_of(logs.data(), d);
-      pack_factor(params.precision_chol.slice(c),
-                  params.packed_chol.data() + c * params.packed_length);
+      pack_factor(upper, params.packed_chol.data() + c * params.packed_length);
     }
     if (!ok) {
       const std::string which = shared
@@ -318,17 +335,6 @@ inline Params rescale(const Params& params, const arma::vec& factor) {
 // failure to factorize it is reported as the common one's.
 inline bool is_shared(Model model) {
   return model == Model::EII || model == Model::EEI || model == Model::EEE;
-}
-
-// Models whose parameter space holds every affine combination of its points
-// that is a mixture (positive proportions, positive definite covariances):
-// free, diagonal or spherical covariances, each per component or shared.
-// The others constrain volumes, shapes or orientations jointly (equal
-// determinants, a common shape, orthogonal axes), which a combination of
-// two fits does not keep.
-inline bool is_affine_closed(Model model) {
-  return model == Model::EII || model == Model::VII || model == Model::EEI || model == Model::VVI ||
-         model == Model::EEE || model == Model::VVV;
 }
 
 }  // namespace softmix

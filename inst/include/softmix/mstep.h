@@ -110,6 +110,20 @@ struct Moments {
   double noise_weight = 0.0;  // N_0, the noise component's
 };
 
+// arma::trace() of slice c, summed in its order, without Cube::slice(),
+// which allocates a matrix per slice.
+inline double slice_trace(const arma::cube& a, std::size_t c) {
+  const std::size_t n = a.n_rows;
+  double even = 0.0, odd = 0.0;
+  std::size_t i = 0, j = 1;
+  for (; j < n; i += 2, j += 2) {
+    even += a(i, i, c);
+    odd += a(j, j, c);
+  }
+  if (i < n) even += a(i, i, c);
+  return even + odd;
+}
+
 inline Moments moments_from_stats(const std::vector<double>& stats, const StatsLayout& layout,
                                   const arma::mat& centres) {
   const std::size_t d = layout.d, k = layout.k;
@@ -134,7 +148,8 @@ inline Moments moments_from_stats(const std::vector<double>& stats, const StatsL
       shift[j] = sums[j] / nk;
       m.means(j, c) += shift[j];
     }
-    arma::mat& scatter = m.scatter.slice(c);
+    // A view of the slice: Cube::slice() allocates a matrix per slice.
+    arma::mat scatter(m.scatter.slice_memptr(c), d, d, false, true);
     if (layout.scatter == Scatter::full) {
       // The statistics hold A_k's upper triangle, packed.
       const double* packed = &stats[layout.moment + c * packed_moment_length(d)];
@@ -781,13 +796,13 @@ inline Params params_from_moments(const Moments& m, Model model, const arma::vec
       }
       case Model::VII:
         for (std::size_t c = 0; c < k; ++c) {
-          const double variance = arma::trace(m.scatter.slice(c)) / (dd * m.weight(c)) + mean_ridge;
+          const double variance = slice_trace(m.scatter, c) / (dd * m.weight(c)) + mean_ridge;
           for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = variance;
         }
         break;
       case Model::EII: {
         double trace = 0.0;
-        for (std::size_t c = 0; c < k; ++c) trace += arma::trace(m.scatter.slice(c));
+        for (std::size_t c = 0; c < k; ++c) trace += slice_trace(m.scatter, c);
         const double variance = trace / (dd * total) + mean_ridge;
         for (std::size_t c = 0; c < k; ++c) {
           for (std::size_t j = 0; j < d; ++j) p.covariances(j, j, c) = variance;
