@@ -69,7 +69,8 @@ inline std::vector<double> precision_matrices(const Params& p) {
 // Component c's factors on a missingness pattern, from its precision
 // `lambda` (d x d): the conditional covariance C = Lambda_mm^-1 into
 // `conditional` (|m| x |m|) and, unless null, the coefficients
-// B = -C Lambda_mo into `regression` (|m| x |o|), both column-major.
+// B = -C Lambda_mo into `regression` (|m| x |o|, row by row: row a at
+// a |o|), C column-major.
 // Returns the pattern's term of the log-density,
 // -|o| log(2 pi) / 2 - sum_j log L_jj (see the top of this file). `work`
 // holds 2 |m|^2 doubles.
@@ -121,10 +122,50 @@ inline double conditional_factors(const double* lambda, std::size_t d, std::size
     for (std::size_t a = 0; a < mm; ++a) {
       double sum = 0.0;
       for (std::size_t b = 0; b < mm; ++b) sum += conditional[a + b * mm] * column[m[b]];
-      regression[a + t * mm] = -sum;
+      regression[t + a * q] = -sum;
     }
   }
   return term;
+}
+
+// Two doubles in a vector register where the compiler offers vector types
+// (SSE2 and its successors on x86-64, NEON on arm64), else one.
+#ifdef SOFTMIX_VECTOR_EXTENSIONS
+typedef double completion_vec __attribute__((vector_size(16)));
+#else
+typedef double completion_vec;
+#endif
+constexpr std::size_t completion_lanes = sizeof(completion_vec) / sizeof(double);
+
+// row[b] = mean + sum_u coefficients[u] (rows[u][b] - means[u]) for b in
+// [first, last): a missing coordinate's conditional mean in one component,
+// for every row of a pattern in the block. Eight points at a time in four
+// independent accumulators, the q observed coordinates inner, so that each
+// result is stored once.
+inline void complete_coordinate(const double* coefficients, std::size_t q,
+                                const double* const* rows, const double* means, double mean,
+                                std::size_t first, std::size_t last, double* row) {
+  constexpr std::size_t step = 4 * completion_lanes;
+  const completion_vec start = mean - completion_vec{};
+  std::size_t b = first;
+  for (; b + step <= last; b += step) {
+    completion_vec acc[4] = {start, start, start, start};
+    for (std::size_t u = 0; u < q; ++u) {
+      const double coefficient = coefficients[u], centre = means[u];
+      const double* values = rows[u] + b;
+      for (std::size_t v = 0; v < 4; ++v) {
+        completion_vec x;
+        std::memcpy(&x, values + v * completion_lanes, sizeof x);
+        acc[v] += coefficient * (x - centre);
+      }
+    }
+    std::memcpy(row + b, acc, sizeof acc);
+  }
+  for (; b < last; ++b) {
+    double sum = mean;
+    for (std::size_t u = 0; u < q; ++u) sum += coefficients[u] * (rows[u][b] - means[u]);
+    row[b] = sum;
+  }
 }
 
 // Where a pass over the incomplete rows writes; every pointer may be null.
@@ -141,6 +182,11 @@ struct MissingOutput {
   // m x d: each incomplete row with its missing values replaced by the
   // conditional mean mixed over the components, sum_k r_ik x^_ik (scaled units).
   arma::mat* imputed = nullptr;
+  // Not written but read, if not null: responsibilities given for the
+  // statistics (column-major, `stride` rows, row n_rows + r for incomplete
+  // row r), in place of the E step's, which is then skipped (an M step from
+  // a given posterior). The pass then returns 0.
+  const double* given = nullptr;
 };
 
 // The rows of one pattern within a block: incomplete rows
@@ -171,8 +217,10 @@ struct MissingWorkspace {
   AlignedBuffer log_mixture;   // block_size
   std::vector<MissingSegment> segments;
   std::vector<double> work, regression, conditional;
-  std::vector<double> term;       // K per segment, the pattern's term of the log-density
-  std::vector<std::size_t> kept;  // where each segment's K conditional covariances start
+  std::vector<const double*> observed_rows;  // a pattern's observed coordinates' rows
+  std::vector<double> observed_means;        // and their means in one component
+  std::vector<double> term;                  // K per segment, the pattern's term of the log-density
+  std::vector<std::size_t> kept;             // where each segment's K conditional covariances start
 
   MissingWorkspace(std::size_t d, std::size_t k)
       : observed(block_size * d, 0),
@@ -189,7 +237,9 @@ struct MissingWorkspace {
         log_mixture(block_size, 104),
         work(2 * d * d),
         regression(d * d),
-        conditional(d * d) {}
+        conditional(d * d),
+        observed_rows(d),
+        observed_means(d) {}
 };
 
 // The calling thread's workspaces for n_threads threads, kept from pass to
@@ -241,6 +291,109 @@ inline double log_completed_distance(const Params& p, std::size_t c, const doubl
     sum += z * z;
   }
   return 2.0 * std::log(largest) + std::log(sum);
+}
+
+// The E step of a block whose completed panels are built (see
+// missing_block()): responsibilities into ws.responsibility, the weighted
+// log-likelihood added to partial[0], and what pass.out asks for written.
+inline void completed_e_step(const Kernels& kernels, const MissingPass& pass, std::size_t begin,
+                             std::size_t end, MissingWorkspace& ws, double* partial) {
+  const Data& x = pass.x;
+  const Params& p = pass.p;
+  const MissingOutput& out = pass.out;
+  const MissingRows& incomplete = *x.missing;
+  const std::size_t d = x.n_cols, k = p.k(), rows = end - begin;
+  const std::size_t panel_length = d * block_size;
+  const std::size_t global = x.n_rows + begin;
+  const std::size_t n_segments = ws.segments.size();
+  const double* observed = ws.observed.data();
+  double* responsibility = ws.responsibility.data();
+  // Log-densities of the completed rows under the full factors, plus each
+  // pattern's term.
+  for (std::size_t c = 0; c < k; ++c) {
+    ws.offsets[c] = std::log(p.proportions(c)) + p.log_det_chol(c);
+    const double* panel = ws.completed.data() + c * panel_length;
+    double* log_density = ws.log_density.data() + c * block_size;
+    if (p.diagonal) {
+      kernels.mahalanobis_diagonal(panel, d, p.means.colptr(c), p.precision_diag.colptr(c),
+                                   ws.offsets[c], log_density);
+    } else {
+      kernels.mahalanobis_full(panel, d, 1, p.means.colptr(c),
+                               p.packed_chol.data() + c * p.packed_length, p.packed_length,
+                               ws.offsets.data() + c, ws.centred_tile.data(), log_density);
+    }
+    for (std::size_t s = 0; s < n_segments; ++s) {
+      const MissingSegment& segment = ws.segments[s];
+      const double term = ws.term[s * k + c];
+      for (std::size_t b = segment.position; b < segment.position + segment.count; ++b) {
+        log_density[b] += term;
+      }
+    }
+  }
+
+  // Responsibilities, as block_observed() makes them for complete rows.
+  double* own = ws.log_mixture.data();
+  const double kernel_loglik =
+      kernels.responsibilities(ws.log_density.data(), k, rows, responsibility, own);
+  if (!std::isfinite(kernel_loglik)) {
+    // A row whose density underflows under every component goes to the
+    // nearest (see block_responsibilities()).
+    for (std::size_t b = 0; b < rows; ++b) {
+      double top = -std::numeric_limits<double>::infinity();
+      for (std::size_t c = 0; c < k; ++c) top = std::max(top, ws.log_density[c * block_size + b]);
+      if (top != -std::numeric_limits<double>::infinity()) continue;
+      std::size_t nearest = 0;
+      double nearest_distance = std::numeric_limits<double>::infinity();
+      for (std::size_t c = 0; c < k; ++c) {
+        if (!(p.proportions(c) > 0.0)) continue;
+        const double distance =
+            log_completed_distance(p, c, ws.completed.data() + c * panel_length, b, ws.work.data());
+        if (distance < nearest_distance) {
+          nearest = c;
+          nearest_distance = distance;
+        }
+      }
+      for (std::size_t c = 0; c < k; ++c) responsibility[c * block_size + b] = c == nearest;
+    }
+  }
+  if (x.labels != nullptr) {
+    const std::uint32_t* label = x.labels + global;
+    for (std::size_t b = 0; b < rows; ++b) {
+      if (label[b] == unlabelled) continue;
+      for (std::size_t c = 0; c < k; ++c) responsibility[c * block_size + b] = 0.0;
+      responsibility[label[b] * block_size + b] = 1.0;
+      own[b] = ws.log_density[label[b] * block_size + b];
+    }
+  }
+  for (std::size_t b = 0; b < rows; ++b) {
+    const double w = x.weight(global + b);
+    if (w != 0.0) partial[0] += w * own[b];
+  }
+  if (out.log_mixture != nullptr) std::memcpy(out.log_mixture + global, own, rows * sizeof(double));
+  if (out.posterior != nullptr) {
+    for (std::size_t c = 0; c < k; ++c) {
+      std::memcpy(out.posterior + c * out.stride + global, responsibility + c * block_size,
+                  rows * sizeof(double));
+    }
+  }
+  if (out.imputed != nullptr) {
+    for (const MissingSegment& segment : ws.segments) {
+      const MissingPattern& pattern = incomplete.patterns[segment.pattern];
+      for (std::size_t b = segment.position; b < segment.position + segment.count; ++b) {
+        for (const arma::uword j : pattern.observed) {
+          (*out.imputed)(begin + b, j) = observed[j * block_size + b];
+        }
+        for (const arma::uword j : pattern.missing) {
+          double sum = 0.0;
+          for (std::size_t c = 0; c < k; ++c) {
+            sum += responsibility[c * block_size + b] *
+                   ws.completed[c * panel_length + j * block_size + b];
+          }
+          (*out.imputed)(begin + b, j) = sum;
+        }
+      }
+    }
+  }
 }
 
 // Incomplete rows [begin, end), one block: their E step, written where
@@ -305,109 +458,38 @@ inline void missing_block(const Kernels& kernels, const MissingPass& pass, std::
       const std::size_t q = o.size(), mm = m.size();
       double* conditional =
           keep ? ws.conditional.data() + ws.kept[s] + c * mm * mm : ws.conditional.data();
+      // Diagonal covariances: the conditional means are the means.
       ws.term[s * k + c] = conditional_factors(lambda, d, c, pattern, ws.work.data(), conditional,
-                                               ws.regression.data());
+                                               p.diagonal ? nullptr : ws.regression.data());
       const std::size_t first = segment.position, last = segment.position + segment.count;
+      if (p.diagonal) {
+        for (std::size_t a = 0; a < mm; ++a) {
+          std::fill(panel + m[a] * block_size + first, panel + m[a] * block_size + last,
+                    mean[m[a]]);
+        }
+        continue;
+      }
+      for (std::size_t u = 0; u < q; ++u) {
+        ws.observed_rows[u] = observed + o[u] * block_size;
+        ws.observed_means[u] = mean[o[u]];
+      }
       for (std::size_t a = 0; a < mm; ++a) {
-        double* row = panel + m[a] * block_size;
-        std::fill(row + first, row + last, mean[m[a]]);
-        for (std::size_t u = 0; u < q; ++u) {
-          const double coefficient = ws.regression[a + u * mm];
-          if (coefficient == 0.0) continue;  // diagonal covariances
-          const double centre = mean[o[u]];
-          const double* values = observed + o[u] * block_size;
-          for (std::size_t b = first; b < last; ++b) row[b] += coefficient * (values[b] - centre);
-        }
+        complete_coordinate(ws.regression.data() + a * q, q, ws.observed_rows.data(),
+                            ws.observed_means.data(), mean[m[a]], first, last,
+                            panel + m[a] * block_size);
       }
     }
   }
 
-  // Log-densities of the completed rows under the full factors, plus each
-  // pattern's term.
-  for (std::size_t c = 0; c < k; ++c) {
-    ws.offsets[c] = std::log(p.proportions(c)) + p.log_det_chol(c);
-    const double* panel = ws.completed.data() + c * panel_length;
-    double* log_density = ws.log_density.data() + c * block_size;
-    if (p.diagonal) {
-      kernels.mahalanobis_diagonal(panel, d, p.means.colptr(c), p.precision_diag.colptr(c),
-                                   ws.offsets[c], log_density);
-    } else {
-      kernels.mahalanobis_full(panel, d, 1, p.means.colptr(c),
-                               p.packed_chol.data() + c * p.packed_length, p.packed_length,
-                               ws.offsets.data() + c, ws.centred_tile.data(), log_density);
-    }
-    for (std::size_t s = 0; s < n_segments; ++s) {
-      const MissingSegment& segment = ws.segments[s];
-      const double term = ws.term[s * k + c];
-      for (std::size_t b = segment.position; b < segment.position + segment.count; ++b) {
-        log_density[b] += term;
-      }
-    }
-  }
-
-  // Responsibilities, as block_observed() makes them for complete rows.
-  double* own = ws.log_mixture.data();
-  double* responsibility = ws.responsibility.data();
-  const double kernel_loglik =
-      kernels.responsibilities(ws.log_density.data(), k, rows, responsibility, own);
-  if (!std::isfinite(kernel_loglik)) {
-    // A row whose density underflows under every component goes to the
-    // nearest (see block_responsibilities()).
-    for (std::size_t b = 0; b < rows; ++b) {
-      double top = -std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < k; ++c) top = std::max(top, ws.log_density[c * block_size + b]);
-      if (top != -std::numeric_limits<double>::infinity()) continue;
-      std::size_t nearest = 0;
-      double nearest_distance = std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < k; ++c) {
-        if (!(p.proportions(c) > 0.0)) continue;
-        const double distance =
-            log_completed_distance(p, c, ws.completed.data() + c * panel_length, b, ws.work.data());
-        if (distance < nearest_distance) {
-          nearest = c;
-          nearest_distance = distance;
-        }
-      }
-      for (std::size_t c = 0; c < k; ++c) responsibility[c * block_size + b] = c == nearest;
-    }
-  }
   const std::size_t global = x.n_rows + begin;
-  if (x.labels != nullptr) {
-    const std::uint32_t* label = x.labels + global;
-    for (std::size_t b = 0; b < rows; ++b) {
-      if (label[b] == unlabelled) continue;
-      for (std::size_t c = 0; c < k; ++c) responsibility[c * block_size + b] = 0.0;
-      responsibility[label[b] * block_size + b] = 1.0;
-      own[b] = ws.log_density[label[b] * block_size + b];
-    }
-  }
-  for (std::size_t b = 0; b < rows; ++b) {
-    const double w = x.weight(global + b);
-    if (w != 0.0) partial[0] += w * own[b];
-  }
-  if (out.log_mixture != nullptr) std::memcpy(out.log_mixture + global, own, rows * sizeof(double));
-  if (out.posterior != nullptr) {
+  double* responsibility = ws.responsibility.data();
+  if (out.given == nullptr) {
+    completed_e_step(kernels, pass, begin, end, ws, partial);
+  } else {
     for (std::size_t c = 0; c < k; ++c) {
-      std::memcpy(out.posterior + c * out.stride + global, responsibility + c * block_size,
-                  rows * sizeof(double));
-    }
-  }
-  if (out.imputed != nullptr) {
-    for (const MissingSegment& segment : ws.segments) {
-      const MissingPattern& pattern = incomplete.patterns[segment.pattern];
-      for (std::size_t b = segment.position; b < segment.position + segment.count; ++b) {
-        for (const arma::uword j : pattern.observed) {
-          (*out.imputed)(begin + b, j) = observed[j * block_size + b];
-        }
-        for (const arma::uword j : pattern.missing) {
-          double sum = 0.0;
-          for (std::size_t c = 0; c < k; ++c) {
-            sum += responsibility[c * block_size + b] *
-                   ws.completed[c * panel_length + j * block_size + b];
-          }
-          (*out.imputed)(begin + b, j) = sum;
-        }
-      }
+      double* r = responsibility + c * block_size;
+      std::memcpy(r, out.given + c * out.stride + global, rows * sizeof(double));
+      std::fill(r + rows, r + block_size, 0.0);
     }
   }
   if (layout == nullptr) return;
@@ -563,6 +645,59 @@ inline arma::mat impute_missing(const arma::mat& complete, const Params& params,
   out.imputed = &imputed;
   missing_pass(x, params, out);
   return imputed;
+}
+
+// The M step from a given posterior on data with incomplete rows: weighted
+// maximum likelihood from the completed statistics, each incomplete row's
+// missing values replaced by their conditional means under `given` (in the
+// data's own units), component by component, and the scatter corrected by
+// the conditional covariances. `weights` is the n_total x K posterior, rows
+// in the order of the data (complete rows, then the incomplete rows of
+// `rows.missing`). Otherwise as m_step() in mstep.h; means first, then the
+// scatter centred on them.
+inline Params m_step_completed(const arma::mat& matrix, const double* weights, std::size_t k,
+                               Model model, double reg, int n_threads, const Params& given,
+                               const InnerControl& inner = InnerControl(),
+                               RowInfo rows = RowInfo()) {
+  const Data x(matrix, true, rows);
+  const std::size_t d = x.n_cols, n = x.n_total;
+  if (given.k() != k || given.d() != d) {
+    throw error(
+        "the parameters of the conditional means need the posterior's components and "
+        "the data's variables");
+  }
+  if (given.noise) throw error("a noise component cannot be fitted to data with missing values");
+  Params conditional = rescale(given, x.inverse_scale);
+  factorize(conditional);
+  const arma::vec ridge = scaled_ridge(x, reg);
+  const auto statistics = [&](const StatsLayout& layout, const arma::mat& centres) {
+    std::vector<double> stats =
+        accumulate(x, layout, centres, n_threads,
+                   [&](const Kernels&, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
+                     const std::size_t count = end - begin;
+                     for (std::size_t c = 0; c < k; ++c) {
+                       double* r = ws.responsibility.data() + c * block_size;
+                       std::memcpy(r, weights + c * n + begin, count * sizeof(double));
+                       std::fill(r + count, r + block_size, 0.0);
+                     }
+                     return 0.0;
+                   });
+    MissingOutput out;
+    out.layout = &layout;
+    out.centres = &centres;
+    out.stats = stats.data();
+    out.given = weights;
+    out.stride = n;
+    missing_pass(x, conditional, out, n_threads);
+    return moments_from_stats(stats, layout, centres);
+  };
+  const StatsLayout first(d, k, Scatter::none);
+  const Moments location = statistics(first, arma::mat(d, k, arma::fill::zeros));
+  const StatsLayout second(d, k, scatter_for(model));
+  const Moments moments = statistics(second, location.means);
+  Params params = rescale(params_from_moments(moments, model, ridge, nullptr, inner), x.scale());
+  factorize(params, is_shared(model));
+  return params;
 }
 
 }  // namespace softmix
