@@ -440,3 +440,12 @@ test_that("large data give the same fit and E step on 1 and 2 threads", {
                    e_step(x, one$parameters, n_threads = 2))
   expect_identical(fitted(one, type = "imputed"), fitted(two, type = "imputed"))
 })
+
+test_that("augment() classifies new rows with missing values", {
+  x <- iris_mcar(0.1, seed = 16)
+  fit <- softmix(x, k = 2, n_threads = 1)
+  new <- x[1:6, ]
+  augmented <- generics::augment(fit, newdata = new)
+  expect_equal(as.matrix(augmented[, c(".posterior_1", ".posterior_2")]),
+               predict(fit, new, type = "posterior"), ignore_attr = TRUE)
+})
