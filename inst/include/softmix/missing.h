@@ -149,17 +149,25 @@ inline void complete_coordinate(const double* coefficients, std::size_t q,
   const completion_vec start = mean - completion_vec{};
   std::size_t b = first;
   for (; b + step <= last; b += step) {
-    completion_vec acc[4] = {start, start, start, start};
+    // Named accumulators: an array would live in memory at -O2.
+    completion_vec acc0 = start, acc1 = start, acc2 = start, acc3 = start;
     for (std::size_t u = 0; u < q; ++u) {
       const double coefficient = coefficients[u], centre = means[u];
       const double* values = rows[u] + b;
-      for (std::size_t v = 0; v < 4; ++v) {
-        completion_vec x;
-        std::memcpy(&x, values + v * completion_lanes, sizeof x);
-        acc[v] += coefficient * (x - centre);
-      }
+      completion_vec x0, x1, x2, x3;
+      std::memcpy(&x0, values, sizeof x0);
+      std::memcpy(&x1, values + completion_lanes, sizeof x1);
+      std::memcpy(&x2, values + 2 * completion_lanes, sizeof x2);
+      std::memcpy(&x3, values + 3 * completion_lanes, sizeof x3);
+      acc0 += coefficient * (x0 - centre);
+      acc1 += coefficient * (x1 - centre);
+      acc2 += coefficient * (x2 - centre);
+      acc3 += coefficient * (x3 - centre);
     }
-    std::memcpy(row + b, acc, sizeof acc);
+    std::memcpy(row + b, &acc0, sizeof acc0);
+    std::memcpy(row + b + completion_lanes, &acc1, sizeof acc1);
+    std::memcpy(row + b + 2 * completion_lanes, &acc2, sizeof acc2);
+    std::memcpy(row + b + 3 * completion_lanes, &acc3, sizeof acc3);
   }
   for (; b < last; ++b) {
     double sum = mean;
