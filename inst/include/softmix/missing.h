@@ -373,10 +373,13 @@ inline void completed_e_step(const Kernels& kernels, const MissingPass& pass, st
       own[b] = ws.log_density[label[b] * block_size + b];
     }
   }
+  // Summed here, not in `partial`, whose neighbours other threads write.
+  double loglik = 0.0;
   for (std::size_t b = 0; b < rows; ++b) {
     const double w = x.weight(global + b);
-    if (w != 0.0) partial[0] += w * own[b];
+    if (w != 0.0) loglik += w * own[b];
   }
+  partial[0] += loglik;
   if (out.log_mixture != nullptr) std::memcpy(out.log_mixture + global, own, rows * sizeof(double));
   if (out.posterior != nullptr) {
     for (std::size_t c = 0; c < k; ++c) {
