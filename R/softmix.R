@@ -608,7 +608,11 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
           "use `missing = \"omit\"` or no noise."
         ), call)
       }
-      imputed <- impute_start(data, weights, resolve_threads(n_threads))
+      # Starts made from the data and a default prior need a first
+      # imputation; given parameters do not.
+      if (is.null(start$parameters) || !is.null(prior)) {
+        imputed <- impute_start(data, weights, resolve_threads(n_threads))
+      }
     }
   }
   noise <- resolve_noise(noise, hypervolume, data, known, start)
@@ -643,7 +647,7 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                imputed = imputed,
                missing = if (is.null(na)) NULL else
                  list(method = missing, dropped = na$dropped,
-                      incomplete = if (is.null(imputed)) 0L else sum(incomplete_rows(data))))
+                      incomplete = sum(incomplete_rows(data))))
   start <- start_with_noise(start, noise)
   if (length(k) == 1L && k == 0L) {
     return(all_noise_softmix(data, models[1L], control, n_threads, call, rows))
