@@ -367,8 +367,9 @@ report <- c(
   sprintf(paste(
     "- Each cell is the median over %d rounds of (time of 25 iterations - time of 5) / 20,",
     "plain EM (`tol = 0`, `accelerate = FALSE`) from the same start (one iteration from a",
-    "kmeans++ start on the complete data), so that the first imputation and the final",
-    "E step cancel. The incomplete data have %.1f%% of values and %.0f%% of rows",
+    "kmeans++ start on the complete data), so that what a call costs besides its",
+    "iterations (checks, the split of the rows by pattern, the final E step) cancels.",
+    "The incomplete data have %.1f%% of values and %.0f%% of rows",
     "with a missing value. Incomplete rows are completed block by block (each component's",
     "conditional means) and go through the complete data's kernels, in blocks shared by",
     "the threads."
