@@ -61,8 +61,8 @@ impute_cpp <- function(x, parameters, rows) {
     .Call(`_softmix_impute_cpp`, x, parameters, rows)
 }
 
-m_step_cpp <- function(x, posterior, model, reg, n_threads, rows) {
-    .Call(`_softmix_m_step_cpp`, x, posterior, model, reg, n_threads, rows)
+m_step_cpp <- function(x, posterior, model, reg, n_threads, rows, given = NULL) {
+    .Call(`_softmix_m_step_cpp`, x, posterior, model, reg, n_threads, rows, given)
 }
 
 available_threads_cpp <- function() {

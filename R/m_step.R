@@ -11,8 +11,8 @@
 #'
 #' @inheritParams e_step
 #' @param x Data: a numeric matrix (n x d), a data frame of numeric columns,
-#'   or a numeric vector for one-dimensional data, without missing values
-#'   (see [softmix()] for EM with missing values).
+#'   or a numeric vector for one-dimensional data. Rows with missing values
+#'   (`NA`, `NaN`) need `parameters`: see there.
 #' @param posterior An n x K matrix of non-negative weights with no column
 #'   summing to zero; rows need not sum to one.
 #' @param model A covariance model code (see [softmix()]).
@@ -22,12 +22,27 @@
 #' @param weights Optional observation weights, n non-negative finite
 #'   numbers, which multiply each row of `posterior`: the estimates from
 #'   \eqn{w_i r_{ik}}, as if row i were repeated \eqn{w_i} times.
+#' @param parameters Used only when `x` has missing values, and then
+#'   required: the [mixture_params()] the posterior was computed from (for
+#'   example `fit$parameters`, or those given to [e_step()]). The M step of
+#'   EM with missing values (Ghahramani and Jordan 1994) completes row i for
+#'   component k by the conditional mean of its missing coordinates m given
+#'   its observed ones o, \eqn{\mu_{k,m} + \Sigma_{k,mo} \Sigma_{k,oo}^{-1}
+#'   (x_{i,o} - \mu_{k,o})}, and adds the conditional covariance
+#'   \eqn{\Sigma_{k,mm} - \Sigma_{k,mo} \Sigma_{k,oo}^{-1} \Sigma_{k,om}}
+#'   to the scatter, all under these parameters; the estimates are then
+#'   those of every covariance model from the completed statistics, as in
+#'   one EM iteration of [softmix()].
 #' @return A [mixture_params()] object: `proportions` (\eqn{N_k / N}),
 #'   `means` (K x d) and `covariances` (d x d x K).
 #' @references
 #' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
 #' from incomplete data via the EM algorithm. *Journal of the Royal
 #' Statistical Society B*, 39(1), 1-38. \doi{10.1111/j.2517-6161.1977.tb01600.x}
+#'
+#' Ghahramani, Z. and Jordan, M. I. (1994). Supervised learning from
+#' incomplete data via an EM approach. *Advances in Neural Information
+#' Processing Systems* 6, 120-127.
 #'
 #' Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering models.
 #' *Pattern Recognition*, 28(5), 781-793. \doi{10.1016/0031-3203(94)00125-6}
@@ -52,14 +67,36 @@
 #'
 #' # a covariance model shared by both components
 #' m_step(x, e$posterior, model = "EEE", n_threads = 1)$covariances
-m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL, weights = NULL) {
-  # The M step with missing values needs the conditional moments of each
-  # component, which only EM in softmix() keeps.
-  data <- as_data_matrix(x, missing_hint = paste(
-    "m_step() needs complete data; use softmix(), which fits data with missing values",
-    "by EM, or remove or impute them."
-  ))
+#'
+#' # with missing values: the M step needs the parameters of the E step
+#' x[c(3, 10, 25), 2] <- NA
+#' e <- e_step(x, params, n_threads = 1)
+#' m_step(x, e$posterior, model = "VVV", n_threads = 1, parameters = params)$means
+m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL, weights = NULL,
+                   parameters = NULL) {
+  data <- as_data_matrix(x, missing_ok = TRUE)
+  incomplete <- nonfinite_rows_cpp(data)
+  if (incomplete[1] > 0L && is.null(parameters)) {
+    softmix_abort(sprintf(paste(
+      "`x` has missing values (NA or NaN) in %d row(s), the first being row %d; the M step",
+      "completes them by their conditional means under the parameters the posterior was",
+      "computed from, so give those as `parameters` (e.g. `fit$parameters`)."
+    ), incomplete[1], incomplete[2]))
+  }
+  if (incomplete[1] > 0L) check_observed_rows(data)
   posterior <- check_posterior(posterior, nrow(data))
+  if (!is.null(parameters)) {
+    check_params(parameters, ncol(data))
+    if (nrow(parameters$means) != ncol(posterior)) {
+      softmix_abort(sprintf(
+        "`parameters` has %d component(s) but `posterior` has %d column(s).",
+        nrow(parameters$means), ncol(posterior)
+      ))
+    }
+    if (!is.null(parameters$hypervolume)) {
+      softmix_abort("`parameters` has a noise component, which m_step() does not estimate.")
+    }
+  }
   weights <- check_weights(weights, nrow(data))
   if (!is.null(weights)) {
     empty <- which(!(colSums(posterior * weights) > 1e-12 * sum(posterior * weights)))
@@ -74,7 +111,8 @@ m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL, weigh
   if (length(model) != 1L) softmix_abort("`model` must be a single model code.")
   reg <- check_nonnegative(reg, "reg")
   n_threads <- resolve_threads(n_threads)
-  out <- call_core(m_step_cpp(data, posterior, model, reg, n_threads, row_info(weights)))
+  given <- if (incomplete[1] > 0L) parameters
+  out <- call_core(m_step_cpp(data, posterior, model, reg, n_threads, row_info(weights), given))
   means <- out$means
   colnames(means) <- variable_names(data)
   mixture_params(out$proportions, means, out$covariances)

@@ -289,13 +289,16 @@
 #'   covariance model then gets its exact EM update from these completed
 #'   statistics, and the trace never falls with `reg = 0`.
 #'
-#' Rows are grouped by their pattern of missing values, so the marginal
-#' factors of each pattern are computed once per component and iteration;
-#' complete rows go through the usual fused pass. The incomplete rows are
-#' visited in fixed blocks of rows, shared among the threads and summed in a
-#' fixed order, so the fit stays the same for any number of threads; each
-#' is handled on its own, so with many incomplete rows an iteration costs
-#' several times one on complete data. Rows with every value missing carry no
+#' Rows are grouped by their pattern of missing values, so the factors of
+#' each pattern (conditional covariance, regression of the missing on the
+#' observed coordinates, log-density term) are computed once per component
+#' and block of rows; complete rows go through the usual fused pass. Each
+#' block of incomplete rows is completed by every component's conditional
+#' means and then goes through the same E and M step kernels as complete
+#' rows (the package sources' `bench/missing.md` measures the cost of an
+#' iteration against one on complete data). The blocks are shared
+#' among the threads and summed in a fixed order, so the fit stays the same
+#' for any number of threads. Rows with every value missing carry no
 #' information and are dropped with a message (in one dimension, a missing
 #' value is such a row); their indices are in `$missing$dropped`. A column
 #' with no observed value is an error, as are infinite values. BIC uses
@@ -313,7 +316,9 @@
 #' `fitted(fit, type = "imputed")` returns the data with each missing
 #' value replaced by \eqn{\sum_k r_{ik} E[x_m \mid x_o, k]};
 #' [predict()][predict.softmix()], [e_step()] and [dmixture()] give the
-#' posterior and density of new rows from their observed coordinates.
+#' posterior and density of new rows from their observed coordinates, and
+#' [m_step()] takes the M step of data with missing values given the
+#' parameters of the posterior.
 #' `missing = "omit"` fits only the complete rows (with a message), and
 #' `missing = "fail"` stops at the first missing value.
 #'
@@ -624,7 +629,11 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
           "use `missing = \"omit\"` or no noise."
         ), call)
       }
-      imputed <- impute_start(data, weights, resolve_threads(n_threads))
+      # Starts made from the data and a default prior need a first
+      # imputation; given parameters do not.
+      if (is.null(start$parameters) || !is.null(prior)) {
+        imputed <- impute_start(data, weights, resolve_threads(n_threads))
+      }
     }
   }
   noise <- resolve_noise(noise, hypervolume, data, known, start)
@@ -659,7 +668,7 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                imputed = imputed,
                missing = if (is.null(na)) NULL else
                  list(method = missing, dropped = na$dropped,
-                      incomplete = if (is.null(imputed)) 0L else sum(incomplete_rows(data))))
+                      incomplete = sum(incomplete_rows(data))))
   start <- start_with_noise(start, noise)
   if (length(k) == 1L && k == 0L) {
     return(all_noise_softmix(data, models[1L], control, n_threads, call, rows))

@@ -28,7 +28,9 @@
 #'   used in the fit (for example a known class). Default: the fitted data.
 #' @param newdata For `augment()`: new observations to classify, a data frame
 #'   or matrix containing the fitted variables, matched by name as
-#'   [predict.softmix()] matches them. Takes precedence over `data`.
+#'   [predict.softmix()] matches them (and, as it does, classifying a row
+#'   with missing values from its observed ones). Takes precedence over
+#'   `data`.
 #' @param ... Unused.
 #' @return A data frame.
 #' @family softmix methods
@@ -74,7 +76,7 @@ tidy.softmix <- function(x, ...) {
 #' @exportS3Method generics::augment
 augment.softmix <- function(x, data = NULL, newdata = NULL, ...) {
   if (!is.null(newdata)) {
-    values <- as_newdata(newdata, x, "newdata")
+    values <- as_newdata(newdata, x, "newdata", missing_ok = TRUE)
     posterior <- stats::predict(x, values, type = "posterior")
     out <- as.data.frame(newdata, stringsAsFactors = FALSE)
   } else {

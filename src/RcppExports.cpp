@@ -227,8 +227,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // m_step_cpp
-Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior, const std::string& model, double reg, int n_threads, const Rcpp::List& rows);
-RcppExport SEXP _softmix_m_step_cpp(SEXP xSEXP, SEXP posteriorSEXP, SEXP modelSEXP, SEXP regSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP) {
+Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior, const std::string& model, double reg, int n_threads, const Rcpp::List& rows, const Rcpp::Nullable<Rcpp::List>& given);
+RcppExport SEXP _softmix_m_step_cpp(SEXP xSEXP, SEXP posteriorSEXP, SEXP modelSEXP, SEXP regSEXP, SEXP n_threadsSEXP, SEXP rowsSEXP, SEXP givenSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
@@ -237,7 +237,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< double >::type reg(regSEXP);
     Rcpp::traits::input_parameter< int >::type n_threads(n_threadsSEXP);
     Rcpp::traits::input_parameter< const Rcpp::List& >::type rows(rowsSEXP);
-    rcpp_result_gen = Rcpp::wrap(m_step_cpp(x, posterior, model, reg, n_threads, rows));
+    Rcpp::traits::input_parameter< const Rcpp::Nullable<Rcpp::List>& >::type given(givenSEXP);
+    rcpp_result_gen = Rcpp::wrap(m_step_cpp(x, posterior, model, reg, n_threads, rows, given));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -327,7 +328,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_softmix_hc_partition_cpp", (DL_FUNC) &_softmix_hc_partition_cpp, 3},
     {"_softmix_e_step_cpp", (DL_FUNC) &_softmix_e_step_cpp, 6},
     {"_softmix_impute_cpp", (DL_FUNC) &_softmix_impute_cpp, 3},
-    {"_softmix_m_step_cpp", (DL_FUNC) &_softmix_m_step_cpp, 6},
+    {"_softmix_m_step_cpp", (DL_FUNC) &_softmix_m_step_cpp, 7},
     {"_softmix_available_threads_cpp", (DL_FUNC) &_softmix_available_threads_cpp, 0},
     {"_softmix_cap_threads_cpp", (DL_FUNC) &_softmix_cap_threads_cpp, 1},
     {"_softmix_supported_kernels_cpp", (DL_FUNC) &_softmix_supported_kernels_cpp, 0},

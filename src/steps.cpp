@@ -51,10 +51,30 @@ Rcpp::NumericMatrix impute_cpp(const Rcpp::NumericMatrix& x, const Rcpp::List& p
   return out;
 }
 
+// `given`: NULL, or the parameters the posterior was computed from, whose
+// conditional means complete the rows of x with missing values.
 // [[Rcpp::export(rng = false)]]
 Rcpp::List m_step_cpp(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& posterior,
-                      const std::string& model, double reg, int n_threads, const Rcpp::List& rows) {
+                      const std::string& model, double reg, int n_threads, const Rcpp::List& rows,
+                      const Rcpp::Nullable<Rcpp::List>& given = R_NilValue) {
   RHost host;
+  if (given.isNotNull()) {
+    const RowInfoFromR row_info(rows, x);
+    if (row_info.has_missing()) {
+      // The posterior in the core's order: complete rows, then the incomplete by pattern.
+      const std::vector<std::size_t>& order = row_info.split().order;
+      const std::size_t n = order.size(), k = posterior.ncol();
+      std::vector<double> ordered(n * k);
+      for (std::size_t c = 0; c < k; ++c) {
+        for (std::size_t r = 0; r < n; ++r) ordered[c * n + r] = posterior(order[r], c);
+      }
+      const softmix::Params conditional = params_from_list(Rcpp::List(given), false);
+      return params_to_list(softmix::m_step_completed(
+          row_info.data(), ordered.data(), k, softmix::model_from_code(model), reg,
+          softmix::cap_threads(n_threads), conditional, softmix::interruptible_inner(host),
+          row_info.info()));
+    }
+  }
   const RowInfoFromR row_info(rows, x.nrow());
   // With a noise component its weights are the last column.
   const softmix::Params params =

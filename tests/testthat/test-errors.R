@@ -121,14 +121,15 @@ test_that("bad softmix_control settings are errors", {
   expect_softmix_error(softmix_control(max_iter = "10"), "max_iter")
 })
 
-test_that("m_step() rejects missing values and points to softmix()", {
+test_that("m_step() needs `parameters` for missing values", {
   with_na <- x
   with_na[c(4, 9), 2] <- NA
   w <- one_hot(rep(1:2, 136))
   err <- expect_softmix_error(m_step(with_na, w), "x", "2 row\\(s\\), the first being row 4")
-  expect_match(conditionMessage(err), "use softmix()", fixed = TRUE)
+  expect_match(conditionMessage(err), "`parameters`", fixed = TRUE)
   with_na[4, 2] <- NaN
-  expect_softmix_error(m_step(with_na, w), "x", "softmix\\(\\)")
+  expect_softmix_error(m_step(with_na, w), "parameters", "conditional means")
+  expect_s3_class(m_step(with_na, w, parameters = params_2d, n_threads = 1), "mixture_params")
   # e_step() takes them: each row's posterior from its observed coordinates.
   expect_identical(dim(e_step(with_na, params_2d, n_threads = 1)$posterior), c(272L, 2L))
 })

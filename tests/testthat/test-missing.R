@@ -235,3 +235,217 @@ test_that("selection, weights and labels work with missing values", {
   fit <- softmix(x, k = 3, labels = labels, n_threads = 1)
   expect_true(all(fit$classification[1:5] == 1L))
 })
+
+# The completed statistics of plain R: for every row and component, the row
+# with its missing values replaced by their conditional means under
+# `parameters`, and the conditional covariance of those values (zero
+# elsewhere).
+ref_completed <- function(x, parameters) {
+  n <- nrow(x)
+  d <- ncol(x)
+  k <- length(parameters$proportions)
+  completed <- array(0, c(n, d, k))
+  correction <- array(0, c(d, d, n, k))
+  for (i in seq_len(n)) {
+    o <- which(!is.na(x[i, ]))
+    m <- which(is.na(x[i, ]))
+    for (j in seq_len(k)) {
+      s <- parameters$covariances[, , j]
+      row <- x[i, ]
+      if (length(m) > 0L) {
+        s_oo <- s[o, o, drop = FALSE]
+        s_mo <- s[m, o, drop = FALSE]
+        row[m] <- parameters$means[j, m] + s_mo %*% solve(s_oo, x[i, o] - parameters$means[j, o])
+        correction[m, m, i, j] <- s[m, m, drop = FALSE] - s_mo %*% solve(s_oo, t(s_mo))
+      }
+      completed[i, , j] <- row
+    }
+  }
+  list(completed = completed, correction = correction)
+}
+
+# The M step of plain R from the completed statistics, for VVV, VVI, EEE
+# and VII, with the posterior times the weights.
+ref_completed_m_step <- function(x, posterior, parameters, model, weights = rep(1, nrow(x))) {
+  d <- ncol(x)
+  k <- ncol(posterior)
+  stats <- ref_completed(x, parameters)
+  r <- posterior * weights
+  nk <- colSums(r)
+  means <- matrix(0, k, d)
+  scatter <- array(0, c(d, d, k))
+  for (j in seq_len(k)) {
+    xj <- matrix(stats$completed[, , j], nrow(x), d)
+    means[j, ] <- colSums(r[, j] * xj) / nk[j]
+    centred <- sweep(xj, 2, means[j, ])
+    scatter[, , j] <- crossprod(centred * sqrt(r[, j])) +
+      apply(sweep(stats$correction[, , , j, drop = FALSE], 3, r[, j], "*"), c(1, 2), sum)
+  }
+  covariances <- array(0, c(d, d, k))
+  for (j in seq_len(k)) {
+    covariances[, , j] <- switch(model,
+      VVV = scatter[, , j] / nk[j],
+      VVI = diag(diag(scatter[, , j]), d) / nk[j],
+      EEE = apply(scatter, c(1, 2), sum) / sum(nk),
+      VII = diag(sum(diag(scatter[, , j])) / (d * nk[j]), d)
+    )
+  }
+  list(proportions = nk / sum(nk), means = means, covariances = covariances)
+}
+
+# iris_start() with correlated covariances, so that conditional means
+# differ from the means.
+iris_correlated_start <- function() {
+  p <- iris_start()
+  covariances <- p$covariances
+  for (j in 1:3) {
+    covariances[, , j] <- covariances[, , j] + 0.04 * j
+    diag(covariances[, , j]) <- diag(covariances[, , j]) + 0.05
+  }
+  mixture_params(p$proportions, p$means, covariances)
+}
+
+test_that("m_step() with missing values is the M step of the completed statistics", {
+  x <- iris_mcar(0.2, seed = 9)
+  p <- iris_correlated_start()
+  # Any soft assignment, not only the E step's.
+  posterior <- with_seed(3, matrix(stats::rexp(3 * nrow(x)), ncol = 3))
+  w <- rep(c(1, 0.5, 2), length.out = nrow(x))
+  for (model in c("VVV", "VVI", "EEE", "VII")) {
+    for (weights in list(NULL, w)) {
+      actual <- m_step(x, posterior, model = model, n_threads = 1, weights = weights,
+                       parameters = p)
+      expected <- ref_completed_m_step(x, posterior, p, model,
+                                       if (is.null(weights)) rep(1, nrow(x)) else weights)
+      expect_max_diff(actual$proportions, expected$proportions, 1e-10, relative = TRUE)
+      expect_max_diff(actual$means, expected$means, 1e-10, relative = TRUE)
+      expect_max_diff(actual$covariances, expected$covariances, 1e-10, relative = TRUE)
+    }
+  }
+})
+
+# Complete rows whose weighted moments are the completed statistics: each
+# incomplete row i stands, for component j, for 2 |m| points x^_ij +- sqrt(|m|)
+# l_t (l_t the columns of a square root of the conditional covariance),
+# each of posterior weight r_ij / (2 |m|) in component j alone; their mean
+# is x^_ij and their scatter adds the conditional covariance.
+completed_as_rows <- function(x, posterior, parameters) {
+  stats <- ref_completed(x, parameters)
+  k <- ncol(posterior)
+  rows <- list()
+  weights <- list()
+  for (i in seq_len(nrow(x))) {
+    m <- which(is.na(x[i, ]))
+    if (length(m) == 0L) {
+      rows[[length(rows) + 1L]] <- x[i, ]
+      weights[[length(weights) + 1L]] <- posterior[i, ]
+      next
+    }
+    for (j in seq_len(k)) {
+      root <- t(chol(stats$correction[m, m, i, j]))
+      for (t in seq_along(m)) {
+        for (sign in c(-1, 1)) {
+          row <- stats$completed[i, , j]
+          row[m] <- row[m] + sign * sqrt(length(m)) * root[, t]
+          rows[[length(rows) + 1L]] <- row
+          weights[[length(weights) + 1L]] <- replace(numeric(k), j,
+                                                     posterior[i, j] / (2 * length(m)))
+        }
+      }
+    }
+  }
+  list(x = do.call(rbind, rows), posterior = do.call(rbind, weights))
+}
+
+test_that("m_step() with missing values is that of the completed rows, every model", {
+  x <- iris_mcar(0.15, seed = 10)
+  p <- iris_correlated_start()
+  posterior <- e_step(x, p, n_threads = 1)$posterior
+  rows <- completed_as_rows(x, posterior, p)
+  # Models without a closed-form M step iterate to a tolerance of 1.5e-8.
+  iterative <- c("VEI", "VEE", "EVE", "VVE", "VEV")
+  for (model in c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
+                  "VEV", "EVV", "VVV")) {
+    m <- m_step(x, posterior, model = model, n_threads = 1, parameters = p)
+    expected <- m_step(rows$x, rows$posterior, model = model, n_threads = 1)
+    tolerance <- if (model %in% iterative) 1e-7 else 1e-10
+    expect_max_diff(m$proportions, expected$proportions, 1e-12, relative = TRUE)
+    expect_max_diff(m$means, expected$means, 1e-10, relative = TRUE)
+    expect_max_diff(m$covariances, expected$covariances, tolerance, relative = TRUE)
+  }
+  # And one EM iteration from the parameters of the posterior, for the
+  # models whose M step EM takes exactly.
+  control <- softmix_control(accelerate = FALSE, tol = 0, max_iter = 1, reg = 0)
+  for (model in c("VII", "EVI", "EEE", "EVV", "VVV")) {
+    em <- to_max_iter(softmix(x, init = p, model = model, control = control, n_threads = 1))
+    m <- m_step(x, posterior, model = model, n_threads = 1, parameters = p)
+    expect_max_diff(m$means, em$parameters$means, 1e-10, relative = TRUE)
+    expect_max_diff(m$covariances, em$parameters$covariances, 1e-10, relative = TRUE)
+  }
+})
+
+test_that("m_step() with missing values needs the parameters of the posterior", {
+  x <- iris_mcar(0.1, seed = 11)
+  p <- iris_start()
+  posterior <- e_step(x, p, n_threads = 1)$posterior
+  expect_error(m_step(x, posterior), "give those as `parameters`", class = "softmix_error")
+  expect_error(m_step(x, posterior[, 1:2], parameters = p), "3 component\\(s\\) but `posterior`",
+               class = "softmix_error")
+  expect_error(m_step(x, posterior, parameters = list()), "mixture_params",
+               class = "softmix_error")
+  y <- x
+  y[1, ] <- NA
+  expect_error(m_step(y, posterior, parameters = p), "every value missing",
+               class = "softmix_error")
+  # Without missing values `parameters` changes nothing.
+  complete <- as.matrix(iris[, 1:4])
+  posterior <- e_step(complete, p, n_threads = 1)$posterior
+  expect_identical(m_step(complete, posterior, n_threads = 1, parameters = p),
+                   m_step(complete, posterior, n_threads = 1))
+})
+
+test_that("many patterns in 40 dimensions give the reference trace", {
+  # 256 rows in one block with distinct patterns: more conditional
+  # covariances than the block keeps, and the row-wise scatter of larger d.
+  d <- 40
+  x <- with_seed(12, matrix(stats::rnorm(256 * d), 256) + rep(c(0, 3), each = 128))
+  with_seed(13, x[matrix(stats::runif(length(x)) < 0.5, nrow(x))] <- NA)
+  x <- x[rowSums(!is.na(x)) > 0L, ]
+  ar1 <- 0.5^abs(outer(1:d, 1:d, "-"))
+  start <- mixture_params(c(0.3, 0.3, 0.4), rbind(rep(0, d), rep(3, d), rep(1.5, d)),
+                          array(c(ar1, 1.5 * ar1, 2 * ar1), c(d, d, 3)))
+  control <- softmix_control(accelerate = FALSE, tol = 0, max_iter = 2, reg = 0)
+  for (model in c("VVV", "VII")) {
+    fit <- to_max_iter(softmix(x, init = start, model = model, control = control,
+                               n_threads = 1))
+    expect_max_diff(fit$loglik_trace, ref_missing_trace(x, start, model, 2), 1e-9,
+                    relative = TRUE)
+  }
+})
+
+test_that("large data give the same fit and E step on 1 and 2 threads", {
+  # Enough incomplete rows that their passes are shared between two threads.
+  x <- with_seed(14, matrix(stats::rnorm(40000 * 5), ncol = 5) + 4 * sample(0:2, 40000, TRUE))
+  with_seed(15, x[matrix(stats::runif(length(x)) < 0.3, nrow(x))] <- NA)
+  x <- x[rowSums(!is.na(x)) > 0L, ]
+  control <- softmix_control(max_iter = 5, tol = 0)
+  one <- to_max_iter(with_seed(1, softmix(x, k = 3, init = "kmeans++", control = control,
+                                          n_threads = 1)))
+  two <- to_max_iter(with_seed(1, softmix(x, k = 3, init = "kmeans++", control = control,
+                                          n_threads = 2)))
+  expect_identical(one$loglik_trace, two$loglik_trace)
+  expect_identical(one$parameters, two$parameters)
+  expect_identical(one$posterior, two$posterior)
+  expect_identical(e_step(x, one$parameters, n_threads = 1),
+                   e_step(x, one$parameters, n_threads = 2))
+  expect_identical(fitted(one, type = "imputed"), fitted(two, type = "imputed"))
+})
+
+test_that("augment() classifies new rows with missing values", {
+  x <- iris_mcar(0.1, seed = 16)
+  fit <- softmix(x, k = 2, n_threads = 1)
+  new <- x[1:6, ]
+  augmented <- generics::augment(fit, newdata = new)
+  expect_equal(as.matrix(augmented[, c(".posterior_1", ".posterior_2")]),
+               predict(fit, new, type = "posterior"), ignore_attr = TRUE)
+})
