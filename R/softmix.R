@@ -673,6 +673,15 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   if (length(k) == 1L && k == 0L) {
     return(all_noise_softmix(data, models[1L], control, n_threads, call, rows))
   }
+  fit_or_select(data, k, models, start, n_init, control, n_threads, call, criterion, verbose,
+                rows)
+}
+
+#' One (k, model) pair's fit, warned of if it did not converge or is
+#' degenerate, or the selection among several pairs
+#' @noRd
+fit_or_select <- function(data, k, models, start, n_init, control, n_threads, call, criterion,
+                          verbose, rows) {
   if (length(k) == 1L && length(models) == 1L) {
     fit <- fit_one(data, k, models, start, n_init, control, n_threads, call, rows = rows)
     warn_single_fit(fit, control, call)

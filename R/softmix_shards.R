@@ -296,18 +296,29 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
   cluster <- shards$cluster
   send_call <- utils::getFromNamespace("sendCall", "parallel")
   receive <- utils::getFromNamespace("recvResult", "parallel")
-  nodes <- sort(unique(shards$node))
+  exchange_nodes(shards, sort(unique(shards$node)), shard_calls,
+                 send = function(node, calls) send_call(cluster[[node]], shard_work,
+                                                        list(calls, fun)),
+                 receive = function(node) receive(cluster[[node]]), call = call, what = what)
+}
+
+#' Send each worker (`nodes`) its shards' calls with send(node, calls), all
+#' at once, then read every answer with receive(node), in order; an answer
+#' that cannot be read marks its worker dead. Returns one result per shard,
+#' or stops (after on_dead()) naming the dead workers and their shards.
+#' @noRd
+exchange_nodes <- function(shards, nodes, shard_calls, send, receive, call, what,
+                           on_dead = function() NULL) {
   pending <- integer()
-  answers <- vector("list", length(cluster))
+  answers <- vector("list", max(shards$node))
   dead <- integer()
   reasons <- character()
   # Read what the workers still owe, on an error or an interrupt too.
-  on.exit(for (node in pending) try(receive(cluster[[node]]), silent = TRUE), add = TRUE)
+  on.exit(for (node in pending) try(receive(node), silent = TRUE), add = TRUE)
   for (node in nodes) {
-    ids <- which(shards$node == node)
-    calls <- unlist(shard_calls[ids], recursive = FALSE)
+    calls <- unlist(shard_calls[which(shards$node == node)], recursive = FALSE)
     sent <- tryCatch({
-      send_call(cluster[[node]], shard_work, list(calls, fun))
+      send(node, calls)
       TRUE
     }, error = function(e) conditionMessage(e))
     if (isTRUE(sent)) {
@@ -319,7 +330,7 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
   }
   while (length(pending) > 0L) {
     node <- pending[1L]
-    answer <- tryCatch(receive(cluster[[node]]), error = function(e) e)
+    answer <- tryCatch(receive(node), error = function(e) e)
     pending <- pending[-1L]
     if (inherits(answer, "error") || inherits(answer, "try-error")) {
       dead <- c(dead, node)
@@ -329,7 +340,10 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
       answers[[node]] <- answer
     }
   }
-  shard_dead(shards, dead, reasons, what, call)
+  if (length(dead) > 0L) {
+    on_dead()
+    shard_dead(shards, dead, reasons, what, call)
+  }
   shard_results(shards, answers, call, what)
 }
 
@@ -475,47 +489,14 @@ shard_serve <- function(port, node, timeout) {
 #' @noRd
 channel_exchange <- function(shards, fun, shard_calls, call, what) {
   channel <- shards$state$channel
-  name <- if (identical(fun, shard_pass)) "shard_pass" else NULL
-  if (is.null(name)) stop("only passes go through the channel")
-  nodes <- as.integer(names(channel))
-  pending <- integer()
-  answers <- vector("list", length(shards$cluster))
-  dead <- integer()
-  reasons <- character()
-  # Read what the workers still owe, on an error or an interrupt too.
-  on.exit(for (node in pending) {
-    try(unserialize(channel[[as.character(node)]]), silent = TRUE)
-  }, add = TRUE)
-  for (node in nodes) {
-    ids <- which(shards$node == node)
-    calls <- unlist(shard_calls[ids], recursive = FALSE)
-    sent <- tryCatch({
-      serialize(list(calls = calls, fun = name), channel[[as.character(node)]])
-      TRUE
-    }, error = function(e) conditionMessage(e))
-    if (isTRUE(sent)) {
-      pending <- c(pending, node)
-    } else {
-      dead <- c(dead, node)
-      reasons <- c(reasons, sent)
-    }
-  }
-  while (length(pending) > 0L) {
-    node <- pending[1L]
-    answer <- tryCatch(unserialize(channel[[as.character(node)]]), error = function(e) e)
-    pending <- pending[-1L]
-    if (inherits(answer, "error")) {
-      dead <- c(dead, node)
-      reasons <- c(reasons, conditionMessage(answer))
-    } else {
-      answers[[node]] <- answer
-    }
-  }
-  if (length(dead) > 0L) {
-    shard_channel_close(shards)
-    shard_dead(shards, dead, reasons, what, call)
-  }
-  shard_results(shards, answers, call, what)
+  if (!identical(fun, shard_pass)) stop("only passes go through the channel")
+  exchange_nodes(shards, as.integer(names(channel)), shard_calls,
+                 send = function(node, calls) {
+                   serialize(list(calls = calls, fun = "shard_pass"),
+                             channel[[as.character(node)]])
+                 },
+                 receive = function(node) unserialize(channel[[as.character(node)]]),
+                 call = call, what = what, on_dead = function() shard_channel_close(shards))
 }
 
 # Shards under future ------------------------------------------------------------
@@ -745,13 +726,8 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
   }
   header <- c(header, row_info(hypervolume = NULL, prior = rows$prior)[c("prior")])
   rows$elsewhere <- list(shards = shards, header = header, keep = !temporary)
-  if (length(k) == 1L && length(models) == 1L) {
-    fit <- fit_one(here, k, models, start, n_init, control, n_threads, call, rows = rows)
-    warn_single_fit(fit, control, call)
-    return(fit)
-  }
-  select_fit(here, k, models, start, n_init, control, n_threads, call, criterion, verbose,
-             rows = rows)
+  fit_or_select(here, k, models, start, n_init, control, n_threads, call, criterion, verbose,
+                rows)
 }
 
 #' `size` rows drawn at random (R's generator) from all the shards' rows
