@@ -176,46 +176,15 @@ weight_ratio_target <- 1.05
 # 1 to 2% from one run to the next on a 2-core machine.
 no_slower_allowance <- 1.02
 
-git <- function(...) {
-  out <- suppressWarnings(system2("git", shQuote(c(...)), stdout = TRUE, stderr = TRUE))
-  status <- attr(out, "status")
-  if (!is.null(status) && status != 0L) {
-    stop(sprintf("git %s failed: %s", paste(c(...), collapse = " "), paste(out, collapse = "\n")))
-  }
-  out
-}
-before_commit <- git("rev-parse", "--verify", paste0(before_ref, "^{commit}"))
-head_commit <- git("rev-parse", "HEAD")
-# the package's own files, not the bench's reports
-head_dirty <- length(git("status", "--porcelain", "--untracked-files=no", "--", ".",
-                         ":(exclude)bench")) > 0L
-
-# The "before" library: reused when its stamp names before_commit, built
-# otherwise.
-before_lib <- Sys.getenv("SOFTMIX_BENCH_BEFORE_LIB", "")
-keep_before_lib <- nzchar(before_lib)
-if (!keep_before_lib) before_lib <- tempfile("softmix-before-lib")
-stamp <- file.path(before_lib, "softmix-bench-commit")
-built_here <- FALSE
-if (!(file.exists(stamp) && identical(readLines(stamp), before_commit) &&
-      file.exists(file.path(before_lib, "softmix", "DESCRIPTION")))) {
-  source_dir <- tempfile("softmix-before-src")
-  dir.create(source_dir)
-  dir.create(before_lib, recursive = TRUE, showWarnings = FALSE)
-  message(sprintf("Building softmix at %s into %s", substr(before_commit, 1, 7), before_lib))
-  status <- system(sprintf("git archive %s | tar -x -C %s", before_commit, shQuote(source_dir)))
-  if (status != 0L) stop("git archive ", before_commit, " failed")
-  log <- file.path(tempdir(), "softmix-before-install.log")
-  status <- system2(file.path(R.home("bin"), "R"),
-                    c("CMD", "INSTALL", "--preclean", "-l", shQuote(before_lib), shQuote(source_dir)),
-                    stdout = log, stderr = log)
-  if (status != 0L) {
-    stop("R CMD INSTALL of ", before_commit, " failed:\n", paste(readLines(log), collapse = "\n"))
-  }
-  unlink(source_dir, recursive = TRUE)
-  writeLines(before_commit, stamp)
-  built_here <- TRUE
-}
+# The "before" library (see build_softmix_at() in common.R): reused when its
+# stamp names the commit, built otherwise.
+before <- build_softmix_at(before_ref, Sys.getenv("SOFTMIX_BENCH_BEFORE_LIB", ""))
+before_commit <- before$commit
+head_commit <- before$head
+head_dirty <- before$dirty
+before_lib <- before$lib
+keep_before_lib <- before$keep
+built_here <- before$built
 
 # Cases: data, start and weights, made once and read by every child.
 make_case <- function(spec) {
