@@ -59,20 +59,6 @@ thread_counts <- c(1L, 2L)
 # neighbour can double a fit's time.
 disturbed_share <- 0.25
 
-# CPU time the whole machine spent busy, in seconds (Linux; NA elsewhere):
-# less this process's and its children's CPU time, what other processes
-# used meanwhile.
-ticks_per_second <- local({
-  value <- suppressWarnings(as.numeric(system2("getconf", "CLK_TCK", stdout = TRUE, stderr = FALSE)))
-  if (length(value) != 1L || is.na(value)) 100 else value
-})
-machine_busy_seconds <- function() {
-  if (!file.exists("/proc/stat")) return(NA_real_)
-  ticks <- as.numeric(strsplit(readLines("/proc/stat", n = 1L), " +")[[1]][-1])
-  # user nice system idle iowait irq softirq steal (guest is inside user)
-  sum(ticks[c(1:3, 6:8)]) / ticks_per_second
-}
-own_seconds <- function() sum(proc.time()[c("user.self", "sys.self", "user.child", "sys.child")])
 
 # Child: `Rscript bench/weights.R --time <library> <cases.rds> <variants>
 # <round> <out.rds>` loads softmix from <library>, times each case's

@@ -161,16 +161,16 @@ inline void block_log_density(const Kernels& kernels, const Params& params,
   }
 }
 
-// log ||U_c' (x - mu_c)||^2 for point b of the panel, computed on
-// (x - mu_c) / max |x - mu_c| so that nothing overflows. Uses ws.point as
-// scratch so that nothing allocates inside a parallel region.
-inline double log_mahalanobis(const Params& params, std::size_t c, BlockWorkspace& ws,
-                              std::size_t b) {
+// log ||U_c' (x - mu_c)||^2 for point b of a panel (d rows of block_size
+// points), computed on (x - mu_c) / max |x - mu_c| so that nothing
+// overflows. `diff` (d doubles) is scratch, so that nothing allocates inside
+// a parallel region.
+inline double log_mahalanobis(const Params& params, std::size_t c, const double* panel,
+                              std::size_t b, double* diff) {
   const std::size_t d = params.d();
-  double* diff = ws.point.data();
   double largest = 0.0;
   for (std::size_t j = 0; j < d; ++j) {
-    diff[j] = ws.panel[j * block_size + b] - params.means(j, c);
+    diff[j] = panel[j * block_size + b] - params.means(j, c);
     largest = std::max(largest, std::abs(diff[j]));
   }
   if (largest == 0.0) return -std::numeric_limits<double>::infinity();
@@ -205,7 +205,7 @@ inline double block_responsibilities(const Kernels& kernels, const Params& param
     double nearest_distance = std::numeric_limits<double>::infinity();
     for (std::size_t c = 0; c < k; ++c) {
       if (!(params.proportions(c) > 0.0)) continue;
-      const double distance = log_mahalanobis(params, c, ws, b);
+      const double distance = log_mahalanobis(params, c, ws.panel.data(), b, ws.point.data());
       if (distance < nearest_distance) {
         nearest = c;
         nearest_distance = distance;

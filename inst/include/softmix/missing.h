@@ -279,28 +279,6 @@ struct MissingPass {
   std::vector<std::size_t> starts, packed;
 };
 
-// log ||U_c' (x^ - mu_c)||^2 for point b of component c's completed panel,
-// computed on (x^ - mu_c) / max |x^ - mu_c| so that nothing overflows (as
-// log_mahalanobis() does for complete rows).
-inline double log_completed_distance(const Params& p, std::size_t c, const double* panel,
-                                     std::size_t b, double* diff) {
-  const std::size_t d = p.d();
-  double largest = 0.0;
-  for (std::size_t j = 0; j < d; ++j) {
-    diff[j] = panel[j * block_size + b] - p.means(j, c);
-    largest = std::max(largest, std::abs(diff[j]));
-  }
-  if (largest == 0.0) return -std::numeric_limits<double>::infinity();
-  const arma::mat& upper = p.precision_chol.slice(c);
-  double sum = 0.0;
-  for (std::size_t i = 0; i < d; ++i) {
-    double z = 0.0;
-    for (std::size_t j = 0; j <= i; ++j) z += upper(j, i) * (diff[j] / largest);
-    sum += z * z;
-  }
-  return 2.0 * std::log(largest) + std::log(sum);
-}
-
 // The E step of a block whose completed panels are built (see
 // missing_block()): responsibilities into ws.responsibility, the weighted
 // log-likelihood added to partial[0], and what pass.out asks for written.
@@ -355,7 +333,7 @@ inline void completed_e_step(const Kernels& kernels, const MissingPass& pass, st
       for (std::size_t c = 0; c < k; ++c) {
         if (!(p.proportions(c) > 0.0)) continue;
         const double distance =
-            log_completed_distance(p, c, ws.completed.data() + c * panel_length, b, ws.work.data());
+            log_mahalanobis(p, c, ws.completed.data() + c * panel_length, b, ws.work.data());
         if (distance < nearest_distance) {
           nearest = c;
           nearest_distance = distance;
