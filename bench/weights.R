@@ -197,19 +197,8 @@ saveRDS(cases, cases_path)
 rm(cases)
 invisible(gc(verbose = FALSE))
 
-# The machine may be shared: before each round, wait (at most `limit`
-# seconds) until other processes have used less than a fifth of a core over
-# two seconds. Returns the seconds waited.
-wait_for_idle <- function(limit) {
-  waited <- 0
-  repeat {
-    busy <- machine_busy_seconds()
-    Sys.sleep(2)
-    used <- machine_busy_seconds() - busy
-    if (is.na(used) || used < 0.4 || waited >= limit) return(waited)
-    waited <- waited + 2
-  }
-}
+# The machine may be shared: each round first waits for it (wait_for_idle()
+# in common.R).
 waited <- if (quick) 0 else wait_for_idle(120)
 load_before <- load_average()
 
