@@ -90,7 +90,8 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
     loads <- lapply(seq_along(blocks), function(s) {
       rows <- blocks[[s]]
       list(token = token, id = s, data = data[rows, , drop = FALSE], path = NULL, read = NULL,
-           rows = row_info(weights[rows], if (is.null(known)) NULL else list(labels = known$labels[rows])),
+           rows = row_info(weights[rows],
+                           if (is.null(known)) NULL else list(labels = known$labels[rows])),
            n_threads = n_threads)
     })
     sources <- sprintf("rows %d to %d of `x`", vapply(blocks, min, 1L), vapply(blocks, max, 1L))
@@ -104,7 +105,8 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
       softmix_abort("`weights` and `labels` go with `x`; shards read from files have neither.",
                     call)
     }
-    node_of <- if (futures) seq_along(paths) else nodes[(seq_along(paths) - 1L) %% length(cluster) + 1L]
+    node_of <- if (futures) seq_along(paths) else
+      nodes[(seq_along(paths) - 1L) %% length(cluster) + 1L]
     loads <- lapply(seq_along(paths), function(s) {
       list(token = token, id = s, data = NULL, path = paths[[s]], read = read, rows = list(),
            n_threads = n_threads)
@@ -650,7 +652,12 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
     softmix_abort("A noise component cannot be fitted to shards or on a cluster yet.", call)
   }
   temporary <- FALSE
+  weight_type <- match_choice(weight_type, c("frequency", "sampling"), "weight_type")
   if (inherits(x, "softmix_shards")) {
+    if (weight_type == "sampling") {
+      softmix_abort(paste("Shards carry frequency weights; `weight_type = \"sampling\"`",
+                          "needs `x` in memory."), call)
+    }
     if (!is.null(cluster)) {
       softmix_abort("Give `cluster` with data in memory; shards carry their own cluster.", call)
     }
@@ -672,6 +679,8 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
       if (!is.null(weights)) weights <- weights[!na]
       if (!is.null(labels)) labels <- labels[!na]
     }
+    # Sampling weights sum to the number of rows fitted, as in memory.
+    weights <- check_weights(weights, nrow(data), weight_type, call = call)
     shards <- softmix_shards(cluster, x = data, weights = weights, labels = labels)
     temporary <- TRUE
     on.exit(try(softmix_shards_free(shards), silent = TRUE), add = TRUE)
@@ -689,11 +698,10 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
   if (inherits(shards, "softmix_file")) shards$n_threads <- n_threads
   criterion <- match_choice(criterion, c("bic", "icl"), "criterion")
   verbose <- check_flag(verbose, "verbose")
-  weight_type <- match_choice(weight_type, c("frequency", "sampling"), "weight_type")
   here <- shards$x
   if (!is.null(here)) {
     # The rows are in memory too: starts and scale exactly as in memory.
-    main_rows <- list(weights = shards$weights, weight_type = "frequency", known = shards$known)
+    main_rows <- list(weights = shards$weights, weight_type = weight_type, known = shards$known)
     header <- data_header_cpp(here, rows_info(main_rows))
   } else {
     sample_size <- check_count(sample_size, "sample_size", min = 1)

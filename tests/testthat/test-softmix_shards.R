@@ -41,6 +41,13 @@ test_that("a fit on a cluster is the in-memory fit, for every model, with weight
     expect_same_fit(sharded, in_memory)
     expect_equal(sharded$posterior, in_memory$posterior, tolerance = 1e-10)
   }
+  # Sampling weights too: they count as many rows as there are.
+  in_memory <- softmix(iris_x, 3, model = "EEE", init = start, weights = weights,
+                       weight_type = "sampling", n_threads = 1)
+  sharded <- softmix(iris_x, 3, model = "EEE", init = start, weights = weights,
+                     weight_type = "sampling", cluster = cl, n_threads = 1)
+  expect_same_fit(sharded, in_memory)
+  expect_equal(nobs(sharded), nrow(iris_x))
 })
 
 test_that("a selection on a cluster is the selection in memory, from the default starts", {
