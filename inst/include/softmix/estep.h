@@ -184,35 +184,47 @@ inline double log_mahalanobis(const Params& params, std::size_t c, const double*
   return 2.0 * std::log(largest) + std::log(sum);
 }
 
-// Responsibilities of the block's first `rows` points into ws.responsibility
-// (zero for the padding); returns their log-likelihood. log_mixture, if not
-// null, receives each point's log mixture density.
-inline double block_responsibilities(const Kernels& kernels, const Params& params, std::size_t rows,
-                                     BlockWorkspace& ws, double* log_mixture) {
-  const std::size_t k = params.k(), columns = params.columns();
-  const double loglik = kernels.responsibilities(ws.log_density.data(), columns, rows,
-                                                 ws.responsibility.data(), log_mixture);
-  if (std::isfinite(loglik)) return loglik;
-  // A point so far out (about 1e154 standard deviations) that its density
-  // underflows to 0 under every component still belongs somewhere: to the
-  // component with the smallest Mahalanobis distance, whose density ratio
-  // to every other is astronomically large. Its log-density stays -Inf.
+// A point so far out (about 1e154 standard deviations) that its density
+// underflows to 0 under every one of the k components (log_density, k x
+// block_size) still belongs somewhere: to the component with the smallest
+// Mahalanobis distance, whose density ratio to every other is
+// astronomically large; its `columns` responsibilities become one-hot. Its
+// log-density stays -Inf. Component c's points are those of the panel at
+// panel + c * panel_stride; `diff` (d doubles) is scratch.
+inline void assign_underflowed_to_nearest(const Params& params, const double* log_density,
+                                          std::size_t rows, std::size_t columns,
+                                          const double* panel, std::size_t panel_stride,
+                                          double* diff, double* responsibility) {
+  const std::size_t k = params.k();
   for (std::size_t b = 0; b < rows; ++b) {
     double top = -std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < k; ++c) top = std::max(top, ws.log_density[c * block_size + b]);
+    for (std::size_t c = 0; c < k; ++c) top = std::max(top, log_density[c * block_size + b]);
     if (top != -std::numeric_limits<double>::infinity()) continue;
     std::size_t nearest = 0;
     double nearest_distance = std::numeric_limits<double>::infinity();
     for (std::size_t c = 0; c < k; ++c) {
       if (!(params.proportions(c) > 0.0)) continue;
-      const double distance = log_mahalanobis(params, c, ws.panel.data(), b, ws.point.data());
+      const double distance = log_mahalanobis(params, c, panel + c * panel_stride, b, diff);
       if (distance < nearest_distance) {
         nearest = c;
         nearest_distance = distance;
       }
     }
-    for (std::size_t c = 0; c < columns; ++c) ws.responsibility[c * block_size + b] = c == nearest;
+    for (std::size_t c = 0; c < columns; ++c) responsibility[c * block_size + b] = c == nearest;
   }
+}
+
+// Responsibilities of the block's first `rows` points into ws.responsibility
+// (zero for the padding); returns their log-likelihood. log_mixture, if not
+// null, receives each point's log mixture density.
+inline double block_responsibilities(const Kernels& kernels, const Params& params, std::size_t rows,
+                                     BlockWorkspace& ws, double* log_mixture) {
+  const std::size_t columns = params.columns();
+  const double loglik = kernels.responsibilities(ws.log_density.data(), columns, rows,
+                                                 ws.responsibility.data(), log_mixture);
+  if (std::isfinite(loglik)) return loglik;
+  assign_underflowed_to_nearest(params, ws.log_density.data(), rows, columns, ws.panel.data(), 0,
+                                ws.point.data(), ws.responsibility.data());
   return loglik;
 }
 

@@ -323,24 +323,9 @@ inline void completed_e_step(const Kernels& kernels, const MissingPass& pass, st
       kernels.responsibilities(ws.log_density.data(), k, rows, responsibility, own);
   if (!std::isfinite(kernel_loglik)) {
     // A row whose density underflows under every component goes to the
-    // nearest (see block_responsibilities()).
-    for (std::size_t b = 0; b < rows; ++b) {
-      double top = -std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < k; ++c) top = std::max(top, ws.log_density[c * block_size + b]);
-      if (top != -std::numeric_limits<double>::infinity()) continue;
-      std::size_t nearest = 0;
-      double nearest_distance = std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < k; ++c) {
-        if (!(p.proportions(c) > 0.0)) continue;
-        const double distance =
-            log_mahalanobis(p, c, ws.completed.data() + c * panel_length, b, ws.work.data());
-        if (distance < nearest_distance) {
-          nearest = c;
-          nearest_distance = distance;
-        }
-      }
-      for (std::size_t c = 0; c < k; ++c) responsibility[c * block_size + b] = c == nearest;
-    }
+    // nearest.
+    assign_underflowed_to_nearest(p, ws.log_density.data(), rows, k, ws.completed.data(),
+                                  panel_length, ws.work.data(), responsibility);
   }
   if (x.labels != nullptr) {
     const std::uint32_t* label = x.labels + global;
