@@ -809,11 +809,10 @@ elsewhere_fit <- function(summary, data, model, k, control, init, n_threads, cal
   core$uncertainty <- numeric()
   fit <- new_softmix(core, data[0L, , drop = FALSE], model, k, control, init, n_threads, call,
                      rows = rows)
+  # new_softmix() saw no rows: the counts and criteria are the summary's.
   fit$n <- where$header$n_total
   fit$nobs <- fit$n
-  criteria <- fit_criteria(core$loglik, core$log_max_posterior_sum, model, fit$n, fit$d, k,
-                           rows$fixed)
-  fit[c("df", "bic", "icl")] <- criteria[c("df", "bic", "icl")]
+  fit[c("df", "bic", "icl")] <- summary[c("df", "bic", "icl")]
   fit$posterior <- NULL
   fit$classification <- NULL
   fit$uncertainty <- NULL
