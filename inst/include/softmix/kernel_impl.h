@@ -950,18 +950,23 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
     }
     store(top + p, m);
   }
-  // Shifted, exponentiated and summed in one sweep: the K exponentials of
-  // a vector of points are independent and overlap in the pipeline.
+  // Shifted and exponentiated component by component along the block, the
+  // sums kept in memory: each exponential is a long chain of dependent
+  // multiply-adds, and consecutive vectors of points give the pipeline
+  // independent chains to overlap, however small K is.
   for (std::size_t p = 0; p < block_size; p += lanes) {
-    const vec_t t = load(top + p);
-    vec_t s = exp_lanes(load(log_density + p) - t);
-    store(resp + p, s);
-    for (std::size_t c = 1; c < k; ++c) {
-      const vec_t e = exp_lanes(load(log_density + c * block_size + p) - t);
-      store(resp + c * block_size + p, e);
-      s += e;
+    const vec_t e = exp_lanes(load(log_density + p) - load(top + p));
+    store(resp + p, e);
+    store(sum + p, e);
+  }
+  for (std::size_t c = 1; c < k; ++c) {
+    const double* row = log_density + c * block_size;
+    double* out = resp + c * block_size;
+    for (std::size_t p = 0; p < block_size; p += lanes) {
+      const vec_t e = exp_lanes(load(row + p) - load(top + p));
+      store(out + p, e);
+      store(sum + p, load(sum + p) + e);
     }
-    store(sum + p, s);
   }
   // A point with no finite log-density (no component has positive density,
   // or a NaN crept in) gets zero responsibilities and passes its top value

@@ -139,12 +139,14 @@ inline double pass_row_work(std::size_t d, std::size_t k) {
   return static_cast<double>(k) * (dd * dd + 2.0 * dd + 24.0);
 }
 
-// Blocks whose partial sums share one buffer: enough points that zeroing
-// and adding the buffer (K (1 + d + d^2) doubles for the M step) costs little
-// next to the arithmetic, at most 8 blocks. Depends only on the buffer size.
-inline std::size_t blocks_per_chunk(std::size_t buffer_length) {
-  return std::max<std::size_t>(1, std::min<std::size_t>(8, buffer_length / 2048));
-}
+// Blocks whose partial sums share one buffer: 2,048 points. A chunk's
+// buffer is zeroed, filled and added into the total once, so the chunk must
+// be long next to that; in a parallel pass each chunk also writes a buffer
+// of its own, and a buffer per block of 256 points made the two-thread pass
+// at small d write and re-read megabytes of partial sums. Short enough that
+// a pass of 100,000 rows still has 49 chunks to share out. A constant, so
+// the summation order never depends on the threads.
+constexpr std::size_t chunk_blocks = 8;
 
 // Runs body(block, begin, end, thread, partial) for every block of points,
 // where the body adds the block's sums into `partial` (buffer_length
@@ -162,7 +164,6 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads, doub
   total.assign(buffer_length, 0.0);
   const std::size_t n_blocks = block_count(n);
   if (n_blocks == 0) return;
-  const std::size_t chunk_blocks = blocks_per_chunk(buffer_length);
   const std::size_t n_chunks = (n_blocks + chunk_blocks - 1) / chunk_blocks;
   const long long length = static_cast<long long>(buffer_length);
   const auto run_chunk = [&](std::size_t chunk, int thread, double* partial) {
