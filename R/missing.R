@@ -6,8 +6,9 @@
 #' (logical, the rows fitted) and `dropped` (their indices in `data`, the
 #' rows left out). Reports dropped rows with a message.
 #' @noRd
-resolve_missing <- function(data, missing, call = sys.call(-1)) {
-  incomplete <- incomplete_rows(data)
+resolve_missing <- function(data, missing, call = sys.call(-1),
+                            nonfinite = nonfinite_rows_cpp(data)) {
+  incomplete <- incomplete_rows(data, nonfinite)
   if (is.null(incomplete)) return(NULL)
   first <- which(incomplete)[1L]
   if (missing == "fail") {

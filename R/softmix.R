@@ -593,9 +593,11 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
       sample_size, call, vector_name = expression_name(substitute(x))
     ))
   }
-  data <- as_data_matrix(x, vector_name = expression_name(substitute(x)), missing_ok = TRUE)
+  checked <- checked_data_matrix(x, vector_name = expression_name(substitute(x)),
+                                 missing_ok = TRUE)
+  data <- checked$data
   missing <- match_choice(missing, c("em", "omit", "fail"), "missing")
-  na <- resolve_missing(data, missing, call)
+  na <- resolve_missing(data, missing, call, checked$nonfinite)
   n <- nrow(data)
   models <- match_models(model, ncol(data))
   control <- check_control(control)
@@ -666,6 +668,8 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
                noise = noise,
                prior = resolve_prior(prior, if (is.null(imputed)) data else imputed, weights),
                imputed = imputed,
+               # The core need not look for missing values where there are none.
+               complete = is.null(na),
                missing = if (is.null(na)) NULL else
                  list(method = missing, dropped = na$dropped,
                       incomplete = sum(incomplete_rows(data))))

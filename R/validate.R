@@ -10,6 +10,15 @@
 #' @noRd
 as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x",
                            missing_ok = FALSE, missing_hint = "remove or impute them.") {
+  checked_data_matrix(x, arg, call, vector_name, missing_ok, missing_hint)$data
+}
+
+#' as_data_matrix() with what its scan for non-finite values found:
+#' list(data, nonfinite), `nonfinite` as nonfinite_rows_cpp() returns it, so
+#' that a caller need not scan the data again (see incomplete_rows())
+#' @noRd
+checked_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x",
+                                missing_ok = FALSE, missing_hint = "remove or impute them.") {
   if (is.null(x)) {
     softmix_abort(sprintf("`%s` must be numeric data, not NULL.", arg), call)
   }
@@ -57,14 +66,15 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x",
     ), call)
   }
   # Column names are left as they are: adding them would copy the data.
-  x
+  list(data = x, nonfinite = bad)
 }
 
 #' Rows of a data matrix with at least one missing value (logical), or
-#' NULL when there are none
+#' NULL when there are none; `nonfinite` is nonfinite_rows_cpp(data), where
+#' the caller has it
 #' @noRd
-incomplete_rows <- function(data) {
-  if (nonfinite_rows_cpp(data)[1] == 0L) return(NULL)
+incomplete_rows <- function(data, nonfinite = nonfinite_rows_cpp(data)) {
+  if (nonfinite[1] == 0L) return(NULL)
   rowSums(is.na(data)) > 0L
 }
 

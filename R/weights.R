@@ -91,18 +91,20 @@ check_k_for_labels <- function(ks, known, call = sys.call(-1)) {
   kept
 }
 
-#' The rows' weights and labels as the core takes them
+#' The rows' weights and labels as the core takes them; `complete` TRUE
+#' tells it the data have no missing value, so that it need not look
 #' @noRd
 row_info <- function(weights = NULL, known = NULL, hypervolume = NULL, prior = NULL,
-                     imputed = NULL) {
+                     imputed = NULL, complete = FALSE) {
   list(weights = weights, labels = if (is.null(known)) NULL else known$labels,
-       hypervolume = hypervolume, prior = prior, imputed = imputed)
+       hypervolume = hypervolume, prior = prior, imputed = imputed, complete = complete)
 }
 
 #' The core's row information of a fit's settings (see softmix())
 #' @noRd
 rows_info <- function(rows) {
-  row_info(rows$weights, rows$known, rows$noise$hypervolume, rows$prior, rows$imputed)
+  row_info(rows$weights, rows$known, rows$noise$hypervolume, rows$prior, rows$imputed,
+           isTRUE(rows$complete))
 }
 
 #' Starting partitions (an n x starts matrix of labels 1..k, NA for rows left

@@ -637,6 +637,29 @@ class SplitPasses : public softmix::Passes {
 
 // EM over rows split in two (with weights and the whole's scale and ridge)
 // is EM over the whole, but for the order of the sums.
+// total_and_largest() against a sort of the same values: the m largest,
+// descending, with ties, for every m up to n, and the sum to 1e-14.
+void test_total_and_largest() {
+  arma::arma_rng::set_seed(31);
+  for (std::size_t n : {1, 2, 5, 9, 1000}) {
+    // Rounded, so that values repeat.
+    const arma::vec values = arma::round(8.0 * arma::randu<arma::vec>(n)) / 8.0;
+    std::vector<double> sorted(values.begin(), values.end());
+    std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+    const double direct = arma::accu(values);
+    for (std::size_t m = 0; m <= std::min<std::size_t>(n, 12); ++m) {
+      std::vector<double> largest(m + 1, -1.0);
+      const double total = softmix::total_and_largest(values.memptr(), n, m, largest.data());
+      bool same = largest[m] == -1.0;
+      for (std::size_t j = 0; j < m; ++j) same = same && largest[j] == sorted[j];
+      const std::string at = " n=" + std::to_string(n) + " m=" + std::to_string(m);
+      expect(same, "total_and_largest() keeps the m largest values, descending" + at);
+      expect(std::abs(total - direct) <= 1e-14 * std::abs(direct),
+             "total_and_largest() sums the values" + at);
+    }
+  }
+}
+
 void test_split_passes(softmix::Model model) {
   const std::string name = softmix::model_code(model);
   const arma::mat x = simulated_data(3);
@@ -923,6 +946,7 @@ int main() {
   test_m_step_one_hot();
   test_hierarchical();
   test_degeneracy();
+  test_total_and_largest();
   test_repeated_partitions();
   test_missing_rows();
   test_kernels();

@@ -121,6 +121,8 @@ class RowInfoFromR {
     if (x == nullptr) return;
     // In place: copying R's matrix would cost a pass over the data each call.
     view_.reset(new arma::mat(const_cast<double*>(x->begin()), x->nrow(), x->ncol(), false, true));
+    // R has scanned the data already where it says they are complete.
+    if (rows.containsElementNamed("complete") && Rcpp::as<bool>(rows["complete"])) return;
     if (softmix::all_finite(x->begin(), static_cast<std::size_t>(x->nrow()) * x->ncol())) return;
     try {
       split_ = softmix::split_missing(*view_);

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -201,6 +203,15 @@ struct Data {
   // weight), when the rows live elsewhere (see Shard): scaled_ridge() then
   // reads it instead of the rows. Empty otherwise.
   arma::vec column_variance;
+  // The variances computed from the rows, once, on first use (see
+  // column_variances()): every fit of a selection asks for them, some
+  // twice, and each computation is two passes over the data. Shared by
+  // copies, which read the same rows.
+  struct VarianceCache {
+    std::once_flag once;
+    arma::vec variance;
+  };
+  std::shared_ptr<VarianceCache> variance_cache = std::make_shared<VarianceCache>();
 
   // `rescale` false keeps the data's own units (a factor of 1), for an E step
   // whose parameters are given in them and must stay representable. A
@@ -271,20 +282,31 @@ struct Data {
   }
 };
 
-// The ridge in scaled units: reg times each column's (weighted) variance,
-// with divisor the total weight, so that a row of weight 2 counts as the row
-// twice and equal weights change nothing. A constant column borrows the mean
-// variance of the others, or 1 in scaled units (the square of the data's
-// largest magnitude, rounded up to a power of two) when all are constant.
-inline arma::vec scaled_ridge(const Data& data, double reg) {
+// The sum of term(i) for i < n in four interleaved partial sums, added
+// pairwise at the end: one running sum would wait on each addition's
+// latency.
+template <typename Term>
+inline double interleaved_sum(arma::uword n, Term&& term) {
+  double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+  arma::uword i = 0;
+  for (; i + 4 <= n; i += 4) {
+    p0 += term(i);
+    p1 += term(i + 1);
+    p2 += term(i + 2);
+    p3 += term(i + 3);
+  }
+  for (; i < n; ++i) p0 += term(i);
+  return (p0 + p1) + (p2 + p3);
+}
+
+// Each column's weighted variance in scaled units, with divisor the total
+// weight (0 for fewer than two rows), computed from the rows. With
+// incomplete rows, each column's variance is that of its observed values
+// (rows of the matrix and incomplete rows alike).
+inline arma::vec variances_of_rows(const Data& data) {
   arma::vec variance(data.n_cols, arma::fill::zeros);
-  if (reg == 0.0) return variance;
-  if (!data.column_variance.empty()) variance = data.column_variance;
   const double total = data.total_weight;
-  // With incomplete rows, each column's variance is that of its observed
-  // values (rows of the matrix and incomplete rows alike).
-  const bool here = data.column_variance.empty();
-  for (arma::uword j = 0; j < data.n_cols && here && data.missing != nullptr; ++j) {
+  for (arma::uword j = 0; j < data.n_cols && data.missing != nullptr; ++j) {
     const double factor = data.inverse_scale(j);
     const arma::mat& values = data.missing->values;
     double count = 0.0, sum = 0.0;
@@ -307,20 +329,47 @@ inline arma::vec scaled_ridge(const Data& data, double reg) {
     });
     if (rows >= 2.0) variance(j) = sum_squares / count;
   }
-  for (arma::uword j = 0; j < data.n_cols && here && data.missing == nullptr; ++j) {
+  for (arma::uword j = 0; j < data.n_cols && data.missing == nullptr; ++j) {
     if (data.n_rows < 2 || !(total > 0.0)) break;
     const double* column = data.x.colptr(j);
     const double factor = data.inverse_scale(j);
-    double mean = 0.0;
-    for (arma::uword i = 0; i < data.n_rows; ++i) mean += data.weight(i) * (column[i] * factor);
-    mean /= total;
-    double sum_squares = 0.0;
-    for (arma::uword i = 0; i < data.n_rows; ++i) {
+    const double* w = data.weights;
+    const arma::uword n = data.n_rows;
+    const double mean =
+        (w == nullptr
+             ? interleaved_sum(n, [&](arma::uword i) { return column[i] * factor; })
+             : interleaved_sum(n, [&](arma::uword i) { return w[i] * (column[i] * factor); })) /
+        total;
+    const auto square = [&](arma::uword i) {
       const double deviation = column[i] * factor - mean;
-      sum_squares += data.weight(i) * (deviation * deviation);
-    }
+      return deviation * deviation;
+    };
+    const double sum_squares =
+        w == nullptr ? interleaved_sum(n, square)
+                     : interleaved_sum(n, [&](arma::uword i) { return w[i] * square(i); });
     variance(j) = sum_squares / total;
   }
+  return variance;
+}
+
+// The columns' variances: as given for rows that live elsewhere, otherwise
+// computed from the rows on the first call for this data (and its copies),
+// whatever the threads that ask at once.
+inline const arma::vec& column_variances(const Data& data) {
+  if (!data.column_variance.empty()) return data.column_variance;
+  Data::VarianceCache& cache = *data.variance_cache;
+  std::call_once(cache.once, [&] { cache.variance = variances_of_rows(data); });
+  return cache.variance;
+}
+
+// The ridge in scaled units: reg times each column's (weighted) variance,
+// with divisor the total weight, so that a row of weight 2 counts as the row
+// twice and equal weights change nothing. A constant column borrows the mean
+// variance of the others, or 1 in scaled units (the square of the data's
+// largest magnitude, rounded up to a power of two) when all are constant.
+inline arma::vec scaled_ridge(const Data& data, double reg) {
+  if (reg == 0.0) return arma::vec(data.n_cols, arma::fill::zeros);
+  arma::vec variance = column_variances(data);
   std::vector<double> positive;
   for (const double value : variance) {
     if (value > 0.0) positive.push_back(value);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -121,6 +122,40 @@ inline std::size_t points_holding_weight(const double* largest, std::size_t coun
   return limit + 1;
 }
 
+// The sum of n values (in four interleaved partial sums) and, in the same
+// pass, the m largest of them (m <= n), descending, into `out`: past the
+// first m, a value only enters if it beats the smallest kept, which with m
+// at most d is rare and predictable.
+inline double total_and_largest(const double* values, std::size_t n, std::size_t m, double* out) {
+  double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+  std::copy(values, values + m, out);
+  std::sort(out, out + m, std::greater<double>());
+  double smallest_kept = m > 0 ? out[m - 1] : std::numeric_limits<double>::infinity();
+  const auto keep = [&](double v) {
+    if (!(v > smallest_kept)) return;
+    std::size_t j = m - 1;
+    for (; j > 0 && out[j - 1] < v; --j) out[j] = out[j - 1];
+    out[j] = v;
+    smallest_kept = out[m - 1];
+  };
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    p0 += values[i], p1 += values[i + 1], p2 += values[i + 2], p3 += values[i + 3];
+    if (i >= m) {
+      keep(values[i]), keep(values[i + 1]), keep(values[i + 2]), keep(values[i + 3]);
+    } else {
+      for (std::size_t l = i; l < i + 4; ++l) {
+        if (l >= m) keep(values[l]);
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    p0 += values[i];
+    if (i >= m) keep(values[i]);
+  }
+  return (p0 + p1) + (p2 + p3);
+}
+
 // Models whose components have a free shape but share one volume (EVI, EVE,
 // EVV): Sigma_k = lambda C_k with C_k proportional to the component's own
 // estimate S_k (of the ridged scatter W_k / N_k + R, in the model's basis).
@@ -202,16 +237,15 @@ inline DegeneracyEvidence degeneracy_evidence(const Data& x, const arma::mat& po
   if (e.limit > 0) {
     // With observation weights, a component's weight is that of w_i r_ik;
     // a row of any weight is still one point.
-    std::vector<double> r(n);
+    std::vector<double> weighted(x.weights != nullptr ? n : 0);
     const std::size_t m = std::min(e.limit, n);
     for (std::size_t c = 0; c < k; ++c) {
-      const double* column = posterior.colptr(c);
-      for (std::size_t i = 0; i < n; ++i) {
-        r[i] = x.weights != nullptr ? x.weights[i] * column[i] : column[i];
+      const double* r = posterior.colptr(c);
+      if (x.weights != nullptr) {
+        for (std::size_t i = 0; i < n; ++i) weighted[i] = x.weights[i] * r[i];
+        r = weighted.data();
       }
-      e.total[c] = sum_of(r.data(), n);
-      std::partial_sort(r.begin(), r.begin() + m, r.end(), std::greater<double>());
-      std::copy(r.begin(), r.begin() + m, e.largest.begin() + c * e.limit);
+      e.total[c] = total_and_largest(r, n, m, e.largest.data() + c * e.limit);
     }
   }
   // Volume factors c_k of shares_volume_only(), from the scatter under the
