@@ -113,9 +113,10 @@ inline std::vector<BlockWorkspace>& workspaces_for(int n_threads, std::size_t d,
 
 // Copies rows [begin, end) of the data, scaled, into the panel and
 // zero-pads the rest of the block. Column by column, it asks for the same
-// column of the next block to be fetched into the L2 cache, so that it
+// column of the next block to be fetched into the L1 cache, so that it
 // arrives while this block is worked on: the d columns are d separate
-// streams, more than the hardware prefetchers follow.
+// streams, more than the hardware prefetchers follow. (Fetched only as
+// far as L2, the next block's first reads still waited on it at small d.)
 inline void load_panel(const Kernels& kernels, const Data& x, std::size_t begin, std::size_t end,
                        double* panel) {
   const std::size_t rows = end - begin;
@@ -126,7 +127,7 @@ inline void load_panel(const Kernels& kernels, const Data& x, std::size_t begin,
     std::fill(panel + j * block_size + rows, panel + (j + 1) * block_size, 0.0);
 #if defined(__GNUC__) || defined(__clang__)
     constexpr std::size_t per_line = 64 / sizeof(double);
-    for (std::size_t i = end; i < next_end; i += per_line) __builtin_prefetch(column + i, 0, 2);
+    for (std::size_t i = end; i < next_end; i += per_line) __builtin_prefetch(column + i, 0, 3);
 #endif
   }
 }
