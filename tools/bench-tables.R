@@ -38,7 +38,8 @@ extract <- function(report, heading) {
   lines <- readLines(report, warn = FALSE)
   at <- grep(heading, lines)
   if (length(at) != 1L) stop(sprintf("%s: no single heading matching %s", report, heading))
-  caption <- sub("^[^(]*\\((.*)\\)\\s*$", "\\1", lines[at])
+  # The last parenthesis: a heading may have one of its own before it.
+  caption <- sub("^.*\\(([^()]*)\\)\\s*$", "\\1", lines[at])
   rest <- lines[(at + 1L):length(lines)]
   first <- which(startsWith(rest, "|"))[1]
   if (is.na(first)) stop(sprintf("%s: no table under %s", report, lines[at]))
