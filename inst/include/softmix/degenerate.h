@@ -141,12 +141,8 @@ inline double total_and_largest(const double* values, std::size_t n, std::size_t
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     p0 += values[i], p1 += values[i + 1], p2 += values[i + 2], p3 += values[i + 3];
-    if (i >= m) {
-      keep(values[i]), keep(values[i + 1]), keep(values[i + 2]), keep(values[i + 3]);
-    } else {
-      for (std::size_t l = i; l < i + 4; ++l) {
-        if (l >= m) keep(values[l]);
-      }
+    for (std::size_t l = i; l < i + 4; ++l) {
+      if (l >= m) keep(values[l]);
     }
   }
   for (; i < n; ++i) {
