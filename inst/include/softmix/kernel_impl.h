@@ -935,6 +935,21 @@ inline double block_sum(const double* values) {
   return horizontal_sum((s0 + s1) + (s2 + s3));
 }
 
+// Divides the K exponentials of the vector of points at p (rows of
+// block_size in resp) by their sum s. A point whose largest log-density t is
+// not finite (no component has positive density, or a NaN crept in) gets
+// zero responsibilities. Returns, lane by lane, whether t is finite.
+inline auto normalise_vector(double* resp, std::size_t k, std::size_t p, vec_t t, vec_t s) {
+  const vec_t infinity = splat(std::numeric_limits<double>::infinity());
+  const auto finite = (t > -infinity) & (t < infinity);
+  const vec_t inverse = 1.0 / s;
+  for (std::size_t c = 0; c < k; ++c) {
+    double* row = resp + c * block_size + p;
+    store(row, finite ? load(row) * inverse : splat(0.0));
+  }
+  return finite;
+}
+
 // Responsibilities from log-densities (K rows of block_size) with a
 // max-shifted log-sum-exp; returns the log-likelihood of the first `rows`
 // points and zeroes the responsibilities of the padding.
@@ -968,11 +983,10 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
       store(sum + p, load(sum + p) + e);
     }
   }
-  // A point with no finite log-density (no component has positive density,
-  // or a NaN crept in) gets zero responsibilities and passes its top value
-  // on as its log mixture density: the log-likelihood becomes -Inf or NaN
-  // and the caller reports it.
-  const vec_t infinity = splat(std::numeric_limits<double>::infinity());
+  // A point with no finite log-density gets zero responsibilities (see
+  // normalise_vector()) and passes its top value on as its log mixture
+  // density: the log-likelihood becomes -Inf or NaN and the caller reports
+  // it.
   double loglik = 0.0;
   if (log_mixture_out == nullptr) {
     // Only the total is wanted: the sum of the tops plus the log of the
@@ -991,12 +1005,7 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
       for (std::size_t p = p0; p < p0 + product_vectors * lanes; p += lanes) {
         const vec_t t = load(top + p);
         const vec_t s = load(sum + p);
-        const auto finite = (t > -infinity) & (t < infinity);
-        const vec_t inverse = 1.0 / s;
-        for (std::size_t c = 0; c < k; ++c) {
-          double* row = resp + c * block_size + p;
-          store(row, finite ? load(row) * inverse : splat(0.0));
-        }
+        const auto finite = normalise_vector(resp, k, p, t, s);
         // Points past `rows` are padding and count for nothing.
         const auto valid = lane_index + static_cast<double>(p) < row_count;
         top_sum += valid ? t : splat(0.0);
@@ -1010,12 +1019,7 @@ inline double responsibilities(const double* log_density, std::size_t k, std::si
     for (std::size_t p = 0; p < block_size; p += lanes) {
       const vec_t t = load(top + p);
       const vec_t s = load(sum + p);
-      const auto finite = (t > -infinity) & (t < infinity);
-      const vec_t inverse = 1.0 / s;
-      for (std::size_t c = 0; c < k; ++c) {
-        double* row = resp + c * block_size + p;
-        store(row, finite ? load(row) * inverse : splat(0.0));
-      }
+      const auto finite = normalise_vector(resp, k, p, t, s);
       store(log_mixture + p, finite ? t + log_lanes(finite ? s : splat(1.0)) : t);
     }
     // Summed lane-wise: one chain of 256 scalar additions would wait on the
