@@ -10,6 +10,20 @@ if (!file.exists(file.path("bench", "common.R"))) {
 bench_quick <- function() nzchar(Sys.getenv("SOFTMIX_BENCH_QUICK")) &&
   Sys.getenv("SOFTMIX_BENCH_QUICK") != "0"
 
+# SOFTMIX_BENCH_REPS as a count: `default` when unset or not a positive
+# integer (`quick_default` in quick mode), and at least 3 outside quick mode,
+# the fewest a median needs.
+bench_reps <- function(default, quick_default) {
+  reps <- suppressWarnings(as.integer(Sys.getenv("SOFTMIX_BENCH_REPS",
+                                                 if (bench_quick()) quick_default else default)))
+  if (is.na(reps) || reps < 1L) reps <- as.integer(default)
+  if (!bench_quick() && reps < 3L) {
+    message("SOFTMIX_BENCH_REPS = ", reps, " is too few for a median: 3")
+    reps <- 3L
+  }
+  reps
+}
+
 # A comma-separated environment variable, or `default` when it is unset.
 env_list <- function(name, default) {
   value <- Sys.getenv(name, "")

@@ -199,12 +199,7 @@ suppressPackageStartupMessages(library(softmix))
 started <- Sys.time()
 command <- bench_command("bench/small-d.R")
 quick <- bench_quick()
-n_rounds <- suppressWarnings(as.integer(Sys.getenv("SOFTMIX_BENCH_REPS", if (quick) "1" else "3")))
-if (is.na(n_rounds) || n_rounds < 1L) n_rounds <- 3L
-if (!quick && n_rounds < 3L) {
-  message("SOFTMIX_BENCH_REPS = ", n_rounds, " is too few for a median: 3")
-  n_rounds <- 3L
-}
+n_rounds <- bench_reps(3L, 1L)
 for (package in c("mclust", "RcppArmadillo", "Rcpp")) {
   if (!requireNamespace(package, quietly = TRUE)) stop("bench/small-d.R needs the package ", package)
 }

@@ -133,12 +133,7 @@ command <- bench_command("bench/weights.R")
 quick <- bench_quick()
 # Rounds go on until every variant of every row has n_reps undisturbed
 # timings (see disturbed_share), or max_rounds have run.
-n_reps <- suppressWarnings(as.integer(Sys.getenv("SOFTMIX_BENCH_REPS", if (quick) "2" else "9")))
-if (is.na(n_reps) || n_reps < 1L) n_reps <- 9L
-if (!quick && n_reps < 3L) {
-  message("SOFTMIX_BENCH_REPS = ", n_reps, " is too few for a median: 3")
-  n_reps <- 3L
-}
+n_reps <- bench_reps(9L, 2L)
 max_rounds <- suppressWarnings(as.integer(Sys.getenv("SOFTMIX_BENCH_MAX_ROUNDS", "")))
 if (is.na(max_rounds)) max_rounds <- if (quick) n_reps else 4L * n_reps
 max_rounds <- max(max_rounds, n_reps)
