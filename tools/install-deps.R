@@ -14,7 +14,23 @@ needed <- setdiff(c("Rcpp", "RcppArmadillo", "testthat", "knitr", "rmarkdown", "
                     "mvtnorm", "generics", "ggplot2", declared), base)
 extra <- commandArgs(trailingOnly = TRUE)
 needed <- unique(c(needed, extra))
-missing <- needed[!vapply(needed, requireNamespace, logical(1), quietly = TRUE)]
+# Whether each package loads, asked of a fresh R: in this session a check
+# would load namespaces (rlang, vctrs, ...) that install.packages() may then
+# upgrade, and a package needing the newer one would fail to load here
+# although it loads anywhere else.
+loads <- function(packages) {
+  # The answer on a line of its own, after anything a package prints.
+  code <- sprintf("cat('\\nloads:', vapply(c(%s), requireNamespace, logical(1), quietly = TRUE))",
+                  paste0("\"", packages, "\"", collapse = ", "))
+  out <- suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(code)),
+                                  stdout = TRUE, stderr = FALSE))
+  line <- grep("^loads:", out, value = TRUE)
+  if (length(line) == 0) return(rep(FALSE, length(packages)))
+  answer <- as.logical(strsplit(sub("^loads: *", "", line[length(line)]), " +")[[1]])
+  if (length(answer) != length(packages) || anyNA(answer)) return(rep(FALSE, length(packages)))
+  answer
+}
+missing <- needed[!loads(needed)]
 if (length(missing) > 0) {
   message("Installing from CRAN: ", paste(missing, collapse = ", "))
   repos <- getOption("repos")
@@ -23,6 +39,6 @@ if (length(missing) > 0) {
          "~/.Rprofile (or R's Rprofile.site), with the URL of a CRAN mirror, and run again")
   }
   install.packages(missing, repos = repos, Ncpus = max(1L, parallel::detectCores()))
-  still <- missing[!vapply(missing, requireNamespace, logical(1), quietly = TRUE)]
+  still <- missing[!loads(missing)]
   if (length(still) > 0) stop("could not install: ", paste(still, collapse = ", "))
 }
