@@ -316,9 +316,14 @@ logLik.softmix <- function(object, type = c("total", "obs"), ...) {
 
 #' The fitted data of a fit, or an error for an object saved without it
 #' @noRd
-fitted_data <- function(object, call = sys.call(-1)) {
+fitted_data <- function(object, call = sys.call(-1), instead = NULL) {
   if (is.null(object$data)) {
-    softmix_abort("`object` does not contain the fitted data (`$data`).", call)
+    where <- if (is.null(object$shards)) "" else paste(
+      " A fit of data on disk or on cluster workers leaves the rows there;",
+      "softmix_write_posterior() writes their posterior."
+    )
+    softmix_abort(paste0("`object` does not contain the fitted data (`$data`).", where,
+                         if (is.null(instead)) "" else paste0(" ", instead)), call)
   }
   object$data
 }
@@ -367,7 +372,8 @@ as.data.frame.softmix <- function(x, row.names = NULL, optional = FALSE, ...) {
 #'   by name, in any order (other columns are ignored), and a missing one is
 #'   an error of class `softmix_error`; without names in either, the columns
 #'   are taken by position and must be as many as the fitted ones. Omitted:
-#'   the fitted data. Rows with missing values get their posterior and
+#'   the fitted data, which a fit of [softmix_file()] or [softmix_shards()]
+#'   data does not keep. Rows with missing values get their posterior and
 #'   density from their observed coordinates; a row with no observed value
 #'   is an error.
 #' @param type What to compute; see Details.
@@ -397,7 +403,11 @@ predict.softmix <- function(object, newdata,
   type <- match_choice(
     type, c("class", "posterior", "density", "logdensity", "uncertainty", "entropy"), "type"
   )
-  data <- if (missing(newdata)) object$data else as_newdata(newdata, object, missing_ok = TRUE)
+  data <- if (missing(newdata)) {
+    fitted_data(object, instead = "Pass the rows to predict as `newdata`.")
+  } else {
+    as_newdata(newdata, object, missing_ok = TRUE)
+  }
   if (is.null(n_threads)) n_threads <- object$n_threads
   if (type %in% c("density", "logdensity")) {
     log_density <- dmixture(data, object$parameters, log = TRUE, n_threads = n_threads)
@@ -434,7 +444,10 @@ posterior_entropy <- function(posterior) {
 #' @noRd
 as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1),
                        missing_ok = FALSE) {
-  fitted_names <- colnames(object$data)
+  # A fit of data on disk or on a cluster keeps no rows, but its means have
+  # the variables' names.
+  fitted_names <- if (is.null(object$data)) colnames(object$parameters$means) else
+    colnames(object$data)
   new_names <- if (is.data.frame(newdata)) names(newdata) else colnames(newdata)
   by_name <- !is.null(new_names) && !is.null(fitted_names) && !anyNA(fitted_names) &&
     all(nzchar(fitted_names)) && !anyDuplicated(fitted_names)

@@ -272,6 +272,14 @@ csv_reader <- function(path, chunk_rows, columns, options, call) {
       "skip, nrows, select, drop, colClasses and col.names"
     ), call)
   }
+  unknown <- setdiff(names(options), names(formals(data.table::fread)))
+  if (length(unknown) > 0L) {
+    softmix_abort(sprintf(paste(
+      "`...` takes named arguments of data.table::fread(), and %s %s not one of them.",
+      "The fit's arguments (k, model, n_threads, ...) go to softmix(), with this",
+      "softmix_file object as `x`."
+    ), quote_names(unknown), if (length(unknown) == 1L) "is" else "are"), call)
+  }
   header <- if (is.null(options$header)) "auto" else options$header
   sep <- if (is.null(options$sep)) "auto" else options$sep
   options$header <- NULL

@@ -165,6 +165,10 @@ test_that("bad files and arguments stop with errors naming the file and row", {
   expect_error(softmix_file(path, columns = "Species"), "no column.*Species",
                class = "softmix_error")
   expect_error(softmix_file(path, skip = 3), "skip", class = "softmix_error")
+  # The fit's arguments belong to softmix(), not to the reader.
+  expect_error(softmix_file(path, k = 3, n_threads = 1),
+               "data.table::fread\\(\\), and `k`, `n_threads` are not one of them.*softmix\\(\\)",
+               class = "softmix_error")
   expect_error(softmix_file(path, format = "xlsx"), "`format`", class = "softmix_error")
   words <- iris[, 1:4]
   words$Petal.Width <- as.character(words$Petal.Width)
@@ -211,4 +215,20 @@ test_that("a big.matrix with missing values names the row", {
                "missing value .* in row 88", class = "softmix_error")
   expect_error(softmix_file(local_big_matrix(holes), sep = ","), "Unused argument",
                class = "softmix_error")
+})
+
+test_that("predict() on a fit of a file takes new data by name and says it keeps no rows", {
+  skip_if_not_installed("data.table")
+  path <- local_csv(iris[, 1:4])
+  set.seed(1)
+  fit <- suppressWarnings(softmix(softmix_file(path, chunk_rows = 40), 3, n_threads = 1))
+  expect_error(predict(fit), "does not contain the fitted data.*`newdata`",
+               class = "softmix_error")
+  # Columns by name, in any order, as for a fit in memory; the reference is
+  # e_step() on the data in the fitted order.
+  reversed <- iris[, 4:1]
+  expected <- e_step(iris_x, fit$parameters, n_threads = 1)$posterior
+  expect_equal(predict(fit, reversed, type = "posterior"), expected, tolerance = 1e-12,
+               ignore_attr = TRUE)
+  expect_equal(predict(fit, reversed), max.col(expected, ties.method = "first"))
 })
