@@ -22,6 +22,7 @@
 #' fit <- softmix(faithful, k = 2, n_threads = 1)
 #' c(sum(dmixture(faithful, fit$parameters, log = TRUE, n_threads = 1)), fit$loglik)
 dmixture <- function(x, parameters, log = FALSE, n_threads = NULL) {
+  if (inherits(parameters, "mixture_params")) x <- columns_for_params(x, parameters)
   data <- as_data_matrix(x, missing_ok = TRUE)
   check_observed_rows(data)
   check_params(parameters, ncol(data))

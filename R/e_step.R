@@ -10,8 +10,11 @@
 #' log-sum-exp, so extreme points do not underflow.
 #'
 #' @param x Data: a numeric matrix (n x d), a data frame of numeric columns,
-#'   or a numeric vector for one-dimensional data. A row with missing
-#'   values (`NA`, `NaN`) gets its posterior and log-density from its
+#'   or a numeric vector for one-dimensional data. When `x` and the
+#'   parameters' means both have column names and `x` has every variable of
+#'   the parameters, the columns are taken by name (in any order; others are
+#'   ignored); when none of its names is one of theirs, by position. A row
+#'   with missing values (`NA`, `NaN`) gets its posterior and log-density from its
 #'   observed coordinates (a row with none is an error).
 #' @param parameters A [mixture_params()] object, such as
 #'   `fit$parameters`.
@@ -46,6 +49,7 @@
 #' all.equal(e$posterior, fit$posterior)
 #' all.equal(e$loglik, fit$loglik)
 e_step <- function(x, parameters, n_threads = NULL, weights = NULL) {
+  if (inherits(parameters, "mixture_params")) x <- columns_for_params(x, parameters)
   data <- as_data_matrix(x, missing_ok = TRUE)
   check_observed_rows(data)
   check_params(parameters, ncol(data))

@@ -13,6 +13,30 @@ as_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name = "x",
   checked_data_matrix(x, arg, call, vector_name, missing_ok, missing_hint)$data
 }
 
+#' The columns of data `x` for `parameters`: taken by name when both have
+#' variable names and `x` has every one of the parameters' (other columns
+#' are dropped), by position when `x`'s names share none of them (the same
+#' variables under other names); a partial match is an error. Call before
+#' as_data_matrix().
+#' @noRd
+columns_for_params <- function(x, parameters, arg = "x", call = sys.call(-1)) {
+  wanted <- colnames(parameters$means)
+  have <- if (is.data.frame(x)) names(x) else if (is.matrix(x)) colnames(x) else NULL
+  if (is.null(wanted) || is.null(have) || anyNA(wanted) || !all(nzchar(wanted)) ||
+      anyDuplicated(wanted)) {
+    return(x)
+  }
+  found <- wanted %in% have
+  if (all(found)) return(x[, wanted, drop = FALSE])
+  if (any(found)) {
+    softmix_abort(sprintf(paste(
+      "`%s` has some of the variables of `parameters` but not %s (it has %s).",
+      "Name its columns as the parameters' means, or remove the names to match by position."
+    ), arg, quote_names(wanted[!found]), quote_names(have)), call)
+  }
+  x
+}
+
 #' as_data_matrix() with what its scan for non-finite values found:
 #' list(data, nonfinite), `nonfinite` as nonfinite_rows_cpp() returns it, so
 #' that a caller need not scan the data again (see incomplete_rows())

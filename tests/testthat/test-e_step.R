@@ -112,3 +112,27 @@ test_that("diagonal covariances give the same responsibilities as the reference"
   expect_max_diff(out$posterior, ref$posterior, 1e-10)
   expect_max_diff(out$loglik, ref$loglik, 1e-10, relative = TRUE)
 })
+
+test_that("columns are taken by name when the parameters name the variables", {
+  set.seed(1)
+  fit <- softmix(iris[, 1:4], k = 3, n_threads = 1)
+  # Reference: the columns in the fitted order, and mvtnorm's densities.
+  expected <- ref_e_step(as.matrix(iris[, 1:4]), fit$parameters)
+  reversed <- iris[, 4:1]
+  out <- e_step(reversed, fit$parameters, n_threads = 1)
+  expect_equal(out$loglik, expected$loglik, tolerance = 1e-10)
+  expect_equal(out$posterior, expected$posterior, tolerance = 1e-10, ignore_attr = TRUE)
+  expect_equal(sum(dmixture(as.matrix(reversed), fit$parameters, log = TRUE, n_threads = 1)),
+               expected$loglik, tolerance = 1e-10)
+  # Extra columns are ignored; other names entirely are taken by position.
+  expect_equal(e_step(iris, fit$parameters, n_threads = 1)$loglik, expected$loglik,
+               tolerance = 1e-10)
+  renamed <- stats::setNames(iris[, 1:4], c("a", "b", "c", "d"))
+  expect_equal(e_step(renamed, fit$parameters, n_threads = 1)$loglik, expected$loglik,
+               tolerance = 1e-10)
+  partly <- stats::setNames(iris[, 1:4], c("Sepal.Length", "b", "c", "d"))
+  expect_error(e_step(partly, fit$parameters, n_threads = 1),
+               "`x` has some of the variables.*`Sepal.Width`", class = "softmix_error")
+  expect_error(dmixture(partly, fit$parameters, n_threads = 1), "`x` has some",
+               class = "softmix_error")
+})
