@@ -38,8 +38,8 @@
 #' @section Threads:
 #' [softmix_threads()] reads or sets the default number of threads (at most
 #' 2 unless set); every function that runs the core also takes `n_threads`.
-#' The environment variable `OMP_THREAD_LIMIT` caps every count, and a
-#' process forked from R runs on one thread.
+#' The environment variable `OMP_THREAD_LIMIT` and the number of processors
+#' cap every count, and a process forked from R runs on one thread.
 #'
 #' @section Vignettes:
 #' * `vignette("softmix", package = "softmix")`, *Soft clustering with

@@ -7,8 +7,10 @@
 #'
 #' The default is at most 2 threads, so that softmix is a good neighbour on
 #' shared machines; set more with `softmix_threads(n)`, or per call with the
-#' `n_threads` argument of [softmix()] and the other functions. The
-#' environment variable `OMP_THREAD_LIMIT` caps every count. softmix never
+#' `n_threads` argument of [softmix()] and the other functions. Every count
+#' is capped by the environment variable `OMP_THREAD_LIMIT` and by the number
+#' of processors R may run on (more threads would only wait on each other).
+#' softmix never
 #' calls `omp_set_num_threads()`, so it does not change the thread settings of
 #' R or other packages.
 #'
@@ -19,8 +21,9 @@
 #' @param n `NULL` to read the default, or a whole number of threads to set
 #'   it (the option `softmix.threads` holds it).
 #' @return The number of threads a call without `n_threads` will use, after
-#'   the cap by `OMP_THREAD_LIMIT` (1 when softmix was built without
-#'   OpenMP). When setting, the previous value, invisibly.
+#'   the caps by `OMP_THREAD_LIMIT` and the number of processors (1 when
+#'   softmix was built without OpenMP). When setting, the previous value,
+#'   invisibly.
 #' @family threads
 #' @export
 #' @examples
@@ -49,7 +52,7 @@ softmix_threads <- function(n = NULL) {
 
 #' The thread count for one call: the argument, else the package default
 #' (option `softmix.threads`), else min(2, what OpenMP offers); capped by
-#' OMP_THREAD_LIMIT.
+#' OMP_THREAD_LIMIT and the processors.
 #' @noRd
 resolve_threads <- function(n_threads, call = sys.call(-1)) {
   if (is.null(n_threads)) {

@@ -61,3 +61,21 @@ test_that("OMP_THREAD_LIMIT caps every thread count", {
   if (identical(out, "NOPKG")) skip("softmix is not installed for a subprocess")
   expect_identical(out, "1 1")
 })
+
+test_that("a thread count above the processors is capped, and a huge one is harmless", {
+  # The processors this process may run on are at most the machine's.
+  processors <- parallel::detectCores()
+  skip_if(is.na(processors), "the number of processors is unknown")
+  old <- softmix_threads(1e6)
+  on.exit(softmix_threads(old), add = TRUE)
+  expect_lte(softmix_threads(), processors)
+  fit <- softmix(faithful, k = 2, n_threads = 1e6)
+  expect_lte(fit$n_threads, processors)
+  set.seed(1)
+  one <- softmix(faithful, k = 2, n_threads = 1)
+  set.seed(1)
+  many <- softmix(faithful, k = 2, n_threads = .Machine$integer.max)
+  expect_identical(many$posterior, one$posterior)
+  expect_equal(e_step(faithful, one$parameters, n_threads = 1e6)$posterior, one$posterior,
+               tolerance = 1e-12, ignore_attr = TRUE)
+})

@@ -51,7 +51,9 @@ inline void watch_for_fork() {
 }
 
 // The thread count to pass to num_threads(): the caller's request capped by
-// OMP_THREAD_LIMIT, and 1 in a forked child. omp_set_num_threads() is never
+// OMP_THREAD_LIMIT and by the processors this process may run on (threads
+// beyond them only wait on each other, and each holds a workspace), and 1
+// in a forked child. omp_set_num_threads() is never
 // called, because it would change the setting for R and every other package
 // in the session. Every parallel region's count comes from here, so the
 // fork handler is in place before the first region runs.
@@ -60,7 +62,7 @@ inline int cap_threads(int requested) {
   if (in_forked_child()) return 1;
   int threads = std::max(1, requested);
 #ifdef _OPENMP
-  threads = std::min(threads, omp_get_thread_limit());
+  threads = std::min({threads, omp_get_thread_limit(), omp_get_num_procs()});
 #else
   threads = 1;
 #endif
