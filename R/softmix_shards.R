@@ -13,8 +13,10 @@
 #' numbers, and brings back from each shard the statistics of the M step,
 #' \eqn{1 + K(1 + d + d(d + 1)/2)} numbers for a full covariance model (the
 #' diagonal models \eqn{1 + K(1 + 2d)}). For \eqn{K = 8, d = 10} that is
-#' under 6 kB each way per worker and iteration, for a thousand rows or a
-#' billion. The rows cross once (`x`) or never (`paths`).
+#' 892 numbers (7 kB) out and 529 (4 kB) back per worker and iteration, for
+#' a thousand rows or a billion; the request also carries the call that runs
+#' the pass (`bench/cluster.md` measures both serialized). The rows cross
+#' once (`x`) or never (`paths`).
 #'
 #' @section Starts:
 #' With `x` in memory, [softmix()] makes its starts from `x` as an in-memory
