@@ -45,7 +45,7 @@
 #'   intervals: `-Inf` (the default, which gives the distribution function),
 #'   a single number used in every coordinate, a vector of length d used for
 #'   every rectangle (in one dimension, a vector as long as `q`), or a matrix
-#'   like `q`. It must not exceed `q`.
+#'   like `q`. It must not exceed `q`. `NA` gives `NA`, as in `q`.
 #' @param ... In d > 1 dimensions, passed to [mvtnorm::pmvnorm()]: for
 #'   example `algorithm`, `abseps`, `maxpts` or (mvtnorm 1.2-0 or later)
 #'   `seed`. Must be empty in one dimension.
@@ -126,6 +126,10 @@ pmixture <- function(q, parameters, lower.tail = TRUE, log.p = FALSE, lower = -I
     inside <- mixture_interval(lower[interval], q[interval], parameters)
     probability[interval] <- if (log.p) log(inside) else inside
   }
+  # A missing lower end is not -Inf: it gives NA (NaN stays NaN, as in `q`),
+  # as a missing corner does in d dimensions.
+  unknown <- which(is.na(lower))
+  probability[unknown] <- lower[unknown]
   names(probability) <- names(q)
   probability
 }

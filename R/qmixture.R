@@ -23,11 +23,12 @@
 #' @param lower.tail If `TRUE`, `p` is \eqn{P(X \le x)}; if `FALSE`,
 #'   \eqn{P(X > x)}.
 #' @param log.p If `TRUE`, `p` is given as `log(p)`.
-#' @param tol Relative tolerance of the quantile: the iteration stops once a
-#'   step moves it by less than `tol` times its size (times the smallest
-#'   component standard deviation, if that is larger, so quantiles near zero
-#'   stop too). The default, four times the machine epsilon, gives the
-#'   quantile to within a few units in the last place of what `p` determines.
+#' @param tol Relative tolerance of the quantile: the iteration stops once
+#'   the bracket around it is narrower than `tol` times its size (times the
+#'   smallest component standard deviation, if that is larger, so quantiles
+#'   near zero stop too). The default, four times the machine epsilon, gives
+#'   the quantile to within a few units in the last place of what `p`
+#'   determines.
 #' @return A numeric vector of quantiles, one per element of `p`, with the
 #'   names of `p`.
 #' @seealso [pmixture()] for the distribution function, [dmixture()] for the
@@ -126,59 +127,83 @@ invert_mixture_tail <- function(p, log.p, parameters, lower.tail, tol, call,
     list(value = value, slope = exp(log_sum_exp_rows(log_density) - log_tail))
   }
 
-  active <- which(low < high)
-  state <- objective(x[active], log_p[active])
-  g <- state$value
-  slope <- state$slope
-  low <- low[active]
-  high <- high[active]
-  at <- x[active]
+  # Numerical Recipes' rtsafe, vectorised: every evaluated point replaces the
+  # end of the bracket on its side of the root, so F(low) <= p <= F(high)
+  # always holds, and a quantile is done only once its bracket is narrower
+  # than the tolerance (or g is exactly zero). Stopping instead when a step
+  # did not move returned the starting guess whenever that was the midpoint.
+  open <- which(low < high)
+  at <- x
+  # g and the Newton step at each end; the starting ends, never evaluated,
+  # are never chosen.
+  g_low <- rep(-Inf, n)
+  g_high <- rep(Inf, n)
+  newton_low <- numeric(n)
+  newton_high <- numeric(n)
   step <- high - low
   step_before <- step
   for (iteration in seq_len(max_iter)) {
-    if (length(active) == 0L) break
-    # Numerical Recipes' rtsafe: bisect when the Newton step would leave the
-    # bracket or when the steps are not shrinking fast enough.
-    bisect <- ((at - high) * slope - g) * ((at - low) * slope - g) > 0 |
-      abs(2 * g) > abs(step_before * slope)
-    bisect[is.na(bisect)] <- TRUE
-    step_before <- step
-    step <- ifelse(bisect, (high - low) / 2, g / slope)
-    moved <- ifelse(bisect, low + step, at - step)
-    converged <- abs(step) <= tol * pmax(abs(moved), floor) | moved == at |
-      (bisect & (moved <= low | moved >= high))
-    at <- moved
-    x[active] <- at
-    keep <- which(!converged)
-    active <- active[keep]
-    if (length(active) == 0L) break
-    at <- at[keep]
-    low <- low[keep]
-    high <- high[keep]
-    step <- step[keep]
-    step_before <- step_before[keep]
-    state <- objective(at, log_p[active])
+    if (length(open) == 0L) break
+    state <- objective(at[open], log_p[open])
     g <- state$value
-    slope <- state$slope
-    root <- which(g == 0)
-    if (length(root) > 0L) {
-      active <- active[-root]
-      at <- at[-root]
-      low <- low[-root]
-      high <- high[-root]
-      step <- step[-root]
-      step_before <- step_before[-root]
-      g <- g[-root]
-      slope <- slope[-root]
-    }
+    # Far between components the density, and so the slope, can underflow
+    # to zero: no Newton step there, rather than 0 / 0.
+    newton <- -g / state$slope
+    newton[!is.finite(newton)] <- NA
     below <- !is.na(g) & g < 0
-    low[below] <- at[below]
-    high[!below] <- at[!below]
+    left <- open[below]
+    right <- open[!below]
+    low[left] <- at[left]
+    g_low[left] <- g[below]
+    newton_low[left] <- newton[below]
+    high[right] <- at[right]
+    g_high[right] <- g[!below]
+    newton_high[right] <- newton[!below]
+
+    width <- high[open] - low[open]
+    middle <- low[open] + width / 2
+    # Relative to the end nearer zero, so to the quantile's own size; the
+    # midpoint equals an end once the ends are adjacent doubles.
+    tol_x <- tol * pmax(pmin(abs(low[open]), abs(high[open])), floor)
+    done <- (!is.na(g) & g == 0) | width <= tol_x | middle <= low[open] |
+      middle >= high[open]
+    finished <- open[done]
+    x[finished] <- best_in_bracket(finished, low, high, g_low, g_high, newton_low,
+                                   newton_high)
+
+    # A Newton step shorter than the tolerance is lengthened to half of it,
+    # so that the next point lands beyond the root and closes the bracket
+    # rather than creeping up on the root from one side.
+    short <- which(abs(newton) < tol_x / 2)
+    newton[short] <- -sign(g[short]) * tol_x[short] / 2
+    moved <- at[open] + newton
+    # Bisect when the Newton step leaves the bracket (or there is none), or
+    # when the steps are not shrinking fast enough.
+    bisect <- !(moved > low[open] & moved < high[open]) |
+      abs(2 * newton) > step_before[open]
+    bisect[is.na(bisect)] <- TRUE
+    step_before[open] <- step[open]
+    step[open] <- ifelse(bisect, width / 2, abs(newton))
+    at[open] <- ifelse(bisect, middle, moved)
+    open <- open[!done]
   }
-  if (length(active) > 0L) {
+  if (length(open) > 0L) {
+    x[open] <- best_in_bracket(open, low, high, g_low, g_high, newton_low, newton_high)
     softmix_warn(sprintf(
       "qmixture() did not reach `tol` for %d value(s) of `p` in %d iterations.",
-      length(active), max_iter), call)
+      length(open), max_iter), call)
   }
   x
+}
+
+#' The end of the brackets `i` where |g| is smaller, moved by its Newton
+#' step where that stays within the bracket
+#' @noRd
+best_in_bracket <- function(i, low, high, g_low, g_high, newton_low, newton_high) {
+  lower_end <- -g_low[i] <= g_high[i]
+  best <- ifelse(lower_end, low[i], high[i])
+  refined <- best + ifelse(lower_end, newton_low[i], newton_high[i])
+  inside <- which(refined >= low[i] & refined <= high[i])
+  best[inside] <- refined[inside]
+  best
 }

@@ -165,6 +165,28 @@ test_that("intervals in one dimension are differences of the distribution functi
                    pmixture(c(1, 2), params_1d, lower = c(0, 0)))
 })
 
+test_that("a missing end of an interval gives NA in one dimension", {
+  # lower = NA used to count as -Inf, giving P(X <= q).
+  ends <- c(a = NA, b = NaN, c = 0, d = -Inf)
+  q <- c(a = 1, b = 1, c = 1, d = 1)
+  for (log_p in c(FALSE, TRUE)) {
+    p <- pmixture(q, params_1d, lower = ends, log.p = log_p)
+    expect_named(p, names(q))
+    expect_true(is.na(p[["a"]]) && !is.nan(p[["a"]]) && is.nan(p[["b"]]))
+    expect_identical(unname(p[c("c", "d")]),
+                     pmixture(c(1, 1), params_1d, lower = c(0, -Inf), log.p = log_p))
+  }
+  expect_identical(pmixture(1, params_1d, lower = NA), NA_real_)
+  expect_identical(pmixture(1, params_1d, lower = NA, lower.tail = FALSE), NA_real_)
+  expect_identical(pmixture(c(1, 2), params_1d, lower = NA_real_), c(NA_real_, NA_real_))
+  # A missing upper end, with a finite lower end, is missing too.
+  p <- pmixture(c(NA, NaN), params_1d, lower = 0)
+  expect_true(all(is.na(p)))
+  skip_if_not_installed("mvtnorm")
+  # As a missing corner is in two dimensions.
+  expect_identical(as.numeric(pmixture(c(1, 2), params_2d, lower = c(NA, 0))), NA_real_)
+})
+
 test_that("rectangles in two dimensions are the weighted sum of pmvnorm", {
   skip_if_not_installed("mvtnorm")
   upper <- rbind(c(1, 2), c(4, 0), c(Inf, 1.5), c(0.5, Inf), c(Inf, Inf))

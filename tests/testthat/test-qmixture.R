@@ -106,6 +106,84 @@ test_that("separated, narrow components are inverted to the precision p allows",
   }
 })
 
+# uniroot() on the explicit sum of pi_k pnorm(x, mu_k, sigma_k) in one tail.
+ref_qmixture <- function(p, parameters, lower.tail = TRUE, interval = c(-50, 150)) {
+  sd <- sqrt(parameters$covariances[1, 1, ])
+  tail <- function(x) {
+    sum(parameters$proportions *
+          pnorm(x, parameters$means[, 1], sd, lower.tail = lower.tail))
+  }
+  vapply(p, function(target) {
+    uniroot(function(x) tail(x) - target, interval, tol = 1e-14)$root
+  }, numeric(1))
+}
+
+# With equal proportions and standard deviations the starting guess, the
+# mean of the components' quantiles, is the midpoint of the bracket; the
+# first bisection did not move it, and qmixture() returned it unchanged.
+symmetric_q <- mixture_params(c(0.5, 0.5), means = c(0, 3), covariances = c(1, 1))
+three_q <- mixture_params(rep(1 / 3, 3), means = c(0, 5, 10), covariances = c(1, 1, 1))
+
+test_that("equal-weight mixtures are inverted, not left at the starting guess", {
+  p <- c(1e-12, 1e-6, 0.01, 0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 0.95, 0.99)
+  for (params in list(symmetric_q, three_q)) {
+    q <- qmixture(p, params)
+    # F(q) within 1e-10 of p, and q within 1e-10 of uniroot's root,
+    # relative to the largest quantile.
+    expect_max_diff(pmixture(q, params), p, 1e-10)
+    expect_max_diff(q, ref_qmixture(p, params), 1e-10, relative = TRUE)
+  }
+  # The symmetric mixture's quantiles are symmetric about 1.5.
+  expect_max_diff(qmixture(p, symmetric_q) + qmixture(p, symmetric_q, lower.tail = FALSE),
+                  rep(3, length(p)), 1e-10)
+})
+
+test_that("equal-weight mixtures are inverted with log.p and in the upper tail", {
+  p <- c(1e-12, 0.01, 0.05, 0.15, 0.5, 0.9)
+  for (params in list(symmetric_q, three_q)) {
+    for (lower_tail in c(TRUE, FALSE)) {
+      ref <- ref_qmixture(p, params, lower.tail = lower_tail)
+      q <- qmixture(p, params, lower.tail = lower_tail)
+      log_q <- qmixture(log(p), params, lower.tail = lower_tail, log.p = TRUE)
+      # Tolerance 1e-10 relative to the largest quantile, and 1e-10 for F.
+      expect_max_diff(q, ref, 1e-10, relative = TRUE)
+      expect_max_diff(log_q, ref, 1e-10, relative = TRUE)
+      expect_max_diff(pmixture(q, params, lower.tail = lower_tail), p, 1e-10)
+    }
+  }
+})
+
+test_that("far-apart components give finite quantiles, also between them", {
+  # Midway between means 0 and 100 the density underflows to zero, and the
+  # Newton step was 0 / 0.
+  far <- mixture_params(c(0.5, 0.5), means = c(0, 100), covariances = c(1, 1))
+  for (lower_tail in c(TRUE, FALSE)) {
+    half <- qmixture(0.5, far, lower.tail = lower_tail)
+    # F is 0.5 to double precision anywhere well between the components.
+    expect_true(is.finite(half) && half > 10 && half < 90)
+    expect_identical(pmixture(half, far, lower.tail = lower_tail), 0.5)
+    half_log <- qmixture(log(0.5), far, lower.tail = lower_tail, log.p = TRUE)
+    expect_true(is.finite(half_log) && half_log > 10 && half_log < 90)
+    p <- c(1e-12, 1e-6, 0.01, 0.25, 0.49, 0.51, 0.75)
+    q <- qmixture(p, far, lower.tail = lower_tail)
+    # Tolerance 1e-10 relative to the largest quantile, and 1e-10 for F.
+    expect_max_diff(q, ref_qmixture(p, far, lower.tail = lower_tail), 1e-10, relative = TRUE)
+    expect_max_diff(pmixture(q, far, lower.tail = lower_tail), p, 1e-10)
+    grid <- seq(0.01, 0.99, by = 0.01)
+    q <- qmixture(grid, far, lower.tail = lower_tail)
+    expect_true(all(is.finite(q)))
+    expect_max_diff(pmixture(q, far, lower.tail = lower_tail), grid, 1e-10)
+  }
+})
+
+test_that("the iteration ends with tol = 0, at a bracket of adjacent doubles", {
+  p <- c(0.05, 0.5, 0.95)
+  for (params in list(symmetric_q, three_q, params_q)) {
+    exact <- qmixture(p, params, tol = 0)
+    expect_max_diff(exact, qmixture(p, params), 1e-14, relative = TRUE)
+  }
+})
+
 test_that("p of 0 and 1, NA and values outside [0, 1] follow qnorm", {
   p <- c(a = 0, b = 1, c = NA, d = NaN, e = 0.5)
   q <- qmixture(p, params_q)
