@@ -89,3 +89,35 @@ model_df <- function(model, d, k) {
   )
   (k - 1) + k * d + covariance
 }
+
+#' Whether covariances (a d x d x k array) have the structure of `model`,
+#' read from its code: volume, shape and orientation each equal across
+#' components (E), varying (V) or, for shape and orientation, the identity
+#' (I), as in Celeux and Govaert's decomposition
+#' Sigma_k = lambda_k D_k A_k D_k'. Returns NULL when they do, else the part
+#' that does not hold, for a message. `tol` is relative.
+#' @noRd
+covariance_structure_problem <- function(covariances, model, tol = 1e-8) {
+  code <- c(E = "EII", V = "VII")[model]
+  if (is.na(code)) code <- model
+  letters <- strsplit(code, "")[[1]]
+  d <- dim(covariances)[1]
+  k <- dim(covariances)[3]
+  sigma <- lapply(seq_len(k), function(j) matrix(covariances[, , j], d, d))
+  near <- function(a, b) max(abs(a - b)) <= tol * max(abs(a), abs(b))
+  all_near <- function(items) all(vapply(items, near, logical(1), items[[1]]))
+  volume <- vapply(sigma, function(s) det(s)^(1 / d), numeric(1))
+  scaled <- Map(`/`, sigma, volume)
+  shape <- lapply(scaled, function(s) sort(eigen(s, symmetric = TRUE, only.values = TRUE)$values))
+  diagonal <- vapply(sigma, function(s) near(s, diag(diag(s), d)), logical(1))
+  if (letters[1] == "E" && !all_near(as.list(volume))) return("equal volumes")
+  if (letters[3] == "I" && !all(diagonal)) return("diagonal matrices")
+  if (letters[2] == "I" && !all_near(c(list(rep(1, d)), shape))) return("spherical matrices")
+  if (letters[2] == "E" && !all_near(shape)) return("equal shapes")
+  if (letters[3] == "E") {
+    # A common orientation: matrices with the same eigenvectors commute.
+    commute <- vapply(sigma, function(s) near(s %*% sigma[[1]], sigma[[1]] %*% s), logical(1))
+    if (!all(commute)) return("a common orientation")
+  }
+  NULL
+}

@@ -447,7 +447,8 @@
 #'   that the starts are made from (2,000 by default).
 #' @param fixed Parts of the starting parameters to hold fixed: `NULL`
 #'   (default) or any of `"proportions"`, `"means"` and `"covariances"`.
-#'   Needs `init` to be a [mixture_params()] object and a single `model`.
+#'   Needs `init` to be a [mixture_params()] object and a single `model`;
+#'   fixed covariances must have that model's structure (any for `"VVV"`).
 #' @return An object of class `softmix`, a list with:
 #'   * `call`: the matched call.
 #'   * `model`: the covariance model code; `k`, `n`, `d`: the number of
@@ -663,6 +664,17 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   k <- check_k_for_labels(k, known)
   if (length(fixed) > 0L && length(models) > 1L) {
     softmix_abort("`fixed` needs a single `model`: the fixed parameters belong to one model.")
+  }
+  if ("covariances" %in% fixed) {
+    # Held as they are, they must be covariances of the model the fit is
+    # labelled with.
+    problem <- covariance_structure_problem(start$parameters$covariances, models)
+    if (!is.null(problem)) {
+      softmix_abort(sprintf(paste(
+        "`fixed` holds the covariances of `init`, but model %s needs %s and they are not.",
+        "Choose the model they belong to (\"VVV\" takes any)."
+      ), models, problem))
+    }
   }
   rows <- list(weights = weights, weight_type = weight_type, known = known, fixed = fixed,
                noise = noise,

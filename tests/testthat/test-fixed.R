@@ -103,3 +103,28 @@ test_that("`fixed` without parameters to fix, or with bad parts, is an error", {
                        fixed = "means", n_threads = 1),
                "`labels` name 3 components, more than `k` = 2 allows", class = "softmix_error")
 })
+
+test_that("fixed covariances must have the structure of the model", {
+  skip_if_not_installed("mclust")
+  models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV",
+              "VEV", "EVV", "VVV")
+  # Reference: mclust's M step of each model on iris has its structure.
+  z <- one_hot(kmeans_labels(iris_x, 3))
+  mclust_params <- function(model) {
+    fit <- getExportedValue("mclust", paste0("mstep", model))(data = iris_x, z = z)
+    with(fit$parameters, mixture_params(pro, t(mean), variance$sigma))
+  }
+  general <- mclust_params("VVV")
+  for (model in models) {
+    own <- mclust_params(model)
+    fit <- to_max_iter(softmix(iris_x, model = model, init = own, fixed = "covariances",
+                               control = softmix_control(max_iter = 3), n_threads = 1))
+    expect_identical(unname(fit$parameters$covariances), unname(own$covariances))
+    if (model != "VVV") {
+      # iris's VVV covariances have none of the other models' structures.
+      expect_error(softmix(iris_x, model = model, init = general, fixed = "covariances",
+                           control = softmix_control(max_iter = 3), n_threads = 1),
+                   sprintf("model %s needs", model), class = "softmix_error")
+    }
+  }
+})
