@@ -17,6 +17,19 @@
 #'   [plot()][plot.softmix()], [simulate()][simulate.softmix()] and
 #'   [posterior()]; see [softmix-methods].
 #'
+#' @section What mclust users rely on, and more:
+#' * Observation weights, partly known labels, fixed parameters, a noise
+#'   component ([softmix_hypervolume()]) and a conjugate prior
+#'   ([softmix_prior()]): arguments of [softmix()].
+#' * Missing values are handled inside EM (`missing = "em"`, the default).
+#' * Discriminant analysis: [softmix_da()] and its cross-validation
+#'   [softmix_da_cv()].
+#' * The bootstrap of a fit's parameters ([softmix_bootstrap()]) and the
+#'   likelihood ratio test for the number of components ([softmix_lrt()]).
+#' * mclust's hierarchical clustering as a start: [softmix_hc()], [hc_cut()].
+#' * Data too large for memory: on a cluster's workers ([softmix_shards()])
+#'   or streamed from a file ([softmix_file()]), with the same EM.
+#'
 #' @section EM by hand:
 #' * [e_step()] computes the responsibilities and the log-likelihood for
 #'   given parameters, by Bayes' rule.
@@ -31,9 +44,11 @@
 #' @section Covariance models:
 #' Covariance models use mclust's codes (Fraley and Raftery 2002), after the
 #' eigen-decomposition \eqn{\Sigma_k = \lambda_k D_k A_k D_k^T} of Celeux and
-#' Govaert (1995): `"EII"`, `"VII"`, `"EEI"`, `"VVI"`, `"EEE"` and `"VVV"`,
-#' with the aliases `"spherical"`, `"diagonal"`, `"tied"` and `"full"`, and
-#' `"E"` and `"V"` for one variable. See [softmix()].
+#' Govaert (1995), all 14 of them: `"EII"`, `"VII"`, `"EEI"`, `"VEI"`,
+#' `"EVI"`, `"VVI"`, `"EEE"`, `"VEE"`, `"EVE"`, `"VVE"`, `"EEV"`, `"VEV"`,
+#' `"EVV"` and `"VVV"`, with the aliases `"spherical"`, `"diagonal"`,
+#' `"tied"` and `"full"`, and `"E"` and `"V"` for one variable. See
+#' [softmix()].
 #'
 #' @section Threads:
 #' [softmix_threads()] reads or sets the default number of threads (at most
@@ -47,7 +62,11 @@
 #'   likelihood from soft assignments, EM as a loop of [e_step()] and
 #'   [m_step()], and model selection by BIC.
 #' * `vignette("speed", package = "softmix")`, *Speed and scale*: threads,
-#'   bit-identical results, the fused E and M pass, and memory.
+#'   bit-identical results, the fused E and M pass, memory, accelerated EM
+#'   and the measured speed against mclust, Armadillo and scikit-learn.
+#' * `vignette("beyond", package = "softmix")`, *Beyond one machine*: EM
+#'   over a cluster's workers, through future, and from files larger than
+#'   memory.
 #'
 #' @references
 #' Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood

@@ -482,6 +482,15 @@
 #'     model selection). Lower is better for both.
 #'   * `data`: the data as a numeric matrix; `control`, `init`, `n_threads`:
 #'     the settings used.
+#'   * `prior`: `NULL`, or the prior the fit used (see [softmix_prior()]);
+#'     with a prior, `log_posterior_trace`: the log posterior at every
+#'     iteration, which EM raises in place of the log-likelihood.
+#'   * For data on disk or on cluster workers ([softmix_file()],
+#'     [softmix_shards()]) the rows stay where they are: no `data`,
+#'     `posterior`, `classification` or `uncertainty`, but `sizes` (the
+#'     number of rows classified into each component), `mean_uncertainty`
+#'     and `shards` (where the rows are, for [posterior()] and
+#'     [softmix_write_posterior()]).
 #'   * `criterion` and `selection`, only for several `k` or models: the
 #'     criterion that chose the fit (`"bic"` or `"icl"`) and a data frame
 #'     with a row per (k, model) pair, in the order fitted (`k` varying
@@ -536,7 +545,8 @@
 #' head(posterior(fit))
 #' summary(fit)
 #'
-#' # start from mclust's hierarchical clustering instead of k-means++
+#' # only mclust's hierarchical clustering as the start (the default also
+#' # tries k-means++)
 #' softmix(faithful, k = 3, init = "hc", n_threads = 1)$loglik
 #'
 #' # weights: a row of weight 2 counts twice

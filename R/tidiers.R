@@ -19,8 +19,9 @@
 #'   probabilities) added. With `newdata`, these are predicted for the new
 #'   observations.
 #' * `glance()`: one row with `k`, `model`, `loglik`, `df`, `bic`, `icl`
-#'   (both lower is better, see [softmix()]), `n`, `converged` and
-#'   `iterations`.
+#'   (both lower is better, see [softmix()]), `n`, `nobs` (the number of
+#'   observations BIC uses: the sum of frequency weights, or `n`),
+#'   `converged` and `iterations`.
 #'
 #' @param x A `softmix` fit.
 #' @param data For `augment()`: the data the model was fitted to, as a data
