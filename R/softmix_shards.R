@@ -125,6 +125,10 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
   # Under future a shard may be asked of a worker that does not hold it; it
   # is then loaded there again, from these.
   if (futures) shards$state$loads <- loads
+  # On a failure or an interrupt before the shards are complete, free what
+  # was loaded: the caller has no object to free it with.
+  complete <- FALSE
+  on.exit(if (!complete) try(shard_free_all(shards, call), silent = TRUE), add = TRUE)
   summaries <- shard_exchange(shards, shard_load, lapply(loads, list), call, what = "loading")
   shard_check_columns(summaries, sources, call)
   shards$n <- vapply(summaries, `[[`, numeric(1), "n")
@@ -140,6 +144,7 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
   shards$header <- list(d = shards$d, factor = shards$factor, n_total = sums[1],
                         total_weight = sums[2], column_variance = variance)
   shards[c("x", "weights", "known")] <- kept
+  complete <- TRUE
   shards
 }
 
@@ -148,10 +153,16 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
 #' @export
 softmix_shards_free <- function(shards) {
   stopifnot(inherits(shards, "softmix_shards"))
+  shard_free_all(shards, sys.call())
+  invisible(shards)
+}
+
+#' Drop every shard of `shards` from its worker
+#' @noRd
+shard_free_all <- function(shards, call) {
   shard_exchange(shards, shard_free, lapply(seq_along(shards$node), function(s) {
     list(list(token = shards$token, id = s))
-  }), sys.call(), what = "freeing")
-  invisible(shards)
+  }), call, what = "freeing")
 }
 
 #' @export
@@ -180,7 +191,9 @@ print.softmix_shards <- function(x, ...) {
 #'
 #' @param fit A [softmix()] fit of a [softmix_shards()] object made from
 #'   `paths`.
-#' @param suffix Appended to each path without its extension.
+#' @param suffix Appended to each path without its extension: a single
+#'   string. Nothing is written if a path made with it is a shard's file or
+#'   another shard's path.
 #' @param write A function `write(posterior, path)` run on the workers;
 #'   [saveRDS()] by default, or for example `data.table::fwrite`.
 #' @return The paths written, invisibly.
@@ -192,13 +205,54 @@ softmix_write_posterior <- function(fit, suffix = "_posterior.rds", write = save
   if (is.null(shards$header) || !all(startsWith(shards$source, "file "))) {
     softmix_abort("`fit` was not fitted to shards read from files.", call)
   }
+  if (!is.character(suffix) || length(suffix) != 1L || is.na(suffix) || !nzchar(suffix)) {
+    softmix_abort(sprintf("`suffix` must be a single non-empty string, not %s.",
+                          format_value(suffix)), call)
+  }
   if (!is.function(write)) softmix_abort("`write` must be a function(posterior, path).", call)
   paths <- sub("^file ", "", shards$source)
   targets <- paste0(tools::file_path_sans_ext(paths), suffix)
+  check_posterior_targets(paths, targets, suffix, call)
   parts <- shard_run_all(shards, "posterior", NULL, fit$model, call,
                          extra = list(parameters = unclass(fit$parameters), write = write,
-                                      targets = targets))
+                                      targets = targets),
+                         activity = "writing the posterior")
   invisible(unlist(parts))
+}
+
+#' Stop before anything is written when a posterior would overwrite a
+#' shard's file or another shard's posterior
+#' @noRd
+check_posterior_targets <- function(paths, targets, suffix, call) {
+  sources <- same_file_key(paths)
+  written <- same_file_key(targets)
+  hit <- which(written %in% sources)
+  if (length(hit) > 0L) {
+    s <- hit[1L]
+    softmix_abort(sprintf(paste(
+      "`suffix` \"%s\" would write the posterior of shard %d over the file of shard %d (%s);",
+      "choose a `suffix` that is not the files' extension."
+    ), suffix, s, match(written[s], sources), paths[match(written[s], sources)]), call)
+  }
+  twice <- which(duplicated(written))
+  if (length(twice) > 0L) {
+    s <- twice[1L]
+    softmix_abort(sprintf(
+      "`suffix` \"%s\" would write the posteriors of shards %d and %d to the same file (%s).",
+      suffix, match(written[s], written), s, targets[s]
+    ), call)
+  }
+}
+
+#' Paths as keys that are equal when they name the same file: resolved (the
+#' directory, for a file not yet there), and without case where the file
+#' system ignores it
+#' @noRd
+same_file_key <- function(paths) {
+  key <- ifelse(file.exists(paths), normalizePath(paths, mustWork = FALSE),
+                file.path(normalizePath(dirname(paths), mustWork = FALSE), basename(paths)))
+  if (.Platform$OS.type == "windows" || Sys.info()[["sysname"]] == "Darwin") key <- tolower(key)
+  key
 }
 
 # The shards' side: what the workers run -----------------------------------
@@ -236,8 +290,12 @@ shard_pass <- function(token, id, what, wire, model, factor, extra = NULL) {
     posterior <- shard_posterior_cpp(shard$x, shard$rows, factor, extra$parameters, model,
                                      shard$n_threads)
     if (is.null(extra$write)) return(posterior)
-    extra$write(posterior, extra$targets[[id]])
-    return(extra$targets[[id]])
+    target <- extra$targets[[id]]
+    tryCatch(extra$write(posterior, target), error = function(e) {
+      stop(sprintf("cannot write the posterior to %s: %s", target, conditionMessage(e)),
+           call. = FALSE)
+    })
+    return(target)
   }
   if (what == "sample") return(shard$x[extra$rows[[id]], , drop = FALSE])
   shard_pass_cpp(shard$x, shard$rows, factor, what, wire, model, shard$n_threads)
@@ -271,7 +329,28 @@ check_shard_cluster <- function(cluster, call) {
       describe_type(cluster)
     ), call)
   }
+  check_cluster_open(cluster, call)
   cluster
+}
+
+#' Stop when a cluster's connections are closed (a stopped cluster): its
+#' workers are gone, not failing. A closed connection's number may already
+#' be another connection's, hence the comparison of their ids.
+#' @noRd
+check_cluster_open <- function(cluster, call) {
+  if (!inherits(cluster, "cluster")) return(invisible())
+  open <- vapply(cluster, function(node) {
+    con <- node$con
+    if (!inherits(con, "connection")) return(TRUE)
+    live <- tryCatch(getConnection(as.integer(con)), error = function(e) NULL)
+    !is.null(live) && identical(attr(live, "conn_id"), attr(con, "conn_id"))
+  }, logical(1))
+  if (!all(open)) {
+    softmix_abort(sprintf(paste(
+      "The cluster's connections are closed (worker(s) %s); was it stopped with",
+      "parallel::stopCluster()? Make a new cluster, and new shards on it."
+    ), paste(which(!open), collapse = ", ")), call)
+  }
 }
 
 #' A name for a set of shards, unique on its workers, drawn without R's
@@ -298,6 +377,7 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
     return(channel_exchange(shards, fun, shard_calls, call, what))
   }
   cluster <- shards$cluster
+  check_cluster_open(cluster, call)
   send_call <- utils::getFromNamespace("sendCall", "parallel")
   receive <- utils::getFromNamespace("recvResult", "parallel")
   exchange_nodes(shards, sort(unique(shards$node)), shard_calls,
@@ -398,9 +478,11 @@ shard_results <- function(shards, answers, call, what) {
 # worker cannot connect back (an MPI cluster, a firewall), the passes go
 # through the cluster's own sockets.
 
-#' Open the channel: every worker holding shards connects back and serves
+#' Open the channel: every worker holding shards connects back and serves.
+#' Connecting waits `timeout` seconds (option softmix.shard_timeout); once
+#' connected, a pass may take as long as the cluster's own sockets allow.
 #' @noRd
-shard_channel_open <- function(shards, timeout = 10) {
+shard_channel_open <- function(shards, timeout = getOption("softmix.shard_timeout", 10)) {
   state <- shards$state
   if (!is.null(state$channel) || !inherits(shards$cluster, "SOCKcluster")) return(invisible())
   server <- NULL
@@ -411,17 +493,19 @@ shard_channel_open <- function(shards, timeout = 10) {
     if (!is.null(server)) break
   }
   if (is.null(server)) return(invisible())
-  on.exit(close(server), add = TRUE)
+  listening <- TRUE
+  on.exit(if (listening) close(server), add = TRUE)
   cluster <- shards$cluster
   send_call <- utils::getFromNamespace("sendCall", "parallel")
   nodes <- sort(unique(shards$node))
+  waits <- vapply(nodes, function(node) cluster_node_timeout(cluster[[node]]), numeric(1))
   serving <- integer()
-  for (node in nodes) {
+  for (i in seq_along(nodes)) {
     sent <- tryCatch({
-      send_call(cluster[[node]], shard_serve, list(port, node, timeout))
+      send_call(cluster[[nodes[i]]], shard_serve, list(port, nodes[i], timeout, waits[i]))
       TRUE
     }, error = function(e) FALSE)
-    if (sent) serving <- c(serving, node)
+    if (sent) serving <- c(serving, nodes[i])
   }
   channel <- list()
   if (length(serving) == length(nodes)) {
@@ -437,6 +521,9 @@ shard_channel_open <- function(shards, timeout = 10) {
         close(con)
         break
       }
+      # Reads wait out a long pass as the cluster's own sockets do; a worker
+      # that dies still closes its end, which ends a read at once.
+      socketTimeout(con, waits[match(node, nodes)])
       channel[[as.character(node)]] <- con
     }
   }
@@ -445,8 +532,11 @@ shard_channel_open <- function(shards, timeout = 10) {
     state$serving <- serving
     return(invisible())
   }
-  # Not every worker connected back: release those that did, read what every
-  # worker answers, and keep to the cluster's sockets.
+  # Not every worker connected back: stop listening, so that a late one is
+  # refused instead of serving forever, release those that did, read what
+  # every worker answers, and keep to the cluster's sockets.
+  close(server)
+  listening <- FALSE
   for (con in channel) try(close(con), silent = TRUE)
   receive <- utils::getFromNamespace("recvResult", "parallel")
   for (node in serving) try(receive(cluster[[node]]), silent = TRUE)
@@ -470,15 +560,26 @@ shard_channel_close <- function(shards) {
   invisible()
 }
 
-#' On a worker: connect back to the main session (the cluster's MASTER) and
-#' serve passes until told to stop or the connection closes
+#' The timeout of a cluster node's socket: how long the cluster itself waits
+#' for a worker (PSOCK's 30 days by default)
 #' @noRd
-shard_serve <- function(port, node, timeout) {
+cluster_node_timeout <- function(node) {
+  wait <- tryCatch(socketTimeout(node$con), error = function(e) NA)
+  if (length(wait) != 1L || is.na(wait) || wait <= 0) 60 * 60 * 24 * 30 else wait
+}
+
+#' On a worker: connect back to the main session (the cluster's MASTER) and
+#' serve passes until told to stop or the connection closes; connecting
+#' waits `timeout` seconds, every read or write after it `wait` (the time
+#' between passes, or a long pass of another worker, is not a failure)
+#' @noRd
+shard_serve <- function(port, node, timeout, wait = timeout) {
   master <- sub("^MASTER=", "", grep("^MASTER=", commandArgs(TRUE), value = TRUE))
   host <- if (length(master) == 1L && nzchar(master)) master else "localhost"
   con <- socketConnection(host, port, blocking = TRUE, open = "a+b", timeout = timeout,
                           options = "no-delay")
   on.exit(close(con))
+  socketTimeout(con, wait)
   serialize(node, con)
   repeat {
     request <- tryCatch(unserialize(con), error = function(e) NULL)
@@ -563,13 +664,13 @@ future_exchange <- function(shards, fun, shard_calls, call, what) {
 
 #' One pass over every shard: a list of results in shard order
 #' @noRd
-shard_run_all <- function(shards, what, wire, model, call, extra = NULL) {
+shard_run_all <- function(shards, what, wire, model, call, extra = NULL, activity = "fitting") {
   if (inherits(shards, "softmix_file")) return(file_run_all(shards, what, wire, model, call, extra))
   shard_calls <- lapply(seq_along(shards$node), function(s) {
     list(list(token = shards$token, id = s, what = what, wire = wire, model = model,
               factor = shards$factor, extra = extra))
   })
-  shard_exchange(shards, shard_pass, shard_calls, call)
+  shard_exchange(shards, shard_pass, shard_calls, call, what = activity)
 }
 
 #' Stop, naming the shard, when a shard's columns differ from the first's
@@ -689,6 +790,7 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
   }
   # The passes of the fit go through a direct channel, closed before the
   # shards are freed.
+  check_cluster_open(shards$cluster, call)
   shard_channel_open(shards)
   on.exit(shard_channel_close(shards), add = TRUE, after = FALSE)
   n <- sum(shards$n)

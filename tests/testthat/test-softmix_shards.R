@@ -161,3 +161,112 @@ test_that("under future, shards fit as in memory whichever worker a pass lands o
   expect_error(softmix_shards("future", paths[1], read = bad),
                "its future failed on shard 1 .*no such shard", class = "softmix_shard_error")
 })
+
+test_that("softmix_write_posterior() never writes over a shard's file or another posterior", {
+  cl <- shards_cluster()
+  dir <- withr::local_tempdir()
+  paths <- file.path(dir, c("a.rds", "b.rds"))
+  saveRDS(faithful[1:136, ], paths[1])
+  saveRDS(faithful[137:272, ], paths[2])
+  shards <- softmix_shards(cl, paths)
+  on.exit(softmix_shards_free(shards), add = TRUE)
+  fit <- softmix(shards, 2, model = "VVV", init = "hc")
+  expect_error(softmix_write_posterior(fit, suffix = ".rds"),
+               "posterior of shard 1 over the file of shard 1 \\(.*a\\.rds\\)",
+               class = "softmix_error")
+  expect_equal(readRDS(paths[1]), faithful[1:136, ])
+  expect_equal(readRDS(paths[2]), faithful[137:272, ])
+  for (bad in list(3, c("_p.rds", "_q.rds"), NA_character_, "")) {
+    expect_error(softmix_write_posterior(fit, suffix = bad), "`suffix` must be a single",
+                 class = "softmix_error")
+  }
+  expect_identical(sort(list.files(dir)), c("a.rds", "b.rds"))
+  # A failed write names the file it could not write.
+  expect_error(softmix_write_posterior(fit, suffix = "_none/posterior.rds"),
+               "writing the posterior.*cannot write the posterior to .*a_none/posterior\\.rds",
+               class = "softmix_shard_error")
+  # Files that differ only in their extension: each would take the other's
+  # place, or both one posterior.
+  twins <- file.path(dir, c("x.one", "x.two"))
+  saveRDS(faithful[1:136, ], twins[1])
+  saveRDS(faithful[137:272, ], twins[2])
+  shards_twins <- softmix_shards(cl, twins)
+  on.exit(softmix_shards_free(shards_twins), add = TRUE)
+  fit <- softmix(shards_twins, 2, model = "VVV", init = "hc")
+  expect_error(softmix_write_posterior(fit, suffix = ".two"),
+               "shard 1 over the file of shard 2 \\(.*x\\.two\\)", class = "softmix_error")
+  expect_error(softmix_write_posterior(fit),
+               "posteriors of shards 1 and 2 to the same file \\(.*x_posterior\\.rds\\)",
+               class = "softmix_error")
+  expect_equal(readRDS(twins[2]), faithful[137:272, ])
+  expect_false(file.exists(file.path(dir, "x_posterior.rds")))
+})
+
+test_that("a long pass or a pause between passes is not a dead worker", {
+  cl <- shards_cluster()
+  shards <- softmix_shards(cl, x = faithful_x)
+  on.exit(softmix_shards_free(shards), add = TRUE)
+  through_cluster <- softmix:::shard_run_all(shards, "column_sums", numeric(), "", NULL)
+  # Passes that take longer than a worker has to connect back: the workers'
+  # shard_pass() made slow by trace().
+  slow <- function(pause) {
+    parallel::clusterCall(cl, function(pause) {
+      trace("shard_pass", bquote(if (what %in% c("column_sums", "classify")) Sys.sleep(.(pause))),
+            where = asNamespace("softmix"), print = FALSE)
+    }, pause)
+  }
+  on.exit(parallel::clusterCall(cl, function() {
+    untrace("shard_pass", where = asNamespace("softmix"))
+  }), add = TRUE, after = FALSE)
+  slow(2)
+  softmix:::shard_channel_open(shards, timeout = 1)
+  on.exit(softmix:::shard_channel_close(shards), add = TRUE, after = FALSE)
+  expect_false(is.null(shards$state$channel))
+  # The session pauses between passes, then a pass is slow.
+  Sys.sleep(1.5)
+  expect_equal(softmix:::shard_run_all(shards, "column_sums", numeric(), "", NULL),
+               through_cluster)
+  softmix:::shard_channel_close(shards)
+  # A fit, whose channel takes its timeout from the option.
+  withr::local_options(softmix.shard_timeout = 1)
+  start <- suppressWarnings(softmix(faithful_x, 2, model = "VVV", n_threads = 1,
+                                    control = softmix_control(max_iter = 3)))$parameters
+  control <- softmix_control(max_iter = 5)
+  expect_same_fit(softmix(shards, 2, model = "VVV", init = start, control = control),
+                  softmix(faithful_x, 2, model = "VVV", init = start, control = control,
+                          n_threads = 1))
+})
+
+test_that("a failed softmix_shards() frees the shards it loaded", {
+  cl <- shards_cluster()
+  held <- function() {
+    unlist(parallel::clusterEvalQ(cl, grep(" ", ls(softmix:::shard_store), value = TRUE)))
+  }
+  before <- held()
+  dir <- withr::local_tempdir()
+  paths <- file.path(dir, c("a.rds", "missing.rds", "c.rds"))
+  saveRDS(faithful_x[1:100, ], paths[1])
+  saveRDS(iris_x[1:50, ], paths[3])
+  expect_error(suppressWarnings(softmix_shards(cl, paths[1:2])), "shard 2 \\(file .*missing.rds",
+               class = "softmix_shard_error")
+  expect_identical(held(), before)
+  expect_error(softmix_shards(cl, paths[c(1, 3)]), "Shard 2 .*has columns 4",
+               class = "softmix_error")
+  expect_identical(held(), before)
+})
+
+test_that("a stopped cluster is named as such", {
+  cl <- two_workers()
+  shards <- softmix_shards(cl, x = faithful_x)
+  parallel::stopCluster(cl)
+  # Its connections' numbers go to new connections.
+  spare <- file(withr::local_tempfile(), "w")
+  on.exit(close(spare), add = TRUE)
+  expect_error(softmix(shards, 2, model = "VVV"), "connections are closed.*stopCluster",
+               class = "softmix_error")
+  expect_error(softmix_shards(cl, x = faithful_x), "connections are closed",
+               class = "softmix_error")
+  expect_error(softmix(faithful_x, 2, cluster = cl), "connections are closed",
+               class = "softmix_error")
+  expect_error(softmix_shards_free(shards), "connections are closed", class = "softmix_error")
+})
