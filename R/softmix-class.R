@@ -535,6 +535,15 @@ posterior <- function(object, ...) {
 
 #' @rdname posterior
 #' @export
+posterior.default <- function(object, ...) {
+  softmix_abort(sprintf(paste(
+    "`object` must be a fitted model, such as a softmix() fit, not %s;",
+    "for the posterior of data under given parameters, use e_step()."
+  ), describe_type(object)))
+}
+
+#' @rdname posterior
+#' @export
 posterior.softmix <- function(object, newdata, ...) {
   if (missing(newdata)) {
     if (is.null(object$posterior) && !is.null(object$shards)) {

@@ -85,7 +85,16 @@ softmix_lrt <- function(x, k = 1:3, model = "VVV", B = 99, level = 0.05, sequent
     softmix_abort(sprintf("`model` must be a single covariance model code, not %d.",
                           length(model)))
   }
-  k <- sort(check_k(k, n))
+  k <- check_k(k, n, call = sys.call(), noise_hint = FALSE)
+  k <- sort(k)
+  # Each k and k + 1 gets its own fit, so the start must be a method, not
+  # parameters or a partition with a number of components of its own.
+  if (!is.character(init)) {
+    softmix_abort(sprintf(paste(
+      "`init` must name the starts (\"hc\", \"kmeans++\" or \"random\"), not %s:",
+      "softmix_lrt() fits every k and k + 1 from starts of their own."
+    ), describe_type(init)))
+  }
   if (max(k) >= n) {
     softmix_abort(sprintf(paste(
       "`k` must be below the number of observations (%d): each k is tested against k + 1",

@@ -219,7 +219,7 @@ format_value <- function(value) {
 
 #' Check the number of components against the number of observations
 #' @noRd
-check_k <- function(k, n, call = sys.call(-1), min = 1L) {
+check_k <- function(k, n, call = sys.call(-1), min = 1L, noise_hint = TRUE) {
   ok <- is.numeric(k) && length(k) >= 1L && !anyNA(k) && all(is.finite(k)) &&
     all(k == round(k))
   if (!ok) {
@@ -227,8 +227,9 @@ check_k <- function(k, n, call = sys.call(-1), min = 1L) {
                           format_value(k)), call)
   }
   if (any(k < min)) {
-    softmix_abort(if (min == 0L) "`k` must be at least 0." else
-      "`k` must be at least 1 (0, the all-noise model, needs `noise`).", call)
+    softmix_abort(if (min == 0L) "`k` must be at least 0." else if (noise_hint)
+      "`k` must be at least 1 (0, the all-noise model, needs `noise`)." else
+      "`k` must be at least 1.", call)
   }
   if (any(k > n)) {
     softmix_abort(sprintf("`k` (%s) must not exceed the number of observations (%d).",

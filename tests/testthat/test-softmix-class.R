@@ -106,6 +106,8 @@ test_that("predict takes a vector for a one-dimensional fit", {
 
 test_that("posterior() returns the fitted or predicted responsibilities", {
   expect_identical(posterior(class_fit), class_fit$posterior)
+  expect_error(posterior(1:3), "`object` must be a fitted model.*e_step\\(\\)",
+               class = "softmix_error")
   new <- faithful[1:5, ]
   expect_identical(posterior(class_fit, new), predict(class_fit, new, type = "posterior"))
 })

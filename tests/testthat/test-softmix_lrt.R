@@ -92,7 +92,13 @@ test_that("bad arguments are errors that name the argument", {
                class = "softmix_error")
   expect_error(softmix_lrt(x, model = "XYZ", B = 9), "`model`", class = "softmix_error")
   expect_error(softmix_lrt(x[1:3, ], k = 3, B = 9), "`k`", class = "softmix_error")
-  expect_error(softmix_lrt(x, k = 0, B = 9), "`k`", class = "softmix_error")
+  expect_error(softmix_lrt(x, k = 0, B = 9), "`k` must be at least 1\\.$",
+               class = "softmix_error")
+  k_error <- tryCatch(softmix_lrt(x, k = 0, B = 9), softmix_error = identity)
+  expect_identical(conditionCall(k_error)[[1]], quote(softmix_lrt))
+  start <- mixture_params(1, colMeans(x), stats::cov(x))
+  expect_error(softmix_lrt(x, k = 1, B = 9, init = start),
+               "`init` must name the starts", class = "softmix_error")
   expect_error(softmix_lrt(x, level = 0, B = 9), "`level`", class = "softmix_error")
   expect_error(softmix_lrt(x, sequential = NA, B = 9), "`sequential`", class = "softmix_error")
   expect_error(softmix_lrt(x, cluster = "two", B = 9), "`cluster`", class = "softmix_error")
