@@ -160,6 +160,14 @@ softmix_bootstrap <- function(fit, B = 999, type = c("nonparametric", "parametri
                               cluster = NULL, n_threads = NULL) {
   call <- match.call()
   check_fit(fit, "fit")
+  # Checked before any draw: every replicate refits the fit's rows.
+  if (is.null(fit$data)) {
+    softmix_abort(paste(
+      "`fit` keeps no data: it is a fit of data on disk (softmix_file()) or on a cluster's",
+      "workers (softmix_shards()), which softmix_bootstrap() cannot resample. To bootstrap",
+      "it, fit the data in memory (softmix(x, ...) with `x` a matrix or data frame)."
+    ), call)
+  }
   if (!is.null(fit$noise) || !is.null(fit$prior)) {
     softmix_abort(sprintf(paste(
       "`fit` has a %s; softmix_bootstrap() resamples fits of the normal components by",

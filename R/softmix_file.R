@@ -11,7 +11,10 @@
 #' `softmix_file()` reads the file once to count its rows and check them
 #' (every value must be a finite number; the error names the first row that
 #' is not), then twice more for the columns' means and variances, which the
-#' fit needs of all the rows before it starts.
+#' fit needs of all the rows before it starts. It records the file's size
+#' and modification time (a big.matrix's backing file's), and every later
+#' pass checks them first: a file changed since, rows appended included,
+#' stops the fit with an error, as does a file that can no longer be opened.
 #'
 #' @section Starts:
 #' [softmix()] makes its starts from a sample of `sample_size` rows (2,000 by
@@ -33,7 +36,10 @@
 #' * CSV (any delimited text of numbers, read by `data.table::fread()`, which
 #'   must be installed): the separator is found in the first line unless
 #'   `sep` is given, and the first line is taken as a header when one of its
-#'   fields is not a number unless `header` is given. Gzipped files are read
+#'   fields is not a number unless `header` is given. The header and every
+#'   row must have the same number of fields (a file written with row names
+#'   by [utils::write.table()] or [utils::write.csv()] has one more in its
+#'   rows; write it with `row.names = FALSE`). Gzipped files are read
 #'   too (through [file()]). Fields may be quoted, but not hold line breaks.
 #' * big.matrix: the descriptor of a file-backed `bigmemory::big.matrix`
 #'   (the path of its `.desc` file, the `big.matrix.descriptor`, or the
@@ -99,6 +105,7 @@ softmix_file <- function(path, format = c("auto", "csv", "big.matrix"), chunk_ro
     }
     reader <- big_matrix_reader(path, chunk_rows, columns, call)
   }
+  reader$stamp <- file_stamp(reader$path)
   file <- structure(
     list(cluster = NULL, token = NULL, node = 1L, source = reader$describe, n = NULL,
          d = length(reader$select), names = reader$names, factor = 1, header = NULL, x = NULL,
@@ -174,13 +181,24 @@ file_run_all <- function(file, what, wire, model, call, extra = NULL) {
 }
 
 #' Call fun(x, i) on every chunk i of the file (those `wanted`, where given)
-#' in order, as a double matrix, through one connection; the file's rows are
-#' checked against what the first pass found, so a file changed since stops
-#' the fit
+#' in order, as a double matrix, through one connection; the file's size
+#' and time are checked first and its rows against what the first pass
+#' found, so a file changed since stops the fit
 #' @noRd
 file_each_chunk <- function(file, call, fun, wanted = NULL) {
   reader <- file$reader
-  state <- reader$open(reader)
+  file_check_unchanged(file, call)
+  # A failure, named with the file unless it is already one of softmix's.
+  # (One handler: an error raised in a handler of tryCatch() is caught by
+  # the handlers listed after it.)
+  fail <- function(before) function(e) {
+    if (inherits(e, "softmix_error")) stop(e)
+    file_abort(file, before, conditionMessage(e), call)
+  }
+  # Opening fails as a read does (softmix_shard_error), so that a file gone
+  # or unreadable stops a model selection instead of failing its pairs one
+  # by one; a warning of file() is the failure, with the reason.
+  state <- tryCatch(reader$open(reader), warning = fail(NULL), error = fail(NULL))
   on.exit(reader$close(state), add = TRUE)
   counted <- !is.null(reader$chunk_rows)
   chunks <- if (counted) length(reader$chunk_rows) else length(reader$chunk_bytes)
@@ -188,8 +206,7 @@ file_each_chunk <- function(file, call, fun, wanted = NULL) {
   for (i in seq_len(chunks)) {
     skip <- !is.null(wanted) && !wanted[i]
     x <- tryCatch(reader$read(reader, state, i, skip, file$n_threads, before),
-                  softmix_error = function(e) stop(e),
-                  error = function(e) file_abort(file, before, conditionMessage(e), call))
+                  error = fail(before))
     before <- before + if (skip) reader$chunk_rows[i] else nrow(x)
     if (skip) next
     if (counted && nrow(x) != reader$chunk_rows[i]) {
@@ -203,13 +220,47 @@ file_each_chunk <- function(file, call, fun, wanted = NULL) {
   invisible()
 }
 
-#' Stop, naming the file and where in it, as a failure of the rows held
-#' elsewhere (so that a model selection stops instead of skipping the pair)
+#' Stop, naming the file and where in it (`before`: rows read; `NULL` when
+#' it could not be opened), as a failure of the rows held elsewhere (so that
+#' a model selection stops instead of skipping the pair)
 #' @noRd
 file_abort <- function(file, before, message, call) {
-  softmix_abort(sprintf("Reading %s failed after row %s: %s", file$reader$path,
-                        format(before, scientific = FALSE), message),
+  where <- if (is.null(before)) "" else
+    sprintf(" after row %s", format(before, scientific = FALSE))
+  softmix_abort(sprintf("Reading %s failed%s: %s", file$reader$path, where, message),
                 call, class = "softmix_shard_error")
+}
+
+#' The size and modification time of a file, as numbers (NA when it is not
+#' there)
+#' @noRd
+file_stamp <- function(path) {
+  info <- file.info(path, extra_cols = FALSE)
+  c(size = info$size, mtime = as.numeric(info$mtime))
+}
+
+#' Stop unless the file has the size and time softmix_file() recorded: rows
+#' appended, or rewritten ones of the same count, would otherwise be read
+#' silently or not at all. Two numbers from the file system, so every pass
+#' can afford it.
+#' @noRd
+file_check_unchanged <- function(file, call) {
+  reader <- file$reader
+  now <- file_stamp(reader$path)
+  if (anyNA(now)) {
+    softmix_abort(sprintf(
+      "%s is not there any more; it was moved or removed after softmix_file() read it.",
+      reader$path
+    ), call, class = "softmix_shard_error")
+  }
+  # (An object made before softmix_file() recorded them has no stamp.)
+  if (!is.null(reader$stamp) && !identical(now, reader$stamp)) {
+    softmix_abort(sprintf(paste(
+      "%s has changed since softmix_file() read it (its size or modification time",
+      "differs); call softmix_file() on it again."
+    ), reader$path), call, class = "softmix_shard_error")
+  }
+  invisible()
 }
 
 #' The first pass: every chunk read and checked (finite values), its rows
@@ -287,27 +338,78 @@ csv_reader <- function(path, chunk_rows, columns, options, call) {
   if (!(identical(header, "auto") || isTRUE(header) || isFALSE(header))) {
     softmix_abort("`header` must be TRUE, FALSE or \"auto\".", call)
   }
+  sep_given <- !identical(sep, "auto")
   con <- csv_connection(path)
-  first_line <- tryCatch(readLines(con, n = 1L, warn = FALSE), finally = close(con))
-  if (length(first_line) == 0L || !nzchar(trimws(first_line))) {
+  # The first line, and the first line of data after it (blank lines are
+  # skipped, as the parser skips them).
+  lines <- tryCatch({
+    first_line <- readLines(con, n = 1L, warn = FALSE)
+    repeat {
+      next_line <- readLines(con, n = 1L, warn = FALSE)
+      if (length(next_line) == 0L || nzchar(trimws(next_line))) break
+    }
+    c(first_line, next_line)
+  }, finally = close(con))
+  first_line <- lines[1L]
+  if (length(lines) == 0L || !nzchar(trimws(first_line))) {
     softmix_abort(sprintf("%s is empty.", path), call)
   }
-  if (identical(sep, "auto")) sep <- guess_separator(first_line)
-  fields <- unlist(data.table::fread(
-    text = paste0(first_line, "\n"), sep = sep, header = FALSE, colClasses = "character",
-    strip.white = TRUE
-  ), use.names = FALSE)
+  if (!sep_given) sep <- guess_separator(first_line)
+  split <- function(line, which) {
+    tryCatch(csv_split(line, sep, options$quote), error = function(e) {
+      softmix_abort(sprintf("Reading the %s of %s with `sep` = %s failed: %s. Check `sep`.",
+                            which, path, describe_sep(sep, sep_given),
+                            sub("[.[:space:]]+$", "", conditionMessage(e))), call)
+    })
+  }
+  fields <- split(first_line, "first line")
   numbers <- suppressWarnings(as.numeric(fields))
   if (identical(header, "auto")) header <- any(is.na(numbers) & !fields %in% c("NA", ""))
+  # The header must name every field of the rows: with one field fewer (the
+  # row names of write.table()) the columns would be read shifted, with
+  # fewer or more, some silently dropped.
+  if (header && length(lines) > 1L) {
+    row_fields <- length(split(lines[2L], "first row"))
+    if (row_fields != length(fields)) {
+      softmix_abort(sprintf(
+        "The header of %s has %s but its rows have %d; each row needs a field per column name.%s",
+        path, count_fields(length(fields)), row_fields,
+        if (row_fields == length(fields) + 1L) paste(
+          " If the file was written with row names (write.table(), write.csv()), they are",
+          "the extra field: write it with `row.names = FALSE`."
+        ) else ""
+      ), call)
+    }
+  }
   all_names <- if (header) fields else paste0("V", seq_along(fields))
   select <- resolve_columns(columns, all_names, path, call)
-  list(format = "csv", path = path, sep = sep, header = header,
-       header_bytes = if (header) csv_header_bytes(path) else 0,
+  list(format = "csv", path = path, sep = sep, sep_given = sep_given, header = header,
+       header_bytes = if (header) csv_header_bytes(path) else 0, n_fields = length(fields),
        select = select, names = if (header) all_names[select] else NULL, options = options,
        rows_per_chunk = chunk_rows, chunk_rows = NULL, chunk_bytes = NULL,
        describe = sprintf("CSV file %s", path),
        open = function(reader) csv_open(reader), close = function(state) close(state$con),
        read = csv_read, index = csv_index)
+}
+
+#' The fields of one line of text
+#' @noRd
+csv_split <- function(line, sep, quote = NULL) {
+  unlist(do.call(data.table::fread, c(list(
+    text = paste0(line, "\n"), sep = sep, header = FALSE, colClasses = "character",
+    strip.white = TRUE
+  ), if (!is.null(quote)) list(quote = quote))), use.names = FALSE)
+}
+
+#' "1 field", "3 fields"
+#' @noRd
+count_fields <- function(n) sprintf("%d field%s", n, if (n == 1L) "" else "s")
+
+#' The separator for a message, and whether it was given or found
+#' @noRd
+describe_sep <- function(sep, given) {
+  sprintf("%s (%s)", encodeString(sep, quote = "\""),
+          if (given) "given" else "found in the first line")
 }
 
 #' The separator of a delimited line: the most frequent of comma, tab,
@@ -383,7 +485,12 @@ csv_read <- function(reader, state, i, skip, n_threads, before) {
     stop("the file is shorter than it was; it has changed.")
   }
   if (skip) return(NULL)
-  csv_parse(reader, text, n_threads, before)
+  if (i > 1L) return(csv_parse(reader, text, n_threads, before))
+  # The first rows not parsing most often means a wrong separator.
+  tryCatch(csv_parse(reader, text, n_threads, before), error = function(e) {
+    stop(sprintf("%s Check `sep`: the rows were split at %s.", conditionMessage(e),
+                 describe_sep(reader$sep, reader$sep_given)), call. = FALSE)
+  })
 }
 
 #' Parse whole lines of text as a double matrix of the reader's
@@ -391,6 +498,18 @@ csv_read <- function(reader, state, i, skip, n_threads, before) {
 #' it with the row at fault (`before` rows come before these)
 #' @noRd
 csv_parse <- function(reader, text, n_threads, before = 0) {
+  # fread()'s `select` drops the fields past those selected silently, so the
+  # fields of the chunk's first line are counted against the file's. (A
+  # line that does not parse alone is left to the parse of the chunk.)
+  fields <- tryCatch({
+    line <- csv_first_line(text)
+    if (is.null(line)) 0L else length(csv_split(line, reader$sep, reader$options$quote))
+  }, error = function(e) 0L)
+  if (fields > 0L && !is.null(reader$n_fields) && fields != reader$n_fields) {
+    stop(sprintf("row %s has %s where %s %d.", format(before + 1, scientific = FALSE),
+                 count_fields(fields),
+                 if (reader$header) "the header has" else "the first row has", reader$n_fields))
+  }
   # fread() on one thread: on a chunk, a second thread costs more than it
   # saves on a loaded machine; the passes' arithmetic takes n_threads.
   warnings <- character()
@@ -422,6 +541,29 @@ csv_parse <- function(reader, text, n_threads, before = 0) {
   x <- matrix(unlist(table, use.names = FALSE), nrow = nrow(table))
   if (!is.null(reader$names)) colnames(x) <- reader$names
   x
+}
+
+#' The first line of text that is not blank, or NULL, looked for in a
+#' growing prefix of the text: regmatches() on all of it would copy it
+#' (an error if the text is not valid in the locale's encoding)
+#' @noRd
+csv_first_line <- function(text) {
+  total <- nchar(text, type = "bytes")
+  size <- 65536
+  repeat {
+    head <- substr(text, 1L, size)
+    whole <- nchar(head, type = "bytes") >= total
+    found <- regexpr("[^\r\n]+", head, useBytes = TRUE)
+    if (found > 0L) {
+      # The line ends inside the prefix, or at the end of the text.
+      if (whole || found + attr(found, "match.length") <= nchar(head, type = "bytes")) {
+        return(regmatches(head, found))
+      }
+    } else if (whole) {
+      return(NULL)
+    }
+    size <- 4 * size
+  }
 }
 
 #' The chunks of a CSV file: the bytes of every `rows_per_chunk` lines,

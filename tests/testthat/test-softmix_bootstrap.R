@@ -300,3 +300,22 @@ test_that("bad arguments are errors that name the argument", {
   expect_error(confint(other, bootstrap = boot), "`bootstrap`.*another fit",
                class = "softmix_error")
 })
+
+test_that("a fit that keeps no data stops before any replicate is drawn", {
+  skip_if_not_installed("data.table")
+  path <- tempfile(fileext = ".csv")
+  on.exit(unlink(path), add = TRUE)
+  utils::write.csv(faithful, path, row.names = FALSE)
+  fit <- with_seed(1, softmix(softmix_file(path), k = 2, n_threads = 1))
+  expect_null(fit$data)
+  # Nothing drawn: the generator's state is the one before the call.
+  set.seed(5)
+  seed <- .Random.seed
+  for (type in c("nonparametric", "parametric", "weighted")) {
+    expect_error(softmix_bootstrap(fit, B = 3, type = type, n_threads = 1),
+                 "keeps no data.*softmix_file\\(\\).*fit the data in memory",
+                 class = "softmix_error")
+  }
+  expect_identical(.Random.seed, seed)
+  expect_error(vcov(fit, B = 3), "keeps no data", class = "softmix_error")
+})

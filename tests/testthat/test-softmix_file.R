@@ -203,7 +203,98 @@ test_that("a file that changes between passes stops the fit", {
   path <- local_csv(iris[, 1:4])
   data <- softmix_file(path, chunk_rows = 40)
   utils::write.csv(iris[1:100, 1:4], path, row.names = FALSE)
-  expect_error(softmix(data, 2, init = "hc", n_threads = 1), "Reading .* failed",
+  expect_error(softmix(data, 2, init = "hc", n_threads = 1),
+               paste0("\\Q", path, "\\E has changed since softmix_file\\(\\) read it"),
+               class = "softmix_shard_error")
+})
+
+test_that("rows appended after softmix_file() stop the fit and posterior()", {
+  skip_if_not_installed("data.table")
+  path <- local_csv(faithful)
+  data <- softmix_file(path, chunk_rows = 100)
+  fit <- with_seed(1, softmix(data, 2, n_threads = 1))
+  cat("3.1,70\n", file = path, append = TRUE)
+  changed <- paste0("\\Q", path, "\\E has changed since softmix_file\\(\\) read it")
+  expect_error(softmix(data, 2, n_threads = 1), changed, class = "softmix_shard_error")
+  expect_error(softmix(data, 1:3, n_threads = 1), changed, class = "softmix_shard_error")
+  expect_error(posterior(fit), changed, class = "softmix_shard_error")
+})
+
+test_that("a big.matrix whose backing file changes stops the fit", {
+  skip_if_not_installed("bigmemory")
+  desc <- local_big_matrix(faithful_x)
+  data <- softmix_file(desc, chunk_rows = 100)
+  backing <- file.path(dirname(desc), "x.bin")
+  connection <- file(backing, "ab")
+  writeBin(c(1, 2), connection)
+  close(connection)
+  expect_error(softmix(data, 2, n_threads = 1),
+               paste0("\\Q", normalizePath(backing), "\\E has changed since softmix_file"),
+               class = "softmix_shard_error")
+})
+
+test_that("a file that is gone or cannot be opened stops a model selection, naming it", {
+  skip_if_not_installed("data.table")
+  path <- local_csv(faithful)
+  data <- softmix_file(path, chunk_rows = 100)
+  # The file unchanged but failing to open: the selection stops at once.
+  failing <- data
+  failing$reader$open <- function(reader) stop("cannot open the connection")
+  expect_error(softmix(failing, 1:3, model = "VVV", n_threads = 1),
+               paste0("Reading \\Q", path, "\\E failed: cannot open the connection"),
+               class = "softmix_shard_error")
+  unlink(path)
+  expect_error(softmix(data, 1:3, model = "VVV", n_threads = 1),
+               paste0("\\Q", path, "\\E is not there any more"),
+               class = "softmix_shard_error")
+})
+
+test_that("a header and rows with different numbers of fields stop with both counts", {
+  skip_if_not_installed("data.table")
+  write_lines <- function(lines) {
+    path <- tempfile(fileext = ".csv")
+    do.call(on.exit, list(substitute(unlink(p), list(p = path)), add = TRUE),
+            envir = parent.frame())
+    writeLines(lines, path)
+    path
+  }
+  # write.table()'s row names: one field more in the rows than the header.
+  row_names <- tempfile(fileext = ".csv")
+  on.exit(unlink(row_names), add = TRUE)
+  utils::write.table(faithful, row_names, sep = ",")
+  expect_error(softmix_file(row_names),
+               paste0("The header of \\Q", row_names,
+                      "\\E has 2 fields but its rows have 3.*`row.names = FALSE`"),
+               class = "softmix_error")
+  expect_error(softmix_file(write_lines(c("eruptions", "1,2", "3,4"))),
+               "has 1 field but its rows have 2", class = "softmix_error")
+  expect_error(softmix_file(write_lines(c("a,b", "1,2,3", "4,5,6"))),
+               "has 2 fields but its rows have 3", class = "softmix_error")
+  expect_error(softmix_file(write_lines(c("a,b,c", "1,2", "4,5"))),
+               "has 3 fields but its rows have 2", class = "softmix_error")
+  # Rows further on, in a later chunk, checked against all the file's
+  # fields, not only the columns read.
+  wider <- write_lines(c("a,b", "1,2", "3,4", "5,6,7", "8,9,1"))
+  expect_error(softmix_file(wider, chunk_rows = 2),
+               "failed after row 2: row 3 has 3 fields where the header has 2",
+               class = "softmix_error")
+  expect_error(softmix_file(wider, chunk_rows = 2, columns = "a"),
+               "row 3 has 3 fields where the header has 2", class = "softmix_error")
+  expect_error(softmix_file(write_lines(c("1,2,3", "4,5,6", "7,8", "9,1")), chunk_rows = 2),
+               "row 3 has 2 fields where the first row has 3", class = "softmix_error")
+})
+
+test_that("a wrong separator names the file and `sep`", {
+  skip_if_not_installed("data.table")
+  quoted <- local_csv(faithful)
+  expect_error(softmix_file(quoted, sep = ";"),
+               paste0("first line of \\Q", quoted, "\\E with `sep` = \";\" \\(given\\)",
+                      ".*Check `sep`"),
+               class = "softmix_error")
+  bare <- local_csv(faithful, quote = FALSE)
+  expect_error(softmix_file(bare, sep = ";"),
+               paste0("Reading \\Q", bare, "\\E failed after row 0: .*Check `sep`: ",
+                      "the rows were split at \";\" \\(given\\)"),
                class = "softmix_error")
 })
 
