@@ -84,11 +84,10 @@ softmix_hc <- function(x, model = "VVV", use = "SVD") {
 #' table(hc_cut(tree, 2))
 #' head(hc_cut(tree, 1:4))
 hc_cut <- function(tree, k) {
-  if (!inherits(tree, "softmix_hc")) {
-    softmix_abort(sprintf("`tree` must be a softmix_hc object, not %s.", describe_type(tree)))
-  }
-  k <- check_k(k, tree$n)
-  labels <- call_core(hc_partition_cpp(tree$merges, tree$n, k))
+  merges <- check_hc_tree(tree)
+  n <- nrow(merges) + 1L
+  k <- check_k(k, n)
+  labels <- call_core(hc_partition_cpp(merges, n, k))
   if (length(k) == 1L) return(labels[, 1L])
   colnames(labels) <- k
   labels
@@ -99,6 +98,72 @@ print.softmix_hc <- function(x, ...) {
   cat("Model-based hierarchical clustering (", x$model, ", data \"", x$use, "\") of ",
       x$n, " observations: ", nrow(x$merges), " merges\n", sep = "")
   invisible(x)
+}
+
+#' Check a softmix_hc tree before it reaches the C++ core, which indexes by
+#' the merges unchecked: `n` a positive whole number, `merges` an (n - 1) x 2
+#' matrix of observation numbers whose row s joins two clusters still apart
+#' after the first s - 1 merges. A cluster is named by its smallest
+#' observation, so each merge retires the larger of its two names. Returns
+#' the merges as an integer matrix.
+#' @noRd
+check_hc_tree <- function(tree, arg = "tree", call = sys.call(-1)) {
+  if (!inherits(tree, "softmix_hc")) {
+    softmix_abort(sprintf("`%s` must be a softmix_hc object, not %s.", arg, describe_type(tree)),
+                  call)
+  }
+  invalid <- function(problem) {
+    softmix_abort(sprintf("`%s` is not a valid hierarchical clustering: %s.", arg, problem), call)
+  }
+  n <- tree$n
+  if (!is.numeric(n) || length(n) != 1L || !is.finite(n) || n < 1 || n != round(n) ||
+      n > .Machine$integer.max) {
+    invalid(sprintf("`n` must be a positive whole number, not %s", format_value(n)))
+  }
+  n <- as.integer(n)
+  merges <- tree$merges
+  if (!is.numeric(merges) || length(dim(merges)) != 2L || ncol(merges) != 2L) {
+    invalid(sprintf("`merges` must be an integer matrix with 2 columns, not %s",
+                    if (is.null(dim(merges))) format_value(merges) else
+                      paste(paste(dim(merges), collapse = " x "), typeof(merges), "array")))
+  }
+  if (nrow(merges) != n - 1) {
+    invalid(sprintf("%d observations take %d merges, but `merges` has %d rows",
+                    n, n - 1L, nrow(merges)))
+  }
+  if (nrow(merges) == 0L) {
+    storage.mode(merges) <- "integer"
+    return(merges)
+  }
+  stage <- seq_len(nrow(merges))
+  missing <- rowSums(is.na(merges)) > 0
+  if (any(missing)) invalid(sprintf("merge %d has a missing value", which(missing)[1]))
+  outside <- merges < 1 | merges > n | merges != round(merges)
+  if (any(outside)) {
+    s <- which(rowSums(outside) > 0)[1]
+    invalid(sprintf("merge %d refers to %s, not an observation number between 1 and %d",
+                    s, format(merges[s, outside[s, ]][1]), n))
+  }
+  storage.mode(merges) <- "integer"
+  smaller <- pmin(merges[, 1], merges[, 2])
+  larger <- pmax(merges[, 1], merges[, 2])
+  # The stage at which each name is retired, the first one where it is
+  # retired twice (rev() makes the earliest assignment win).
+  retired <- rep(NA_integer_, n)
+  retired[rev(larger)] <- rev(stage)
+  stale <- cbind(retired[merges[, 1]], retired[merges[, 2]]) < stage
+  stale[is.na(stale)] <- FALSE
+  bad <- which(smaller == larger | rowSums(stale) > 0)
+  if (length(bad) > 0L) {
+    s <- bad[1]
+    if (smaller[s] == larger[s]) {
+      invalid(sprintf("merge %d joins cluster %d with itself", s, smaller[s]))
+    }
+    name <- merges[s, stale[s, ]][1]
+    invalid(sprintf("merge %d refers to cluster %d, which merge %d already merged into cluster %d",
+                    s, name, retired[name], smaller[retired[name]]))
+  }
+  merges
 }
 
 check_hc_model <- function(model, d, call = sys.call(-1)) {

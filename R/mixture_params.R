@@ -50,17 +50,7 @@
 mixture_params <- function(proportions, means, covariances, hypervolume = NULL,
                            noise_box = NULL) {
   call <- sys.call()
-  if (!is.numeric(proportions) || length(proportions) < 1L || anyNA(proportions) ||
-      any(!is.finite(proportions))) {
-    softmix_abort("`proportions` must be a vector of finite numbers.", call)
-  }
-  if (any(proportions <= 0)) {
-    softmix_abort("`proportions` must all be positive.", call)
-  }
-  if (abs(sum(proportions) - 1) > 1e-8) {
-    softmix_abort(sprintf("`proportions` must sum to 1; they sum to %s.",
-                          format(sum(proportions), digits = 10)), call)
-  }
+  check_proportions(proportions, "proportions", call, positive = TRUE)
   noise <- !is.null(hypervolume) || !is.null(noise_box)
   k <- length(proportions) - noise
   if (k < 1L) softmix_abort("`proportions` needs a share for each component and the noise.", call)
@@ -129,9 +119,7 @@ as_means_matrix <- function(means, k, call) {
       nrow(means), k
     ), call)
   }
-  if (anyNA(means) || any(!is.finite(means))) {
-    softmix_abort("`means` must contain only finite numbers.", call)
-  }
+  check_finite(means, "means", call)
   storage.mode(means) <- "double"
   means
 }
@@ -155,9 +143,7 @@ as_covariance_array <- function(covariances, d, k, call) {
       d, d, k, d, d, got
     ), call)
   }
-  if (anyNA(covariances) || any(!is.finite(covariances))) {
-    softmix_abort("`covariances` must contain only finite numbers.", call)
-  }
+  check_finite(covariances, "covariances", call)
   storage.mode(covariances) <- "double"
   for (c in seq_len(k)) {
     sigma <- covariances[, , c, drop = FALSE]
@@ -176,13 +162,88 @@ as_covariance_array <- function(covariances, d, k, call) {
   covariances
 }
 
-#' Check that `parameters` is a mixture_params object matching d columns
+#' Validate mixing proportions: finite, non-negative (positive for
+#' mixture_params(); a fit may empty a component) and summing to one
+#' @noRd
+check_proportions <- function(proportions, arg, call = sys.call(-1), positive = FALSE) {
+  if (!is.numeric(proportions) || length(proportions) < 1L || any(!is.finite(proportions))) {
+    softmix_abort(sprintf("`%s` must be a vector of finite numbers, not %s.", arg,
+                          describe_numbers(proportions)), call)
+  }
+  if (positive && any(proportions <= 0)) {
+    softmix_abort(sprintf("`%s` must all be positive.", arg), call)
+  }
+  if (any(proportions < 0)) {
+    softmix_abort(sprintf("`%s` must all be non-negative.", arg), call)
+  }
+  if (abs(sum(proportions) - 1) > 1e-8) {
+    softmix_abort(sprintf("`%s` must sum to 1; they sum to %s.", arg,
+                          format(sum(proportions), digits = 10)), call)
+  }
+  invisible(proportions)
+}
+
+#' Check that numbers are all finite (no NA, NaN or Inf)
+#' @noRd
+check_finite <- function(x, arg, call = sys.call(-1)) {
+  if (any(!is.finite(x))) {
+    softmix_abort(sprintf("`%s` must contain only finite numbers; it has %s.", arg,
+                          format(x[!is.finite(x)][1])), call)
+  }
+  invisible(x)
+}
+
+#' Describe a value that should have been finite numbers, by its first bad entry
+#' @noRd
+describe_numbers <- function(x) {
+  if (!is.numeric(x)) return(describe_type(x))
+  if (length(x) == 0L) return("an empty vector")
+  sprintf("%s at entry %d", format(x[!is.finite(x)][1]), which(!is.finite(x))[1])
+}
+
+#' Check that `parameters` is a well-formed mixture_params object matching d
+#' columns. It runs before every E step, density and prediction, and objects
+#' can be edited after mixture_params() built them, so the layout is
+#' re-checked here, cheaply: shapes and finiteness, no decompositions.
 #' @noRd
 check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.call(-1)) {
   if (!inherits(parameters, "mixture_params")) {
     softmix_abort(sprintf(
       "`%s` must be a mixture_params object (see mixture_params()), not %s.",
       arg, describe_type(parameters)
+    ), call)
+  }
+  element <- function(name) sprintf("%s$%s", arg, name)
+  noise <- !is.null(parameters$hypervolume)
+  means <- parameters$means
+  # With a noise component K may be 0 (the all-noise model).
+  if (!is.numeric(means) || length(dim(means)) != 2L || ncol(means) < 1L ||
+      nrow(means) < 1L - noise) {
+    softmix_abort(sprintf("`%s` must be a numeric K x d matrix, not %s.", element("means"),
+                          if (is.null(dim(means))) format_value(means) else
+                            paste(dim(means), collapse = " x ")), call)
+  }
+  check_finite(means, element("means"), call)
+  k <- nrow(means)
+  dims <- c(ncol(means), ncol(means), k)
+  covariances <- parameters$covariances
+  if (!is.numeric(covariances) || !identical(as.integer(dim(covariances)), dims)) {
+    got <- if (!is.numeric(covariances) || is.null(dim(covariances))) format_value(covariances)
+           else paste(dim(covariances), collapse = " x ")
+    softmix_abort(sprintf("`%s` must be a %s numeric array (d x d x K), not %s.",
+                          element("covariances"), paste(dims, collapse = " x "), got), call)
+  }
+  check_finite(covariances, element("covariances"), call)
+  if (noise) check_hypervolume(parameters$hypervolume, call, element("hypervolume"))
+  if (!is.null(parameters$noise_box)) {
+    check_noise_box(parameters$noise_box, ncol(means), call, element("noise_box"))
+  }
+  proportions <- parameters$proportions
+  check_proportions(proportions, element("proportions"), call)
+  if (length(proportions) != k + noise) {
+    softmix_abort(sprintf(
+      "`%s` must have %d entries, one per component%s; it has %d.", element("proportions"),
+      k + noise, if (noise) " and the noise's share last" else "", length(proportions)
     ), call)
   }
   if (!is.null(d) && ncol(parameters$means) != d) {
@@ -196,24 +257,24 @@ check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.ca
 
 #' Validate a noise box: NULL, or 2 x d with lower corner below upper
 #' @noRd
-check_noise_box <- function(noise_box, d, call = sys.call(-1)) {
+check_noise_box <- function(noise_box, d, call = sys.call(-1), arg = "noise_box") {
   if (is.null(noise_box)) return(NULL)
   if (!is.numeric(noise_box) || !identical(dim(noise_box), c(2L, as.integer(d))) ||
       any(!is.finite(noise_box)) || any(noise_box[2, ] <= noise_box[1, ])) {
     softmix_abort(sprintf(paste(
-      "`noise_box` must be a 2 x %d matrix of finite numbers, its rows the lower and upper",
+      "`%s` must be a 2 x %d matrix of finite numbers, its rows the lower and upper",
       "corners of a box with positive sides."
-    ), d), call)
+    ), arg, d), call)
   }
   noise_box
 }
 
 #' Validate a hypervolume: one positive finite number
 #' @noRd
-check_hypervolume <- function(hypervolume, call = sys.call(-1)) {
+check_hypervolume <- function(hypervolume, call = sys.call(-1), arg = "hypervolume") {
   if (!is.numeric(hypervolume) || length(hypervolume) != 1L || !is.finite(hypervolume) ||
       hypervolume <= 0) {
-    softmix_abort(sprintf("`hypervolume` must be one positive finite number, not %s.",
+    softmix_abort(sprintf("`%s` must be one positive finite number, not %s.", arg,
                           format_value(hypervolume)), call)
   }
   as.double(hypervolume)
@@ -241,5 +302,5 @@ params_or_fit <- function(parameters, arg = "parameters", call = sys.call(-1)) {
       "is not defined; drop it (the first K proportions, renormalised) to use this function."
     ), arg), call)
   }
-  parameters
+  check_params(parameters, arg = arg, call = call)
 }

@@ -174,3 +174,44 @@ test_that("hierarchical clustering rejects bad input with softmix errors", {
   expect_error(hc_cut(list(), 2), "`tree`", class = "softmix_error")
   expect_error(hc_cut(softmix_hc(trees), 40), "`k`", class = "softmix_error")
 })
+
+test_that("hc_cut() rejects an edited tree before it reaches the C++ core", {
+  # Each of these crashed R: the core indexes by the merges unchecked.
+  tree <- softmix_hc(faithful)
+  far <- tree
+  far$merges[1, 1] <- 100000L
+  expect_error(hc_cut(far, 2), "merge 1 refers to 100000", class = "softmix_error")
+  negative <- tree
+  negative$merges[5, 2] <- -3L
+  expect_error(hc_cut(negative, 2), "merge 5 refers to -3", class = "softmix_error")
+  fewer <- tree
+  fewer$n <- 10L
+  expect_error(hc_cut(fewer, 2), "10 observations take 9 merges", class = "softmix_error")
+  missing <- tree
+  missing$merges[] <- NA
+  expect_error(hc_cut(missing, 2), "merge 1 has a missing value", class = "softmix_error")
+  # A cluster merged away cannot be merged again: faithful's merge 1 joins
+  # 264 into 183, and merge 2 joins 183 into 132.
+  again <- tree
+  again$merges[3, 2] <- 264L
+  expect_error(hc_cut(again, 2), "merge 3 refers to cluster 264, which merge 1",
+               class = "softmix_error")
+  itself <- tree
+  itself$merges[5, ] <- c(7L, 7L)
+  expect_error(hc_cut(itself, 2), "merge 5 joins cluster 7 with itself", class = "softmix_error")
+  flat <- tree
+  flat$merges <- flat$merges[, 1]
+  expect_error(hc_cut(flat, 2), "`tree` is not a valid", class = "softmix_error")
+  no_n <- tree
+  no_n$n <- NULL
+  expect_error(hc_cut(no_n, 2), "`n`", class = "softmix_error")
+})
+
+test_that("hc_cut() still cuts a valid tree, with merges stored as doubles", {
+  tree <- softmix_hc(faithful)
+  labels <- hc_cut(tree, 2)
+  doubles <- tree
+  storage.mode(doubles$merges) <- "double"
+  expect_identical(hc_cut(doubles, 2), labels)
+  expect_identical(hc_cut(tree, 1:3)[, "2"], labels)
+})

@@ -52,3 +52,64 @@ test_that("print shows the numbers of components and dimensions", {
   capture.output(shown <- withVisible(print(params)))
   expect_false(shown$visible)
 })
+
+test_that("edited parameters are checked again where they are used", {
+  params <- mixture_params(c(0.5, 0.5), c(0, 1), c(1, 1))
+  edited <- function(name, value) {
+    params[[name]] <- value
+    params
+  }
+  # Each of these gave a number (pmixture(Inf) of 4, a finite log-likelihood,
+  # a density of 3e307) or an obscure error from R or Rcpp.
+  expect_error(pmixture(Inf, edited("proportions", c(2, 2))),
+               "`parameters\\$proportions` must sum to 1; they sum to 4", class = "softmix_error")
+  expect_error(e_step(1:3, edited("proportions", c(0.5, NA))),
+               "`parameters\\$proportions` must be a vector of finite numbers",
+               class = "softmix_error")
+  expect_error(dmixture(1, edited("proportions", c(0.5, NaN))),
+               "`parameters\\$proportions`.*NaN", class = "softmix_error")
+  expect_error(e_step(1:3, edited("proportions", c(1.5, -0.5))),
+               "`parameters\\$proportions` must all be non-negative", class = "softmix_error")
+  expect_error(e_step(1:3, edited("proportions", c(0.2, 0.3, 0.5))),
+               "must have 2 entries", class = "softmix_error")
+  expect_error(e_step(1:3, edited("means", c(0, 1))),
+               "`parameters\\$means` must be a numeric K x d matrix", class = "softmix_error")
+  expect_error(dmixture(1, edited("means", matrix(c(0, Inf), 2, 1))),
+               "`parameters\\$means` must contain only finite numbers", class = "softmix_error")
+  expect_error(e_step(1:3, edited("covariances", NULL)),
+               "`parameters\\$covariances` must be a 1 x 1 x 2", class = "softmix_error")
+  expect_error(rmixture(3, edited("covariances", array(c(1, NA), c(1, 1, 2)))),
+               "`parameters\\$covariances` must contain only finite numbers",
+               class = "softmix_error")
+  # A fit's parameters, edited, are checked before predict() uses them.
+  fit <- softmix(faithful$waiting, k = 2, n_threads = 1)
+  fit$parameters$proportions <- c(0.5, 0.6)
+  expect_error(predict(fit, 60), "they sum to 1.1", class = "softmix_error")
+  # Unedited parameters still work.
+  expect_equal(pmixture(Inf, params), 1)
+  expect_equal(sum(e_step(1:3, params)$posterior[1, ]), 1)
+})
+
+test_that("edited noise parameters are checked again where they are used", {
+  params <- mixture_params(c(0.4, 0.4, 0.2), c(0, 1), c(1, 1), hypervolume = 10)
+  expect_equal(dmixture(0, params), 0.4 * dnorm(0) + 0.4 * dnorm(0, 1) + 0.2 / 10)
+  shrunk <- params
+  shrunk$hypervolume <- -1
+  expect_error(dmixture(1, shrunk), "`parameters\\$hypervolume` must be one positive finite",
+               class = "softmix_error")
+  no_share <- params
+  no_share$proportions <- c(0.5, 0.5)
+  expect_error(dmixture(1, no_share), "one per component and the noise's share last",
+               class = "softmix_error")
+})
+
+test_that("mixture_params() and the re-check share their messages", {
+  expect_error(mixture_params(c(0.5, NA), c(0, 1), c(1, 1)),
+               "`proportions` must be a vector of finite numbers", class = "softmix_error")
+  expect_error(mixture_params(c(0.5, 0.6), c(0, 1), c(1, 1)), "they sum to 1.1",
+               class = "softmix_error")
+  expect_error(mixture_params(c(1, 0), c(0, 1), c(1, 1)), "must all be positive",
+               class = "softmix_error")
+  expect_error(mixture_params(1, NaN, 1), "`means` must contain only finite numbers",
+               class = "softmix_error")
+})
