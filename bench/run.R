@@ -5,7 +5,8 @@
 # GaussianMixture, all in this one R process and from identical starting
 # parameters; checks that every peer ends at the same log-likelihood;
 # relates softmix's speed to the machine's measured FMA peak; measures
-# softmix's peak memory; and writes everything to bench/results.md. Then
+# softmix's peak memory; and writes that to bench/per-iteration.md and to
+# bench/results.md, which gathers every part's report. Then
 # runs bench/selection.R (whole model selections against Mclust(), idle and
 # under load), bench/acceleration.R (accelerated against plain EM) and
 # bench/weights.R (weighted against unweighted EM, and unweighted against
@@ -513,6 +514,7 @@ convergence <- do.call(rbind, lapply(conv_runs, function(run) {
              iterations = fits[[1]]$iterations, loglik = fits[[1]]$loglik,
              s_per_iter = stats::median(seconds) / fits[[1]]$iterations)
 }))
+conv_n <- conv_case$n
 rm(conv_case)
 
 # Linear cost in n and K ------------------------------------------------------------
@@ -631,11 +633,48 @@ sklearn_threads_note <- if (!sklearn_ok) {
 }
 minutes <- as.numeric(difftime(Sys.time(), bench_started, units = "mins"))
 
+# The timing columns; the agreement columns go into a table of their own.
+timing_columns <- c("case", "threads", "softmix", "mclust", "gmm", "sklearn", "vs mclust",
+                    "vs gmm", "vs sklearn", "GFLOPs", "% peak", "mem ratio", "agree")
+
+# Headings say the CPU, the date and the command, as the other reports' do
+# (tools/bench-tables.R copies the tables with that caption).
+common <- new.env()
+sys.source(file.path(bench_dir, "common.R"), envir = common)
+command <- common$bench_command("bench/run.R")
+heading <- function(title) common$table_heading(2, title, command)
+
+# The main table in a few ranges, for the README and the speed vignette.
+ratio_range <- function(ratio) {
+  ratio <- ratio[is.finite(ratio)]
+  if (length(ratio) == 0L) return("not measured")
+  sprintf("%.1f to %.1f times", min(ratio), max(ratio))
+}
+full_large <- results$model == "VVV" & results$d >= 10
+full_small <- results$model == "VVV" & results$d < 10
+diagonal <- results$model == "VVI"
+summary_bullets <- c(
+  sprintf("- Per iteration, softmix is %s faster than mclust, %s faster than scikit-learn.",
+          ratio_range(results$mclust_s / results$softmix_s),
+          ratio_range(results$sklearn_s / results$softmix_s)),
+  sprintf("- Against Armadillo: %s faster than `gmm_full` with d >= 10, %s at d = 2, and %s faster than `gmm_diag` on the diagonal case.",
+          ratio_range((results$gmm_s / results$softmix_s)[full_large]),
+          ratio_range((results$gmm_s / results$softmix_s)[full_small]),
+          ratio_range((results$gmm_s / results$softmix_s)[diagonal])),
+  sprintf("- Peak extra memory during a fit: at most %.2f times the data plus the posterior.",
+          max(results$mem_ratio, na.rm = TRUE)),
+  sprintf("- The whole default fit of (%s, 2, 5): %.1f (1 thread) and %.1f (2 threads) times faster than mclust's EM to the same tolerance.",
+          format(conv_n, big.mark = ",", scientific = FALSE), convergence$seconds[grepl("^mclust.*1e-8", convergence$fit)] /
+            convergence$seconds[grepl("^softmix, default.*1 thread", convergence$fit)],
+          convergence$seconds[grepl("^mclust.*1e-8", convergence$fit)] /
+            convergence$seconds[grepl("^softmix, default.*2 threads", convergence$fit)])
+)
+
 report <- c(
-  "# softmix benchmark",
+  "# softmix per EM iteration against mclust, Armadillo and scikit-learn",
   "",
   sprintf("- Date: %s", format(Sys.time(), "%Y-%m-%d %H:%M %Z")),
-  "- Command: `make bench` (installs softmix from the working tree, then runs `Rscript bench/run.R`)",
+  sprintf("- Command: `%s` (from the package root, softmix installed; `make bench` installs it from the working tree and runs every part)", command),
   sprintf("- Machine: %s, %d cores; %s", cpu, parallel::detectCores(), R.version.string),
   sprintf("- BLAS: %s", blas),
   sprintf("- softmix %s, active kernel `%s` (supported: %s)", utils::packageVersion("softmix"),
@@ -650,9 +689,11 @@ report <- c(
           if (scale_n != 1) sprintf(" (SOFTMIX_BENCH_SCALE = %g: n scaled down)", scale_n) else "",
           load_at_start, load_average()),
   "",
-  "## EM iterations from identical starting parameters",
+  heading("EM iterations from identical starting parameters"),
   "",
-  markdown(main_table),
+  markdown(main_table[timing_columns]),
+  "",
+  summary_bullets,
   "",
   sprintf(paste(
     "Times are seconds per EM iteration: the median over %d repetitions of one fitting call",
@@ -673,14 +714,19 @@ report <- c(
   sprintf("- dll peer: |loglik(peer) - loglik(softmix)| / |loglik(softmix)|, each evaluated with `softmix::e_step(x, params)$loglik` on the peer's final parameters; agree: all within %g.", loglik_tol),
   "- last step: the relative change of softmix's log-likelihood in its last iteration, the size of the disagreement one iteration more or fewer would cause; dll far below it shows the peers did the same iterations.",
   "",
-  "## Whole default fit to convergence (VVV, n = 1,000,000, d = 2, K = 5, same start)",
+  heading("The peers' final log-likelihoods against softmix's, and % burst"),
+  "",
+  markdown(main_table[setdiff(names(main_table), setdiff(timing_columns, c("case", "threads")))]),
+  "",
+  heading(sprintf("Whole default fit to convergence: VVV, n = %s, d = 2, K = 5, same start",
+                  format(conv_n, big.mark = ",", scientific = FALSE))),
   "",
   markdown(convergence_table),
   "",
   sprintf("Median of %d runs. The stopping rule is the same relative change |l_t - l_(t-1)| / (1 + |l_t|) for both; softmix's default also adds a 1e-6 ridge, so its log-likelihood differs slightly. Iterations are the EM iterations each reports.", n_reps),
   "",
-  sprintf("## Cost is linear in n and K (softmix, VVV, 1 thread, %d iterations, median of %d runs)",
-          scaling_iter, scaling_reps),
+  heading(sprintf("Cost is linear in n and K: softmix, VVV, 1 thread, %d iterations, median of %d runs",
+                  scaling_iter, scaling_reps)),
   "",
   markdown(scaling_table),
   "",
@@ -734,6 +780,9 @@ if (!is.null(noisy) && nrow(noisy) > 0L) {
 }
 report <- c(report, notes)
 
+# per-iteration.md is kept in the repository, as the other parts' reports;
+# results.md gathers every part.
+writeLines(report, file.path(bench_dir, "per-iteration.md"))
 writeLines(report, file.path(bench_dir, "results.md"))
 
 cat("\nEM iterations from identical starting parameters (seconds per iteration)\n")

@@ -5,8 +5,8 @@
 #   Rscript tools/bench-tables.R
 #
 # Each table is the first markdown table under a heading of a report
-# (bench/selection.md, bench/acceleration.md, bench/init-compare.md,
-# bench/small-d.md, bench/cluster.md, bench/file.md),
+# (bench/per-iteration.md, bench/selection.md, bench/acceleration.md,
+# bench/init-compare.md, bench/small-d.md, bench/cluster.md, bench/file.md),
 # preceded by the heading's parenthesis (the CPU, date and command that
 # produced it) and followed by the bullet lines right after it (the
 # targets). In README.md and the vignette it replaces what stands between
@@ -29,7 +29,13 @@ tables <- list(
   small_d_faithful = list(report = "bench/small-d.md", heading = "^## Small n: faithful"),
   cluster = list(report = "bench/cluster.md", heading = "^## \\("),
   file = list(report = "bench/file.md", heading = "^## Seconds per EM iteration and peak"),
-  file_2gb = list(report = "bench/file.md", heading = "^## A 2 GB file")
+  file_2gb = list(report = "bench/file.md", heading = "^## A 2 GB file"),
+  per_iteration = list(report = "bench/per-iteration.md",
+                       heading = "^## EM iterations from identical starting parameters"),
+  per_iteration_fit = list(report = "bench/per-iteration.md",
+                           heading = "^## Whole default fit to convergence"),
+  per_iteration_scaling = list(report = "bench/per-iteration.md",
+                               heading = "^## Cost is linear in n and K")
 )
 targets <- c("README.md", "vignettes/speed.Rmd", "vignettes/beyond.Rmd")
 
