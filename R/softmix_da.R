@@ -43,7 +43,8 @@
 #' estimates maximise (on iris, banknote and diabetes the two choose the
 #' same models).
 #'
-#' Missing values are an error, as in [softmix()] (mclust drops such rows).
+#' Missing values in `x` or in new data are an error (mclust drops such
+#' rows); [softmix()], by contrast, fits them by EM by default.
 #' Unused levels of a factor `class` are dropped. Each class needs at least
 #' two rows.
 #'
