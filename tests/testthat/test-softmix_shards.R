@@ -165,12 +165,16 @@ test_that("under future, shards fit as in memory whichever worker a pass lands o
 test_that("softmix_write_posterior() never writes over a shard's file or another posterior", {
   cl <- shards_cluster()
   dir <- withr::local_tempdir()
+  # faithful in two shard files, fitted; the shards freed when the test ends.
+  fit_halves <- function(paths, env = parent.frame()) {
+    saveRDS(faithful[1:136, ], paths[1])
+    saveRDS(faithful[137:272, ], paths[2])
+    shards <- softmix_shards(cl, paths)
+    withr::defer(softmix_shards_free(shards), envir = env)
+    softmix(shards, 2, model = "VVV", init = "hc")
+  }
   paths <- file.path(dir, c("a.rds", "b.rds"))
-  saveRDS(faithful[1:136, ], paths[1])
-  saveRDS(faithful[137:272, ], paths[2])
-  shards <- softmix_shards(cl, paths)
-  on.exit(softmix_shards_free(shards), add = TRUE)
-  fit <- softmix(shards, 2, model = "VVV", init = "hc")
+  fit <- fit_halves(paths)
   expect_error(softmix_write_posterior(fit, suffix = ".rds"),
                "posterior of shard 1 over the file of shard 1 \\(.*a\\.rds\\)",
                class = "softmix_error")
@@ -187,12 +191,7 @@ test_that("softmix_write_posterior() never writes over a shard's file or another
                class = "softmix_shard_error")
   # Files that differ only in their extension: each would take the other's
   # place, or both one posterior.
-  twins <- file.path(dir, c("x.one", "x.two"))
-  saveRDS(faithful[1:136, ], twins[1])
-  saveRDS(faithful[137:272, ], twins[2])
-  shards_twins <- softmix_shards(cl, twins)
-  on.exit(softmix_shards_free(shards_twins), add = TRUE)
-  fit <- softmix(shards_twins, 2, model = "VVV", init = "hc")
+  fit <- fit_halves(file.path(dir, c("x.one", "x.two")))
   expect_error(softmix_write_posterior(fit, suffix = ".two"),
                "shard 1 over the file of shard 2 \\(.*x\\.two\\)", class = "softmix_error")
   expect_error(softmix_write_posterior(fit),
