@@ -191,7 +191,8 @@ test_that("softmix_write_posterior() never writes over a shard's file or another
                class = "softmix_shard_error")
   # Files that differ only in their extension: each would take the other's
   # place, or both one posterior.
-  fit <- fit_halves(file.path(dir, c("x.one", "x.two")))
+  twins <- file.path(dir, c("x.one", "x.two"))
+  fit <- fit_halves(twins)
   expect_error(softmix_write_posterior(fit, suffix = ".two"),
                "shard 1 over the file of shard 2 \\(.*x\\.two\\)", class = "softmix_error")
   expect_error(softmix_write_posterior(fit),
