@@ -266,3 +266,14 @@ max_relative_drop <- function(trace) {
   drops <- -diff(trace) / abs(trace[-1])
   max(0, drops)
 }
+
+# mclust's hc(), Mclust(), MclustDA() and cvMclustDA() evaluate calls by
+# name, so mclust must be on the search path while they run; it is detached
+# again afterwards.
+with_mclust <- function(code) {
+  if (!"package:mclust" %in% search()) {
+    suppressPackageStartupMessages(attachNamespace("mclust"))
+    on.exit(detach("package:mclust", character.only = TRUE), add = TRUE)
+  }
+  code
+}

@@ -11,16 +11,6 @@ hc_data <- function() {
   list(iris = as.matrix(iris[, 1:4]), faithful = as.matrix(faithful), sim = sim)
 }
 
-# mclust's hc() and Mclust() evaluate calls by name, so mclust must be on the
-# search path while they run; it is detached again afterwards.
-with_mclust <- function(code) {
-  if (!"package:mclust" %in% search()) {
-    suppressPackageStartupMessages(attachNamespace("mclust"))
-    on.exit(detach("package:mclust", character.only = TRUE), add = TRUE)
-  }
-  code
-}
-
 mclust_merges <- function(x, model, use) {
   merges <- with_mclust(t(unclass(mclust::hc(x, modelName = model, use = use)))[, 1:2])
   storage.mode(merges) <- "integer"

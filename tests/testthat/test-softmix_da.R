@@ -4,16 +4,6 @@
 # balancedFolds(), and the cross-validated error of mclust's cvMclustDA() on
 # the same folds.
 
-# mclust's MclustDA() and cvMclustDA() evaluate calls by name, so mclust must
-# be on the search path while they run; it is detached again afterwards.
-with_mclust <- function(code) {
-  if (!"package:mclust" %in% search()) {
-    suppressPackageStartupMessages(attachNamespace("mclust"))
-    on.exit(detach("package:mclust", character.only = TRUE), add = TRUE)
-  }
-  code
-}
-
 # Two expectations: an error of class softmix_error, whose message names
 # `arg` in backticks (and matches `pattern`, a regular expression, if given).
 expect_da_error <- function(code, arg, pattern = NULL) {
