@@ -57,9 +57,12 @@ test_that("zero weights give the fit without those rows", {
 
 test_that("equal weights give the unweighted parameters, with the ridge too", {
   for (model in c("VVV", "VVI", "EEV")) {
-    control <- softmix_control(tol = 0, max_iter = 20)
-    plain <- to_max_iter(softmix(iris_x, k = 3, model = model, init = "kmeans++",
-                                 control = control, n_threads = 1))
+    # Plain EM: in 20 unconverged accelerated iterations, rounding can decide
+    # whether an extrapolated step is taken, and the two fits then part by
+    # up to 7e-10 from some starts, which says nothing of the weights.
+    control <- softmix_control(tol = 0, max_iter = 20, accelerate = FALSE)
+    plain <- to_max_iter(with_seed(3, softmix(iris_x, k = 3, model = model, init = "kmeans++",
+                                              control = control, n_threads = 1)))
     scaled <- to_max_iter(with_seed(1, softmix(iris_x, model = model, init = plain$parameters,
                                                weights = rep(2.5, 150), control = control,
                                                n_threads = 1)))
