@@ -778,9 +778,11 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
           "row(s). Use `missing = \"omit\"` to drop them."
         ), call)
       }
-      data <- data[!na, , drop = FALSE]
-      if (!is.null(weights)) weights <- weights[!na]
-      if (!is.null(labels)) labels <- labels[!na]
+      # As in memory: the same check that rows remain, and the same message.
+      keep <- resolve_missing(data, "omit", call)$keep
+      data <- data[keep, , drop = FALSE]
+      if (!is.null(weights)) weights <- weights[keep]
+      if (!is.null(labels)) labels <- labels[keep]
     }
     # Sampling weights sum to the number of rows fitted, as in memory.
     weights <- check_weights(weights, nrow(data), weight_type, call = call)

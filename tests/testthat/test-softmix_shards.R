@@ -63,6 +63,21 @@ test_that("a selection on a cluster is the selection in memory, from the default
   expect_identical(sharded$classification, in_memory$classification)
 })
 
+test_that("missing = \"omit\" on a cluster drops the rows, with the in-memory message", {
+  cl <- shards_cluster()
+  holes <- faithful_x
+  holes[c(3, 40), 1] <- NA
+  start <- softmix(faithful_x, 2, model = "VVV", n_threads = 1)$parameters
+  expect_message(in_memory <- softmix(holes, 2, init = start, missing = "omit", n_threads = 1),
+                 "omitted 2 row\\(s\\)")
+  expect_message(sharded <- softmix(holes, 2, init = start, missing = "omit", cluster = cl,
+                                    n_threads = 1),
+                 "omitted 2 row\\(s\\)")
+  expect_same_fit(sharded, in_memory)
+  expect_error(softmix(holes, 2, init = start, cluster = cl, n_threads = 1),
+               "needs complete rows", class = "softmix_error")
+})
+
 test_that("shards read on the workers fit as the data in memory, and give back their posterior", {
   cl <- shards_cluster()
   paths <- file.path(withr::local_tempdir(), c("one.rds", "two.rds", "three.rds"))
