@@ -460,7 +460,7 @@ as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1),
       ), arg, if (length(missing_names) == 1L) "" else "s", quote_names(missing_names),
       quote_names(new_names)), call)
     }
-    newdata <- newdata[, fitted_names, drop = FALSE]
+    if (!identical(new_names, fitted_names)) newdata <- newdata[, fitted_names, drop = FALSE]
   }
   data <- as_data_matrix(newdata, arg, call, missing_ok = missing_ok)
   if (missing_ok) check_observed_rows(data, arg, call)

@@ -26,6 +26,8 @@ columns_for_params <- function(x, parameters, arg = "x", call = sys.call(-1)) {
       anyDuplicated(wanted)) {
     return(x)
   }
+  # Already in order: no copy of the data.
+  if (identical(have, wanted)) return(x)
   found <- wanted %in% have
   if (all(found)) return(x[, wanted, drop = FALSE])
   if (any(found)) {
