@@ -38,21 +38,12 @@ if (!file.exists(file.path(bench_dir, "run.R"))) {
 
 # Setup -----------------------------------------------------------------------
 
-# The peers come from CRAN; install only what is missing so repeated runs
-# touch the network at most once.
-install_missing <- function(packages) {
-  missing <- packages[!vapply(packages, requireNamespace, logical(1), quietly = TRUE)]
-  if (length(missing) == 0L) return(invisible())
-  message("Installing from CRAN: ", paste(missing, collapse = ", "))
-  repos <- getOption("repos")
-  if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
-    stop("no CRAN mirror is set: add options(repos = c(CRAN = \"<mirror URL>\")) to ",
-         "~/.Rprofile (or R's Rprofile.site), with the URL of a CRAN mirror, and run again")
-  }
-  utils::install.packages(missing, repos = repos)
-}
-
-install_missing(c("Rcpp", "mclust", "RcppArmadillo", "reticulate"))
+# The peers come from CRAN: tools/install-deps.R installs what is missing
+# (so repeated runs touch the network at most once), asking a fresh R which
+# packages load, and says what to set when no CRAN mirror is.
+status <- system2(file.path(R.home("bin"), "Rscript"),
+                  c(file.path("tools", "install-deps.R"), "mclust", "RcppArmadillo", "reticulate"))
+if (!identical(as.integer(status), 0L)) stop("tools/install-deps.R could not install the peers")
 
 library(softmix)
 
