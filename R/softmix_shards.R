@@ -33,6 +33,21 @@
 #' whose columns differ from the first shard's, or that holds missing or
 #' infinite values, is named in the error when the shards are made.
 #'
+#' @section Interrupts:
+#' An interrupt (Ctrl-C, or Esc in the R GUI) stops a fit, or the loading of
+#' shards, and returns to the prompt, and the cluster stays usable. At a
+#' terminal, Ctrl-C reaches the workers of a PSOCK cluster too (they share
+#' the session's process group): each stops its pass and answers at once.
+#' Where it reaches this session alone (RStudio, the R GUI), each worker
+#' answers when its pass is done, and this session waits for the answers,
+#' so that the next call on the cluster does not take one for its own. If
+#' that takes more than a second, a message says which workers it waits
+#' for, and a second interrupt stops the wait, with a warning: softmix then
+#' reads the answers still owed before its own next call on those workers,
+#' but other calls on the cluster (`parallel::clusterCall()`, say) would
+#' take them for theirs, so wait until the workers are done, or make a new
+#' cluster.
+#'
 #' @param cluster A cluster of the `parallel` package
 #'   ([parallel::makeCluster()], including PSOCK, FORK and MPI clusters of
 #'   snow); its workers must have softmix installed.
@@ -128,8 +143,15 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
   # On a failure or an interrupt before the shards are complete, free what
   # was loaded: the caller has no object to free it with.
   complete <- FALSE
-  on.exit(if (!complete) try(shard_free_all(shards, call), silent = TRUE), add = TRUE)
-  summaries <- shard_exchange(shards, shard_load, lapply(loads, list), call, what = "loading")
+  on.exit(if (!complete) try(shard_free_all(shards, call, skip_owing = TRUE), silent = TRUE),
+          add = TRUE)
+  # The rows travel on the direct channel, where one cut short by an
+  # interrupt leaves the cluster's own sockets as they were.
+  shard_channel_open(shards)
+  summaries <- local({
+    on.exit(shard_channel_close(shards))
+    shard_exchange(shards, shard_load, lapply(loads, list), call, what = "loading")
+  })
   shard_check_columns(summaries, sources, call)
   shards$n <- vapply(summaries, `[[`, numeric(1), "n")
   shards$d <- summaries[[1L]]$d
@@ -159,10 +181,10 @@ softmix_shards_free <- function(shards) {
 
 #' Drop every shard of `shards` from its worker
 #' @noRd
-shard_free_all <- function(shards, call) {
+shard_free_all <- function(shards, call, skip_owing = FALSE) {
   shard_exchange(shards, shard_free, lapply(seq_along(shards$node), function(s) {
     list(list(token = shards$token, id = s))
-  }), call, what = "freeing")
+  }), call, what = "freeing", skip_owing = skip_owing)
 }
 
 #' @export
@@ -302,14 +324,22 @@ shard_pass <- function(token, id, what, wire, model, factor, extra = NULL) {
 }
 
 #' A worker's passes over the shards it holds, each failure caught and
-#' returned with the shard's number
+#' returned with the shard's number. An interrupt ends them but still
+#' answers, a failure per call: a Ctrl-C at a terminal reaches the workers
+#' of a PSOCK cluster too (they share the session's process group), and a
+#' worker that answers nothing would leave the main session waiting for it.
 #' @noRd
 shard_work <- function(calls, fun) {
-  lapply(calls, function(args) {
-    tryCatch(do.call(fun, args), error = function(e) {
-      structure(list(message = conditionMessage(e)), class = "softmix_shard_failure")
-    })
-  })
+  tryCatch(
+    lapply(calls, function(args) {
+      tryCatch(do.call(fun, args), error = function(e) shard_failure(conditionMessage(e)))
+    }),
+    interrupt = function(e) rep(list(shard_failure("interrupted on the worker")), length(calls))
+  )
+}
+
+shard_failure <- function(message) {
+  structure(list(message = message), class = "softmix_shard_failure")
 }
 
 # The main session's side ---------------------------------------------------
@@ -334,16 +364,12 @@ check_shard_cluster <- function(cluster, call) {
 }
 
 #' Stop when a cluster's connections are closed (a stopped cluster): its
-#' workers are gone, not failing. A closed connection's number may already
-#' be another connection's, hence the comparison of their ids.
+#' workers are gone, not failing.
 #' @noRd
 check_cluster_open <- function(cluster, call) {
   if (!inherits(cluster, "cluster")) return(invisible())
   open <- vapply(cluster, function(node) {
-    con <- node$con
-    if (!inherits(con, "connection")) return(TRUE)
-    live <- tryCatch(getConnection(as.integer(con)), error = function(e) NULL)
-    !is.null(live) && identical(attr(live, "conn_id"), attr(con, "conn_id"))
+    !inherits(node$con, "connection") || connection_is_open(node$con)
   }, logical(1))
   if (!all(open)) {
     softmix_abort(sprintf(paste(
@@ -366,10 +392,13 @@ shard_token <- function() {
 #' Run fun on the workers, each shard's calls on its worker (shard_calls: per
 #' shard, a list of argument lists), all workers at once; returns one result
 #' per shard, in shard order, or stops naming the workers and shards that
-#' failed. Every worker's answer is read, an interrupt included, so the
-#' cluster stays usable.
+#' failed. Every worker's answer is read, after an interrupt too, so the
+#' cluster stays usable (see drain_answers()); answers a worker still owes
+#' from an earlier exchange are read first. With `skip_owing` (a clean-up),
+#' workers that owe answers are left out instead of waited for.
 #' @noRd
-shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
+shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting",
+                           skip_owing = FALSE) {
   if (identical(shards$cluster, "future")) {
     return(future_exchange(shards, fun, shard_calls, call, what))
   }
@@ -378,27 +407,49 @@ shard_exchange <- function(shards, fun, shard_calls, call, what = "fitting") {
   }
   cluster <- shards$cluster
   check_cluster_open(cluster, call)
+  nodes <- sort(unique(shards$node))
+  if (skip_owing) {
+    owing <- nodes[vapply(nodes, function(node) owed_count(cluster[[node]]$con) > 0L,
+                          logical(1))]
+    nodes <- setdiff(nodes, owing)
+    if (length(nodes) == 0L) return(invisible())
+  } else {
+    settle_owed_answers(cluster, nodes, call)
+  }
   send_call <- utils::getFromNamespace("sendCall", "parallel")
   receive <- utils::getFromNamespace("recvResult", "parallel")
-  exchange_nodes(shards, sort(unique(shards$node)), shard_calls,
+  exchange_nodes(shards, nodes, shard_calls,
                  send = function(node, calls) send_call(cluster[[node]], shard_work,
                                                         list(calls, fun)),
-                 receive = function(node) receive(cluster[[node]]), call = call, what = what)
+                 receive = function(node) receive(cluster[[node]]), call = call, what = what,
+                 connection = function(node) cluster[[node]]$con,
+                 on_abandon = function(nodes) {
+                   for (node in nodes) owe_answer(cluster[[node]]$con)
+                 })
 }
 
 #' Send each worker (`nodes`) its shards' calls with send(node, calls), all
 #' at once, then read every answer with receive(node), in order; an answer
 #' that cannot be read marks its worker dead. Returns one result per shard,
 #' or stops (after on_dead()) naming the dead workers and their shards.
+#' Cut short by an error or an interrupt, it reads what the workers still
+#' owe (see drain_answers(); connection(node) is the socket an answer comes
+#' on); those the user stops waiting for go to on_abandon(nodes).
 #' @noRd
 exchange_nodes <- function(shards, nodes, shard_calls, send, receive, call, what,
-                           on_dead = function() NULL) {
+                           on_dead = function() NULL, connection = function(node) NULL,
+                           on_abandon = function(nodes) NULL) {
   pending <- integer()
   answers <- vector("list", max(shards$node))
   dead <- integer()
   reasons <- character()
-  # Read what the workers still owe, on an error or an interrupt too.
-  on.exit(for (node in pending) try(receive(node), silent = TRUE), add = TRUE)
+  on.exit(if (length(pending) > 0L) {
+    left <- drain_answers(pending, receive, connection)
+    if (length(left) > 0L) {
+      on_abandon(left)
+      warn_abandoned(left)
+    }
+  }, add = TRUE)
   for (node in nodes) {
     calls <- unlist(shard_calls[which(shards$node == node)], recursive = FALSE)
     sent <- tryCatch({
@@ -448,7 +499,8 @@ shard_dead <- function(shards, nodes, reasons, what, call) {
 #' @noRd
 shard_results <- function(shards, answers, call, what) {
   results <- vector("list", length(shards$node))
-  for (node in sort(unique(shards$node))) {
+  # A worker left out (see shard_exchange()) has no answers.
+  for (node in which(!vapply(answers, is.null, logical(1)))) {
     ids <- which(shards$node == node)
     results[ids] <- answers[[node]]
   }
@@ -466,7 +518,7 @@ shard_results <- function(shards, answers, call, what) {
   results
 }
 
-# A direct channel for the passes of a fit --------------------------------------
+# A direct channel for the passes of a fit and the loading of shards -------------
 #
 # A cluster's sockets send a message of more than a few kilobytes in pieces,
 # and unless the cluster was made with options(socketOptions = "no-delay"),
@@ -474,9 +526,12 @@ shard_results <- function(shards, answers, call, what) {
 # is acknowledged, which the other end delays by tens of milliseconds: a pass
 # would wait that long twice whatever its work. For the passes of a fit each
 # worker therefore connects back to this session on a socket of its own,
-# without that delay, and serves passes on it until the fit ends. Where a
-# worker cannot connect back (an MPI cluster, a firewall), the passes go
-# through the cluster's own sockets.
+# without that delay, and serves passes on it until the fit ends. Shards'
+# rows travel on such a channel too: a message cut short by an interrupt
+# (a Ctrl-C reaches the workers too) would leave the rest of it on the
+# cluster's socket, for the next call to read as an answer; a channel is
+# closed after it. Where a worker cannot connect back (an MPI cluster, a
+# firewall), everything goes through the cluster's own sockets.
 
 #' Open the channel: every worker holding shards connects back and serves.
 #' Connecting waits `timeout` seconds (option softmix.shard_timeout); once
@@ -500,6 +555,19 @@ shard_channel_open <- function(shards, timeout = getOption("softmix.shard_timeou
   nodes <- sort(unique(shards$node))
   waits <- vapply(nodes, function(node) cluster_node_timeout(cluster[[node]]), numeric(1))
   serving <- integer()
+  channel <- list()
+  # Cut short (an interrupt), release the workers that connected and read
+  # what every worker that was asked to serve answers.
+  opened <- FALSE
+  on.exit(if (!opened) {
+    for (con in channel) try(close(con), silent = TRUE)
+    left <- drain_answers(serving, function(node) receive(cluster[[node]]),
+                          function(node) cluster[[node]]$con)
+    for (node in left) owe_answer(cluster[[node]]$con)
+    if (length(left) > 0L) warn_abandoned(left)
+  }, add = TRUE)
+  receive <- utils::getFromNamespace("recvResult", "parallel")
+  settle_owed_answers(cluster, nodes, sys.call(-1))
   for (i in seq_along(nodes)) {
     sent <- tryCatch({
       send_call(cluster[[nodes[i]]], shard_serve, list(port, nodes[i], timeout, waits[i]))
@@ -507,7 +575,6 @@ shard_channel_open <- function(shards, timeout = getOption("softmix.shard_timeou
     }, error = function(e) FALSE)
     if (sent) serving <- c(serving, nodes[i])
   }
-  channel <- list()
   if (length(serving) == length(nodes)) {
     for (i in seq_along(nodes)) {
       con <- tryCatch(
@@ -530,16 +597,15 @@ shard_channel_open <- function(shards, timeout = getOption("softmix.shard_timeou
   if (length(channel) == length(nodes)) {
     state$channel <- channel
     state$serving <- serving
+    state$abandoned <- integer()
+    opened <- TRUE
     return(invisible())
   }
   # Not every worker connected back: stop listening, so that a late one is
   # refused instead of serving forever, release those that did, read what
-  # every worker answers, and keep to the cluster's sockets.
+  # every worker answers (on exit), and keep to the cluster's sockets.
   close(server)
   listening <- FALSE
-  for (con in channel) try(close(con), silent = TRUE)
-  receive <- utils::getFromNamespace("recvResult", "parallel")
-  for (node in serving) try(receive(cluster[[node]]), silent = TRUE)
   invisible()
 }
 
@@ -554,10 +620,151 @@ shard_channel_close <- function(shards) {
     try(serialize("stop", con), silent = TRUE)
     try(close(con), silent = TRUE)
   }
+  # Each serving worker answers on the cluster's socket once its pass is
+  # done; those the user already stopped waiting for are not waited for again.
+  cluster <- shards$cluster
   receive <- utils::getFromNamespace("recvResult", "parallel")
-  for (node in state$serving) try(receive(shards$cluster[[node]]), silent = TRUE)
+  waited <- setdiff(state$serving, state$abandoned)
+  left <- drain_answers(waited, function(node) receive(cluster[[node]]),
+                        function(node) cluster[[node]]$con)
+  for (node in union(left, intersect(state$serving, state$abandoned))) {
+    owe_answer(cluster[[node]]$con)
+  }
+  if (length(left) > 0L) warn_abandoned(left)
   state$serving <- NULL
+  state$abandoned <- NULL
   invisible()
+}
+
+# Answers owed after an interrupt ------------------------------------------------
+#
+# A worker answers every call it is sent, after an interrupt too (see
+# shard_work()), and its answers must be read in order, or the next call on
+# its socket (softmix's, or the user's own) takes an old answer for its own.
+# After an interrupt softmix therefore waits for what the workers owe; a
+# second interrupt stops that wait, and the answers still owed are counted
+# here, per socket, and read before softmix's next call on that worker.
+
+owed_answers <- new.env(parent = emptyenv())
+
+#' Read the answers that workers `nodes` owe (receive(node)), each as it
+#' comes, for an exchange cut short by an error or an interrupt. Workers
+#' interrupted too (a Ctrl-C at a terminal reaches them all) answer at once;
+#' one that goes on with its pass answers when it is done: after a second
+#' the user is told what the wait is for, and an interrupt stops it.
+#' `connection(node)` is the socket an answer comes on; without sockets the
+#' answers are read in order. Returns the nodes whose answers are still owed.
+#' @noRd
+drain_answers <- function(nodes, receive, connection, wait = 1) {
+  if (length(nodes) == 0L) return(integer())
+  cons <- lapply(nodes, connection)
+  selectable <- all(vapply(cons, inherits, logical(1), what = "sockconn"))
+  told <- FALSE
+  tell <- function() {
+    if (told) return()
+    told <<- TRUE
+    message(sprintf(paste(
+      "Waiting for worker(s) %s to finish the work under way and answer;",
+      "press Ctrl-C (Esc) again to stop waiting."
+    ), paste(nodes, collapse = ", ")))
+  }
+  tryCatch({
+    while (length(nodes) > 0L) {
+      i <- 1L
+      if (selectable) {
+        ready <- tryCatch(socketSelect(cons, timeout = wait), error = function(e) NULL)
+        if (!is.null(ready) && !any(ready)) {
+          tell()
+          next
+        }
+        if (!is.null(ready)) i <- which(ready)[1L]
+      } else {
+        tell()
+      }
+      try(receive(nodes[i]), silent = TRUE)
+      nodes <- nodes[-i]
+      cons <- cons[-i]
+    }
+  }, interrupt = function(e) NULL)
+  nodes
+}
+
+#' Count `by` more answers owed on socket `con` (fewer, when negative)
+#' @noRd
+owe_answer <- function(con, by = 1L) {
+  if (!inherits(con, "connection")) return(invisible())
+  entries <- Filter(function(entry) connection_is_open(entry$con), owed_answers$entries)
+  at <- Position(function(entry) same_connection(entry$con, con), entries)
+  if (is.na(at)) {
+    entries[[length(entries) + 1L]] <- list(con = con, count = by)
+    at <- length(entries)
+  } else {
+    entries[[at]]$count <- entries[[at]]$count + by
+  }
+  if (entries[[at]]$count <= 0L) entries[[at]] <- NULL
+  owed_answers$entries <- entries
+  invisible()
+}
+
+#' The number of answers owed on socket `con`
+#' @noRd
+owed_count <- function(con) {
+  for (entry in owed_answers$entries) {
+    if (same_connection(entry$con, con)) return(entry$count)
+  }
+  0L
+}
+
+#' Read and drop what the workers `nodes` of `cluster` still owe from an
+#' interrupted exchange, waiting for them as drain_answers() does; stops if
+#' the user stops waiting.
+#' @noRd
+settle_owed_answers <- function(cluster, nodes, call) {
+  owing <- nodes[vapply(nodes, function(node) owed_count(cluster[[node]]$con) > 0L, logical(1))]
+  if (length(owing) == 0L) return(invisible())
+  receive <- utils::getFromNamespace("recvResult", "parallel")
+  repeat {
+    left <- drain_answers(owing, function(node) {
+      con <- cluster[[node]]$con
+      on.exit(owe_answer(con, -1L))
+      receive(cluster[[node]])
+    }, function(node) cluster[[node]]$con)
+    owing <- owing[vapply(owing, function(node) owed_count(cluster[[node]]$con) > 0L,
+                          logical(1))]
+    if (length(left) > 0L || length(owing) == 0L) break
+  }
+  if (length(owing) > 0L) {
+    softmix_abort(sprintf(paste(
+      "Worker(s) %s still owe answers from work interrupted earlier; wait until they are",
+      "done, or make a new cluster."
+    ), paste(owing, collapse = ", ")), call, class = "softmix_shard_error")
+  }
+  invisible()
+}
+
+#' Warn that workers `nodes` were left owing answers
+#' @noRd
+warn_abandoned <- function(nodes) {
+  softmix_warn(sprintf(paste(
+    "Stopped waiting for worker(s) %s, which still owe an answer each. softmix reads",
+    "them before its next call on these workers; other calls on the cluster would take",
+    "them for their own, so wait until the workers are done, or make a new cluster."
+  ), paste(nodes, collapse = ", ")), call = NULL)
+}
+
+#' Whether two connections are the same one (a closed connection's number
+#' may be another's now, hence the ids)
+#' @noRd
+same_connection <- function(a, b) {
+  identical(as.integer(a), as.integer(b)) && identical(attr(a, "conn_id"), attr(b, "conn_id"))
+}
+
+#' Whether connection `con` is still open (a closed connection's number may
+#' already be another connection's, hence the comparison of their ids)
+#' @noRd
+connection_is_open <- function(con) {
+  live <- tryCatch(getConnection(as.integer(con)), error = function(e) NULL)
+  !is.null(live) && identical(attr(live, "conn_id"), attr(con, "conn_id"))
 }
 
 #' The timeout of a cluster node's socket: how long the cluster itself waits
@@ -571,37 +778,57 @@ cluster_node_timeout <- function(node) {
 #' On a worker: connect back to the main session (the cluster's MASTER) and
 #' serve passes until told to stop or the connection closes; connecting
 #' waits `timeout` seconds, every read or write after it `wait` (the time
-#' between passes, or a long pass of another worker, is not a failure)
+#' between passes, or a long pass of another worker, is not a failure).
+#' Interrupts never go unanswered (see shard_work()): a pass interrupted
+#' answers a failure, an interrupt between passes is ignored (the main
+#' session ends the serving), and one elsewhere ends it with an answer on
+#' the cluster's socket.
 #' @noRd
 shard_serve <- function(port, node, timeout, wait = timeout) {
-  master <- sub("^MASTER=", "", grep("^MASTER=", commandArgs(TRUE), value = TRUE))
-  host <- if (length(master) == 1L && nzchar(master)) master else "localhost"
-  con <- socketConnection(host, port, blocking = TRUE, open = "a+b", timeout = timeout,
-                          options = "no-delay")
-  on.exit(close(con))
-  socketTimeout(con, wait)
-  serialize(node, con)
-  repeat {
-    request <- tryCatch(unserialize(con), error = function(e) NULL)
-    if (!is.list(request)) break
-    answer <- shard_work(request$calls, get(request$fun, envir = asNamespace("softmix")))
-    serialize(answer, con)
-  }
-  TRUE
+  tryCatch({
+    master <- sub("^MASTER=", "", grep("^MASTER=", commandArgs(TRUE), value = TRUE))
+    host <- if (length(master) == 1L && nzchar(master)) master else "localhost"
+    con <- socketConnection(host, port, blocking = TRUE, open = "a+b", timeout = timeout,
+                            options = "no-delay")
+    on.exit(close(con))
+    socketTimeout(con, wait)
+    serialize(node, con)
+    repeat {
+      request <- tryCatch(unserialize(con), error = function(e) NULL,
+                          interrupt = function(e) "interrupted")
+      if (identical(request, "interrupted")) next
+      if (!is.list(request)) break
+      answer <- tryCatch(
+        shard_work(request$calls, get(request$fun, envir = asNamespace("softmix"))),
+        interrupt = function(e) {
+          rep(list(shard_failure("interrupted on the worker")), length(request$calls))
+        }
+      )
+      serialize(answer, con)
+    }
+    TRUE
+  }, interrupt = function(e) FALSE)
 }
 
 #' shard_exchange() over the channel
 #' @noRd
 channel_exchange <- function(shards, fun, shard_calls, call, what) {
   channel <- shards$state$channel
-  if (!identical(fun, shard_pass)) stop("only passes go through the channel")
+  name <- if (identical(fun, shard_pass)) "shard_pass" else if (identical(fun, shard_load)) {
+    "shard_load"
+  } else stop("only passes and loads go through the channel")
   exchange_nodes(shards, as.integer(names(channel)), shard_calls,
                  send = function(node, calls) {
-                   serialize(list(calls = calls, fun = "shard_pass"),
-                             channel[[as.character(node)]])
+                   serialize(list(calls = calls, fun = name), channel[[as.character(node)]])
                  },
                  receive = function(node) unserialize(channel[[as.character(node)]]),
-                 call = call, what = what, on_dead = function() shard_channel_close(shards))
+                 call = call, what = what, on_dead = function() shard_channel_close(shards),
+                 connection = function(node) channel[[as.character(node)]],
+                 on_abandon = function(nodes) {
+                   # Their answers to the channel are lost with it; what they
+                   # owe on the cluster's sockets is not waited for again.
+                   shards$state$abandoned <- union(shards$state$abandoned, nodes)
+                 })
 }
 
 # Shards under future ------------------------------------------------------------
@@ -788,7 +1015,7 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
     weights <- check_weights(weights, nrow(data), weight_type, call = call)
     shards <- softmix_shards(cluster, x = data, weights = weights, labels = labels)
     temporary <- TRUE
-    on.exit(try(softmix_shards_free(shards), silent = TRUE), add = TRUE)
+    on.exit(try(shard_free_all(shards, call, skip_owing = TRUE), silent = TRUE), add = TRUE)
   }
   # The passes of the fit go through a direct channel, closed before the
   # shards are freed.

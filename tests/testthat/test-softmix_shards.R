@@ -285,3 +285,129 @@ test_that("a stopped cluster is named as such", {
                class = "softmix_error")
   expect_error(softmix_shards_free(shards), "connections are closed", class = "softmix_error")
 })
+
+# Interrupts ----------------------------------------------------------------------
+#
+# A Ctrl-C at a terminal reaches the session and its PSOCK workers at once
+# (they share its process group); in RStudio it reaches the session alone.
+# Each scenario runs in a child R session, which makes its own cluster and
+# sends the signals with kill(1) from a shell started in the background;
+# the child is killed if it does not end within two minutes, so a wait that
+# never ends fails the test instead of stalling the suite.
+
+# Runs scenario(signals) in a child R session with this session's
+# libraries: `signals(pids)` is the shell command of sleeps and kills, given
+# the child's process id followed by its two workers' ids. The child returns
+# list(outcome, messages, warnings, after, same_workers): the interrupted
+# call's value ("interrupted" if an interrupt reached it), its messages and
+# warnings, after(x, cl, shards) run on the cluster afterwards, and whether
+# the same workers then answer a call of the parallel package.
+interrupt_scenario <- function(signals, call, after) {
+  callr::r(function(signals, call, after) {
+    library(softmix)
+    cl <- parallel::makePSOCKcluster(2)
+    on.exit(parallel::stopCluster(cl))
+    parallel::clusterCall(cl, function(paths) .libPaths(paths), .libPaths())
+    workers <- unlist(parallel::clusterCall(cl, Sys.getpid))
+    set.seed(11)
+    x <- matrix(stats::rnorm(4e5), ncol = 4)
+    shards <- softmix_shards(cl, x = x)
+    messages <- character()
+    warnings <- character()
+    system(sprintf("(%s) >/dev/null 2>&1 &", signals(c(Sys.getpid(), workers))))
+    outcome <- withCallingHandlers(
+      tryCatch(call(x, cl, shards), interrupt = function(e) "interrupted"),
+      message = function(m) {
+        messages <<- c(messages, conditionMessage(m))
+        invokeRestart("muffleMessage")
+      },
+      warning = function(w) {
+        warnings <<- c(warnings, conditionMessage(w))
+        invokeRestart("muffleWarning")
+      }
+    )
+    # Worker 2 may have been stopped. softmix's calls come first: another
+    # call would take what a worker still owes for its own answer.
+    tools::pskill(workers[2], tools::SIGCONT)
+    after <- after(x, cl, shards)
+    list(outcome = if (is.character(outcome)) outcome else class(outcome),
+         messages = messages, warnings = warnings, after = after,
+         same_workers = identical(unlist(parallel::clusterCall(cl, Sys.getpid)), workers))
+  }, args = list(signals, call, after), timeout = 120)
+}
+
+# After an interrupt: a fit on the cluster from a given start, and the same
+# fit in memory.
+fits_after <- function(x, cl, shards) {
+  start <- suppressWarnings(softmix(x, 2, model = "VVV", n_threads = 1,
+                                    control = softmix_control(max_iter = 2)))$parameters
+  control <- softmix_control(max_iter = 5, tol = 0)
+  list(
+    cluster = suppressWarnings(softmix(x, 2, model = "VVV", init = start, cluster = cl,
+                                       control = control)),
+    shards = suppressWarnings(softmix(shards, 2, model = "VVV", init = start,
+                                      control = control)),
+    in_memory = suppressWarnings(softmix(x, 2, model = "VVV", init = start, n_threads = 1,
+                                         control = control)),
+    # Shards of this call, freed or not: those of `shards` only remain.
+    held = length(unlist(parallel::clusterEvalQ(cl, ls(softmix:::shard_store, pattern = " "))))
+  )
+}
+
+expect_usable_after <- function(result) {
+  expect_true(result$same_workers)
+  expect_same_fit(result$after$cluster, result$after$in_memory)
+  expect_same_fit(result$after$shards, result$after$in_memory)
+  expect_equal(result$after$held, 2)
+}
+
+test_that("a Ctrl-C at a terminal stops a fit on a cluster at once and leaves it usable", {
+  skip_on_cran()
+  skip_on_os("windows")
+  long_fit <- function(x, cl, shards) {
+    softmix(x, 4, model = "VVV", cluster = cl, control = softmix_control(max_iter = 1e6, tol = 0))
+  }
+  # Once while the rows travel or the first passes run, once later.
+  for (delay in c(0.3, 1.5)) {
+    result <- interrupt_scenario(function(pids) {
+      sprintf("sleep %s; kill -INT %s", delay, paste(pids, collapse = " "))
+    }, long_fit, fits_after)
+    expect_identical(result$outcome, "interrupted")
+    expect_length(result$warnings, 0)
+    expect_usable_after(result)
+  }
+})
+
+test_that("a second Ctrl-C stops waiting for a stuck worker, whose answer is read later", {
+  skip_on_cran()
+  skip_on_os("windows")
+  # Worker 2 stops; the session alone is interrupted, told what it waits
+  # for, and interrupted again; worker 2 goes on (SIGCONT) afterwards.
+  result <- interrupt_scenario(function(pids) {
+    sprintf("sleep 1; kill -STOP %d; sleep 0.5; kill -INT %d; sleep 2.5; kill -INT %d",
+            pids[3], pids[1], pids[1])
+  }, function(x, cl, shards) {
+    softmix(shards, 4, model = "VVV", control = softmix_control(max_iter = 1e6, tol = 0))
+  }, fits_after)
+  expect_identical(result$outcome, "interrupted")
+  expect_match(result$messages, "Waiting for worker\\(s\\) 2 to finish", all = FALSE)
+  expect_match(result$warnings, "Stopped waiting for worker\\(s\\) 2, which still owe",
+               all = FALSE)
+  # softmix read what worker 2 owed before its next call: the fits are the
+  # ones in memory, and the cluster answers in order again.
+  expect_usable_after(result)
+})
+
+test_that("a worker's calls answer an interrupt instead of going silent", {
+  skip_on_os("windows")
+  answer <- tryCatch(softmix:::shard_work(list(list(), list()), function() {
+    tools::pskill(Sys.getpid(), tools::SIGINT)
+    Sys.sleep(5)
+    "not interrupted"
+  }), interrupt = function(e) "interrupted")
+  expect_length(answer, 2)
+  for (one in answer) {
+    expect_s3_class(one, "softmix_shard_failure")
+    expect_match(one$message, "interrupted on the worker")
+  }
+})
