@@ -240,6 +240,31 @@ test_that("one component gives the sample mean and ML covariance", {
                   relative = TRUE)
 })
 
+test_that("data near the largest doubles fit as the same data in ordinary units", {
+  # The core scales the data by a power of two (2^-7 for faithful), so data
+  # times 2^505 are scaled to the same bits and the fit differs only by
+  # exact powers of two. Their scale's square, 2^1024, overflows: the
+  # covariances were once brought back to the data's units with it. (The
+  # stopping rule and the choice of extrapolated steps compare
+  # log-likelihoods, which differ by a constant: a fixed number of plain EM
+  # iterations keeps the two fits step for step.)
+  power <- 505
+  s <- 2^power
+  control <- softmix_control(max_iter = 40, tol = 0, accelerate = FALSE)
+  run <- function(x) suppressWarnings(softmix(x, 2, model = "VVV", control = control, n_threads = 1))
+  fit <- with_seed(1, run(faithful_x))
+  huge <- with_seed(1, run(faithful_x * s))
+  expect_identical(huge$parameters$means, fit$parameters$means * s)
+  expect_identical(huge$parameters$covariances, fit$parameters$covariances * s * s)
+  expect_identical(huge$posterior, fit$posterior)
+  expect_equal(huge$loglik, fit$loglik - length(faithful_x) * power * log(2), tolerance = 1e-12)
+  expect_equal(predict(huge, faithful_x[1:5, ] * s, type = "posterior"),
+               predict(fit, faithful_x[1:5, ], type = "posterior"), tolerance = 1e-12)
+  expect_equal(dmixture(faithful_x[1:5, ] * s, huge$parameters, log = TRUE),
+               dmixture(faithful_x[1:5, ], fit$parameters, log = TRUE) - 2 * power * log(2),
+               tolerance = 1e-12)
+})
+
 test_that("fits are bit-identical for one and two threads over several blocks", {
   params <- random_params(3, 3, seed = 17)
   x <- with_seed(18, rmixture(2600, params))

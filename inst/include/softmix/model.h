@@ -313,7 +313,9 @@ inline void factorize(Params& params, bool shared = false) {
 
 // The parameters of data whose column j is multiplied by factor(j): means
 // times the factors, covariances times factor(i) factor(j). Exact for powers
-// of two. The result still needs factorize().
+// of two. A covariance is multiplied by one factor, then the other: their
+// product alone may overflow (2^512 squared, for data near 1e154) where the
+// covariance it gives does not. The result still needs factorize().
 inline Params rescale(const Params& params, const arma::vec& factor) {
   const std::size_t d = params.d();
   Params out;
@@ -325,7 +327,10 @@ inline Params rescale(const Params& params, const arma::vec& factor) {
   for (std::size_t c = 0; c < params.k(); ++c) {
     for (std::size_t j = 0; j < d; ++j) {
       out.means(j, c) *= factor(j);
-      for (std::size_t i = 0; i < d; ++i) out.covariances(i, j, c) *= factor(i) * factor(j);
+      for (std::size_t i = 0; i < d; ++i) {
+        double& covariance = out.covariances(i, j, c);
+        covariance = covariance * factor(i) * factor(j);
+      }
     }
   }
   return out;

@@ -32,15 +32,18 @@ struct Prior {
 };
 
 // The prior in units where the data are multiplied by `factor` (one per
-// column).
+// column); a scale is multiplied by one factor, then the other, as in
+// rescale().
 inline Prior rescale_prior(const Prior& prior, const arma::vec& factor) {
   Prior out = prior;
   for (arma::uword j = 0; j < out.mean.n_elem; ++j) out.mean(j) *= factor(j);
   for (arma::uword j = 0; j < out.scale.n_cols; ++j) {
-    for (arma::uword i = 0; i < out.scale.n_rows; ++i) out.scale(i, j) *= factor(i) * factor(j);
+    for (arma::uword i = 0; i < out.scale.n_rows; ++i) {
+      out.scale(i, j) = out.scale(i, j) * factor(i) * factor(j);
+    }
   }
   // A scalar scale is a variance; softmix scales every column alike.
-  if (factor.n_elem > 0) out.scale_scalar *= factor(0) * factor(0);
+  if (factor.n_elem > 0) out.scale_scalar = out.scale_scalar * factor(0) * factor(0);
   return out;
 }
 
