@@ -35,18 +35,16 @@
 #'
 #' @section Interrupts:
 #' An interrupt (Ctrl-C, or Esc in the R GUI) stops a fit, or the loading of
-#' shards, and returns to the prompt, and the cluster stays usable. At a
-#' terminal, Ctrl-C reaches the workers of a PSOCK cluster too (they share
-#' the session's process group): each stops its pass and answers at once.
-#' Where it reaches this session alone (RStudio, the R GUI), each worker
-#' answers when its pass is done, and this session waits for the answers,
-#' so that the next call on the cluster does not take one for its own. If
-#' that takes more than a second, a message says which workers it waits
-#' for, and a second interrupt stops the wait, with a warning: softmix then
-#' reads the answers still owed before its own next call on those workers,
-#' but other calls on the cluster (`parallel::clusterCall()`, say) would
-#' take them for theirs, so wait until the workers are done, or make a new
-#' cluster.
+#' shards, and returns to the prompt, and the cluster stays usable. Each
+#' worker answers once the pass under way is done (at a terminal, Ctrl-C
+#' reaches the workers of a PSOCK cluster too, and stops a `read` function
+#' at once), and this session reads every answer, so that the next call on
+#' the cluster does not take one for its own. If a worker takes more than a
+#' second, a message says which, and a second interrupt stops the wait,
+#' with a warning: softmix then reads the answers still owed before its own
+#' next call on those workers, but other calls on the cluster
+#' (`parallel::clusterCall()`, say) would take them for theirs, so wait
+#' until the workers are done, or make a new cluster.
 #'
 #' @param cluster A cluster of the `parallel` package
 #'   ([parallel::makeCluster()], including PSOCK, FORK and MPI clusters of
