@@ -85,7 +85,7 @@ autoplot.softmix <- function(object,
     dims <- seq_len(min(NCOL(object$data), 2))
   }
   ctx <- build_plot_context(object, dims, colors)
-  ctx$labels <- c(paste("Component", seq_len(ctx$k)), if (ctx$noise) "Noise")
+  ctx$labels <- c(sprintf("Component %d", seq_len(ctx$k)), if (ctx$noise) "Noise")
   if (length(ctx$dims) == 1) {
     return(switch(
       what,
@@ -202,6 +202,8 @@ point_frame <- function(ctx) {
 #' Each component's 95% ellipse and mean, for each pair
 #' @noRd
 ellipse_frames <- function(ctx) {
+  # The all-noise model has no component to draw.
+  if (ctx$k == 0L) return(list(ellipses = NULL, means = NULL))
   classes <- factor(ctx$labels[seq_len(ctx$k)], levels = ctx$labels)
   ellipses <- stack_pairs(ctx, function(pair) {
     do.call(rbind, lapply(seq_len(ctx$k), function(k) {
@@ -279,7 +281,8 @@ autoplot_density <- function(ctx) {
   points <- points[order(-points$weight), ]
   points$shape[points$shape == noise_pch] <- 16
   enclosed <- c(0.95, 0.75, 0.5, 0.25, 0.1)
-  contours <- stack_pairs(ctx, function(pair) {
+  # The all-noise model's density is flat: no contours.
+  contours <- if (ctx$k > 0L) stack_pairs(ctx, function(pair) {
     parameters <- subset_params(ctx$parameters, pair)
     grid_x <- seq_range(compute_axis_limits(ctx, pair[1]), 100)
     grid_y <- seq_range(compute_axis_limits(ctx, pair[2]), 100)
@@ -301,9 +304,11 @@ autoplot_density <- function(ctx) {
     ggplot2::geom_point(ggplot2::aes(size = .data$size, shape = .data$shape,
                                      colour = .data$colour)) +
     ggplot2::scale_colour_identity() +
-    ggplot2::geom_path(data = contours, ggplot2::aes(group = .data$piece),
-                       colour = "#00588A", linewidth = 0.7) +
-    ggplot2::scale_size_identity() + ggplot2::scale_shape_identity()
+    ggplot2::scale_size_identity() + ggplot2::scale_shape_identity() +
+    if (!is.null(contours)) {
+      ggplot2::geom_path(data = contours, ggplot2::aes(group = .data$piece),
+                         colour = "#00588A", linewidth = 0.7)
+    }
 }
 
 #' `n` equally spaced values over a range

@@ -79,23 +79,25 @@ coef.softmix <- function(object, ...) {
   fixed <- object$fixed
   parts <- list()
   noise <- !is.null(parameters$hypervolume)
-  if (!"proportions" %in% fixed && (k > 1L || noise)) {
+  if (!"proportions" %in% fixed && k > 0L && (k > 1L || noise)) {
     # All but one share are free: the last component's, or with a noise
     # component the noise's (the components' listed in full).
     shares <- if (noise) k else k - 1L
     parts$proportions <- stats::setNames(unname(parameters$proportions[seq_len(shares)]),
                                          paste0("proportion.", seq_len(shares)))
   }
-  if (!"means" %in% fixed) {
+  if (!"means" %in% fixed && k > 0L) {
     parts$means <- stats::setNames(
       as.vector(t(parameters$means)),
       paste("mean", rep(seq_len(k), each = length(vars)), rep(vars, k), sep = ".")
     )
   }
-  if (!"covariances" %in% fixed) {
+  if (!"covariances" %in% fixed && k > 0L) {
     parts$covariances <- covariance_coef(parameters$covariances, object$model, vars)
   }
-  unlist(unname(parts))
+  # Nothing free (every part fixed, or the noise alone): an empty vector.
+  out <- unlist(unname(parts))
+  if (is.null(out)) stats::setNames(numeric(0), character(0)) else out
 }
 
 #' The covariance entries coef() reports for a model: see its documentation

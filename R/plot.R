@@ -343,6 +343,7 @@ resolve_dims <- function(dims, data) {
 #' Pick and validate one colour per component
 #' @noRd
 choose_colors <- function(k, colors) {
+  if (k == 0L) return(character(0))  # the all-noise model
   if (is.null(colors)) {
     return(pick_default_colors(k))
   }

@@ -50,10 +50,12 @@ NULL
 tidy.softmix <- function(x, ...) {
   k <- x$k
   means <- x$parameters$means
-  colnames(means) <- paste0("mean.", variable_names(x$data))
+  # The means name the variables, also for a fit whose rows are elsewhere.
+  colnames(means) <- paste0("mean.", variable_names(means))
+  sizes <- as.vector(classification_table(x))
   out <- data.frame(
     component = factor(seq_len(k)),
-    size = tabulate(x$classification, nbins = k),
+    size = sizes[seq_len(k)],
     proportion = unname(x$parameters$proportions[seq_len(k)]),
     stringsAsFactors = FALSE
   )
@@ -63,7 +65,7 @@ tidy.softmix <- function(x, ...) {
     noise_row <- out[1L, , drop = FALSE]
     noise_row[1L, ] <- NA
     noise_row$component <- "noise"
-    noise_row$size <- sum(x$classification == 0L)
+    noise_row$size <- sizes[k + 1L]
     noise_row$proportion <- noise_share(x$parameters)
     out$component <- as.character(out$component)
     out <- rbind(out, noise_row)
@@ -77,13 +79,17 @@ tidy.softmix <- function(x, ...) {
 #' @exportS3Method generics::augment
 augment.softmix <- function(x, data = NULL, newdata = NULL, ...) {
   if (!is.null(newdata)) {
+    # The columns as predict() takes them (by name where both sides have
+    # names), then its E step: `values` may be named otherwise (a vector's).
     values <- as_newdata(newdata, x, "newdata", missing_ok = TRUE)
-    posterior <- stats::predict(x, values, type = "posterior")
+    posterior <- e_step(values, x$parameters, x$n_threads)$posterior
     out <- as.data.frame(newdata, stringsAsFactors = FALSE)
   } else {
     posterior <- x$posterior
     if (is.null(data)) {
-      out <- as.data.frame(x$data, stringsAsFactors = FALSE)
+      out <- as.data.frame(fitted_data(x, instead = paste(
+        "Pass them as `data`, or new rows as `newdata`."
+      )), stringsAsFactors = FALSE)
     } else {
       out <- as.data.frame(data, stringsAsFactors = FALSE)
       if (nrow(out) != x$n) {

@@ -67,6 +67,21 @@ test_that("autoplot() returns a ggplot that builds without warnings for every `w
   }
 })
 
+test_that("autoplot() draws the all-noise model (k = 0), with no component", {
+  skip_if_not_installed("ggplot2")
+  skip_if_not(capabilities("png"))
+  noisy <- with_seed(3, rbind(as.matrix(faithful),
+                              cbind(stats::runif(15, 1, 6), stats::runif(15, 40, 100))))
+  fits <- list("1-D" = softmix(noisy[, 2], k = 0, noise = TRUE, n_threads = 1),
+               "2-D" = softmix(noisy, k = 0, noise = TRUE, n_threads = 1))
+  for (name in names(fits)) {
+    for (what in c("classification", "uncertainty", "density")) {
+      expect_ggplot_draws(function() ggplot2::autoplot(fits[[name]], what = what),
+                          sprintf("all-noise %s, what = \"%s\"", name, what))
+    }
+  }
+})
+
 test_that("autoplot() shows the first two variables by default and follows `dims`", {
   skip_if_not_installed("ggplot2")
   fit <- with_seed(1, softmix(iris[, 1:4], k = 3, n_threads = 1))

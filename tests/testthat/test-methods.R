@@ -55,6 +55,17 @@ test_that("coef() lists K - 1 proportions, the means and the covariance entries"
   expect_identical(length(cf), as.integer(methods_fit$df))
 })
 
+test_that("coef() is an empty named vector when nothing is free: the all-noise model", {
+  noisy <- with_seed(3, rbind(faithful_x, cbind(stats::runif(15, 1, 6), stats::runif(15, 40, 100))))
+  empty <- stats::setNames(numeric(0), character(0))
+  expect_identical(coef(softmix(noisy, k = 0, noise = TRUE, n_threads = 1)), empty)
+  expect_identical(coef(softmix(noisy[, 2], k = 0, noise = TRUE, n_threads = 1)), empty)
+  # Every part fixed: likewise.
+  fit <- softmix(faithful_x, 2, model = "VVV", init = methods_fit$parameters, n_threads = 1,
+                 fixed = c("proportions", "means", "covariances"))
+  expect_identical(coef(fit), empty)
+})
+
 test_that("coef() rebuilds every model's parameters and counts df where entries are free", {
   for (model in c(all_models, "E", "V")) {
     one_d <- model %in% c("E", "V")

@@ -82,3 +82,30 @@ test_that("augment() with newdata predicts for the new observations", {
   expect_error(generics::augment(tidy_fit, newdata = iris[1:3, 1:2]), "`newdata`",
                class = "softmix_error")
 })
+
+test_that("tidy() and augment() work on a fit of a file, whose rows stay on disk", {
+  skip_if_not_installed("generics")
+  skip_if_not_installed("data.table")
+  path <- withr::local_tempfile(fileext = ".csv")
+  utils::write.csv(faithful, path, row.names = FALSE)
+  start <- suppressWarnings(softmix(faithful_x, 2, model = "VVV", n_threads = 1,
+                                    control = softmix_control(max_iter = 2)))$parameters
+  on_disk <- softmix(softmix_file(path), 2, model = "VVV", init = start, n_threads = 1)
+  in_memory <- softmix(faithful_x, 2, model = "VVV", init = start, n_threads = 1)
+  tidied <- generics::tidy(on_disk)
+  expect_identical(names(tidied), names(generics::tidy(in_memory)))
+  expect_equal(tidied$size, generics::tidy(in_memory)$size)
+  expect_equal(tidied[, -2], generics::tidy(in_memory)[, -2], tolerance = 1e-10)
+  expect_error(generics::augment(on_disk), "does not contain the fitted data.*`newdata`",
+               class = "softmix_error")
+  expect_equal(generics::augment(on_disk, newdata = faithful[1:5, ]),
+               generics::augment(in_memory, newdata = faithful[1:5, ]), tolerance = 1e-10)
+})
+
+test_that("augment() of a one-dimensional fit takes a vector as newdata, as predict() does", {
+  skip_if_not_installed("generics")
+  one_d <- with_seed(1, softmix(faithful$waiting, k = 2, model = "V", n_threads = 1))
+  augmented <- generics::augment(one_d, newdata = c(50, 80))
+  expect_identical(unname(as.matrix(augmented[, c(".posterior_1", ".posterior_2")])),
+                   unname(predict(one_d, c(50, 80), type = "posterior")))
+})
