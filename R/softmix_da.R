@@ -160,8 +160,11 @@ check_class <- function(class, n, call = sys.call(-1)) {
     softmix_abort(sprintf("`class` must have one entry per row of `x`: %d for %d.",
                           length(class), n), call)
   }
-  if (anyNA(class)) {
-    missing_rows <- which(is.na(class))
+  # A factor may hold NA as a level (addNA()), which is.na() does not see.
+  na_rows <- is.na(class)
+  if (is.factor(class)) na_rows <- na_rows | is.na(levels(class)[class])
+  if (any(na_rows)) {
+    missing_rows <- which(na_rows)
     softmix_abort(sprintf("`class` has missing values in %d row(s), the first being row %d.",
                           length(missing_rows), missing_rows[1]), call)
   }
@@ -228,7 +231,21 @@ da_settings <- function(model, k, type, classes, d, call = sys.call(-1)) {
         softmix_abort(sprintf("`%s`, a list, must have one entry per class: %d for %d.",
                               arg, length(value), n_classes), call)
       }
-      if (!is.null(names(value)) && all(names(value) %in% classes)) value <- value[classes]
+      # Named entries go to their classes; names that are not classes would
+      # otherwise silently give every class another's setting.
+      given <- names(value)
+      if (!is.null(given) && !all(given == "")) {
+        unknown <- setdiff(given, classes)
+        if (length(unknown) > 0L || anyDuplicated(given)) {
+          softmix_abort(sprintf(
+            "`%s`, a named list, must name each class once; %s. The classes: %s.", arg,
+            if (length(unknown) > 0L) sprintf("%s %s not a class", quote_names(unknown),
+                                              if (length(unknown) == 1L) "is" else "are")
+            else "a class is named twice", quote_names(classes)
+          ), call)
+        }
+        value <- value[classes]
+      }
       return(stats::setNames(value, classes))
     }
     stats::setNames(rep(list(value), n_classes), classes)

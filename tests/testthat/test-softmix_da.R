@@ -312,6 +312,8 @@ test_that("bad input stops with an error naming the argument", {
   with_na <- iris_class
   with_na[7] <- NA
   expect_da_error(softmix_da(iris_x, with_na), "class", "row 7")
+  # NA as a level of a factor (addNA()) is missing too.
+  expect_da_error(softmix_da(iris_x, addNA(with_na), type = "EDDA"), "class", "row 7")
   expect_da_error(softmix_da(iris_x), "class", "missing")
   expect_da_error(softmix_da(iris_x, rep("a", 150)), "class", "two classes")
   one_row <- as.character(iris_class)
@@ -324,6 +326,17 @@ test_that("bad input stops with an error naming the argument", {
   expect_da_error(softmix_da(iris_x, iris_class, k = 2, type = "EDDA"), "k", "EDDA")
   expect_da_error(softmix_da(iris_x, iris_class, model = list("VVV", "EEE")), "model",
                   "one entry per class")
+  # Named entries go to their classes, in any order; a misspelt class name
+  # is an error, not a silent match by position.
+  named <- softmix_da(iris_x, iris_class, k = 1, n_threads = 1, model = list(
+    virginica = "VVV", setosa = "EII", versicolor = "VVI"
+  ))
+  expect_identical(named$model, c(setosa = "EII", versicolor = "VVI", virginica = "VVV"))
+  expect_da_error(softmix_da(iris_x, iris_class, k = 1, model = list(
+    virginica = "VVV", setosa = "EII", versicolr = "VVI"
+  )), "model", "`versicolr` is not a class")
+  expect_da_error(softmix_da(iris_x, iris_class, k = list(setosa = 1, setosa = 2, virginica = 1)),
+                  "k", "named twice")
   expect_da_error(softmix_da(iris_x, iris_class, type = "EDDA", init = "hc"), "...")
   expect_da_error(softmix_da(iris_x, iris_class, labels = 1), "...", "labels")
   expect_da_error(softmix_da(iris_x, iris_class, k = 1, start = 2), "...", "start")
