@@ -24,15 +24,32 @@ softmix_hypervolume <- function(x, log = FALSE) {
     softmix_abort("`log` must be TRUE or FALSE.")
   }
   if (nrow(data) < 2L) softmix_abort("`x` needs at least two rows to span a volume.")
-  log_box <- function(m) sum(log(apply(m, 2, function(v) diff(range(v)))))
-  volume <- log_box(data)
-  if (ncol(data) > 1L) {
-    volume <- min(volume, log_box(stats::prcomp(data, center = TRUE, scale. = FALSE)$x))
-  }
+  volume <- log_hypervolume(data)
   if (!is.finite(volume)) {
     softmix_abort("`x` spans no volume: some column (or principal component) is constant.")
   }
   if (log) volume else exp(volume)
+}
+
+#' The log hypervolume of softmix_hypervolume() of the rows of `data` with
+#' positive frequency weight (all rows without weights): their bounding box
+#' and that of their principal components, rotated as the rows repeated as
+#' often as their weights say would be
+#' @noRd
+log_hypervolume <- function(data, weights = NULL) {
+  if (!is.null(weights)) {
+    kept <- weights > 0
+    data <- data[kept, , drop = FALSE]
+    weights <- weights[kept]
+  }
+  log_box <- function(m) sum(log(apply(m, 2, function(v) diff(range(v)))))
+  volume <- log_box(data)
+  if (ncol(data) > 1L) {
+    axes <- if (is.null(weights)) stats::prcomp(data, center = TRUE, scale. = FALSE)$rotation
+            else eigen(stats::cov.wt(data, wt = weights / sum(weights))$cov, symmetric = TRUE)$vectors
+    volume <- min(volume, log_box(data %*% axes))
+  }
+  volume
 }
 
 #' Resolve `noise` and `hypervolume` for softmix(): NULL without noise,
@@ -41,7 +58,8 @@ softmix_hypervolume <- function(x, log = FALSE) {
 #' noise set (logical, n; NULL when the starting parameters have a noise
 #' share).
 #' @noRd
-resolve_noise <- function(noise, hypervolume, data, known, start, call = sys.call(-1)) {
+resolve_noise <- function(noise, hypervolume, data, known, start, weights = NULL,
+                          call = sys.call(-1)) {
   n <- nrow(data)
   given <- start$parameters
   if (identical(noise, FALSE) && !is.null(given$hypervolume)) {
@@ -81,9 +99,20 @@ resolve_noise <- function(noise, hypervolume, data, known, start, call = sys.cal
     softmix_abort("`noise` marks no observation as noise; mark at least one to start from.",
                   call)
   }
-  lower <- apply(data, 2, min)
-  upper <- apply(data, 2, max)
-  volume <- if (is.null(hypervolume)) softmix_hypervolume(data) else {
+  # The region of the rows that count: those of positive weight.
+  counted <- if (is.null(weights)) data else data[weights > 0, , drop = FALSE]
+  lower <- apply(counted, 2, min)
+  upper <- apply(counted, 2, max)
+  volume <- if (is.null(hypervolume)) {
+    log_volume <- log_hypervolume(data, weights)
+    if (nrow(counted) < 2L || !is.finite(log_volume)) {
+      softmix_abort(paste(
+        "The data span no volume for the noise (some column or principal component is",
+        "constant); give `hypervolume`."
+      ), call)
+    }
+    exp(log_volume)
+  } else {
     check_hypervolume(hypervolume, call)
   }
   # The bounding box scaled about its centre to the hypervolume; a constant

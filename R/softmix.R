@@ -649,7 +649,7 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
       }
     }
   }
-  noise <- resolve_noise(noise, hypervolume, data, known, start)
+  noise <- resolve_noise(noise, hypervolume, data, known, start, weights)
   if (!is.null(noise) && identical(start$method, "random")) {
     softmix_abort("`init = \"random\"` cannot start a fit with `noise`; use \"hc\" or \"kmeans++\".")
   }

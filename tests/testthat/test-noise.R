@@ -134,6 +134,26 @@ test_that("noise combines with weights, labels and selection, k = 0 included", {
   expect_identical(unname(labelled$posterior[1:5, "noise"]), rep(0, 5))
 })
 
+test_that("the default hypervolume counts the rows as their weights do", {
+  # Zero weights: the rows' region without them (a far row weighted 0
+  # would otherwise stretch it). Integer weights: the rows repeated, whose
+  # principal axes differ from the distinct rows'.
+  far <- rbind(outlier_x, c(10, 150))
+  w <- c(rep(1, nrow(outlier_x)), 0)
+  dropped <- softmix(far, 2, weights = w, noise = TRUE, n_threads = 1)
+  without <- softmix(outlier_x, 2, noise = TRUE, n_threads = 1)
+  expect_equal(dropped$noise$hypervolume, without$noise$hypervolume, tolerance = 1e-12)
+  expect_equal(dropped$loglik, without$loglik, tolerance = 1e-10)
+  # Correlated rows, whose principal components' box is the smaller.
+  z <- with_seed(8, matrix(stats::rnorm(400), ncol = 2))
+  correlated <- cbind(z[, 1], z[, 1] + 0.3 * z[, 2])
+  counts <- with_seed(9, sample(1:3, nrow(correlated), replace = TRUE))
+  repeated <- correlated[rep(seq_len(nrow(correlated)), counts), ]
+  weighted <- softmix(correlated, 2, weights = counts, noise = TRUE, init = "kmeans++",
+                      n_threads = 1)
+  expect_equal(weighted$noise$hypervolume, softmix_hypervolume(repeated), tolerance = 1e-12)
+})
+
 test_that("rmixture() and simulate() draw noise points from the box", {
   fit <- softmix(outlier_x, k = 2, noise = outlier_set, n_threads = 1)
   draws <- with_seed(4, rmixture(20000, fit$parameters))
