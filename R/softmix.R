@@ -629,6 +629,12 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
     n <- nrow(data)
     if (!is.null(weights)) {
       weights <- weights[keep]
+      if (!any(weights > 0)) {
+        softmix_abort(paste(
+          "`weights` are zero on every row kept: the rows of positive weight are all",
+          "missing (NA in every column) and dropped."
+        ), call)
+      }
       # Sampling weights sum to the number of rows fitted.
       if (weight_type == "sampling") weights <- weights * (n / sum(weights))
     }

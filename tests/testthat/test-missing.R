@@ -173,6 +173,14 @@ test_that("bad input gives clear errors", {
                class = "softmix_error")
   expect_error(softmix(iris_mcar(0.1), k = 2, noise = TRUE), "noise",
                class = "softmix_error")
+  # Positive weights only on rows that are dropped.
+  x <- as.matrix(iris[, 1:4])
+  x[3, ] <- NA
+  w <- replace(numeric(150), 3, 1)
+  for (type in c("frequency", "sampling")) {
+    expect_error(suppressMessages(softmix(x, k = 1, weights = w, weight_type = type)),
+                 "`weights` are zero on every row kept", class = "softmix_error")
+  }
 })
 
 test_that("predict(), e_step() and dmixture() use the observed coordinates", {
