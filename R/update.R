@@ -61,10 +61,13 @@ update.softmix <- function(object, ..., evaluate = TRUE) {
     labels = stored_labels(object$labels),
     control = object$control
   )
+  # A name found only as a function (a local `df` or `data`, where the
+  # caller's frame is gone, finds stats::df or utils::data) is not data.
+  found <- function(v) exists(v, envir = env) && !is.function(get(v, envir = env))
   original <- call
   replaced <- character(0)
   for (name in setdiff(names(call)[-1L], c("", names(changes)))) {
-    missing_vars <- Filter(function(v) !exists(v, envir = env), free_symbols(call[[name]]))
+    missing_vars <- Filter(Negate(found), free_symbols(call[[name]]))
     if (length(missing_vars) == 0L) next
     if (name %in% names(stored) && !is.null(stored[[name]])) {
       stand_in <- paste0(".softmix_stored_", name)
@@ -76,6 +79,20 @@ update.softmix <- function(object, ..., evaluate = TRUE) {
         "`update()` cannot find %s, which `%s` uses in the original call, where it is called;",
         "give `%s` to update()."
       ), quote_names(missing_vars), name, name))
+    }
+  }
+  # Stored weights and labels hold the fitted rows only; `x` found again
+  # holds the rows dropped for missing values too, which get weight 0 and
+  # no label (they are dropped again).
+  dropped <- object$missing$dropped
+  if (!"x" %in% replaced && length(dropped) > 0L) {
+    for (name in intersect(replaced, c("weights", "labels"))) {
+      stand_in <- paste0(".softmix_stored_", name)
+      fitted_rows <- get(stand_in, envir = eval_env)
+      all_rows <- rep(if (name == "weights") 0 else NA, length(fitted_rows) + length(dropped))
+      if (is.factor(fitted_rows)) all_rows <- factor(all_rows, levels = levels(fitted_rows))
+      all_rows[-dropped] <- fitted_rows
+      assign(stand_in, all_rows, envir = eval_env)
     }
   }
   fit <- eval(call, eval_env)

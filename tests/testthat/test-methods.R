@@ -322,6 +322,33 @@ test_that("update() uses the stored data, weights and labels of a function's loc
   expect_identical(update(updated, k = 3)$k, 3L)
 })
 
+test_that("update() uses stored data for a local named like a function (df, data)", {
+  make_fit <- function() {
+    df <- faithful
+    softmix(df, k = 2, n_threads = 1)
+  }
+  fit <- with_seed(1, make_fit())
+  updated <- with_seed(1, update(fit, k = 3))
+  expect_identical(updated$loglik, with_seed(1, softmix(faithful, k = 3, n_threads = 1))$loglik)
+  expect_identical(updated$call$x, quote(df))
+})
+
+test_that("update() lines stored weights and labels up with rows dropped as missing", {
+  x <- as.matrix(iris[, 1:4])
+  x[3, ] <- NA
+  w <- with_seed(2, stats::runif(150))
+  known <- rep(NA, 150)
+  known[c(1:5, 51:55)] <- rep(1:2, each = 5)
+  direct <- with_seed(1, suppressMessages(softmix(x, 2, model = "EEE", weights = w,
+                                                  labels = known, n_threads = 1)))
+  fit <- with_seed(1, suppressMessages(softmix(x, 2, weights = w, labels = known,
+                                               n_threads = 1)))
+  rm(w, known)
+  updated <- with_seed(1, suppressMessages(update(fit, model = "EEE")))
+  expect_identical(updated$loglik, direct$loglik)
+  expect_identical(flatten_params(updated$parameters), flatten_params(direct$parameters))
+})
+
 test_that("update() names an argument it cannot find", {
   make_fit <- function() {
     start <- methods_fit$parameters
