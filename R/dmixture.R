@@ -26,6 +26,7 @@ dmixture <- function(x, parameters, log = FALSE, n_threads = NULL) {
   data <- as_data_matrix(x, missing_ok = TRUE)
   check_observed_rows(data)
   check_params(parameters, ncol(data))
+  check_noise_complete(data, parameters)
   if (!is.logical(log) || length(log) != 1L || is.na(log)) {
     softmix_abort("`log` must be TRUE or FALSE.")
   }

@@ -53,6 +53,7 @@ e_step <- function(x, parameters, n_threads = NULL, weights = NULL) {
   data <- as_data_matrix(x, missing_ok = TRUE)
   check_observed_rows(data)
   check_params(parameters, ncol(data))
+  check_noise_complete(data, parameters)
   n_threads <- resolve_threads(n_threads)
   weights <- check_weights(weights, nrow(data))
   out <- call_core(e_step_cpp(data, parameters, TRUE, FALSE, n_threads,

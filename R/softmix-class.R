@@ -463,7 +463,10 @@ as_newdata <- function(newdata, object, arg = "newdata", call = sys.call(-1),
     if (!identical(new_names, fitted_names)) newdata <- newdata[, fitted_names, drop = FALSE]
   }
   data <- as_data_matrix(newdata, arg, call, missing_ok = missing_ok)
-  if (missing_ok) check_observed_rows(data, arg, call)
+  if (missing_ok) {
+    check_observed_rows(data, arg, call)
+    check_noise_complete(data, object$parameters, arg, call)
+  }
   if (ncol(data) != object$d) {
     softmix_abort(sprintf("`%s` has %d column(s) but the model was fitted to %d.",
                           arg, ncol(data), object$d), call)

@@ -49,7 +49,10 @@ checked_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name =
     softmix_abort(sprintf("`%s` must be numeric data, not NULL.", arg), call)
   }
   if (is.data.frame(x)) {
-    numeric_cols <- vapply(x, function(col) is.numeric(col) && !is.factor(col), logical(1))
+    # A column of NA alone is logical to R (data.frame(a = NA)): missing values.
+    numeric_cols <- vapply(x, function(col) {
+      (is.numeric(col) && !is.factor(col)) || (is.logical(col) && all(is.na(col)))
+    }, logical(1))
     if (!all(numeric_cols)) {
       bad <- names(x)[!numeric_cols]
       softmix_abort(sprintf(
@@ -63,7 +66,7 @@ checked_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name =
       "`%s` must be a numeric matrix, data frame or vector, not %s.", arg,
       describe_type(x)
     ), call)
-  } else if (is.logical(x)) {
+  } else if (is.logical(x) && !all(is.na(x))) {
     softmix_abort(sprintf("`%s` must be numeric, not logical.", arg), call)
   }
   if (is.null(dim(x))) {
@@ -260,4 +263,19 @@ check_flag <- function(value, arg, call = sys.call(-1)) {
     softmix_abort(sprintf("`%s` must be TRUE or FALSE; got %s.", arg, format_value(value)), call)
   }
   value
+}
+
+#' Stop when `data` has missing values and `parameters` a noise component:
+#' the noise's uniform density has no marginal on the observed coordinates
+#' (its region need not be a box), so such rows cannot be classified.
+#' @noRd
+check_noise_complete <- function(data, parameters, arg = "x", call = sys.call(-1)) {
+  if (is.null(parameters$hypervolume)) return(invisible())
+  incomplete <- incomplete_rows(data)
+  if (is.null(incomplete)) return(invisible())
+  softmix_abort(sprintf(paste(
+    "`%s` has missing values in %d row(s), the first being row %d, and the mixture has a",
+    "noise component, whose density has no marginal on the observed values; remove or",
+    "impute them."
+  ), arg, sum(incomplete), which(incomplete)[1L]), call)
 }

@@ -199,6 +199,11 @@ test_that("predict(), e_step() and dmixture() use the observed coordinates", {
   expect_equal(predict(fit, rbind(row), type = "posterior")[1, ], joint / sum(joint),
                ignore_attr = TRUE)
   expect_equal(dmixture(rbind(row), p), sum(joint), ignore_attr = TRUE)
+  # The same row as a data frame, where a column of NA alone is logical.
+  frame <- data.frame(Sepal.Length = 5.1, Sepal.Width = NA, Petal.Length = 1.4,
+                      Petal.Width = 0.2)
+  expect_equal(predict(fit, frame, type = "posterior")[1, ], joint / sum(joint),
+               ignore_attr = TRUE)
 })
 
 test_that("fitted(type = \"imputed\") mixes the conditional means", {

@@ -188,6 +188,15 @@ test_that("bad noise input gets an error naming the argument", {
   expect_error(mixture_params(c(0.5, 0.4, 0.1), means = c(0, 1), covariances = c(1, 1),
                               hypervolume = -2), "`hypervolume` must be one positive",
                class = "softmix_error")
+  # Rows with missing values cannot be classified against the noise.
+  fit <- softmix(outlier_x, k = 2, noise = TRUE, n_threads = 1)
+  partial <- rbind(c(NA, 70), c(4, 80))
+  expect_error(predict(fit, partial), "`newdata` has missing values in 1 row.*noise",
+               class = "softmix_error")
+  expect_error(e_step(partial, fit$parameters), "`x` has missing values in 1 row.*noise",
+               class = "softmix_error")
+  expect_error(dmixture(partial, fit$parameters), "`x` has missing values in 1 row.*noise",
+               class = "softmix_error")
 })
 
 test_that("methods handle the noise component", {
