@@ -757,7 +757,8 @@ percent_labels <- function(probs) {
 #' @param parm Parameters for `confint()`: names (see [vcov.softmix()]) or
 #'   positions; all by default.
 #' @param digits Significant digits to print.
-#' @param ... Unused.
+#' @param ... Unused; `summary()` and `confint()` stop if given any, so that
+#'   a misspelt argument is not silently ignored.
 #' @return `print()` returns `x` invisibly. `summary()` an object of class
 #'   `summary.softmix_bootstrap`, a list with `type`, `model`, `k`, `d`,
 #'   `B`, `replicates` (the number kept), `level`, `table` (a data frame
@@ -805,6 +806,7 @@ bootstrap_header <- function(x) {
 #' @rdname softmix_bootstrap-methods
 #' @export
 summary.softmix_bootstrap <- function(object, level = 0.95, ...) {
+  check_dots_empty(list(...))
   level <- check_level(level, "level")
   replicates <- replicate_matrix(object)
   intervals <- percentile_intervals(replicates, level)
@@ -866,6 +868,7 @@ vcov.softmix_bootstrap <- function(object, ...) {
 #' @importFrom stats confint
 #' @export
 confint.softmix_bootstrap <- function(object, parm, level = 0.95, ...) {
+  check_dots_empty(list(...))
   level <- check_level(level, "level")
   replicates <- replicate_matrix(object)
   if (!missing(parm)) replicates <- replicates[, select_parameters(parm, colnames(replicates)),

@@ -121,7 +121,8 @@ softmix_da <- function(x, class, model = NULL, k = NULL, type = c("MclustDA", "E
                        criterion = c("bic", "icl"), control = softmix_control(),
                        n_threads = NULL, ...) {
   call <- match.call()
-  data <- as_data_matrix(x)
+  # A vector's variable is named after its expression, as in softmix().
+  data <- as_data_matrix(x, vector_name = expression_name(substitute(x)))
   n <- nrow(data)
   d <- ncol(data)
   type <- match_choice(type, c("MclustDA", "EDDA"), "type")
@@ -198,13 +199,17 @@ check_da_dots <- function(dots, type, call = sys.call(-1)) {
     softmix_abort("`...` must be named arguments of softmix(), such as `init` or `n_init`.",
                   call)
   }
-  set_here <- c("x", "k", "model", "control", "n_threads", "criterion", "labels", "fixed",
-                "weights", "weight_type")
+  set_here <- c("x", "k", "model", "control", "n_threads", "criterion", "labels", "fixed")
   taken <- intersect(names(dots), set_here)
   if (length(taken) > 0L) {
     softmix_abort(sprintf("`...` must not set %s: softmix_da() sets %s itself.",
                           paste0("`", taken, "`", collapse = ", "),
                           if (length(taken) == 1L) "it" else "them"), call)
+  }
+  unsupported <- intersect(names(dots), c("weights", "weight_type"))
+  if (length(unsupported) > 0L) {
+    softmix_abort(sprintf("`...` sets %s, which softmix_da() does not support.",
+                          paste0("`", unsupported, "`", collapse = ", ")), call)
   }
   unknown <- setdiff(names(dots), names(formals(softmix)))
   if (length(unknown) > 0L) {
@@ -535,7 +540,8 @@ nobs.softmix_da <- function(object, ...) {
 #'   to sum to one. mclust calls this `prop`. Use it when the classes are
 #'   known to occur in other proportions in the new data.
 #' @param n_threads Number of threads; `NULL` uses the fit's.
-#' @param ... Unused.
+#' @param ... Unused: an error if given, so that a misspelt argument (or
+#'   mclust's `prop`) is not silently ignored.
 #' @return A factor (`"class"`) or a matrix (`"posterior"`), with one entry
 #'   or row per row of `newdata`.
 #' @seealso [softmix_da()]; [dmixture()] for the class densities.
@@ -551,6 +557,9 @@ nobs.softmix_da <- function(object, ...) {
 #' table(predict(da, new, prior = c(0.1, 0.1, 0.8)))
 predict.softmix_da <- function(object, newdata, type = c("class", "posterior"), prior = NULL,
                                n_threads = NULL, ...) {
+  check_dots_empty(list(...), if ("prop" %in% names(list(...))) {
+    "The classes' prior probabilities (mclust's `prop`) are `prior`."
+  } else "")
   type <- match_choice(type, c("class", "posterior"), "type")
   data <- if (missing(newdata)) object$data else as_newdata(newdata, object)
   prior <- check_prior(prior, object)
@@ -827,10 +836,16 @@ check_folds <- function(folds, n, call = sys.call(-1)) {
     }
     folds <- lapply(folds, as.integer)
   } else if (is.atomic(folds) || is.factor(folds)) {
-    if (length(folds) != n || anyNA(folds)) {
+    if (length(folds) != n) {
       softmix_abort(sprintf(
-        "`folds`, a vector, must give the fold of each row, without NA: %d entries for %d rows.",
+        "`folds`, a vector, must give the fold of each row: %d entries for %d rows.",
         length(folds), n
+      ), call)
+    }
+    if (anyNA(folds)) {
+      softmix_abort(sprintf(
+        "`folds`, a vector, must give the fold of each row; it is NA for %d row(s), the first being row %d.",
+        sum(is.na(folds)), which(is.na(folds))[1L]
       ), call)
     }
     folds <- unname(split(seq_len(n), folds, drop = TRUE))

@@ -279,3 +279,17 @@ check_noise_complete <- function(data, parameters, arg = "x", call = sys.call(-1
     "impute them."
   ), arg, sum(incomplete), which(incomplete)[1L]), call)
 }
+
+#' Stop when a method's `...` holds anything: it takes no further
+#' arguments, and a misspelt or foreign one (mclust's `prop`) would be
+#' ignored. `hint` is added to the message.
+#' @noRd
+check_dots_empty <- function(dots, hint = "", call = sys.call(-1)) {
+  if (length(dots) == 0L) return(invisible())
+  given <- names(dots)
+  if (is.null(given)) given <- rep("", length(dots))
+  shown <- unique(ifelse(nzchar(given), paste0("`", given, "`"), "an unnamed argument"))
+  softmix_abort(sprintf("Unknown argument%s %s.%s", if (length(shown) > 1L) "s" else "",
+                        paste(shown, collapse = ", "), if (nzchar(hint)) paste0(" ", hint) else ""),
+                call)
+}

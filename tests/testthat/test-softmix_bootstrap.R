@@ -198,6 +198,10 @@ test_that("vcov() and confint() have the documented shape and names", {
   expect_identical(with_seed(2, vcov(fit, B = 20, n_threads = 2)), v)
   expect_identical(with_seed(2, confint(fit, B = 20, n_threads = 1)), confint(boot))
 
+  # A misspelt argument is not ignored.
+  expect_error(confint(boot, levels = 0.8), "Unknown argument `levels`", class = "softmix_error")
+  expect_error(summary(boot, conf.level = 0.8), "Unknown argument `conf.level`",
+               class = "softmix_error")
   s <- summary(boot, level = 0.8)
   expect_identical(rownames(s$table), expected_names)
   expect_equal(s$table$se, sqrt(diag(v)), tolerance = 1e-12, ignore_attr = TRUE)

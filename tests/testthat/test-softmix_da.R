@@ -305,6 +305,10 @@ test_that("one-dimensional data and character classes work", {
   expect_true(all(fit$model %in% c("E", "V")))
   posterior <- predict(fit, c(50, 90), type = "posterior")
   expect_true(posterior[1, "short"] > 0.99 && posterior[2, "long"] > 0.99)
+  # The vector's variable is named after its expression, as in softmix():
+  # a data frame with that column predicts the same.
+  expect_identical(colnames(fit$data), "waiting")
+  expect_identical(predict(fit, data.frame(waiting = c(50, 90)), type = "posterior"), posterior)
 })
 
 test_that("bad input stops with an error naming the argument", {
@@ -340,6 +344,8 @@ test_that("bad input stops with an error naming the argument", {
   expect_da_error(softmix_da(iris_x, iris_class, type = "EDDA", init = "hc"), "...")
   expect_da_error(softmix_da(iris_x, iris_class, labels = 1), "...", "labels")
   expect_da_error(softmix_da(iris_x, iris_class, k = 1, start = 2), "...", "start")
+  expect_da_error(softmix_da(iris_x, iris_class, weights = rep(1, 150)), "...",
+                  "`weights`, which softmix_da\\(\\) does not support")
   with_missing <- iris_x
   with_missing[2, 2] <- NA
   expect_da_error(softmix_da(with_missing, iris_class), "x", "missing")
@@ -350,10 +356,15 @@ test_that("bad input stops with an error naming the argument", {
   expect_da_error(predict(da_iris, prior = c(1, 2)), "prior", "2 for 3")
   expect_da_error(predict(da_iris, prior = c(-1, 1, 1)), "prior", "non-negative")
   expect_da_error(predict(da_iris, prior = c(a = 1, b = 1, c = 1)), "prior", "names")
+  # mclust's name for the priors, or a misspelt argument, is not ignored.
+  expect_da_error(predict(da_iris, prop = c(0.1, 0.1, 0.8)), "prop", "`prior`")
+  expect_da_error(predict(da_iris, type = "posterior", priors = c(1, 1, 1)), "priors")
   expect_da_error(softmix_da_cv(list()), "object")
   expect_da_error(softmix_da_cv(da_iris, nfold = 1), "nfold")
   expect_da_error(softmix_da_cv(da_iris, folds = list(1:10, 11:149)), "folds", "exactly once")
   expect_da_error(softmix_da_cv(da_iris, folds = rep(1, 150)), "folds", "two folds")
+  expect_da_error(softmix_da_cv(da_iris, folds = replace(rep(1:5, 30), 146, NA)), "folds",
+                  "NA for 1 row\\(s\\), the first being row 146")
   # A fold that leaves a class with fewer than two training rows.
   small <- c(rep("a", 3), rep("b", 20))
   fit_small <- softmix_da(matrix(c(1:3, 11:30) + 0.5 * sin(1:23)), small, type = "EDDA",
