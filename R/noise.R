@@ -74,10 +74,14 @@ resolve_noise <- function(noise, hypervolume, data, known, start, weights = NULL
     return(NULL)
   }
   if (!is.logical(noise) || anyNA(noise) || !(length(noise) %in% c(1L, n))) {
+    problem <- if (!is.logical(noise)) paste("it is", describe_type(noise)) else
+      if (!(length(noise) %in% c(1L, n))) sprintf("got %s", format_value(noise)) else
+      sprintf("it is NA in %d row(s), the first being row %d", sum(is.na(noise)),
+              which(is.na(noise))[1L])
     softmix_abort(sprintf(paste(
       "`noise` must be TRUE, FALSE or a logical vector with one entry per observation",
-      "(%d), without NA; got %s."
-    ), n, format_value(noise)), call)
+      "(%d), without NA; %s."
+    ), n, problem), call)
   }
   if (length(noise) == n && n > 1L) {
     set <- noise

@@ -32,8 +32,11 @@
 #' As in mclust, the reported log-likelihood, BIC and ICL exclude the log
 #' prior; EM raises the log posterior (log-likelihood plus log prior),
 #' whose trace is the fit's `log_posterior_trace` (in the core's scaled
-#' units, so up to a constant) and which its stopping rule watches. With a
-#' prior the ridge `reg` of [softmix_control()] is not used.
+#' units, so up to a constant) and which its stopping rule watches. For
+#' EII and EEI, whose M steps are mclust's and not the exact mode of the
+#' log posterior, the trace can fall slightly, and those two models are
+#' fitted without acceleration. With a prior the ridge `reg` of
+#' [softmix_control()] is not used.
 #'
 #' @param shrinkage \eqn{\kappa}, the weight of the prior mean, in
 #'   observations: a non-negative number (0: no prior on the means).

@@ -171,6 +171,10 @@ test_that("rmixture() and simulate() draw noise points from the box", {
 test_that("bad noise input gets an error naming the argument", {
   expect_error(softmix(outlier_x, k = 2, noise = outlier_set[-1], n_threads = 1),
                "`noise` must be TRUE, FALSE or a logical vector", class = "softmix_error")
+  expect_error(softmix(outlier_x, k = 2, noise = replace(outlier_set, 2, NA), n_threads = 1),
+               "NA in 1 row\\(s\\), the first being row 2", class = "softmix_error")
+  expect_error(softmix(outlier_x, k = 2, noise = as.numeric(outlier_set), n_threads = 1),
+               "it is of type double", class = "softmix_error")
   expect_error(softmix(outlier_x, k = 2, noise = rep(TRUE, nrow(outlier_x)), n_threads = 1),
                "`noise` marks every observation as noise", class = "softmix_error")
   expect_error(softmix(outlier_x, k = 2, noise = rep(FALSE, nrow(outlier_x)), n_threads = 1),
