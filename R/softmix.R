@@ -674,7 +674,11 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
   init_k <- start$k
   k <- check_k(k, n, min = if (is.null(noise)) 1L else 0L)
   if (!is.null(init_k) && !identical(k, init_k)) {
-    softmix_abort(sprintf("`init` describes %d components but `k` is %s.", init_k,
+    softmix_abort(sprintf("`init` describes %d components%s but `k` is %s.", init_k,
+                          if (!is.null(noise) && !is.null(start$weights) &&
+                              is.null(start$parameters)) {
+                            " (with `noise`, a posterior's last column is the noise's)"
+                          } else "",
                           paste(k, collapse = ", ")))
   }
   k <- check_k_for_labels(k, known)

@@ -404,6 +404,8 @@ run_worker_task <- function(task, key) {
 #' returns the key it is stored under
 #' @noRd
 start_workers <- function(cluster, context, call) {
+  # A stopped cluster is named as such, not as workers without softmix.
+  check_cluster_open(cluster, call)
   # Defined in the global environment: a function of the softmix namespace
   # would make the worker load softmix before it could report that it cannot.
   # A worker may find another installed version of softmix, without the

@@ -682,8 +682,9 @@ brier_score <- function(posterior, class) {
 #' @param object A [softmix_da()] fit; the folds' fits use its data,
 #'   classes, `control`, `criterion` and settings.
 #' @param nfold The number of folds, at most the number of rows (default
-#'   10); the number of rows gives leave-one-out. Ignored when `folds` is
-#'   given.
+#'   10); the number of rows gives leave-one-out. Otherwise, as in mclust,
+#'   at most the size of the largest class: a larger `nfold` gives that many
+#'   folds. Ignored when `folds` is given.
 #' @param folds Optional folds: a list of disjoint vectors of row numbers
 #'   that together cover every row once, or a vector with the fold of each
 #'   row (numbers or labels).

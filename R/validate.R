@@ -229,7 +229,7 @@ check_k <- function(k, n, call = sys.call(-1), min = 1L, noise_hint = TRUE) {
     all(k == round(k))
   if (!ok) {
     softmix_abort(sprintf("`k` must be whole numbers of components, not %s.",
-                          format_value(k)), call)
+                          if (is.numeric(k) && anyNA(k)) "NA" else format_value(k)), call)
   }
   if (any(k < min)) {
     softmix_abort(if (min == 0L) "`k` must be at least 0." else if (noise_hint)

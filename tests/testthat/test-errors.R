@@ -50,6 +50,7 @@ test_that("a bad number of components is an error", {
   expect_softmix_error(softmix(x[1:5, ], k = 6), "k", "exceed")
   expect_softmix_error(softmix(x, k = 2.5), "k")
   expect_softmix_error(softmix(x, k = NA), "k")
+  expect_softmix_error(softmix(x, k = c(1, NA)), "k", "not NA")
   expect_softmix_error(softmix(x, k = "2"), "k")
   expect_softmix_error(softmix(x, k = c(2, 2)), "k", "repeat")
   expect_softmix_error(softmix(x), "k", "missing")

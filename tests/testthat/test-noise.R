@@ -192,6 +192,11 @@ test_that("bad noise input gets an error naming the argument", {
   expect_error(mixture_params(c(0.5, 0.4, 0.1), means = c(0, 1), covariances = c(1, 1),
                               hypervolume = -2), "`hypervolume` must be one positive",
                class = "softmix_error")
+  # A posterior start with noise: its last column is the noise's.
+  posterior <- cbind(outlier_set * 0 + 0.5, 0.5)
+  expect_error(softmix(outlier_x, k = 2, noise = TRUE, init = posterior, n_threads = 1),
+               "describes 1 components \\(with `noise`, a posterior's last column is the noise's\\)",
+               class = "softmix_error")
   # Rows with missing values cannot be classified against the noise.
   fit <- softmix(outlier_x, k = 2, noise = TRUE, n_threads = 1)
   partial <- rbind(c(NA, 70), c(4, 80))

@@ -284,6 +284,9 @@ test_that("a stopped cluster is named as such", {
   expect_error(softmix(faithful_x, 2, cluster = cl), "connections are closed",
                class = "softmix_error")
   expect_error(softmix_shards_free(shards), "connections are closed", class = "softmix_error")
+  fit <- softmix(faithful_x, 2, model = "VVV", n_threads = 1)
+  expect_error(softmix_bootstrap(fit, B = 2, cluster = cl), "connections are closed",
+               class = "softmix_error")
 })
 
 # Interrupts ----------------------------------------------------------------------
