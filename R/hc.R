@@ -86,7 +86,7 @@ softmix_hc <- function(x, model = "VVV", use = "SVD") {
 hc_cut <- function(tree, k) {
   merges <- check_hc_tree(tree)
   n <- nrow(merges) + 1L
-  k <- check_k(k, n)
+  k <- check_k(k, n, noise_hint = FALSE)
   labels <- call_core(hc_partition_cpp(merges, n, k))
   if (length(k) == 1L) return(labels[, 1L])
   colnames(labels) <- k
@@ -264,9 +264,14 @@ shared_partitions <- function(data, ks, method, n_init, n_threads, call = sys.ca
   }
   if ("kmeans++" %in% method) {
     info <- row_info(weights)
-    starts <- Map(function(start, k) {
-      cbind(start, call_core(kmeans_pp_partitions_cpp(subset, k, n_init, n_threads, info), call))
-    }, starts, ks)
+    # Drawn in increasing k, whatever the order of `ks`, so that a selection
+    # over 5:2 starts each k as one over 2:5 does.
+    drawn <- vector("list", length(ks))
+    for (i in order(ks)) {
+      drawn[[i]] <- call_core(kmeans_pp_partitions_cpp(subset, ks[i], n_init, n_threads, info),
+                              call)
+    }
+    starts <- Map(cbind, starts, drawn)
   }
   if (!is.null(rows$noise)) {
     starts <- Map(function(start, k) {

@@ -800,7 +800,17 @@ init_label <- function(start) {
 #' Validate a vector of labels 1..k covering every component
 #' @noRd
 check_labels <- function(labels, n, call = sys.call(-1)) {
-  if (is.factor(labels)) labels <- as.integer(droplevels(labels))
+  if (is.factor(labels)) {
+    # A level is a component, as in `labels`: an unused one is an empty component.
+    unused <- setdiff(levels(labels), as.character(labels[!is.na(labels)]))
+    if (length(unused) > 0L) {
+      softmix_abort(sprintf(
+        "`init` labels must use every component (every level of the factor); %s unused.",
+        quote_names(unused)
+      ), call)
+    }
+    labels <- as.integer(labels)
+  }
   if (length(labels) != n) {
     softmix_abort(sprintf("`init` labels must have one entry per observation: %d for %d.",
                           length(labels), n), call)

@@ -101,6 +101,24 @@ test_that("a cluster of one point repeated 20 times is a singular component with
   )
 })
 
+test_that("exactly collinear columns are a singular component with reg = 0", {
+  # chol() of their covariance succeeds on a rounding residual for some
+  # slopes (1/3 and 1.1 here); the pivot's share of its variance says it
+  # is singular, and the pair fails rather than win with a near-infinite
+  # log-likelihood.
+  a <- with_seed(1, stats::rnorm(30))
+  control <- softmix_control(reg = 0)
+  for (slope in c(1 / 3, 1.1)) {
+    expect_error(softmix(cbind(a, a * slope), k = 1, model = "VVV", control = control,
+                         n_threads = 1), "not positive definite", class = "softmix_error")
+  }
+  chosen <- softmix(cbind(a, a / 3), k = 1:2, model = c("VVV", "EII"), control = control,
+                    n_threads = 1)
+  expect_identical(chosen$model, "EII")
+  expect_true(is.na(chosen$selection$bic[chosen$selection$model == "VVV" &
+                                           chosen$selection$k == 1]))
+})
+
 test_that("the singular-covariance error gives its advice once", {
   err <- expect_error(
     softmix(copies_cluster, init = copies_labels, control = no_reg, n_threads = 1),

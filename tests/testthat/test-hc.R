@@ -163,6 +163,9 @@ test_that("hierarchical clustering rejects bad input with softmix errors", {
   expect_error(softmix_hc(1), "two rows", class = "softmix_error")
   expect_error(hc_cut(list(), 2), "`tree`", class = "softmix_error")
   expect_error(hc_cut(softmix_hc(trees), 40), "`k`", class = "softmix_error")
+  # No word of the noise, which hc_cut() has not.
+  expect_error(hc_cut(softmix_hc(trees), 0), "^`k` must be at least 1\\.$",
+               class = "softmix_error")
 })
 
 test_that("hc_cut() rejects an edited tree before it reaches the C++ core", {

@@ -252,6 +252,24 @@ test_that("the chosen pair of a selection is the fit of that pair alone", {
   expect_identical(best$icl, alone$icl)
 })
 
+test_that("k-means++ starts do not depend on the order of k", {
+  # The partitions are drawn in increasing k, before any fit (?softmix).
+  run <- function(ks) {
+    with_seed(5, softmix(iris_x, k = ks, init = "kmeans++", model = c("VVV", "EEI"),
+                         n_threads = 1))$selection
+  }
+  up <- run(2:5)
+  down <- run(5:2)
+  key <- function(table) paste(table$model, table$k)
+  expect_identical(down$loglik[match(key(up), key(down))], up$loglik)
+})
+
+test_that("init labels as a factor must use every level, as components", {
+  species <- factor(iris$Species, levels = c(levels(iris$Species), "other"))
+  expect_error(softmix(iris_x, k = 4, init = species, n_threads = 1),
+               "every level of the factor.*`other` unused", class = "softmix_error")
+})
+
 test_that("pairs that stop at max_iter give one warning naming them", {
   control <- softmix_control(max_iter = 2, accelerate = FALSE)
   warnings <- testthat::capture_warnings(

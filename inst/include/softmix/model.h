@@ -249,6 +249,12 @@ inline void pack_factor(const arma::mat& upper, double* out) {
   }
 }
 
+// The least share of a variance that a covariance's Cholesky pivot must
+// keep, the rest explained by the earlier columns: below it the pivot is a
+// rounding residual (about d * 2^-52 of the variance) and the covariance
+// singular. A ridge of reg = 1e-6 keeps shares far above it.
+constexpr double collinear_share = 1e-13;
+
 // Fills precision_chol, log_det_chol and the kernels' layouts from the
 // covariances. A covariance that is not numerically positive definite is an
 // error naming the component (1-based, as R users count). `shared` says all
@@ -282,6 +288,12 @@ inline void factorize(Params& params, bool shared = false) {
       }
     } else if (ok) {
       ok = arma::chol(upper_chol, sigma);  // sigma = R'R
+      // A pivot that is only what rounding leaves of its variance: the
+      // columns are collinear though chol() succeeded (with reg = 0 nothing
+      // else would catch it, and the log-likelihood would be near infinite).
+      for (std::size_t j = 0; ok && j < d; ++j) {
+        ok = upper_chol(j, j) * upper_chol(j, j) > collinear_share * sigma(j, j);
+      }
       // U = inverse(R) is upper triangular and U U' = inverse(R'R).
       if (ok) ok = inverse_upper(precision_chol, upper_chol);
       if (ok) {
