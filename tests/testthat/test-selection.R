@@ -282,6 +282,21 @@ test_that("pairs that stop at max_iter give one warning naming them", {
   expect_identical(sum(!fit$selection$converged), 4L)
 })
 
+test_that("a fit is converged exactly when its last change is below tol, at any max_iter", {
+  # With two starts each first runs to a looser screening tolerance; one
+  # that met it on its last allowed pass was once reported converged.
+  for (max_iter in 15:30) {
+    fit <- suppressWarnings(with_seed(1, softmix(
+      faithful_x, k = 3, model = "VVV", n_threads = 1,
+      control = softmix_control(max_iter = max_iter, accelerate = FALSE)
+    )))
+    trace <- fit$loglik_trace
+    last <- length(trace)
+    change <- abs(trace[last] - trace[last - 1]) / (1 + abs(trace[last]))
+    expect_identical(fit$converged, change < 1e-8, label = sprintf("max_iter = %d", max_iter))
+  }
+})
+
 test_that("a single fit that stops at max_iter warns with class softmix_warning", {
   expect_warning(
     with_seed(1, softmix(iris_x, k = 3, control = softmix_control(max_iter = 1),

@@ -671,6 +671,16 @@ inline Fit best_of_starts(const Data& x, Passes& passes, std::size_t k, Model mo
   for (const std::size_t index : order) {
     Fit& candidate = candidates[index];
     if (!screen || !candidate.converged || candidate.iterations >= control.max_iter) {
+      if (screen && candidate.converged) {
+        // It converged at the screening tolerance on its last allowed pass;
+        // whether it did at the fit's own is tested again on its trace.
+        const std::vector<double>& trace = candidate.log_posterior_trace.empty()
+                                               ? candidate.loglik_trace
+                                               : candidate.log_posterior_trace;
+        std::vector<double> before(trace.begin(), trace.end() - 1);
+        ConvergenceTest test(control, before);
+        candidate.converged = test.accept(trace.back());
+      }
       best = std::move(candidate);
       have_best = true;
       break;
