@@ -35,7 +35,8 @@
 #'   log-likelihood may fall by amounts of the order of `reg`. A constant
 #'   column, which has no variance of its own, borrows the mean variance of
 #'   the other columns; when all columns are constant, the square of the
-#'   largest absolute value in the data, rounded up to a power of two.
+#'   smallest power of two above the largest absolute value in the data
+#'   (the scale softmix works in: 16 for data of 3, 4 for data of 1).
 #' @param accelerate Whether to accelerate EM by SQUAREM extrapolation
 #'   (Varadhan and Roland 2008): after two EM steps, a longer step along
 #'   the parabola through the three parameter sets (in log proportions,
@@ -116,5 +117,12 @@ check_control <- function(control, call = sys.call(-1)) {
   # Objects saved before `accelerate` and `stopping` existed get their defaults.
   defaults <- softmix_control()
   for (name in setdiff(names(defaults), names(control))) control[[name]] <- defaults[[name]]
-  control
+  # Checked again as softmix_control() checks them: an object edited by
+  # hand (control$max_iter <- 0) would otherwise pass unchecked.
+  tryCatch(
+    do.call(softmix_control, unclass(control)[names(defaults)]),
+    softmix_error = function(e) {
+      softmix_abort(paste("`control` holds an invalid setting:", conditionMessage(e)), call)
+    }
+  )
 }

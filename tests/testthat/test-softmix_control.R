@@ -23,6 +23,25 @@ test_that("max_iter below 1, a negative tol and unknown settings are errors nami
                class = "softmix_error")
 })
 
+test_that("a control object edited by hand is checked again when used", {
+  edits <- list(max_iter = 0, tol = NA, reg = -0.5, stopping = "foo", accelerate = NA,
+                tol = "1e-3")
+  messages <- c("`max_iter` must be at least 1", "`tol`", "`reg`", "`stopping` must be one of",
+                "`accelerate` must be TRUE or FALSE", "`tol`")
+  for (i in seq_along(edits)) {
+    control <- softmix_control()
+    control[[names(edits)[i]]] <- edits[[i]]
+    expect_error(softmix(faithful_x, k = 2, control = control, n_threads = 1),
+                 paste0("`control` holds an invalid setting: ", messages[i]),
+                 class = "softmix_error")
+  }
+  # A valid edit is used.
+  control <- softmix_control()
+  control$max_iter <- 3
+  expect_identical(suppressWarnings(softmix(faithful_x, k = 2, control = control,
+                                            n_threads = 1))$control$max_iter, 3L)
+})
+
 test_that("settings are stored as given", {
   control <- softmix_control(tol = 0, max_iter = 7, reg = 0.5)
   expect_identical(control$tol, 0)
