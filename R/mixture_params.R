@@ -207,6 +207,10 @@ describe_numbers <- function(x) {
 #' re-checked here, cheaply: shapes and finiteness, no decompositions.
 #' @noRd
 check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.call(-1)) {
+  if (inherits(parameters, "softmix")) {
+    softmix_abort(sprintf("`%s` is a softmix() fit; pass its parameters, `fit$parameters`.",
+                          arg), call)
+  }
   if (!inherits(parameters, "mixture_params")) {
     softmix_abort(sprintf(
       "`%s` must be a mixture_params object (see mixture_params()), not %s.",

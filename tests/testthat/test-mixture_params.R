@@ -90,6 +90,15 @@ test_that("edited parameters are checked again where they are used", {
   expect_equal(sum(e_step(1:3, params)$posterior[1, ]), 1)
 })
 
+test_that("a fit given where parameters go says to pass its $parameters", {
+  fit <- softmix(faithful_x, 2, model = "VVV", n_threads = 1)
+  for (call in list(quote(e_step(faithful_x, fit)), quote(dmixture(faithful_x, fit)),
+                    quote(rmixture(2, fit)))) {
+    expect_error(eval(call), "is a softmix\\(\\) fit; pass its parameters, `fit\\$parameters`",
+                 class = "softmix_error")
+  }
+})
+
 test_that("edited noise parameters are checked again where they are used", {
   params <- mixture_params(c(0.4, 0.4, 0.2), c(0, 1), c(1, 1), hypervolume = 10)
   expect_equal(dmixture(0, params), 0.4 * dnorm(0) + 0.4 * dnorm(0, 1) + 0.2 / 10)
