@@ -112,7 +112,16 @@ m_step <- function(x, posterior, model = "VVV", reg = 0, n_threads = NULL, weigh
   reg <- check_nonnegative(reg, "reg")
   n_threads <- resolve_threads(n_threads)
   given <- if (incomplete[1] > 0L) parameters
-  out <- call_core(m_step_cpp(data, posterior, model, reg, n_threads, row_info(weights), given))
+  this_call <- sys.call()
+  out <- tryCatch(
+    call_core(m_step_cpp(data, posterior, model, reg, n_threads, row_info(weights), given),
+              this_call),
+    softmix_error = function(e) {
+      # The core's advice speaks of softmix()'s control; m_step() has its own `reg`.
+      softmix_abort(sub("`reg` in softmix_control()", "`reg`", conditionMessage(e),
+                        fixed = TRUE), this_call)
+    }
+  )
   means <- out$means
   colnames(means) <- variable_names(data)
   mixture_params(out$proportions, means, out$covariances)

@@ -61,6 +61,7 @@ mixture_params <- function(proportions, means, covariances, hypervolume = NULL,
     noise_box <- check_noise_box(noise_box, d, call)
     if (is.null(hypervolume)) hypervolume <- prod(noise_box[2, ] - noise_box[1, ])
     hypervolume <- check_hypervolume(hypervolume, call)
+    check_box_volume(noise_box, hypervolume, call)
   }
   vars <- colnames(means)
   if (is.null(vars)) vars <- paste0("V", seq_len(d))
@@ -241,6 +242,8 @@ check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.ca
   if (noise) check_hypervolume(parameters$hypervolume, call, element("hypervolume"))
   if (!is.null(parameters$noise_box)) {
     check_noise_box(parameters$noise_box, ncol(means), call, element("noise_box"))
+    check_box_volume(parameters$noise_box, parameters$hypervolume, call, element("noise_box"),
+                     element("hypervolume"))
   }
   proportions <- parameters$proportions
   check_proportions(proportions, element("proportions"), call)
@@ -261,6 +264,22 @@ check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.ca
 
 #' Validate a noise box: NULL, or 2 x d with lower corner below upper
 #' @noRd
+#' Stop when a noise box's volume is not the hypervolume: rmixture() draws
+#' the noise from the box and densities use the hypervolume
+#' @noRd
+check_box_volume <- function(noise_box, hypervolume, call = sys.call(-1), arg = "noise_box",
+                             volume_arg = "hypervolume") {
+  if (is.null(noise_box) || is.null(hypervolume)) return(invisible())
+  log_volume <- sum(log(noise_box[2, ] - noise_box[1, ]))
+  if (abs(log_volume - log(hypervolume)) > 1e-8) {
+    softmix_abort(sprintf(
+      "`%s` has volume %s but `%s` is %s; they must agree (give one of them).",
+      arg, format(exp(log_volume)), volume_arg, format(hypervolume)
+    ), call)
+  }
+  invisible()
+}
+
 check_noise_box <- function(noise_box, d, call = sys.call(-1), arg = "noise_box") {
   if (is.null(noise_box)) return(NULL)
   if (!is.numeric(noise_box) || !identical(dim(noise_box), c(2L, as.integer(d))) ||

@@ -55,10 +55,13 @@ softmix_threads <- function(n = NULL) {
 #' OMP_THREAD_LIMIT and the processors.
 #' @noRd
 resolve_threads <- function(n_threads, call = sys.call(-1)) {
+  arg <- "n_threads"
   if (is.null(n_threads)) {
     n_threads <- getOption("softmix.threads")
-    if (is.null(n_threads)) n_threads <- min(2L, available_threads_cpp())
+    # A bad option is named as such, not as the argument the user left out.
+    if (!is.null(n_threads)) arg <- "options(softmix.threads)" else
+      n_threads <- min(2L, available_threads_cpp())
   }
-  n_threads <- check_count(n_threads, "n_threads", min = 1, call = call)
+  n_threads <- check_count(n_threads, arg, min = 1, call = call)
   cap_threads_cpp(n_threads)
 }

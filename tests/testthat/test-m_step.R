@@ -185,3 +185,13 @@ test_that("covariances of clusters far from the origin keep their accuracy", {
     }
   }
 })
+
+test_that("a singular M step points to m_step()'s own reg", {
+  err <- expect_error(m_step(faithful_x[1:3, ], cbind(c(1, 1, 0), c(0, 0, 1)), "VVV",
+                             n_threads = 1), "not positive definite", class = "softmix_error")
+  expect_match(conditionMessage(err), "increase `reg` or", fixed = TRUE)
+  expect_no_match(conditionMessage(err), "softmix_control", fixed = TRUE)
+  # With m_step()'s reg it succeeds.
+  expect_s3_class(m_step(faithful_x[1:3, ], cbind(c(1, 1, 0), c(0, 0, 1)), "VVV", reg = 1e-6,
+                         n_threads = 1), "mixture_params")
+})

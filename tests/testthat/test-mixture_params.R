@@ -106,6 +106,15 @@ test_that("edited noise parameters are checked again where they are used", {
   shrunk$hypervolume <- -1
   expect_error(dmixture(1, shrunk), "`parameters\\$hypervolume` must be one positive finite",
                class = "softmix_error")
+  # A noise box must have the hypervolume's volume: rmixture() draws from it.
+  expect_error(mixture_params(c(0.4, 0.4, 0.2), rbind(c(0, 0), c(2, 2)), diag(2),
+                              hypervolume = 100, noise_box = rbind(c(0, 0), c(1, 1))),
+               "`noise_box` has volume 1 but `hypervolume` is 100", class = "softmix_error")
+  boxed <- mixture_params(c(0.4, 0.4, 0.2), c(0, 1), c(1, 1), noise_box = rbind(-5, 5))
+  expect_identical(boxed$hypervolume, 10)
+  boxed$hypervolume <- 20
+  expect_error(rmixture(5, boxed), "`parameters\\$noise_box` has volume 10 but",
+               class = "softmix_error")
   no_share <- params
   no_share$proportions <- c(0.5, 0.5)
   expect_error(dmixture(1, no_share), "one per component and the noise's share last",

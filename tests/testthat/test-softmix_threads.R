@@ -79,3 +79,11 @@ test_that("a thread count above the processors is capped, and a huge one is harm
   expect_equal(e_step(faithful, one$parameters, n_threads = 1e6)$posterior, one$posterior,
                tolerance = 1e-12, ignore_attr = TRUE)
 })
+
+test_that("a bad softmix.threads option is named as the option", {
+  withr::local_options(softmix.threads = 0)
+  expect_error(e_step(faithful_x, random_params(2, 2, seed = 1)),
+               "`options(softmix.threads)` must be at least 1", fixed = TRUE)
+  expect_error(e_step(faithful_x, random_params(2, 2, seed = 1), n_threads = 0),
+               "`n_threads` must be at least 1", fixed = TRUE)
+})
