@@ -25,6 +25,7 @@
 #' fit$parameters$proportions
 #' fit$parameters$means
 rmixture <- function(n, parameters) {
+  call <- sys.call()
   n <- check_count(n, "n", min = 0)
   check_params(parameters)
   k <- nrow(parameters$means)
@@ -36,6 +37,17 @@ rmixture <- function(n, parameters) {
       "see mixture_params()."
     ))
   }
+  # Each covariance's factor, before any draw: one that is not positive
+  # definite (an edited object) is named, whether or not it gets rows.
+  factors <- lapply(seq_len(k), function(c) {
+    sigma <- parameters$covariances[, , c, drop = FALSE]
+    dim(sigma) <- c(d, d)
+    tryCatch(chol(sigma), error = function(e) {
+      softmix_abort(sprintf(
+        "`parameters$covariances[, , %d]` is not positive definite (singular or nearly so).", c
+      ), call)
+    })
+  })
   component <- sample.int(k + noise, n, replace = TRUE, prob = parameters$proportions)
   x <- matrix(stats::rnorm(n * d), n, d)
   if (noise) {
@@ -49,10 +61,8 @@ rmixture <- function(n, parameters) {
   for (c in seq_len(k)) {
     rows <- which(component == c)
     if (length(rows) == 0L) next
-    sigma <- parameters$covariances[, , c, drop = FALSE]
-    dim(sigma) <- c(d, d)
     # rows of z R have covariance R'R = sigma
-    x[rows, ] <- x[rows, , drop = FALSE] %*% chol(sigma) +
+    x[rows, ] <- x[rows, , drop = FALSE] %*% factors[[c]] +
       matrix(parameters$means[c, ], length(rows), d, byrow = TRUE)
   }
   colnames(x) <- colnames(parameters$means)

@@ -80,3 +80,13 @@ test_that("n = 0 gives an empty matrix", {
   expect_identical(dim(x), c(0L, 2L))
   expect_length(attr(x, "component"), 0)
 })
+
+test_that("an edited covariance that is not positive definite is named, drawn or not", {
+  params <- mixture_params(c(0.5, 0.5), rbind(c(0, 0), c(3, 3)), diag(2))
+  params$covariances[, , 2] <- matrix(1, 2, 2)
+  for (n in c(0, 50)) {
+    expect_error(rmixture(n, params),
+                 "`parameters\\$covariances\\[, , 2\\]` is not positive definite",
+                 class = "softmix_error")
+  }
+})
