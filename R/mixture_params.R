@@ -262,8 +262,6 @@ check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.ca
   parameters
 }
 
-#' Validate a noise box: NULL, or 2 x d with lower corner below upper
-#' @noRd
 #' Stop when a noise box's volume is not the hypervolume: rmixture() draws
 #' the noise from the box and densities use the hypervolume
 #' @noRd
@@ -280,6 +278,8 @@ check_box_volume <- function(noise_box, hypervolume, call = sys.call(-1), arg = 
   invisible()
 }
 
+#' Validate a noise box: NULL, or 2 x d with lower corner below upper
+#' @noRd
 check_noise_box <- function(noise_box, d, call = sys.call(-1), arg = "noise_box") {
   if (is.null(noise_box)) return(NULL)
   if (!is.numeric(noise_box) || !identical(dim(noise_box), c(2L, as.integer(d))) ||

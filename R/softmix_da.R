@@ -557,7 +557,8 @@ nobs.softmix_da <- function(object, ...) {
 #' table(predict(da, new, prior = c(0.1, 0.1, 0.8)))
 predict.softmix_da <- function(object, newdata, type = c("class", "posterior"), prior = NULL,
                                n_threads = NULL, ...) {
-  check_dots_empty(list(...), if ("prop" %in% names(list(...))) {
+  dots <- list(...)
+  check_dots_empty(dots, if ("prop" %in% names(dots)) {
     "The classes' prior probabilities (mclust's `prop`) are `prior`."
   } else "")
   type <- match_choice(type, c("class", "posterior"), "type")
