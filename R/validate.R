@@ -244,16 +244,23 @@ check_k <- function(k, n, call = sys.call(-1), min = 1L, noise_hint = TRUE) {
   as.integer(k)
 }
 
-#' match.arg() with a softmix error naming the argument
+#' match.arg() with a softmix error naming the argument: an exact choice or
+#' an unambiguous abbreviation of one (`stopping = "ait"`), as match.arg()
+#' accepts
 #' @noRd
 match_choice <- function(value, choices, arg, call = sys.call(-1)) {
   if (identical(value, choices)) return(choices[1])
-  if (!is.character(value) || length(value) != 1L || !value %in% choices) {
+  index <- if (is.character(value) && length(value) == 1L && !is.na(value)) {
+    pmatch(value, choices)
+  } else {
+    NA_integer_
+  }
+  if (is.na(index)) {
     softmix_abort(sprintf("`%s` must be one of %s; got %s.", arg,
                           paste0("\"", choices, "\"", collapse = ", "), format_value(value)),
                   call)
   }
-  value
+  choices[index]
 }
 
 #' Check a single TRUE or FALSE

@@ -23,6 +23,19 @@ test_that("max_iter below 1, a negative tol and unknown settings are errors nami
                class = "softmix_error")
 })
 
+test_that("choices may be abbreviated, as match.arg() allows", {
+  expect_identical(softmix_control(stopping = "ait")$stopping, "aitken")
+  expect_identical(softmix_control(stopping = "rel")$stopping, "relative")
+  expect_error(softmix_control(stopping = ""), "`stopping` must be one of",
+               class = "softmix_error")
+  expect_error(softmix_control(stopping = NA_character_), "`stopping` must be one of",
+               class = "softmix_error")
+  full <- softmix(faithful_x, k = 1:2, model = "VVV", criterion = "icl", n_threads = 1)
+  short <- softmix(faithful_x, k = 1:2, model = "VVV", criterion = "ic", n_threads = 1)
+  expect_identical(short$criterion, "icl")
+  expect_identical(short$loglik, full$loglik)
+})
+
 test_that("a control object edited by hand is checked again when used", {
   edits <- list(max_iter = 0, tol = NA, reg = -0.5, stopping = "foo", accelerate = NA,
                 tol = "1e-3")
