@@ -149,10 +149,7 @@ as_covariance_array <- function(covariances, d, k, call) {
   for (c in seq_len(k)) {
     sigma <- covariances[, , c, drop = FALSE]
     dim(sigma) <- c(d, d)
-    scale <- max(abs(sigma))
-    if (max(abs(sigma - t(sigma))) > 1e-8 * scale) {
-      softmix_abort(sprintf("`covariances[, , %d]` is not symmetric.", c), call)
-    }
+    check_symmetric(sigma, sprintf("covariances[, , %d]", c), call)
     sigma <- (sigma + t(sigma)) / 2
     factor <- tryCatch(chol(sigma), error = function(e) NULL)
     if (is.null(factor) || any(diag(factor) <= 0)) {
@@ -161,6 +158,17 @@ as_covariance_array <- function(covariances, d, k, call) {
     covariances[, , c] <- sigma
   }
   covariances
+}
+
+#' Stop when a covariance matrix is not symmetric (to 1e-8 of its largest
+#' entry): the core reads one triangle, so an edited entry on the other side
+#' would be ignored.
+#' @noRd
+check_symmetric <- function(sigma, arg, call = sys.call(-1)) {
+  if (max(abs(sigma - t(sigma))) > 1e-8 * max(abs(sigma))) {
+    softmix_abort(sprintf("`%s` is not symmetric.", arg), call)
+  }
+  invisible(sigma)
 }
 
 #' Validate mixing proportions: finite, non-negative (positive for
@@ -239,6 +247,10 @@ check_params <- function(parameters, d = NULL, arg = "parameters", call = sys.ca
                           element("covariances"), paste(dims, collapse = " x "), got), call)
   }
   check_finite(covariances, element("covariances"), call)
+  for (c in seq_len(k)) {
+    check_symmetric(matrix(covariances[, , c], dims[1]),
+                    sprintf("%s[, , %d]", element("covariances"), c), call)
+  }
   if (noise) check_hypervolume(parameters$hypervolume, call, element("hypervolume"))
   if (!is.null(parameters$noise_box)) {
     check_noise_box(parameters$noise_box, ncol(means), call, element("noise_box"))

@@ -81,6 +81,18 @@ test_that("edited parameters are checked again where they are used", {
   expect_error(rmixture(3, edited("covariances", array(c(1, NA), c(1, 1, 2)))),
                "`parameters\\$covariances` must contain only finite numbers",
                class = "softmix_error")
+  # An asymmetric edit: the core reads one triangle, so the other side's
+  # value was ignored after a warning from Armadillo.
+  fit2 <- softmix(faithful_x, 2, model = "VVV", n_threads = 1)
+  asymmetric <- fit2$parameters
+  asymmetric$covariances[1, 2, 2] <- asymmetric$covariances[1, 2, 2] + 0.5
+  for (call in list(quote(dmixture(faithful_x, asymmetric)), quote(e_step(faithful_x, asymmetric)),
+                    quote(rmixture(2, asymmetric)), quote(pmixture(c(2, 60), asymmetric)))) {
+    expect_error(eval(call), "`parameters\\$covariances\\[, , 2\\]` is not symmetric",
+                 class = "softmix_error")
+  }
+  expect_error(softmix(faithful_x, 2, init = asymmetric, n_threads = 1),
+               "`init\\$covariances\\[, , 2\\]` is not symmetric", class = "softmix_error")
   # A fit's parameters, edited, are checked before predict() uses them.
   fit <- softmix(faithful$waiting, k = 2, n_threads = 1)
   fit$parameters$proportions <- c(0.5, 0.6)
