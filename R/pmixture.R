@@ -14,7 +14,8 @@
 #' log-probabilities stay finite and accurate far beyond where the
 #' probability underflows. An interval (`lower` finite) subtracts each
 #' component's probabilities in the tail on the side of its mean where the
-#' interval lies.
+#' interval lies; with `log.p = TRUE` it does so on the log scale, so the
+#' log-probability of an interval stays finite and accurate too.
 #'
 #' In d > 1 dimensions each component's rectangle probability comes from
 #' [mvtnorm::pmvnorm()] (the package must be installed; it is suggested,
@@ -123,8 +124,11 @@ pmixture <- function(q, parameters, lower.tail = TRUE, log.p = FALSE, lower = -I
     mixture_tail(q, parameters, lower.tail)
   }
   if (length(interval) > 0L) {
-    inside <- mixture_interval(lower[interval], q[interval], parameters)
-    probability[interval] <- if (log.p) log(inside) else inside
+    probability[interval] <- if (log.p) {
+      mixture_log_interval(lower[interval], q[interval], parameters)
+    } else {
+      mixture_interval(lower[interval], q[interval], parameters)
+    }
   }
   # A missing lower end is not -Inf: it gives NA (NaN stays NaN, as in `q`),
   # as a missing corner does in d dimensions.
@@ -232,6 +236,50 @@ mixture_interval <- function(lower, upper, parameters) {
     total <- total + parameters$proportions[j] * inside
   }
   total
+}
+
+#' The log of the mixture probability of the intervals (lower, upper], lower
+#' finite, accurate where the probability underflows and where it is near one
+#' @noRd
+mixture_log_interval <- function(lower, upper, parameters) {
+  sd <- sqrt(parameters$covariances[1, 1, ])
+  k <- length(parameters$proportions)
+  terms <- matrix(0, length(lower), k)
+  for (j in seq_len(k)) {
+    mean <- parameters$means[j, 1]
+    # As in mixture_interval(), in the tail on the interval's side of the
+    # mean: log(a - b) = log(a) + log(1 - b / a) with a the larger tail, from
+    # pnorm()'s logs, so that neither a nor the difference underflows.
+    right <- !is.na(lower) & lower > mean
+    larger <- stats::pnorm(upper, mean, sd[j], log.p = TRUE)
+    smaller <- stats::pnorm(lower, mean, sd[j], log.p = TRUE)
+    larger[right] <- stats::pnorm(lower[right], mean, sd[j], lower.tail = FALSE, log.p = TRUE)
+    smaller[right] <- stats::pnorm(upper[right], mean, sd[j], lower.tail = FALSE,
+                                   log.p = TRUE)
+    log_inside <- larger + log1mexp(smaller - larger)
+    log_inside[which(larger == -Inf)] <- -Inf
+    terms[, j] <- log(parameters$proportions[j]) + log_inside
+  }
+  out <- log_sum_exp_rows(terms)
+  # Near one the log-sum-exp rounds to log(1) and loses the probability
+  # outside the interval; log1p() of minus that keeps it, as
+  # mixture_log_tail() does for the tails.
+  outside <- mixture_tail(lower, parameters, TRUE) + mixture_tail(upper, parameters, FALSE)
+  high <- which(outside < 0.5)
+  out[high] <- log1p(-outside[high])
+  out
+}
+
+#' log(1 - exp(a)) for a <= 0, accurate for a near 0 and for a very negative
+#' (Maechler 2012, "Accurately computing log(1 - exp(-|a|))")
+#' @noRd
+log1mexp <- function(a) {
+  out <- a
+  near_zero <- which(a > -log(2))
+  far <- which(a <= -log(2))
+  out[near_zero] <- log(-expm1(a[near_zero]))
+  out[far] <- log1p(-exp(a[far]))
+  out
 }
 
 #' Check that no lower limit exceeds its upper limit (NA pairs pass)

@@ -165,6 +165,38 @@ test_that("intervals in one dimension are differences of the distribution functi
                    pmixture(c(1, 2), params_1d, lower = c(0, 0)))
 })
 
+test_that("log-probabilities of intervals stay finite where the probability underflows", {
+  # The interval's probability used to be computed and then logged, so it
+  # underflowed to log(0) = -Inf far in a tail and lost the probability
+  # outside the interval near one.
+  # Far tails: integrate() of the density scaled by its value at the end
+  # nearer the mean, logged after integrating; tolerance 1e-8 absolute.
+  ref_log_interval <- function(lower, upper, parameters) {
+    shift <- dmixture(upper, parameters, log = TRUE, n_threads = 1)
+    scaled <- function(x) exp(dmixture(x, parameters, log = TRUE, n_threads = 1) - shift)
+    log(integrate(scaled, lower, upper, rel.tol = 1e-12)$value) + shift
+  }
+  p <- pmixture(-100, params_1d, lower = -101, log.p = TRUE)
+  expect_true(is.finite(p))
+  expect_max_diff(p, ref_log_interval(-101, -100, params_1d), 1e-8)
+  right <- pmixture(81, params_1d, lower = 80, log.p = TRUE)
+  # The mirror image of the interval under the mirrored mixture.
+  expect_max_diff(right, ref_log_interval(-81, -80, mixture_params(
+    params_1d$proportions, -params_1d$means, params_1d$covariances
+  )), 1e-8)
+  # Near one: the log of one minus the explicit sum of the tails outside the
+  # interval, about -4e-13; tolerance 1e-12 relative.
+  outside <- ref_pmixture_1d(-12, params_1d) + ref_pmixture_1d(12, params_1d, FALSE)
+  expect_max_diff(pmixture(12, params_1d, lower = -12, log.p = TRUE), log1p(-outside), 1e-12,
+                  relative = TRUE)
+  # Elsewhere the log of the probability, with an empty interval giving -Inf.
+  lower <- c(-5, -1, 0, 3, 9, 9)
+  upper <- c(-2, 1, 0, 6, 10, Inf)
+  expect_max_diff(pmixture(upper, params_1d, lower = lower, log.p = TRUE)[-3],
+                  log(pmixture(upper, params_1d, lower = lower))[-3], 1e-14)
+  expect_identical(pmixture(0, params_1d, lower = 0, log.p = TRUE), -Inf)
+})
+
 test_that("a missing end of an interval gives NA in one dimension", {
   # lower = NA used to count as -Inf, giving P(X <= q).
   ends <- c(a = NA, b = NaN, c = 0, d = -Inf)
