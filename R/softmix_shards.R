@@ -981,20 +981,35 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
   }
   temporary <- FALSE
   weight_type <- match_choice(weight_type, c("frequency", "sampling"), "weight_type")
+  start <- NULL
+  omitted <- NULL
   if (inherits(x, "softmix_shards")) {
+    in_file <- inherits(x, "softmix_file")
     if (weight_type == "sampling") {
-      softmix_abort(paste("Shards carry frequency weights; `weight_type = \"sampling\"`",
-                          "needs `x` in memory."), call)
+      softmix_abort(if (in_file) {
+        "`weight_type = \"sampling\"` needs `weights`, which a softmix_file() does not carry."
+      } else {
+        "Shards carry frequency weights; `weight_type = \"sampling\"` needs `x` in memory."
+      }, call)
     }
     if (!is.null(cluster)) {
       softmix_abort("Give `cluster` with data in memory; shards carry their own cluster.", call)
     }
     if (!is.null(weights) || !is.null(labels)) {
-      softmix_abort("Give `weights` and `labels` to softmix_shards(), with the rows.", call)
+      softmix_abort(if (in_file) {
+        "`weights` and `labels` are not available for a softmix_file(); fit it without them."
+      } else {
+        "Give `weights` and `labels` to softmix_shards(), with the rows."
+      }, call)
     }
     shards <- x
   } else {
     data <- as_data_matrix(x, vector_name = vector_name, missing_ok = TRUE, call = call)
+    # As in memory, row-wise arguments are checked against every row of `x`,
+    # before rows with missing values are dropped.
+    check_weights(weights, nrow(data), call = call)
+    check_known_labels(labels, nrow(data), call = call)
+    start <- resolve_init(init, data, call)
     na <- incomplete_rows(data)
     if (!is.null(na)) {
       if (missing != "omit") {
@@ -1006,8 +1021,18 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
       # As in memory: the same check that rows remain, and the same message.
       keep <- resolve_missing(data, "omit", call)$keep
       data <- data[keep, , drop = FALSE]
-      if (!is.null(weights)) weights <- weights[keep]
+      if (!is.null(weights)) {
+        weights <- weights[keep]
+        if (!any(weights > 0)) {
+          softmix_abort(paste(
+            "`weights` are zero on every row kept: the rows of positive weight all have",
+            "missing values and are omitted."
+          ), call)
+        }
+      }
       if (!is.null(labels)) labels <- labels[keep]
+      if (!is.null(start$weights)) start$weights <- start$weights[keep, , drop = FALSE]
+      omitted <- list(method = "omit", dropped = which(!keep), incomplete = 0L)
     }
     # Sampling weights sum to the number of rows fitted, as in memory.
     weights <- check_weights(weights, nrow(data), weight_type, call = call)
@@ -1040,11 +1065,16 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
     main_rows <- list()
     header <- shards$header
   }
-  start <- resolve_init(init, here)
-  if (!is.null(start$weights) && is.null(shards$x)) {
-    softmix_abort("A starting posterior needs the rows in memory; give `init` as parameters.",
-                  call)
+  if (is.null(shards$x) && !inherits(init, "mixture_params") &&
+      (is.matrix(init) || is.data.frame(init) || is.numeric(init) || is.factor(init))) {
+    # Checked before `init`'s rows are counted: those of a sample are not
+    # the rows the user sees.
+    softmix_abort(paste(
+      "A starting posterior or labels (`init`) need the rows in memory; give `init` as",
+      "parameters (mixture_params()) or a method."
+    ), call)
   }
+  if (is.null(start)) start <- resolve_init(init, here, call)
   if (identical(start$method, "random")) {
     softmix_abort("`init = \"random\"` is not available for shards; use \"hc\" or \"kmeans++\".",
                   call)
@@ -1057,7 +1087,7 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
   k <- check_k(k, n, min = 1L)
   k <- check_k_for_labels(k, main_rows$known)
   rows <- c(main_rows, list(
-    fixed = fixed, prior = resolve_prior(prior, here, main_rows$weights)
+    fixed = fixed, prior = resolve_prior(prior, here, main_rows$weights), missing = omitted
   ))
   if (!is.null(rows$prior) && is.null(shards$x)) {
     softmix_abort("A prior needs the rows in memory to set its defaults; not yet for shards.",

@@ -78,6 +78,53 @@ test_that("missing = \"omit\" on a cluster drops the rows, with the in-memory me
                "needs complete rows", class = "softmix_error")
 })
 
+test_that("missing = \"omit\" on a cluster takes the arguments of every row, as in memory", {
+  cl <- shards_cluster()
+  holes <- faithful_x
+  holes[c(3, 40), 1] <- NA
+  weights <- rep(1:2, 136)
+  labels <- rep(NA_integer_, 272)
+  labels[c(1, 3, 4)] <- 1L
+  start <- ifelse(faithful_x[, 1] > 3, 1L, 2L)
+  fit_both <- function(...) {
+    list(in_memory = suppressMessages(softmix(holes, 2, missing = "omit", n_threads = 1, ...)),
+         sharded = suppressMessages(softmix(holes, 2, missing = "omit", cluster = cl,
+                                            n_threads = 1, ...)))
+  }
+  # Weights, labels and a starting partition of all 272 rows, the rows
+  # omitted included; the dropped rows are recorded as in memory.
+  fits <- fit_both(weights = weights, labels = labels, init = start)
+  expect_same_fit(fits$sharded, fits$in_memory)
+  expect_identical(fits$sharded$missing, fits$in_memory$missing)
+  expect_identical(fits$sharded$missing$dropped, c(3L, 40L), ignore_attr = TRUE)
+  posterior_start <- cbind(start == 1, start == 2) * 1
+  fits <- fit_both(init = posterior_start)
+  expect_same_fit(fits$sharded, fits$in_memory)
+  # update() pads the stored weights with the omitted rows, as in memory.
+  fit_here <- function() {
+    w <- weights
+    suppressMessages(softmix(holes, 2, weights = w, missing = "omit", cluster = cl,
+                             n_threads = 1))
+  }
+  updated <- suppressMessages(update(fit_here(), k = 3, cluster = NULL))
+  expect_equal(updated$weights, weights[-c(3, 40)])
+  # Arguments of the wrong length are named as in memory, not cut to the rows
+  # kept (labels of 5 rows were taken as labels of the first 5 rows kept).
+  expect_error(suppressMessages(softmix(holes, 2, labels = rep(1, 5), missing = "omit",
+                                        cluster = cl, n_threads = 1)),
+               "`labels` must have one entry per observation: 5 for 272",
+               class = "softmix_error")
+  expect_error(suppressMessages(softmix(holes, 2, weights = rep(1, 5), missing = "omit",
+                                        cluster = cl, n_threads = 1)),
+               "`weights` must have one entry per observation: 5 for 272",
+               class = "softmix_error")
+  only_dropped <- numeric(272)
+  only_dropped[3] <- 1
+  expect_error(suppressMessages(softmix(holes, 2, weights = only_dropped, missing = "omit",
+                                        cluster = cl, n_threads = 1)),
+               "`weights` are zero on every row kept", class = "softmix_error")
+})
+
 test_that("shards read on the workers fit as the data in memory, and give back their posterior", {
   cl <- shards_cluster()
   paths <- file.path(withr::local_tempdir(), c("one.rds", "two.rds", "three.rds"))
