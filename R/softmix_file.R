@@ -86,7 +86,10 @@ softmix_file <- function(path, format = c("auto", "csv", "big.matrix"), chunk_ro
         format_value(path)
       ), call)
     }
-    if (!file.exists(path) || dir.exists(path)) {
+    if (dir.exists(path)) {
+      softmix_abort(sprintf("`path`: \"%s\" is a directory, not a file.", path), call)
+    }
+    if (!file.exists(path)) {
       softmix_abort(sprintf("`path`: there is no file \"%s\".", path), call)
     }
     path <- normalizePath(path)
@@ -175,8 +178,12 @@ file_run_all <- function(file, what, wire, model, call, extra = NULL) {
       parts[[i]] <<- part
     }
   })
-  if (adds_up) parts[[1L]] <- total
-  if (what == "sample") parts <- parts[wanted]
+  if (adds_up) {
+    parts[[1L]] <- total
+  } else {
+    # Chunks of blank lines only, and those not wanted, have no part.
+    parts <- Filter(Negate(is.null), parts)
+  }
   parts
 }
 
@@ -215,7 +222,8 @@ file_each_chunk <- function(file, call, fun, wanted = NULL) {
         nrow(x), reader$chunk_rows[i]
       ), call)
     }
-    fun(x, i)
+    # A chunk of blank lines only has no rows to pass on.
+    if (nrow(x) > 0L) fun(x, i)
   }
   invisible()
 }
@@ -340,10 +348,16 @@ csv_reader <- function(path, chunk_rows, columns, options, call) {
   }
   sep_given <- !identical(sep, "auto")
   con <- csv_connection(path)
-  # The first line, and the first line of data after it (blank lines are
-  # skipped, as the parser skips them).
+  # The first line that is not blank, and the first line of data after it
+  # (blank lines are skipped, as the parser skips them); `leading`: the
+  # lines up to the first one, which a header's bytes take in too.
+  leading <- 0L
   lines <- tryCatch({
-    first_line <- readLines(con, n = 1L, warn = FALSE)
+    repeat {
+      first_line <- readLines(con, n = 1L, warn = FALSE)
+      leading <- leading + 1L
+      if (length(first_line) == 0L || nzchar(trimws(first_line))) break
+    }
     repeat {
       next_line <- readLines(con, n = 1L, warn = FALSE)
       if (length(next_line) == 0L || nzchar(trimws(next_line))) break
@@ -384,7 +398,8 @@ csv_reader <- function(path, chunk_rows, columns, options, call) {
   all_names <- if (header) fields else paste0("V", seq_along(fields))
   select <- resolve_columns(columns, all_names, path, call)
   list(format = "csv", path = path, sep = sep, sep_given = sep_given, header = header,
-       header_bytes = if (header) csv_header_bytes(path) else 0, n_fields = length(fields),
+       header_bytes = if (header) csv_header_bytes(path, leading) else 0,
+       n_fields = length(fields),
        select = select, names = if (header) all_names[select] else NULL, options = options,
        rows_per_chunk = chunk_rows, chunk_rows = NULL, chunk_bytes = NULL,
        describe = sprintf("CSV file %s", path),
@@ -424,17 +439,18 @@ guess_separator <- function(line) {
   if (grepl("[^ ] +[^ ]", trimws(line))) " " else ","
 }
 
-#' The bytes of the first line, its line end included
+#' The bytes of the first `lines` lines, the last one's line end included
 #' @noRd
-csv_header_bytes <- function(path) {
+csv_header_bytes <- function(path, lines = 1L) {
   con <- csv_connection(path)
   on.exit(close(con))
   seen <- 0
   repeat {
     block <- readBin(con, "raw", 65536L)
     if (length(block) == 0L) return(seen)
-    end <- grepRaw(as.raw(10L), block, fixed = TRUE)
-    if (length(end) > 0L) return(seen + end)
+    ends <- grepRaw(as.raw(10L), block, fixed = TRUE, all = TRUE)
+    if (length(ends) >= lines) return(seen + ends[lines])
+    lines <- lines - length(ends)
     seen <- seen + length(block)
   }
 }
@@ -443,7 +459,7 @@ csv_header_bytes <- function(path) {
 #' @noRd
 resolve_columns <- function(columns, names, path, call) {
   if (is.null(columns)) return(seq_along(names))
-  if (is.character(columns) && !anyNA(columns)) {
+  if (is.character(columns) && !anyNA(columns) && length(columns) > 0L) {
     unknown <- setdiff(columns, names)
     if (length(unknown) > 0L) {
       softmix_abort(sprintf("`columns`: %s has no column(s) %s.", path,
@@ -498,6 +514,11 @@ csv_read <- function(reader, state, i, skip, n_threads, before) {
 #' it with the row at fault (`before` rows come before these)
 #' @noRd
 csv_parse <- function(reader, text, n_threads, before = 0) {
+  # Blank lines only (fread() stops on them): no rows. The search ends at the
+  # first character that is not blank, at once in a chunk of rows.
+  if (!grepl("[^[:space:]]", text, useBytes = TRUE)) {
+    return(matrix(numeric(), 0L, length(reader$select), dimnames = list(NULL, reader$names)))
+  }
   # fread()'s `select` drops the fields past those selected silently, so the
   # fields of the chunk's first line are counted against the file's. (A
   # line that does not parse alone is left to the parse of the chunk.)
@@ -531,9 +552,10 @@ csv_parse <- function(reader, text, n_threads, before = 0) {
       stop(sprintf("its lines have %d fields, not %d.", ncol(table), length(reader$select)))
     }
     values <- table[[j]]
-    row <- which(is.na(suppressWarnings(as.numeric(values))) & !is.na(values))[1L]
     name <- if (is.null(reader$names)) sprintf("column %d", reader$select[j]) else
       sprintf("column `%s`", reader$names[j])
+    row <- csv_first_text(values, if (is.null(reader$options$dec)) "." else reader$options$dec)
+    if (is.na(row)) stop(sprintf("%s is not numeric.", name))
     stop(sprintf("%s is not numeric: row %s holds \"%s\".", name,
                  format(before + row, scientific = FALSE), values[row]))
   }
@@ -541,6 +563,20 @@ csv_parse <- function(reader, text, n_threads, before = 0) {
   x <- matrix(unlist(table, use.names = FALSE), nrow = nrow(table))
   if (!is.null(reader$names)) colnames(x) <- reader$names
   x
+}
+
+#' The first of `values` (a column fread() read as text) that is not a
+#' number as fread() reads one (R reads some more: "0x1A", "1e999"), or NA
+#' @noRd
+csv_first_text <- function(values, dec = ".") {
+  values <- trimws(values)
+  point <- gsub("([.\\\\])", "\\\\\\1", dec)
+  decimal <- sprintf("^[-+]?([0-9]+(%s[0-9]*)?|%s[0-9]+)([eE][-+]?[0-9]+)?$", point, point)
+  special <- "^[-+]?(inf|infinity|nan|na)$"
+  number <- suppressWarnings(as.numeric(sub(dec, ".", values, fixed = TRUE)))
+  plain <- is.na(values) | !nzchar(values) | grepl(special, values, ignore.case = TRUE) |
+    (grepl(decimal, values) & is.finite(number))
+  which(!plain)[1L]
 }
 
 #' The first line of text that is not blank, or NULL, looked for in a
@@ -553,7 +589,7 @@ csv_first_line <- function(text) {
   repeat {
     head <- substr(text, 1L, size)
     whole <- nchar(head, type = "bytes") >= total
-    found <- regexpr("[^\r\n]+", head, useBytes = TRUE)
+    found <- regexpr("[^\r\n]*[^[:space:]][^\r\n]*", head, useBytes = TRUE)
     if (found > 0L) {
       # The line ends inside the prefix, or at the end of the text.
       if (whole || found + attr(found, "match.length") <= nchar(head, type = "bytes")) {

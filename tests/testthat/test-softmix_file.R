@@ -323,3 +323,68 @@ test_that("predict() on a fit of a file takes new data by name and says it keeps
                ignore_attr = TRUE)
   expect_equal(predict(fit, reversed), max.col(expected, ties.method = "first"))
 })
+
+test_that("blank lines, before the header or filling whole chunks, are skipped", {
+  skip_if_not_installed("data.table")
+  lines <- c("eruptions,waiting", paste(faithful$eruptions, faithful$waiting, sep = ","))
+  path <- tempfile(fileext = ".csv")
+  on.exit(unlink(path), add = TRUE)
+  # Blank lines first, and a run of them longer than a chunk in the rows.
+  writeLines(c("", "  ", lines[1:51], rep("", 5), lines[-(1:51)], ""), path)
+  data <- softmix_file(path, chunk_rows = 3)
+  expect_equal(data$n, 272)
+  expect_identical(data$names, colnames(faithful_x))
+  start <- softmix(faithful_x, 2, init = "hc", n_threads = 1)$parameters
+  in_memory <- softmix(faithful_x, 2, init = start, n_threads = 1)
+  streamed <- softmix(data, 2, init = start, n_threads = 1)
+  expect_same_file_fit(streamed, in_memory)
+  expect_equal(posterior(streamed), unname(in_memory$posterior), tolerance = 1e-10,
+               ignore_attr = TRUE)
+  # The whole file as the sample: the default starts are the in-memory ones.
+  set.seed(2)
+  default_start <- softmix(data, 2, model = "EEE", n_threads = 1)
+  set.seed(2)
+  expect_same_file_fit(default_start, softmix(faithful_x, 2, model = "EEE", n_threads = 1))
+  # A header and blank lines only: no rows, said so.
+  writeLines(c("a,b", "", "", ""), path)
+  expect_error(softmix_file(path, chunk_rows = 2), "holds no rows", class = "softmix_error")
+})
+
+test_that("a value fread() reads as text is named with its row, also one R reads", {
+  skip_if_not_installed("data.table")
+  for (value in c("0x10", "1e999", "1.2.3")) {
+    values <- faithful
+    values$waiting <- as.character(values$waiting)
+    values$waiting[30] <- value
+    path <- local_csv(values, quote = FALSE)
+    expect_error(softmix_file(path, chunk_rows = 20),
+                 sprintf("column `waiting` is not numeric: row 30 holds \"\\Q%s\\E\"", value),
+                 class = "softmix_error")
+  }
+})
+
+test_that("no columns, a directory, and settings a file cannot carry are named", {
+  skip_if_not_installed("data.table")
+  path <- local_csv(faithful)
+  expect_error(softmix_file(path, columns = character()), "`columns` must name columns",
+               class = "softmix_error")
+  expect_error(softmix_file(tempdir()), "`path`: .* is a directory, not a file",
+               class = "softmix_error")
+  data <- softmix_file(path, chunk_rows = 100)
+  expect_error(softmix(data, 2, weights = rep(1, 272), n_threads = 1),
+               "`weights` and `labels` are not available for a softmix_file\\(\\)",
+               class = "softmix_error")
+  expect_error(softmix(data, 2, weight_type = "sampling", n_threads = 1),
+               "`weight_type = \"sampling\"` needs `weights`.*softmix_file\\(\\)",
+               class = "softmix_error")
+  # Labels or a posterior as `init` need the rows, whether or not the
+  # sample is the whole file.
+  labels <- ifelse(faithful$eruptions > 3, 1L, 2L)
+  for (size in c(100, 2000)) {
+    expect_error(softmix(data, 2, init = labels, sample_size = size, n_threads = 1),
+                 "starting posterior or labels \\(`init`\\) need the rows in memory",
+                 class = "softmix_error")
+  }
+  expect_error(softmix(data, 2, init = cbind(labels == 1, labels == 2) * 1, n_threads = 1),
+               "starting posterior or labels", class = "softmix_error")
+})
