@@ -28,7 +28,8 @@
 #' @param x Data: a numeric matrix, data frame or vector, as for [softmix()].
 #' @param model The criterion: `"VVV"` (default, mclust's default for more
 #'   than one variable), `"EEE"`, `"VII"`, `"EII"`, or `"V"`/`"E"` for one
-#'   variable.
+#'   variable. For one variable the four multivariate codes stand for `"V"`
+#'   (VVV, VII) and `"E"` (EEE, EII), as in [softmix()].
 #' @param use The data the tree is built on: `"SVD"` (default, mclust's
 #'   default `mclust.options("hcUse")`): the variables standardised, rotated
 #'   onto their principal axes and each scaled by one over the square root of
@@ -167,7 +168,14 @@ check_hc_tree <- function(tree, arg = "tree", call = sys.call(-1)) {
 }
 
 check_hc_model <- function(model, d, call = sys.call(-1)) {
-  allowed <- if (d == 1L) c("E", "V") else c("VVV", "EEE", "VII", "EII")
+  multivariate <- c("VVV", "EEE", "VII", "EII")
+  allowed <- if (d == 1L) c("E", "V") else multivariate
+  # In one dimension the multivariate models are their univariate
+  # equivalents, as for softmix() (see match_models()): the default "VVV"
+  # then works on a vector.
+  if (d == 1L && is.character(model) && length(model) == 1L && model %in% multivariate) {
+    model <- substr(model, 1L, 1L)
+  }
   if (!is.character(model) || length(model) != 1L || !model %in% allowed) {
     softmix_abort(sprintf(
       "`model` must be one of %s for %s data; got %s.",

@@ -155,9 +155,18 @@ test_that("a single k-means++ fit equals the fit from its drawn partition", {
   expect_max_diff(fit$loglik, by_hand$loglik, 1e-12, relative = TRUE)
 })
 
+test_that("one-dimensional data take the multivariate codes as E and V, as softmix() does", {
+  # The default model, "VVV", used to be an error on a vector.
+  expect_identical(softmix_hc(faithful$waiting)$merges,
+                   softmix_hc(faithful$waiting, model = "V")$merges)
+  expect_identical(softmix_hc(faithful$waiting)$model, "V")
+  expect_identical(softmix_hc(faithful$waiting, model = "EII")$merges,
+                   softmix_hc(faithful$waiting, model = "E")$merges)
+})
+
 test_that("hierarchical clustering rejects bad input with softmix errors", {
   expect_error(softmix_hc(iris[, 1:4], model = "VVI"), class = "softmix_error")
-  expect_error(softmix_hc(faithful$waiting, model = "VVV"), "one-dimensional",
+  expect_error(softmix_hc(faithful$waiting, model = "VVI"), "one-dimensional",
                class = "softmix_error")
   expect_error(softmix_hc(faithful, use = "PCA"), "`use`", class = "softmix_error")
   expect_error(softmix_hc(1), "two rows", class = "softmix_error")
