@@ -340,22 +340,27 @@ resolve_dims <- function(dims, data) {
   as.integer(dims)
 }
 
-#' Pick and validate one colour per component
+#' Pick and validate one colour per component (per model for the BIC and
+#' ICL plots: `unit = "model"`)
 #' @noRd
-choose_colors <- function(k, colors) {
+choose_colors <- function(k, colors, unit = "component") {
   if (k == 0L) return(character(0))  # the all-noise model
   if (is.null(colors)) {
     return(pick_default_colors(k))
   }
   if (length(colors) < k) {
     softmix_abort(
-      paste0("`colors` must supply at least ", k, " colours, one per component."),
+      paste0("`colors` must supply at least ", k, " colours, one per ", unit, "; it has ",
+             length(colors), "."),
       call = NULL
     )
   }
   colors <- colors[seq_len(k)]
-  # Fail early with col2rgb's message rather than deep inside a drawing call.
-  grDevices::col2rgb(colors)
+  # Fail early, naming the argument, rather than deep inside a drawing call.
+  tryCatch(grDevices::col2rgb(colors), error = function(e) {
+    softmix_abort(paste0("`colors` must be colours R knows: ", conditionMessage(e), "."),
+                  call = NULL)
+  })
   colors
 }
 
@@ -495,6 +500,16 @@ subset_params <- function(parameters, vars) {
   # The noise's marginal on the chosen variables is uniform over its box's
   # sides along them.
   box <- parameters$noise_box
+  if (nrow(parameters$means) == 0L) {
+    # The all-noise model, which mixture_params() does not build.
+    box <- box[, vars, drop = FALSE]
+    return(structure(list(
+      proportions = parameters$proportions,
+      means = parameters$means[, vars, drop = FALSE],
+      covariances = array(0, c(length(vars), length(vars), 0L)),
+      hypervolume = prod(box[2, ] - box[1, ]), noise_box = box
+    ), class = "mixture_params"))
+  }
   mixture_params(
     proportions = parameters$proportions,
     means = parameters$means[, vars, drop = FALSE],
@@ -523,7 +538,8 @@ compute_axis_limits <- function(ctx, var, radius = sqrt(stats::qchisq(ctx$level,
 #' settings, the header and the room kept for the legend.
 #' @noRd
 open_single_frame <- function(main, subtitle, legend = NULL, mar = c(4.1, 4.6, 0, 1.6)) {
-  old <- graphics::par(c("mar", "oma"))
+  # las too: the BIC and ICL plots set it.
+  old <- graphics::par(c("mar", "oma", "las"))
   legend_room <- if (is.null(legend)) 0 else legend$height + 0.05
   graphics::par(omi = c(legend_room, 0, 0, 0), mar = mar)
   header <- plan_header(main, subtitle, width = graphics::par("fin")[1] - 0.2)
@@ -616,7 +632,7 @@ draw_pairs <- function(ctx, panel, main, subtitle, legend_style) {
 #' @noRd
 legend_entries <- function(ctx, style) {
   entries <- list(
-    labels = paste("Component", seq_len(ctx$k)), col = ctx$colors,
+    labels = sprintf("Component %d", seq_len(ctx$k)), col = ctx$colors,
     pch = rep(style$pch, length.out = ctx$k), lty = rep(style$lty, length.out = ctx$k),
     lwd = rep(style$lwd, length.out = ctx$k)
   )
@@ -762,8 +778,14 @@ fade_colors <- function(colors, alpha) {
 #' Contour panel of the 2-D marginal mixture density over light grey data
 #' @noRd
 draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
-  parameters <- subset_params(ctx$parameters, pair)
   points <- panel_points(ctx, pair)
+  draw_weighted_points(ctx, points$xy, cex = 0.6,
+                       col = ifelse(points$imputed, "grey55", "grey75"),
+                       pch = ifelse(points$imputed, imputed_pch, 19))
+  # The all-noise model's density is flat: no contours (as in autoplot()).
+  if (ctx$k == 0L) return(invisible())
+
+  parameters <- subset_params(ctx$parameters, pair)
   usr <- graphics::par("usr")
   grid_x <- seq(usr[1], usr[2], length.out = 100)
   grid_y <- seq(usr[3], usr[4], length.out = 100)
@@ -776,9 +798,6 @@ draw_density_panel <- function(ctx, pair, show_labels = TRUE) {
   levels <- enclosing_levels(ctx, points, parameters, enclosed)
   keep <- !duplicated(levels)
 
-  draw_weighted_points(ctx, points$xy, cex = 0.6,
-                       col = ifelse(points$imputed, "grey55", "grey75"),
-                       pch = ifelse(points$imputed, imputed_pch, 19))
   graphics::contour(
     grid_x, grid_y, density,
     levels = levels[keep], labels = paste0(100 * enclosed[keep], "%"),
@@ -840,17 +859,23 @@ describe_rug <- function(ctx, imputed) {
   ))
 }
 
+#' The legend entries of the 1-D classification plot: a line per component,
+#' the mixture and, when the fit has one, the noise
+#' @noRd
+curve_entries <- function(ctx) {
+  entries <- list(
+    labels = c(sprintf("Component %d", seq_len(ctx$k)), "Mixture"),
+    col = c(ctx$colors, "black"),
+    pch = NA, lty = rep(1, ctx$k + 1), lwd = c(rep(2, ctx$k), 3)
+  )
+  if (ctx$noise) entries <- add_noise_entry(entries, pch = NA, lty = 2)
+  entries
+}
+
 #' Draw a histogram of one variable with the mixture density and, optionally, its components
 #' @noRd
 draw_1d_density <- function(ctx, show_components) {
-  entries <- NULL
-  if (show_components) {
-    entries <- list(
-      labels = c(paste("Component", seq_len(ctx$k)), "Mixture"), col = c(ctx$colors, "black"),
-      pch = NA, lty = rep(1, ctx$k + 1), lwd = c(rep(2, ctx$k), 3)
-    )
-    if (ctx$noise) entries <- add_noise_entry(entries, pch = NA, lty = 2)
-  }
+  entries <- if (show_components) curve_entries(ctx) else NULL
   plan <- if (is.null(entries)) NULL else plan_entries(entries)
   main <- if (show_components) "Mixture components" else "Mixture density"
   var <- ctx$dims
@@ -1009,7 +1034,7 @@ criterion_styles <- function(n, colors = NULL) {
   if (is.null(colors)) {
     colors <- hues[(seq_len(n) - 1) %% length(hues) + 1]
   } else {
-    colors <- choose_colors(n, colors)
+    colors <- choose_colors(n, colors, unit = "model")
   }
   group <- (seq_len(n) - 1) %/% length(hues) %% 2 + 1
   list(

@@ -80,6 +80,12 @@ test_that("autoplot() draws the all-noise model (k = 0), with no component", {
                           sprintf("all-noise %s, what = \"%s\"", name, what))
     }
   }
+  # One variable of the 2-D fit: its marginal (this used to fail in
+  # mixture_params(), which builds no all-noise model).
+  for (what in c("classification", "uncertainty", "density")) {
+    expect_ggplot_draws(function() ggplot2::autoplot(fits[["2-D"]], what = what, dims = 2),
+                        sprintf("all-noise 2-D, dims = 2, what = \"%s\"", what))
+  }
 })
 
 test_that("autoplot() shows the first two variables by default and follows `dims`", {

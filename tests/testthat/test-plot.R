@@ -99,6 +99,60 @@ test_that("invalid `what`, `dims` and `colors` are rejected", {
   expect_error(plot(fit, colors = c("red", "blue")), "colors")
 })
 
+test_that("bad `colors` are named in the error, per model for BIC and ICL", {
+  fit <- softmix(faithful, k = 2, n_threads = 1)
+  # col2rgb()'s own message did not name the argument.
+  expect_error(plot(fit, colors = c("red", "notacolour")), "`colors`.*notacolour",
+               class = "softmix_error")
+  selection <- softmix(faithful, k = 1:2, model = c("VVV", "EEE"), n_threads = 1)
+  expect_error(plot(selection, what = "BIC", colors = "red"), "one per model; it has 1",
+               class = "softmix_error")
+  expect_error(plot(fit, colors = "red"), "one per component; it has 1", class = "softmix_error")
+})
+
+test_that("the BIC and ICL plots restore par(), las included", {
+  skip_if_not(capabilities("png"))
+  selection <- softmix(faithful, k = 1:2, model = c("VVV", "EEE"), n_threads = 1)
+  grDevices::png(tempfile(fileext = ".png"))
+  on.exit(grDevices::dev.off(), add = TRUE)
+  graphics::par(las = 0)
+  old <- graphics::par(c("mfrow", "mar", "oma", "las", "mgp"))
+  for (what in c("BIC", "ICL", "loglik", "classification", "density")) {
+    plot(selection, what = what)
+    # The BIC and ICL plots used to leave las = 1 behind.
+    expect_identical(graphics::par(c("mfrow", "mar", "oma", "las", "mgp")), old, info = what)
+  }
+})
+
+test_that("the all-noise model (k = 0) plots a single variable and no component", {
+  skip_if_not(capabilities("png"))
+  noisy <- with_seed(3, rbind(as.matrix(faithful),
+                              cbind(stats::runif(15, 1, 6), stats::runif(15, 40, 100))))
+  fit <- softmix(noisy, k = 0, noise = TRUE, n_threads = 1)
+  # The marginal of the noise on one variable is uniform over the box's side:
+  # density 1 / side there, integrating to 1 (tolerance 1e-8).
+  marginal <- softmix:::subset_params(fit$parameters, 2)
+  side <- fit$parameters$noise_box[, 2]
+  expect_max_diff(dmixture(c(50, 70), marginal, n_threads = 1), rep(1 / diff(side), 2), 1e-12,
+                  relative = TRUE)
+  expect_max_diff(stats::integrate(function(x) dmixture(x, marginal, n_threads = 1),
+                                   side[1], side[2])$value, 1, 1e-8)
+  # Used to fail in mixture_params(), which builds no all-noise model; the
+  # 2-D density plot used to warn that all z values are equal.
+  for (what in c("classification", "uncertainty", "density")) {
+    expect_no_warning(expect_png_drawn(plot_to_png(fit, what = what, dims = 2)))
+    expect_no_warning(expect_png_drawn(plot_to_png(fit, what = what)))
+  }
+  # The legends hold the noise (and the mixture) only: paste() made a
+  # "Component" entry of no component.
+  ctx <- softmix:::build_plot_context(fit, 2, NULL)
+  expect_identical(softmix:::legend_entries(ctx, list(pch = 19, lty = 1, lwd = 2))$labels,
+                   "Noise")
+  entries <- softmix:::curve_entries(ctx)
+  expect_identical(entries$labels, c("Mixture", "Noise"))
+  expect_identical(lengths(entries[c("col", "lty", "lwd")]), c(col = 2L, lty = 2L, lwd = 2L))
+})
+
 test_that("custom colours are accepted", {
   skip_if_not(capabilities("png"))
   fit <- softmix(faithful, k = 2, n_threads = 1)
