@@ -255,7 +255,8 @@ build_plot_context <- function(x, dims, colors) {
     blended = blend_colors(posterior, point_colors),
     classification = x$classification,
     uncertainty = x$uncertainty,
-    scaled_uncertainty = scale_uncertainty(x$uncertainty, k),
+    # The noise is one more class a row can be shared with.
+    scaled_uncertainty = scale_uncertainty(x$uncertainty, k + noise),
     level = 0.95,
     # NULL for an unweighted fit, which then draws exactly as it always has.
     weights = x$weights,
@@ -411,7 +412,8 @@ ellipse_points <- function(mean, sigma, level = 0.95, n = 100) {
   points
 }
 
-#' Rescale uncertainty so that 1 is the largest value possible with k components
+#' Rescale uncertainty so that 1 is the largest value possible with k classes
+#' (the components and, when there is one, the noise)
 #' @noRd
 scale_uncertainty <- function(uncertainty, k) {
   if (k < 2) {
@@ -822,7 +824,7 @@ draw_1d_uncertainty <- function(ctx) {
   graphics::plot.new()
   graphics::plot.window(
     compute_axis_limits(ctx, var, radius = 3),
-    c(0, max(1 - 1 / ctx$k, ctx$uncertainty))
+    c(0, max(1 - 1 / (ctx$k + ctx$noise), ctx$uncertainty))
   )
   graphics::segments(values, 0, values, ctx$uncertainty, col = colors)
   # The needle's height shows the uncertainty, so the point's size is free to show the weight.

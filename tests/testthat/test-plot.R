@@ -153,6 +153,20 @@ test_that("the all-noise model (k = 0) plots a single variable and no component"
   expect_identical(lengths(entries[c("col", "lty", "lwd")]), c(col = 2L, lty = 2L, lwd = 2L))
 })
 
+test_that("the uncertainty plots scale by the classes, the noise included", {
+  noisy <- with_seed(3, rbind(as.matrix(faithful[faithful$eruptions > 3, ]),
+                              cbind(stats::runif(15, 1, 6), stats::runif(15, 40, 100))))
+  for (k in 1:2) {
+    fit <- with_seed(1, softmix(noisy, k = k, noise = TRUE, n_threads = 1))
+    expect_gt(max(fit$uncertainty), 0.1)
+    ctx <- softmix:::build_plot_context(fit, NULL, NULL)
+    # Brute force: 1 is the largest uncertainty possible among k + 1 classes,
+    # 1 - 1 / (k + 1). With k = 1 every point used to be drawn as certain.
+    expect_max_diff(ctx$scaled_uncertainty, pmin(fit$uncertainty / (1 - 1 / (k + 1)), 1),
+                    1e-15)
+  }
+})
+
 test_that("custom colours are accepted", {
   skip_if_not(capabilities("png"))
   fit <- softmix(faithful, k = 2, n_threads = 1)
