@@ -169,11 +169,20 @@ softmix_shards <- function(cluster, paths = NULL, read = readRDS, x = NULL, weig
 }
 
 #' @rdname softmix_shards
-#' @param shards A `softmix_shards` object.
+#' @param shards A `softmix_shards` object. Fits and [posterior()] of freed
+#'   shards stop with an error; a [softmix_file()] holds nothing to free.
 #' @export
 softmix_shards_free <- function(shards) {
-  stopifnot(inherits(shards, "softmix_shards"))
-  shard_free_all(shards, sys.call())
+  call <- sys.call()
+  if (!inherits(shards, "softmix_shards")) {
+    softmix_abort(sprintf("`shards` must be a softmix_shards() object, not %s.",
+                          describe_type(shards)), call)
+  }
+  # A softmix_file() holds nothing between passes.
+  if (inherits(shards, "softmix_file")) return(invisible(shards))
+  shard_free_all(shards, call)
+  # Later passes say so instead of failing on every worker.
+  shards$state$freed <- TRUE
   invisible(shards)
 }
 
@@ -222,6 +231,12 @@ print.softmix_shards <- function(x, ...) {
 softmix_write_posterior <- function(fit, suffix = "_posterior.rds", write = saveRDS) {
   call <- sys.call()
   shards <- fit_shards(fit, call)
+  if (inherits(shards, "softmix_file")) {
+    softmix_abort(paste(
+      "`fit` is a fit of a softmix_file(), whose rows are read in this session:",
+      "posterior() reads their posterior from the file."
+    ), call)
+  }
   if (is.null(shards$header) || !all(startsWith(shards$source, "file "))) {
     softmix_abort("`fit` was not fitted to shards read from files.", call)
   }
@@ -309,6 +324,8 @@ shard_pass <- function(token, id, what, wire, model, factor, extra = NULL) {
   if (what == "posterior") {
     posterior <- shard_posterior_cpp(shard$x, shard$rows, factor, extra$parameters, model,
                                      shard$n_threads)
+    # The shard's row names, as an in-memory fit keeps those of its data.
+    rownames(posterior) <- rownames(shard$x)
     if (is.null(extra$write)) return(posterior)
     target <- extra$targets[[id]]
     tryCatch(extra$write(posterior, target), error = function(e) {
@@ -891,6 +908,12 @@ future_exchange <- function(shards, fun, shard_calls, call, what) {
 #' @noRd
 shard_run_all <- function(shards, what, wire, model, call, extra = NULL, activity = "fitting") {
   if (inherits(shards, "softmix_file")) return(file_run_all(shards, what, wire, model, call, extra))
+  if (isTRUE(shards$state$freed)) {
+    softmix_abort(paste(
+      "The shards were freed by softmix_shards_free(); make them again with",
+      "softmix_shards() and fit those."
+    ), call, class = "softmix_shard_error")
+  }
   shard_calls <- lapply(seq_along(shards$node), function(s) {
     list(list(token = shards$token, id = s, what = what, wire = wire, model = model,
               factor = shards$factor, extra = extra))
@@ -1191,6 +1214,7 @@ elsewhere_fit <- function(summary, data, model, k, control, init, n_threads, cal
 gather_posterior <- function(fit, call) {
   shards <- fit$shards
   parts <- shard_run_all(shards, "posterior", NULL, fit$model, call,
-                         extra = list(parameters = unclass(fit$parameters)))
+                         extra = list(parameters = unclass(fit$parameters)),
+                         activity = "gathering the posterior")
   do.call(rbind, parts)
 }

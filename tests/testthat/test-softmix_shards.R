@@ -155,7 +155,7 @@ test_that("shards read on the workers fit as the data in memory, and give back t
   expect_equal(written, sub("\\.rds$", "_posterior.rds", paths))
   expect_equal(do.call(rbind, lapply(written, readRDS)), posterior(sharded))
   softmix_shards_free(shards)
-  expect_error(softmix(shards, 2, model = "VVV"), "worker 1 failed on shard 1 .*not loaded",
+  expect_error(softmix(shards, 2, model = "VVV"), "freed by softmix_shards_free\\(\\)",
                class = "softmix_shard_error")
   # The workers answered and left the fit's channel: the cluster is usable.
   expect_equal(unlist(parallel::clusterCall(cl, function() 1)), c(1, 1))
@@ -460,4 +460,40 @@ test_that("a worker's calls answer an interrupt instead of going silent", {
     expect_s3_class(one, "softmix_shard_failure")
     expect_match(one$message, "interrupted on the worker")
   }
+})
+
+test_that("freed shards, and a file's fit, say what they are instead of failing per worker", {
+  cl <- shards_cluster()
+  dir <- tempfile("shards")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  paths <- file.path(dir, c("a.rds", "b.rds"))
+  named <- faithful_x
+  rownames(named) <- paste0("row", seq_len(nrow(named)))
+  saveRDS(named[1:100, ], paths[1])
+  saveRDS(named[101:272, ], paths[2])
+  shards <- softmix_shards(cl, paths)
+  start <- softmix(named, 2, n_threads = 1)$parameters
+  in_memory <- softmix(named, 2, init = start, n_threads = 1)
+  fit <- softmix(shards, 2, init = start, n_threads = 1)
+  # The posterior gathered has the rows' names, as in memory.
+  expect_equal(posterior(fit), in_memory$posterior, tolerance = 1e-10)
+  expect_identical(rownames(posterior(fit)), rownames(named))
+  softmix_shards_free(shards)
+  expect_error(softmix(shards, 2, init = start, n_threads = 1),
+               "The shards were freed by softmix_shards_free\\(\\)",
+               class = "softmix_shard_error")
+  expect_error(posterior(fit), "freed by softmix_shards_free", class = "softmix_shard_error")
+  expect_error(softmix_shards_free(faithful_x), "`shards` must be a softmix_shards\\(\\) object",
+               class = "softmix_error")
+  # A file holds nothing to free, and its posterior is read, not written.
+  skip_if_not_installed("data.table")
+  csv <- file.path(dir, "faithful.csv")
+  utils::write.csv(faithful, csv, row.names = FALSE)
+  data <- softmix_file(csv, chunk_rows = 100)
+  expect_invisible(softmix_shards_free(data))
+  file_fit <- softmix(data, 2, init = start, n_threads = 1)
+  expect_equal(file_fit$loglik, in_memory$loglik, tolerance = 1e-10)
+  expect_error(softmix_write_posterior(file_fit), "fit of a softmix_file\\(\\).*posterior\\(\\)",
+               class = "softmix_error")
 })
