@@ -150,8 +150,8 @@ fitted.softmix <- function(object, type = c("class", "posterior", "imputed"), ..
 #' expectation given the row's observed values, mixed over the components
 #' by the row's posterior
 #' @noRd
-imputed_data <- function(object) {
-  data <- object$data
+imputed_data <- function(object, call = sys.call(-1)) {
+  data <- fitted_data(object, call)
   if (is.null(incomplete_rows(data))) return(data)
   call_core(impute_cpp(data, object$parameters, row_info(known = object$labels)))
 }

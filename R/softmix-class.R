@@ -320,7 +320,11 @@ fitted_data <- function(object, call = sys.call(-1), instead = NULL) {
   if (is.null(object$data)) {
     where <- if (is.null(object$shards)) "" else paste(
       " A fit of data on disk or on cluster workers leaves the rows there;",
-      "softmix_write_posterior() writes their posterior."
+      if (inherits(object$shards, "softmix_file")) {
+        "posterior() reads their posterior from the file."
+      } else {
+        "posterior() gathers their posterior, softmix_write_posterior() writes it."
+      }
     )
     softmix_abort(paste0("`object` does not contain the fitted data (`$data`).", where,
                          if (is.null(instead)) "" else paste0(" ", instead)), call)

@@ -1108,6 +1108,12 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
     k <- start$k
   }
   k <- check_k(k, n, min = 1L)
+  if (is.null(shards$x) && is.null(start$parameters) && max(k) > nrow(here)) {
+    softmix_abort(sprintf(paste(
+      "`k` (%s) is more than the %d rows drawn (`sample_size`) that the starts are made",
+      "from; raise `sample_size`."
+    ), max(k), nrow(here)), call)
+  }
   k <- check_k_for_labels(k, main_rows$known)
   rows <- c(main_rows, list(
     fixed = fixed, prior = resolve_prior(prior, here, main_rows$weights), missing = omitted

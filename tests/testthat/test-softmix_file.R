@@ -388,3 +388,25 @@ test_that("no columns, a directory, and settings a file cannot carry are named",
   expect_error(softmix(data, 2, init = cbind(labels == 1, labels == 2) * 1, n_threads = 1),
                "starting posterior or labels", class = "softmix_error")
 })
+
+test_that("a file's fit names what it lacks: rows to impute, or enough sampled rows for k", {
+  skip_if_not_installed("data.table")
+  path <- local_csv(iris[, 1:4])
+  data <- softmix_file(path, chunk_rows = 40)
+  set.seed(1)
+  fit <- softmix(data, 2, n_threads = 1)
+  expect_error(fitted(fit, type = "imputed"),
+               "does not contain the fitted data.*posterior\\(\\) reads their posterior",
+               class = "softmix_error")
+  expect_equal(fitted(fit), max.col(e_step(iris_x, fit$parameters, n_threads = 1)$posterior,
+                                    ties.method = "first"))
+  for (init in list("hc", "kmeans++")) {
+    expect_error(softmix(data, 5, init = init, sample_size = 3, n_threads = 1),
+                 "`k` \\(5\\) is more than the 3 rows drawn \\(`sample_size`\\)",
+                 class = "softmix_error")
+  }
+  # Given parameters need no sample rows.
+  start <- fit$parameters
+  expect_same_file_fit(softmix(data, 2, init = start, sample_size = 1, n_threads = 1),
+                       softmix(iris_x, 2, init = start, n_threads = 1))
+})
