@@ -48,6 +48,12 @@ checked_data_matrix <- function(x, arg = "x", call = sys.call(-1), vector_name =
   if (is.null(x)) {
     softmix_abort(sprintf("`%s` must be numeric data, not NULL.", arg), call)
   }
+  if (inherits(x, c("softmix_file", "softmix_shards"))) {
+    softmix_abort(sprintf(paste(
+      "`%s` is a %s() object: only softmix() fits data on disk or on workers;",
+      "give the rows in memory here."
+    ), arg, class(x)[1]), call)
+  }
   if (is.data.frame(x)) {
     # A column of NA alone is logical to R (data.frame(a = NA)): missing values.
     numeric_cols <- vapply(x, function(col) {

@@ -410,3 +410,20 @@ test_that("a file's fit names what it lacks: rows to impute, or enough sampled r
   expect_same_file_fit(softmix(data, 2, init = start, sample_size = 1, n_threads = 1),
                        softmix(iris_x, 2, init = start, n_threads = 1))
 })
+
+test_that("functions other than softmix() say a file's rows must be in memory", {
+  skip_if_not_installed("data.table")
+  path <- local_csv(iris[, 1:4])
+  data <- softmix_file(path, chunk_rows = 40)
+  params <- mixture_params(1, colMeans(iris_x), stats::cov(iris_x))
+  # Each used to say "`x` must be a numeric matrix, data frame or vector,
+  # not a list".
+  calls <- list(quote(softmix_lrt(data, 1, B = 2, n_threads = 1)),
+                quote(softmix_da(data, iris$Species, n_threads = 1)),
+                quote(softmix_hc(data)), quote(dmixture(data, params)),
+                quote(e_step(data, params)))
+  for (call in calls) {
+    expect_error(eval(call), "is a softmix_file\\(\\) object: only softmix\\(\\) fits data on disk",
+                 class = "softmix_error")
+  }
+})
