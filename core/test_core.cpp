@@ -901,6 +901,27 @@ void test_kernels() {
       expect(
           relative_gap(result.sums, sums) <= 1e-12 && relative_gap(result.moment, moment) <= 1e-12,
           "the full scatter matches the general kernel's" + where);
+      // The lane-wise scatter over three blocks, added up once, against the
+      // scatter added block by block.
+      if (d <= softmix::kernel_portable::small_d_max) {
+        const softmix::Kernels kernels = softmix::kernels_named(set.name);
+        std::vector<double> lanes_sum(kernels.scatter_lanes_length(d), 0.0);
+        std::vector<double> block_sums(d, 0.0), block_moment(moment_length, 0.0);
+        std::vector<double> lane_sums(d, 0.0), lane_moment(moment_length, 0.0);
+        for (std::size_t round = 0; round < 3; ++round) {
+          const arma::vec weights = arma::randu<arma::vec>(block_size);
+          kernels.scatter_full(panel.data(), d, means.colptr(round), weights.memptr(),
+                               zero_row.data(), block_sums.data(), block_moment.data());
+          kernels.scatter_lanes(panel.data(), d, means.colptr(round), weights.memptr(),
+                                lanes_sum.data());
+        }
+        kernels.flush_scatter_lanes(d, lanes_sum.data(), lane_sums.data(), lane_moment.data());
+        bool cleared = true;
+        for (double v : lanes_sum) cleared = cleared && v == 0.0;
+        expect(relative_gap(lane_sums, block_sums) <= 1e-12 &&
+                   relative_gap(lane_moment, block_moment) <= 1e-12 && cleared,
+               "the lane-wise scatter adds up to the block-wise one" + where);
+      }
       // Each row's largest entry and its first column, on ties too.
       const std::size_t rows = 37;
       arma::mat matrix = arma::round(4.0 * arma::randu<arma::mat>(rows, k));

@@ -56,6 +56,19 @@ class AlignedBuffer {
   std::size_t size_, skew_, offset_ = 0;
 };
 
+// Whether the M step's full scatter goes through scatter_lanes(), whose
+// sums are added up once per chunk of blocks rather than per block: for the
+// dimensions with kernels of their own (see mahalanobis_small()).
+inline bool uses_scatter_lanes(std::size_t d) {
+  return d >= 1 && d <= kernel_portable::small_d_max && !uses_row_scatter(d);
+}
+
+// Doubles between two components' lane-wise scatter accumulators in a
+// workspace: enough for the widest vectors.
+inline std::size_t scatter_lanes_stride(std::size_t d) {
+  return uses_scatter_lanes(d) ? (d + d * (d + 1) / 2) * max_lanes : 0;
+}
+
 // Per-thread scratch space for one block. The block arrays hold their
 // variables (or components) as rows of block_size consecutive points, so the
 // kernels run along the points; a short last block is padded with zeros.
@@ -73,8 +86,11 @@ struct BlockWorkspace {
   AlignedBuffer weighted_rows;
   AlignedBuffer row_scratch;
   AlignedBuffer block_weight;  // K, each component's weight in the block
-  AlignedBuffer offsets;       // K, each component's log pi + log det U - d log(2 pi) / 2
   AlignedBuffer log_mixture;   // block_size, each point's log mixture density
+  // For d <= small_d_max, each component's full scatter as vectors of
+  // lane-wise sums, scatter_lanes_stride() apart (see scatter_lanes()):
+  // flushed into the statistics once per chunk of blocks, zero between.
+  AlignedBuffer scatter_lanes;
 
   BlockWorkspace(std::size_t d, std::size_t k)
       : panel(block_size * d, 0),
@@ -87,8 +103,8 @@ struct BlockWorkspace {
         weighted_rows(uses_row_scatter(d) ? scatter_tile_points(d) * padded_dim(d) : 0, 200),
         row_scratch(uses_row_scatter(d) ? 2 * k * padded_dim(d) : 0, 264),
         block_weight(k, 328),
-        offsets(k, 392),
-        log_mixture(block_size, 456) {}
+        log_mixture(block_size, 456),
+        scatter_lanes(k * scatter_lanes_stride(d), 24) {}
 };
 
 // The calling thread's workspaces for n_threads threads, kept from pass to
@@ -114,13 +130,17 @@ inline std::vector<BlockWorkspace>& workspaces_for(int n_threads, std::size_t d,
 // Copies rows [begin, end) of the data, scaled, into the panel and
 // zero-pads the rest of the block. Column by column, it asks for the same
 // column of the next block to be fetched into the L1 cache, so that it
-// arrives while this block is worked on: the d columns are d separate
-// streams, more than the hardware prefetchers follow. (Fetched only as
-// far as L2, the next block's first reads still waited on it at small d.)
+// arrives while this block is worked on, and of the block after it into
+// L2: the d columns are d separate streams, more than the hardware
+// prefetchers follow. (Fetched only as far as L2, the next block's first
+// reads still waited on it at small d; fetched into L1 from memory, the
+// prefetches themselves waited for the L1's few outstanding misses on
+// some processors.)
 inline void load_panel(const Kernels& kernels, const Data& x, std::size_t begin, std::size_t end,
                        double* panel) {
   const std::size_t rows = end - begin;
   const std::size_t next_end = std::min<std::size_t>(x.n_rows, end + block_size);
+  const std::size_t later_end = std::min<std::size_t>(x.n_rows, end + 2 * block_size);
   for (std::size_t j = 0; j < x.n_cols; ++j) {
     const double* column = x.x.colptr(j);
     kernels.scaled_copy(column + begin, x.inverse_scale(j), rows, panel + j * block_size);
@@ -128,36 +148,55 @@ inline void load_panel(const Kernels& kernels, const Data& x, std::size_t begin,
 #if defined(__GNUC__) || defined(__clang__)
     constexpr std::size_t per_line = 64 / sizeof(double);
     for (std::size_t i = end; i < next_end; i += per_line) __builtin_prefetch(column + i, 0, 3);
+    for (std::size_t i = next_end; i < later_end; i += per_line) {
+      __builtin_prefetch(column + i, 0, 2);
+    }
 #endif
   }
 }
 
+// The parts of the log-densities that do not depend on the point: each
+// component's log pi + log det U - d log(2 pi) / 2 and the noise's
+// log pi_0 + log density, once per pass rather than once per block.
+struct DensityOffsets {
+  std::vector<double> component;
+  double noise = 0.0;
+};
+
+inline DensityOffsets density_offsets(const Params& params, double log_noise_density) {
+  DensityOffsets out;
+  const double base = -0.5 * static_cast<double>(params.d()) * log_two_pi;
+  out.component.resize(params.k());
+  for (std::size_t c = 0; c < params.k(); ++c) {
+    // log(0) = -Inf for a component of zero weight is legal: it gets none.
+    out.component[c] = std::log(params.proportions(c)) + base + params.log_det_chol(c);
+  }
+  if (params.noise) out.noise = std::log(params.noise_proportion) + log_noise_density;
+  return out;
+}
+
 // log pi_k + log N(x | mu_k, Sigma_k) for every point of the loaded panel
 // (padding included) and every component, into ws.log_density, and with a
-// noise component log pi_0 + log_noise_density in the row after them.
-// Leaves nothing else in the workspace that the M step of the same pass
-// needs.
+// noise component log pi_0 + log_noise_density in the row after them, from
+// the pass's density_offsets(). Leaves nothing else in the workspace that
+// the M step of the same pass needs.
 inline void block_log_density(const Kernels& kernels, const Params& params,
-                              double log_noise_density, BlockWorkspace& ws) {
+                              const DensityOffsets& offsets, BlockWorkspace& ws) {
   const std::size_t d = params.d();
   if (params.noise) {
     double* row = ws.log_density.data() + params.k() * block_size;
-    std::fill(row, row + block_size, std::log(params.noise_proportion) + log_noise_density);
-  }
-  const double base = -0.5 * static_cast<double>(d) * log_two_pi;
-  for (std::size_t c = 0; c < params.k(); ++c) {
-    // log(0) = -Inf for a component of zero weight is legal: it gets none.
-    ws.offsets[c] = std::log(params.proportions(c)) + base + params.log_det_chol(c);
+    std::fill(row, row + block_size, offsets.noise);
   }
   if (!params.diagonal) {
     kernels.mahalanobis_full(ws.panel.data(), d, params.k(), params.means.memptr(),
-                             params.packed_chol.data(), params.packed_length, ws.offsets.data(),
-                             ws.centred_tile.data(), ws.log_density.data());
+                             params.packed_chol.data(), params.packed_length,
+                             offsets.component.data(), ws.centred_tile.data(),
+                             ws.log_density.data());
     return;
   }
   for (std::size_t c = 0; c < params.k(); ++c) {
     kernels.mahalanobis_diagonal(ws.panel.data(), d, params.means.colptr(c),
-                                 params.precision_diag.colptr(c), ws.offsets[c],
+                                 params.precision_diag.colptr(c), offsets.component[c],
                                  ws.log_density.data() + c * block_size);
   }
 }
@@ -290,13 +329,14 @@ inline double e_step_complete(const Data& x, const Params& params, int n_threads
   const std::size_t k = params.columns();
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, params.d(), k);
+  const DensityOffsets offsets = density_offsets(params, x.log_noise_density);
   std::vector<double> total;
   reduce_blocks(complete, 1, n_threads, pass_row_work(params.d(), k), total,
                 [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
                   BlockWorkspace& ws = workspaces[thread];
                   const std::size_t rows = end - begin;
                   load_panel(kernels, x, begin, end, ws.panel.data());
-                  block_log_density(kernels, params, x.log_noise_density, ws);
+                  block_log_density(kernels, params, offsets, ws);
                   partial[0] +=
                       block_observed(kernels, params, x, begin, rows, ws,
                                      log_mixture == nullptr ? nullptr : log_mixture + begin);

@@ -84,6 +84,9 @@ inline bool uses_row_scatter(std::size_t d) {
   return d > 8 && 2 * 32 * q * (q + 1) <= 3 * 8 * t * (t + 1);
 }
 
+// The most doubles a vector of any kernel set holds (AVX-512's eight).
+constexpr std::size_t max_lanes = 8;
+
 namespace kernel_portable {
 #ifdef SOFTMIX_VECTOR_EXTENSIONS
 typedef double vec_t __attribute__((vector_size(16)));
@@ -144,6 +147,9 @@ struct Kernels {
                                double*);
   void (*scatter_full)(const double*, std::size_t, const double*, const double*, const double*,
                        double*, double*);
+  void (*scatter_lanes)(const double*, std::size_t, const double*, const double*, double*);
+  std::size_t (*scatter_lanes_length)(std::size_t);
+  void (*flush_scatter_lanes)(std::size_t, double*, double*, double*);
   void (*transpose_panel)(const double*, std::size_t, double*);
   void (*scatter_rows)(const double*, std::size_t, std::size_t, const double*, const double*,
                        const double*, double*, double*, double*, double*);
@@ -155,11 +161,11 @@ struct Kernels {
   void (*row_maxima)(const double*, std::size_t, std::size_t, std::size_t, double*, double*);
 };
 
-#define SOFTMIX_KERNEL_SET(ns, label)                                                             \
-  Kernels {                                                                                       \
-    label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::scatter_full, ns::transpose_panel, \
-        ns::scatter_rows, ns::moments_diagonal, ns::responsibilities, ns::block_sum,              \
-        ns::scaled_copy, ns::row_maxima                                                           \
+#define SOFTMIX_KERNEL_SET(ns, label)                                                              \
+  Kernels {                                                                                        \
+    label, ns::mahalanobis_full, ns::mahalanobis_diagonal, ns::scatter_full, ns::scatter_lanes,    \
+        ns::scatter_lanes_length, ns::flush_scatter_lanes, ns::transpose_panel, ns::scatter_rows,  \
+        ns::moments_diagonal, ns::responsibilities, ns::block_sum, ns::scaled_copy, ns::row_maxima \
   }
 
 // The instruction sets this machine can run, best last.

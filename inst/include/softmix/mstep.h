@@ -84,7 +84,10 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
     if (block_weight[c] == 0.0) continue;  // one-hot starts leave most blocks empty
     double* sums = partial + layout.sum + c * d;
     const double* centre = centres.colptr(c);
-    if (layout.scatter == Scatter::full) {
+    if (layout.scatter == Scatter::full && uses_scatter_lanes(d)) {
+      kernels.scatter_lanes(ws.panel.data(), d, centre, r,
+                            ws.scatter_lanes.data() + c * scatter_lanes_stride(d));
+    } else if (layout.scatter == Scatter::full) {
       kernels.scatter_full(ws.panel.data(), d, centre, r, ws.zero_row.data(), sums,
                            partial + layout.moment + c * packed_moment_length(d));
     } else {
@@ -92,6 +95,19 @@ inline void accumulate_block(const Kernels& kernels, const StatsLayout& layout,
           layout.scatter == Scatter::diagonal ? partial + layout.moment + c * d : nullptr;
       kernels.moments_diagonal(ws.panel.data(), d, centre, r, sums, moment);
     }
+  }
+}
+
+// Adds the lane-wise full scatter that accumulate_block() left in the
+// workspace into `partial`, at the end of a chunk of blocks.
+inline void flush_block_scatter(const Kernels& kernels, const StatsLayout& layout,
+                                BlockWorkspace& ws, double* partial) {
+  if (layout.scatter != Scatter::full || !uses_scatter_lanes(layout.d)) return;
+  const std::size_t d = layout.d;
+  for (std::size_t c = 0; c < layout.k; ++c) {
+    kernels.flush_scatter_lanes(d, ws.scatter_lanes.data() + c * scatter_lanes_stride(d),
+                                partial + layout.sum + c * d,
+                                partial + layout.moment + c * packed_moment_length(d));
   }
 }
 
@@ -1102,14 +1118,18 @@ std::vector<double> accumulate(const Data& x, const StatsLayout& layout, const a
   const Kernels kernels = active_kernels();
   std::vector<BlockWorkspace>& workspaces = workspaces_for(n_threads, layout.d, layout.columns());
   std::vector<double> total;
-  reduce_blocks(x.n_rows, layout.length, n_threads, pass_row_work(layout.d, layout.k), total,
-                [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
-                  BlockWorkspace& ws = workspaces[thread];
-                  load_panel(kernels, x, begin, end, ws.panel.data());
-                  partial[0] += fill(kernels, begin, end, ws);
-                  weight_responsibilities(x, begin, end - begin, layout.columns(), ws);
-                  accumulate_block(kernels, layout, centres, ws, partial);
-                });
+  reduce_blocks(
+      x.n_rows, layout.length, n_threads, pass_row_work(layout.d, layout.k), total,
+      [&](std::size_t, std::size_t begin, std::size_t end, int thread, double* partial) {
+        BlockWorkspace& ws = workspaces[thread];
+        load_panel(kernels, x, begin, end, ws.panel.data());
+        partial[0] += fill(kernels, begin, end, ws);
+        weight_responsibilities(x, begin, end - begin, layout.columns(), ws);
+        accumulate_block(kernels, layout, centres, ws, partial);
+      },
+      [&](int thread, double* partial) {
+        flush_block_scatter(kernels, layout, workspaces[thread], partial);
+      });
   return total;
 }
 

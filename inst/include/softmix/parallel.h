@@ -152,17 +152,18 @@ constexpr std::size_t chunk_blocks = 8;
 
 // Runs body(block, begin, end, thread, partial) for every block of points,
 // where the body adds the block's sums into `partial` (buffer_length
-// doubles). Consecutive blocks form chunks that share a zeroed buffer; the
-// chunk buffers are added into `total` in chunk order. Chunks and waves have
-// sizes that depend only on buffer_length, so the floating-point summation
-// order, and with it every bit of the result, is the same for any thread
-// count. `row_work` is the work of one row, in multiply-adds: a pass too
+// doubles), and finish(thread, partial) after the last block of each
+// chunk, on the chunk's thread. Consecutive blocks form chunks that share a
+// zeroed buffer; the chunk buffers are added into `total` in chunk order.
+// Chunks and waves have sizes that depend only on buffer_length, so the
+// floating-point summation order, and with it every bit of the result, is
+// the same for any thread count. `row_work` is the work of one row, in multiply-adds: a pass too
 // small to share (see threads_for_work()) runs on the calling thread, with
 // the same additions in the same order, without a parallel region. The body
 // must not throw and must not touch the R API.
-template <typename Body>
+template <typename Body, typename Finish>
 void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads, double row_work,
-                   std::vector<double>& total, Body&& body) {
+                   std::vector<double>& total, Body&& body, Finish&& finish) {
   total.assign(buffer_length, 0.0);
   const std::size_t n_blocks = block_count(n);
   if (n_blocks == 0) return;
@@ -176,6 +177,7 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads, doub
       const std::size_t begin = block * block_size;
       body(block, begin, std::min(n, begin + block_size), thread, partial);
     }
+    finish(thread, partial);
   };
   n_threads = threads_for_work(n_threads, static_cast<double>(n) * row_work);
   if (n_threads == 1 || n_chunks == 1) {
@@ -230,6 +232,14 @@ void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads, doub
       }
     }
   }
+}
+
+// reduce_blocks() with nothing to finish at the end of a chunk.
+template <typename Body>
+void reduce_blocks(std::size_t n, std::size_t buffer_length, int n_threads, double row_work,
+                   std::vector<double>& total, Body&& body) {
+  reduce_blocks(n, buffer_length, n_threads, row_work, total, std::forward<Body>(body),
+                [](int, double*) {});
 }
 
 // Runs body(begin, end, thread) over all blocks when no sums are needed;

@@ -45,10 +45,11 @@ class MemoryPasses : public Passes {
   MemoryPasses(const Data& x, int n_threads) : x_(x), n_threads_(n_threads) {}
 
   void statistics(const Params& p, const StatsLayout& layout, std::vector<double>& out) override {
+    const DensityOffsets offsets = density_offsets(p, x_.log_noise_density);
     out = accumulate(
         x_, layout, p.means, n_threads_,
         [&](const Kernels& kernels, std::size_t begin, std::size_t end, BlockWorkspace& ws) {
-          block_log_density(kernels, p, x_.log_noise_density, ws);
+          block_log_density(kernels, p, offsets, ws);
           return block_observed(kernels, p, x_, begin, end - begin, ws, nullptr);
         });
     if (x_.missing != nullptr) {
