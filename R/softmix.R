@@ -627,17 +627,11 @@ softmix <- function(x, k, model = "VVV", init = c("hc", "kmeans++"), n_init = 1,
     keep <- na$keep
     data <- data[keep, , drop = FALSE]
     n <- nrow(data)
-    if (!is.null(weights)) {
-      weights <- weights[keep]
-      if (!any(weights > 0)) {
-        softmix_abort(paste(
-          "`weights` are zero on every row kept: the rows of positive weight are all",
-          "missing (NA in every column) and dropped."
-        ), call)
-      }
-      # Sampling weights sum to the number of rows fitted.
-      if (weight_type == "sampling") weights <- weights * (n / sum(weights))
-    }
+    weights <- weights_of_kept_rows(
+      weights, keep, "are all missing (NA in every column) and dropped.", call
+    )
+    # Sampling weights sum to the number of rows fitted.
+    if (!is.null(weights) && weight_type == "sampling") weights <- weights * (n / sum(weights))
     if (!is.null(known)) known$labels <- known$labels[keep]
     if (!is.null(start$weights)) start$weights <- start$weights[keep, , drop = FALSE]
     if (is.logical(noise) && length(noise) == length(keep)) noise <- noise[keep]

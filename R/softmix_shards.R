@@ -1044,15 +1044,9 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
       # As in memory: the same check that rows remain, and the same message.
       keep <- resolve_missing(data, "omit", call)$keep
       data <- data[keep, , drop = FALSE]
-      if (!is.null(weights)) {
-        weights <- weights[keep]
-        if (!any(weights > 0)) {
-          softmix_abort(paste(
-            "`weights` are zero on every row kept: the rows of positive weight all have",
-            "missing values and are omitted."
-          ), call)
-        }
-      }
+      weights <- weights_of_kept_rows(
+        weights, keep, "all have missing values and are omitted.", call
+      )
       if (!is.null(labels)) labels <- labels[keep]
       if (!is.null(start$weights)) start$weights <- start$weights[keep, , drop = FALSE]
       omitted <- list(method = "omit", dropped = which(!keep), incomplete = 0L)

@@ -32,6 +32,20 @@ check_weights <- function(weights, n, weight_type = "frequency", call = sys.call
   weights
 }
 
+#' The weights of the rows kept where rows with missing values are dropped
+#' (`keep`, logical); an error when none of them is positive, `dropped`
+#' ending its sentence with why the others went. NULL stays NULL.
+#' @noRd
+weights_of_kept_rows <- function(weights, keep, dropped, call = sys.call(-1)) {
+  if (is.null(weights)) return(NULL)
+  weights <- weights[keep]
+  if (!any(weights > 0)) {
+    softmix_abort(paste("`weights` are zero on every row kept: the rows of positive weight",
+                        dropped), call)
+  }
+  weights
+}
+
 #' The number of observations a fit's BIC, ICL and `nobs()` use: the sum of
 #' frequency weights, otherwise the number of rows.
 #' @noRd
