@@ -1,27 +1,4 @@
-# Renders `plot(...)` to a temporary PNG and returns its path; the device is
-# closed even when plotting fails, so one failure cannot leak into later tests.
-plot_to_png <- function(...) {
-  path <- tempfile(fileext = ".png")
-  grDevices::png(path)
-  on.exit(grDevices::dev.off(), add = TRUE)
-  plot(...)
-  path
-}
-
-# Counts the panels (calls to plot.new()) drawn while evaluating `code`.
-count_panels <- function(code) {
-  old_hooks <- getHook("plot.new")
-  count <- 0
-  setHook("plot.new", function() count <<- count + 1)
-  on.exit(setHook("plot.new", old_hooks, "replace"), add = TRUE)
-  force(code)
-  count
-}
-
-expect_png_drawn <- function(path) {
-  expect_true(file.exists(path))
-  expect_gt(file.size(path), 1000)
-}
+# plot.softmix(); the drawing helpers the tests share are in helper-plot.R.
 
 plot_types <- c("classification", "uncertainty", "density", "loglik")
 
@@ -378,55 +355,6 @@ test_that("the subtitle says how the weights are shown, and nothing when unweigh
 
 # Layout: nothing cut at any device size ---------------------------------------
 
-# What is wrong with a layout that draw_softmix_plot() returned, measured on
-# the device it was drawn on (still open): every text must lie within the
-# device and within the region it was given (its panel's figure for a panel
-# title), the header must stay above the panels, and the legend must lie
-# within the device and the room kept for it at the bottom. The widths are
-# measured here again, from the text and size that were drawn.
-layout_problems <- function(layout, tol = 0.01) {
-  device <- graphics::par("din")
-  problems <- character(0)
-  if (!isTRUE(all.equal(unname(layout$device), unname(device)))) {
-    problems <- "the layout was not drawn on this device"
-  }
-  texts <- layout$texts
-  for (i in seq_len(nrow(texts))) {
-    text <- texts[i, ]
-    cex <- text$cex / graphics::par("cex")
-    width <- graphics::strwidth(text$text, units = "inches", cex = cex, font = text$font)
-    height <- graphics::strheight(text$text, units = "inches", cex = cex, font = text$font)
-    # A rotated (y axis) title runs along y; its region is along y too.
-    rotated <- text$srt != 0
-    along <- (if (rotated) text$y else text$x) + c(-1, 1) * width / 2
-    across <- (if (rotated) text$x else text$y) + c(-1, 1) * height / 2
-    room <- c(max(0, text$left), min(if (rotated) device[2] else device[1], text$right))
-    if (along[1] < room[1] - tol || along[2] > room[2] + tol) {
-      problems <- c(problems, sprintf(
-        "%s \"%s\" is cut: it spans %.2f to %.2f in, the room %.2f to %.2f in",
-        text$role, text$text, along[1], along[2], room[1], room[2]
-      ))
-    }
-    if (across[1] < -tol || across[2] > (if (rotated) device[1] else device[2]) + tol) {
-      problems <- c(problems, sprintf("%s \"%s\" is off the device", text$role, text$text))
-    }
-    if (text$role == "header" && across[1] < layout$panel_top - tol) {
-      problems <- c(problems, sprintf("header \"%s\" overlaps the panels", text$text))
-    }
-  }
-  if (!is.null(layout$legend)) {
-    legend <- layout$legend
-    if (legend[["left"]] < -tol || legend[["right"]] > device[1] + tol ||
-      legend[["bottom"]] < -tol || legend[["top"]] > layout$legend_room + tol) {
-      problems <- c(problems, sprintf(
-        "the legend (%.2f to %.2f in wide, %.2f to %.2f in high) is cut or overlaps the plot",
-        legend[["left"]], legend[["right"]], legend[["bottom"]], legend[["top"]]
-      ))
-    }
-  }
-  problems
-}
-
 # Draws one plot to a png of `size` pixels and returns its layout problems.
 check_plot_layout <- function(fit, what, size, dims = NULL) {
   path <- tempfile(fileext = ".png")
@@ -673,23 +601,6 @@ iris_with_holes <- function(seed = 11) {
   x <- as.matrix(iris[, 1:4])
   with_seed(seed, x[sample(length(x), round(0.15 * length(x)))] <- NA)
   x[rowSums(!is.na(x)) > 0L, , drop = FALSE]
-}
-
-# The point sets (coordinates and symbols) drawn by `code`, read from the
-# device's display list: one list(x, y, pch) per call of points() or plot()
-# that draws symbols.
-drawn_points <- function(code) {
-  grDevices::png(tempfile(fileext = ".png"), width = 480, height = 480)
-  on.exit(grDevices::dev.off(), add = TRUE)
-  grDevices::dev.control("enable")
-  force(code)
-  calls <- grDevices::recordPlot()[[1]]
-  sets <- lapply(calls, function(call) {
-    args <- call[[2]]
-    if (!identical(args[[1]]$name, "C_plotXY") || !identical(args[[3]], "p")) return(NULL)
-    list(x = args[[2]]$x, y = args[[2]]$y, pch = args[[4]])
-  })
-  Filter(Negate(is.null), sets)
 }
 
 test_that("a fit with missing values renders every plot at 480x480 with nothing cut", {
