@@ -181,15 +181,15 @@ draw_softmix_plot <- function(x, what, dims = NULL, colors = NULL) {
     density = draw_density_panel
   )
   text <- describe_plot(what, ctx)
-  legend_style <- switch(
+  entries <- switch(
     what,
-    classification = list(pch = 19, lty = 1, lwd = 2),
-    uncertainty = list(pch = 19, lty = 0, lwd = 2)
+    classification = legend_entries(ctx, list(pch = 19, lty = 1, lwd = 2)),
+    uncertainty = legend_entries(ctx, list(pch = 19, lty = 0, lwd = 2))
   )
   if (length(ctx$dims) == 2) {
-    draw_single_panel(ctx, panel, text$main, text$subtitle, legend_style)
+    draw_single_panel(ctx, panel, text$main, text$subtitle, entries)
   } else {
-    draw_pairs(ctx, panel, text$main, text$subtitle, legend_style)
+    draw_pairs(ctx, panel, text$main, text$subtitle, entries)
   }
 }
 
@@ -563,10 +563,10 @@ close_single_frame <- function(frame, texts, legend = NULL) {
   )
 }
 
-#' Draw a 2-D plot in a single panel with its legend under the plot
+#' Draw a 2-D plot in a single panel with its legend (`entries`, see
+#' legend_entries(), or NULL for none) under the plot
 #' @noRd
-draw_single_panel <- function(ctx, panel, main, subtitle, legend_style) {
-  entries <- if (is.null(legend_style)) NULL else legend_entries(ctx, legend_style)
+draw_single_panel <- function(ctx, panel, main, subtitle, entries) {
   plan <- if (is.null(entries)) NULL else plan_entries(entries)
   frame <- open_single_frame(main, subtitle, plan)
   on.exit(graphics::par(frame$old))
@@ -584,12 +584,12 @@ draw_single_panel <- function(ctx, panel, main, subtitle, legend_style) {
   close_single_frame(frame, texts, legend)
 }
 
-#' Draw a scatterplot matrix, one panel per ordered pair of the chosen variables
+#' Draw a scatterplot matrix, one panel per ordered pair of the chosen
+#' variables, with its legend (`entries`, or NULL for none) at the bottom
 #' @noRd
-draw_pairs <- function(ctx, panel, main, subtitle, legend_style) {
+draw_pairs <- function(ctx, panel, main, subtitle, entries) {
   dims <- ctx$dims
   p <- length(dims)
-  entries <- if (is.null(legend_style)) NULL else legend_entries(ctx, legend_style)
   plan <- if (is.null(entries)) NULL else plan_entries(entries)
   header <- plan_header(main, subtitle)
   # Axes alternate between the four sides, in the outer margin.
