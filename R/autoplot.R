@@ -102,16 +102,22 @@ autoplot.softmix <- function(object,
     density = autoplot_density(ctx)
   )
   plot <- plot + softmix_labs(text$main, text$subtitle) + softmix_theme()
+  add_pair_axes(plot, ctx)
+}
+
+#' Axis titles of a 2-D autoplot, or for more than two variables a grid of
+#' panels, one per ordered pair (the `xvar` and `yvar` of stack_pairs())
+#' @noRd
+add_pair_axes <- function(plot, ctx) {
   if (length(ctx$dims) > 2) {
-    plot <- plot + ggplot2::facet_grid(
+    plot + ggplot2::facet_grid(
       ggplot2::vars(.data$yvar), ggplot2::vars(.data$xvar), scales = "free", switch = "both"
     ) + ggplot2::labs(x = NULL, y = NULL) +
       ggplot2::theme(strip.placement = "outside")
   } else {
     names <- colnames(ctx$data)[ctx$dims]
-    plot <- plot + ggplot2::labs(x = names[1], y = names[2])
+    plot + ggplot2::labs(x = names[1], y = names[2])
   }
-  plot
 }
 
 #' Fail with a softmix error when a suggested package `package` that `what`
@@ -199,17 +205,20 @@ point_frame <- function(ctx) {
   })
 }
 
-#' Each component's 95% ellipse and mean, for each pair
+#' Each component's 95% ellipse and mean, for each pair. `classes` is the
+#' legend entry (a factor) each component is coloured by: by default its own,
+#' for a discriminant analysis fit its class's; `component` tells apart the
+#' ellipses of one class.
 #' @noRd
-ellipse_frames <- function(ctx) {
+ellipse_frames <- function(ctx, classes = NULL) {
   # The all-noise model has no component to draw.
   if (ctx$k == 0L) return(list(ellipses = NULL, means = NULL))
-  classes <- factor(ctx$labels[seq_len(ctx$k)], levels = ctx$labels)
+  if (is.null(classes)) classes <- factor(ctx$labels[seq_len(ctx$k)], levels = ctx$labels)
   ellipses <- stack_pairs(ctx, function(pair) {
     do.call(rbind, lapply(seq_len(ctx$k), function(k) {
       points <- ellipse_points(ctx$parameters$means[k, pair],
                                ctx$parameters$covariances[pair, pair, k], level = ctx$level)
-      data.frame(x = points[, 1], y = points[, 2], class = classes[k])
+      data.frame(x = points[, 1], y = points[, 2], class = classes[k], component = k)
     }))
   })
   means <- stack_pairs(ctx, function(pair) {

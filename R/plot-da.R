@@ -73,12 +73,6 @@ da_plot_choices <- c("scatterplot", "classification", "error")
 #' point has, and `marked`, the rows ringed as misclassified
 #' @noRd
 draw_da_plot <- function(x, what, dims = NULL, colors = NULL, newdata = NULL) {
-  if (!is.null(newdata) && what != "classification") {
-    softmix_abort(sprintf(paste(
-      "`newdata` is used only by what = \"classification\"; the \"%s\" plot shows the",
-      "training data."
-    ), what), call = NULL)
-  }
   ctx <- build_da_plot_context(x, what, dims, colors, newdata)
   text <- describe_da_plot(x, what, ctx)
   layout <- if (length(ctx$dims) == 1) {
@@ -104,6 +98,12 @@ draw_da_plot <- function(x, what, dims = NULL, colors = NULL, newdata = NULL) {
 #' draw a fit's components.
 #' @noRd
 build_da_plot_context <- function(x, what, dims, colors, newdata) {
+  if (!is.null(newdata) && what != "classification") {
+    softmix_abort(sprintf(paste(
+      "`newdata` is used only by what = \"classification\"; the \"%s\" plot shows the",
+      "training data."
+    ), what), call = NULL)
+  }
   training <- as.matrix(x$data)
   if (is.null(colnames(training))) colnames(training) <- variable_names(training)
   # `dims` names the training data's variables, whatever points are drawn.
@@ -287,48 +287,73 @@ draw_da_1d <- function(ctx, main, subtitle, entries) {
 
   var <- ctx$dims
   values <- ctx$data[, var]
-  xlim <- compute_axis_limits(ctx, var, radius = 3)
-  grid <- seq(xlim[1], xlim[2], length.out = 400)
-  n_classes <- length(ctx$classes)
-  curves <- vapply(seq_len(n_classes), function(j) {
-    ctx$prior[[j]] * dmixture(matrix(grid, ncol = 1),
-                              subset_params(ctx$class_parameters[[j]], var),
-                              n_threads = ctx$n_threads)
-  }, numeric(length(grid)))
-  curves <- matrix(curves, ncol = n_classes)
-  total <- rowSums(curves)
+  densities <- da_1d_densities(ctx)
+  grid <- densities$grid
   histogram <- graphics::hist(values, plot = FALSE)
-  top <- 1.04 * max(histogram$density, total)
-  # One rug row per class below zero, in the legend's order from the top.
-  row_height <- min(0.05, 0.24 / n_classes) * top
-  rug_top <- -0.015 * top
+  top <- 1.04 * max(histogram$density, densities$total)
+  rug <- da_rug_rows(ctx, top)
 
   graphics::plot.new()
-  graphics::plot.window(range(xlim, histogram$breaks),
-                        c(rug_top - (n_classes + 0.1) * row_height, top), yaxs = "i")
+  graphics::plot.window(range(grid, histogram$breaks), c(rug$bottom_limit, top), yaxs = "i")
   graphics::plot(histogram, freq = FALSE, add = TRUE, col = "grey90", border = "grey65")
   graphics::abline(h = 0, col = "grey65")
-  row_bottom <- rug_top - ctx$point_class * row_height
-  row_tops <- row_bottom + 0.8 * row_height
-  graphics::segments(values, row_bottom, values, row_tops, col = ctx$point_colors)
+  graphics::segments(values, rug$bottom, values, rug$top, col = ctx$point_colors)
   if (any(ctx$marked)) {
-    graphics::points(values[ctx$marked], ((row_bottom + row_tops) / 2)[ctx$marked],
+    graphics::points(values[ctx$marked], ((rug$bottom + rug$top) / 2)[ctx$marked],
                      pch = misclassified_pch, cex = 1.2, lwd = 1.5, col = "black")
   }
   # A class of several components also shows them, dashed.
-  components <- ctx$parameters
-  shared <- ctx$component_class %in% ctx$component_class[duplicated(ctx$component_class)]
-  for (j in which(shared)) {
-    graphics::lines(grid, components$proportions[j] *
-                      stats::dnorm(grid, components$means[j, var],
-                                   sqrt(components$covariances[var, var, j])),
-                    col = ctx$colors[j], lty = 2, lwd = 1)
+  for (j in seq_along(densities$component)) {
+    graphics::lines(grid, densities$components[, j], col = ctx$colors[densities$component[j]],
+                    lty = 2, lwd = 1)
   }
-  graphics::matlines(grid, curves, col = ctx$class_colors, lty = 1, lwd = 2)
-  graphics::lines(grid, total, lwd = 3)
+  graphics::matlines(grid, densities$classes, col = ctx$class_colors, lty = 1, lwd = 2)
+  graphics::lines(grid, densities$total, lwd = 3)
   graphics::box()
   graphics::axis(1)
   graphics::axis(2, at = Filter(function(y) y >= 0, pretty(c(0, top))))
   texts <- rbind(draw_axis_title(colnames(ctx$data)[var], 1), draw_axis_title("Density", 2))
   close_single_frame(frame, texts, draw_entries(plan, entries))
+}
+
+#' The curves of a 1-D discriminant analysis plot over a grid of 400 values
+#' spanning 3 standard deviations around every component: `classes`, each
+#' class's density weighted by its prior (one column per class); `total`,
+#' their sum; `components`, the weighted density of each component of a
+#' class with several (one column per component, `component` their
+#' positions in the pooled `ctx$parameters`)
+#' @noRd
+da_1d_densities <- function(ctx) {
+  var <- ctx$dims
+  xlim <- compute_axis_limits(ctx, var, radius = 3)
+  grid <- seq(xlim[1], xlim[2], length.out = 400)
+  n_classes <- length(ctx$classes)
+  classes <- vapply(seq_len(n_classes), function(j) {
+    ctx$prior[[j]] * dmixture(matrix(grid, ncol = 1),
+                              subset_params(ctx$class_parameters[[j]], var),
+                              n_threads = ctx$n_threads)
+  }, numeric(length(grid)))
+  classes <- matrix(classes, ncol = n_classes)
+  pooled <- ctx$parameters
+  shared <- which(ctx$component_class %in% ctx$component_class[duplicated(ctx$component_class)])
+  components <- vapply(shared, function(j) {
+    pooled$proportions[j] *
+      stats::dnorm(grid, pooled$means[j, var], sqrt(pooled$covariances[var, var, j]))
+  }, numeric(length(grid)))
+  list(grid = grid, classes = classes, total = rowSums(classes),
+       components = matrix(components, nrow = length(grid)), component = shared)
+}
+
+#' Where the rug of a 1-D discriminant analysis plot goes, below the curves
+#' that reach up to `top`: one row per class, in the legend's order from the
+#' top; `bottom` and `top` of each point's tick (in its class's row), and
+#' `bottom_limit`, the lowest y the plot must show
+#' @noRd
+da_rug_rows <- function(ctx, top) {
+  n_classes <- length(ctx$classes)
+  row_height <- min(0.05, 0.24 / n_classes) * top
+  rug_top <- -0.015 * top
+  bottom <- rug_top - ctx$point_class * row_height
+  list(bottom = bottom, top = bottom + 0.8 * row_height,
+       bottom_limit = rug_top - (n_classes + 0.1) * row_height)
 }

@@ -188,3 +188,186 @@ test_that("autoplot() draws a fit with missing values at the imputed data, hollo
   rug <- ggplot2::layer_data(ggplot2::autoplot(fit, dims = 4), 3)
   expect_identical(rug$x, imputed[is.na(x[, 4]), 4])
 })
+
+# autoplot() for softmix_da fits: the pictures of plot.softmix_da(), checked
+# against predict() and the fitted parameters.
+da_autoplot_fits <- list(
+  "4-D" = softmix_da(iris[, 1:4], iris$Species, type = "EDDA", n_threads = 1),
+  "2-D" = with_seed(1, softmix_da(
+    faithful, ifelse(faithful$eruptions > 3, ifelse(faithful$waiting > 80, "late", "early"),
+                     "short"),
+    k = 1:2, model = c("VVV", "EEI"), n_threads = 1
+  )),
+  "1-D" = with_seed(2, softmix_da(
+    c(stats::rnorm(60, 0, 1), stats::rnorm(50, 2.5, 0.7)), rep(c("a", "b"), c(60, 50)),
+    k = 1:2, n_threads = 1
+  ))
+)
+
+# The positions of the layers of `plot` drawn with a geom of class `geom`.
+layers_with_geom <- function(plot, geom) {
+  which(vapply(plot$layers, function(layer) inherits(layer$geom, geom), logical(1)))
+}
+
+# The data frame behind layer `i` of `plot`: its own, or the plot's.
+layer_frame <- function(plot, i) {
+  data <- plot$layers[[i]]$data
+  if (is.data.frame(data)) data else plot$data
+}
+
+test_that("autoplot() of a softmix_da fit builds without warnings in 1, 2 and 4-D", {
+  skip_if_not_installed("ggplot2")
+  skip_if_not(capabilities("png"))
+  for (name in names(da_autoplot_fits)) {
+    for (what in c("scatterplot", "classification", "error")) {
+      expect_ggplot_draws(function() ggplot2::autoplot(da_autoplot_fits[[name]], what = what),
+                          sprintf("DA %s, what = \"%s\"", name, what))
+    }
+  }
+  fit <- da_autoplot_fits[["4-D"]]
+  expect_ggplot_draws(function() ggplot2::autoplot(fit, "classification", dims = 3,
+                                                   newdata = iris[1:20, 1:4]),
+                      "DA 1-D newdata")
+  expect_ggplot_draws(function() ggplot2::autoplot(fit, "error", dims = c(4, 1, 3)),
+                      "DA 3-D error")
+  # A grid of panels: every ordered pair of the four variables.
+  built <- ggplot2::ggplot_build(ggplot2::autoplot(fit))
+  expect_equal(nrow(built$layout$layout), 16)
+  expect_equal(length(unique(ggplot2::layer_data(ggplot2::autoplot(fit), 1)$PANEL)), 12)
+})
+
+test_that("autoplot()'s DA error plot rings exactly the rows predict() misclassifies", {
+  skip_if_not_installed("ggplot2")
+  for (name in names(da_autoplot_fits)) {
+    fit <- da_autoplot_fits[[name]]
+    wrong <- which(predict(fit, fit$data) != fit$class)
+    plot <- ggplot2::autoplot(fit, what = "error")
+    # The rings: the only point layer drawn in black, as black circles.
+    rings <- Filter(function(i) identical(plot$layers[[i]]$aes_params$colour, "black"),
+                    layers_with_geom(plot, "GeomPoint"))
+    expect_length(rings, 1)
+    ringed <- layer_frame(plot, rings)
+    drawn <- ggplot2::layer_data(plot, rings)
+    expect_true(all(drawn$shape == 1 & drawn$colour == "black"))
+    pairs <- if (name == "1-D") 1 else if (name == "2-D") 1 else 12
+    expect_equal(nrow(ringed), pairs * length(wrong), info = name)
+    expect_setequal(ringed$row, wrong)
+    data <- as.matrix(fit$data)
+    if (name == "2-D") {
+      expect_equal(unname(cbind(ringed$x, ringed$y)), unname(data[wrong, 1:2]))
+    } else if (name == "1-D") {
+      expect_equal(ringed$x, unname(data[wrong, 1]))
+    }
+    # The other rows are faded, the ringed ones drawn last and opaque.
+    if (name != "1-D") {
+      points <- layer_frame(plot, 1)
+      expect_equal(points$alpha, ifelse(points$row %in% wrong, 1, 0.45))
+      expect_true(all(utils::tail(points$row, nrow(ringed)) %in% wrong))
+    }
+  }
+  # An EDDA fit of iris misclassifies a few rows, so the test has teeth.
+  fit <- da_autoplot_fits[["4-D"]]
+  expect_gt(sum(predict(fit, fit$data) != fit$class), 0)
+})
+
+test_that("autoplot()'s DA classification colours the points, or `newdata`, by predict()", {
+  skip_if_not_installed("ggplot2")
+  fit <- da_autoplot_fits[["4-D"]]
+  colors <- c("red", "darkgreen", "blue")
+  hex <- grDevices::rgb(t(grDevices::col2rgb(colors)), maxColorValue = 255)
+  newdata <- with_seed(3, iris[sample(150, 40), 1:4] + stats::rnorm(160, sd = 0.3))
+  for (data in list(NULL, newdata)) {
+    predicted <- as.integer(predict(fit, if (is.null(data)) fit$data else data))
+    plot <- ggplot2::autoplot(fit, "classification", dims = c("Petal.Length", "Sepal.Width"),
+                              colors = colors, newdata = data)
+    points <- layer_frame(plot, 1)
+    drawn <- ggplot2::layer_data(plot, 1)
+    expect_equal(nrow(drawn), length(predicted))
+    expect_equal(as.integer(points$class), predicted[points$row])
+    expect_equal(toupper(grDevices::rgb(t(grDevices::col2rgb(drawn$colour)),
+                                        maxColorValue = 255)),
+                 toupper(hex[predicted[points$row]]))
+    source <- as.matrix(if (is.null(data)) fit$data else data)
+    expect_equal(drawn$x, unname(source[points$row, "Petal.Length"]))
+    expect_equal(drawn$y, unname(source[points$row, "Sepal.Width"]))
+  }
+  # In 1-D the rug's ticks sit in the row of their predicted class.
+  plot <- ggplot2::autoplot(fit, "classification", dims = 3, newdata = newdata)
+  rug <- layer_frame(plot, layers_with_geom(plot, "GeomSegment"))
+  expect_equal(as.integer(rug$class), as.integer(predict(fit, newdata)))
+  expect_equal(rank(-rug$bottom, ties.method = "min"),
+               rank(as.integer(rug$class), ties.method = "min"))
+})
+
+test_that("autoplot()'s DA scatterplot draws one 95% ellipse per component in its class colour", {
+  skip_if_not_installed("ggplot2")
+  fit <- da_autoplot_fits[["2-D"]]
+  plot <- ggplot2::autoplot(fit)
+  path <- layers_with_geom(plot, "GeomPath")
+  expect_length(path, 1)
+  ellipses <- ggplot2::layer_data(plot, path)
+  counts <- vapply(fit$parameters, function(p) nrow(p$means), integer(1))
+  expect_gt(max(counts), 1)  # a class with several components
+  expect_equal(length(unique(ellipses$group)), sum(counts))
+  class_colors <- softmix:::pick_default_colors(length(fit$classes))
+  component <- 0
+  for (j in seq_along(fit$parameters)) {
+    for (m in seq_len(counts[j])) {
+      component <- component + 1
+      rows <- layer_frame(plot, path)$component == component
+      xy <- cbind(ellipses$x[rows], ellipses$y[rows])
+      mean <- fit$parameters[[j]]$means[m, ]
+      sigma <- fit$parameters[[j]]$covariances[, , m]
+      expect_max_diff(stats::mahalanobis(xy, mean, sigma),
+                      rep(stats::qchisq(0.95, 2), nrow(xy)), 1e-8, relative = TRUE)
+      expect_equal(unique(ellipses$colour[rows]), class_colors[j])
+    }
+  }
+  means <- ggplot2::layer_data(plot, path + 1)
+  expect_equal(unname(cbind(means$x, means$y)),
+               unname(do.call(rbind, lapply(fit$parameters, function(p) p$means))))
+  expect_equal(ggplot2::autoplot(fit)$labels$title, "Class mixtures (MclustDA)")
+})
+
+test_that("autoplot()'s 1-D DA plot draws each class's density weighted by its prior", {
+  skip_if_not_installed("ggplot2")
+  fit <- da_autoplot_fits[["1-D"]]
+  plot <- ggplot2::autoplot(fit)
+  lines <- layer_frame(plot, max(layers_with_geom(plot, "GeomLine")))
+  grid <- lines$x[lines$curve == "All classes"]
+  curves <- vapply(seq_along(fit$classes), function(j) {
+    fit$prior[[j]] * dmixture(matrix(grid, ncol = 1), fit$parameters[[j]], n_threads = 1)
+  }, numeric(length(grid)))
+  for (j in seq_along(fit$classes)) {
+    expect_max_diff(lines$density[as.integer(lines$curve) == j], curves[, j], 1e-12,
+                    relative = TRUE)
+  }
+  expect_max_diff(lines$density[lines$curve == "All classes"], rowSums(curves), 1e-12,
+                  relative = TRUE)
+})
+
+test_that("autoplot() of a softmix_da fit names bad arguments", {
+  skip_if_not_installed("ggplot2")
+  expect_autoplot_da_error <- function(code, arg, pattern) {
+    err <- expect_error(code, class = "softmix_error")
+    expect_match(conditionMessage(err), paste0("`", arg, "`"), fixed = TRUE)
+    expect_match(conditionMessage(err), pattern)
+  }
+  fit <- da_autoplot_fits[["4-D"]]
+  autoplot <- ggplot2::autoplot
+  expect_autoplot_da_error(autoplot(fit, what = "BIC"), "what",
+                           "\"scatterplot\", \"classification\"")
+  expect_autoplot_da_error(autoplot(fit, dims = 5), "dims", "between 1 and 4")
+  expect_autoplot_da_error(autoplot(fit, dims = c(2, 2)), "dims", "duplicates")
+  expect_autoplot_da_error(autoplot(fit, dims = "Species"), "dims", "Species")
+  expect_autoplot_da_error(autoplot(fit, colors = c("red", "blue")), "colors",
+                           "one per class; it has 2")
+  expect_autoplot_da_error(autoplot(fit, colors = c("red", "blue", "nocolour")), "colors",
+                           "nocolour")
+  expect_autoplot_da_error(autoplot(fit, what = "classification", newdata = iris[, 1:2]),
+                           "newdata", "Petal.Length")
+  expect_autoplot_da_error(autoplot(fit, what = "classification", newdata = matrix(1, 3, 3)),
+                           "newdata", "3 column")
+  expect_autoplot_da_error(autoplot(fit, what = "error", newdata = iris[, 1:4]), "newdata",
+                           "only by what = \"classification\"")
+})
