@@ -114,10 +114,12 @@ build_da_plot_context <- function(x, what, dims, colors, newdata) {
     data <- as_newdata(newdata, x, call = NULL)
     colnames(data) <- colnames(training)
   }
-  predicted <- stats::predict(x, data)
+  # The scatterplot shows the true classes only: no predictions needed.
+  predicted <- if (what != "scatterplot") stats::predict(x, data)
   truth <- if (is.null(newdata)) x$class else NULL
+  wrong <- if (!is.null(predicted) && !is.null(truth)) predicted != truth
   point_class <- as.integer(if (what == "classification") predicted else truth)
-  marked <- if (what == "error") predicted != truth else rep(FALSE, nrow(data))
+  marked <- if (what == "error") wrong else rep(FALSE, nrow(data))
   point_colors <- class_colors[point_class]
   if (what == "error") {
     # Faded rows classified right leave the misclassified ones to the eye.
@@ -146,7 +148,7 @@ build_da_plot_context <- function(x, what, dims, colors, newdata) {
     point_class = point_class,
     point_colors = point_colors,
     marked = marked,
-    error = if (is.null(truth)) NA_real_ else mean(predicted != truth),
+    error = if (is.null(wrong)) NA_real_ else mean(wrong),
     newdata = !is.null(newdata),
     show_ellipses = what == "scatterplot"
   )
