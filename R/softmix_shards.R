@@ -1042,14 +1042,15 @@ softmix_elsewhere <- function(x, k, model, init, n_init, control, n_threads, cri
         ), call)
       }
       # As in memory: the same check that rows remain, and the same message.
-      keep <- resolve_missing(data, "omit", call)$keep
+      omit <- resolve_missing(data, "omit", call)
+      keep <- omit$keep
       data <- data[keep, , drop = FALSE]
       weights <- weights_of_kept_rows(
         weights, keep, "all have missing values and are omitted.", call
       )
       if (!is.null(labels)) labels <- labels[keep]
       if (!is.null(start$weights)) start$weights <- start$weights[keep, , drop = FALSE]
-      omitted <- list(method = "omit", dropped = which(!keep), incomplete = 0L)
+      omitted <- list(method = "omit", dropped = omit$dropped, incomplete = 0L)
     }
     # Sampling weights sum to the number of rows fitted, as in memory.
     weights <- check_weights(weights, nrow(data), weight_type, call = call)
